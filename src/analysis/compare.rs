@@ -1,0 +1,320 @@
+//! Verdicts: a case's runs against its budget and its baseline (SPEC section 4).
+
+use crate::analysis::growth::{self, GrowthClass};
+use crate::analysis::{Finding, Kind, Severity};
+use crate::baseline::BaselineCase;
+use crate::measure::CaseRuns;
+use crate::plan::shape;
+use crate::settings::Thresholds;
+
+/// A case's result after analysis.
+#[derive(Debug, Clone)]
+pub struct CaseVerdict {
+    pub exponent: Option<f64>,
+    pub baseline_exponent: Option<f64>,
+    /// Every finding, severities final, in scale order.
+    pub findings: Vec<Finding>,
+    /// Per run (same order as the runs): the shape diff against the baseline, if it changed.
+    pub shape_diffs: Vec<Option<String>>,
+    /// Per run: the baseline's work at that scale.
+    pub baseline_work: Vec<Option<u64>>,
+    /// Things a reader should know that are not findings.
+    pub notes: Vec<String>,
+}
+
+impl CaseVerdict {
+    pub fn failed(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Judge one case. `baseline` is None when there is none for this major version.
+pub fn evaluate(
+    runs: &CaseRuns,
+    budget: GrowthClass,
+    baseline: Option<&BaselineCase>,
+    thresholds: &Thresholds,
+) -> CaseVerdict {
+    let mut findings = Vec::new();
+    let mut shape_diffs = Vec::new();
+    let mut baseline_work = Vec::new();
+    for run in &runs.runs {
+        let base = baseline.and_then(|b| b.run_at(run.scale));
+        baseline_work.push(base.map(|b| b.work));
+        for f in &run.findings {
+            let mut f = f.clone();
+            if f.kind.fails_when_new() {
+                let known = base.is_none_or(|b| {
+                    b.findings
+                        .iter()
+                        .any(|x| x.kind == f.kind && x.node == f.node)
+                });
+                if !known {
+                    f.severity = Severity::Error;
+                    f.detail
+                        .push_str(" (new: the baseline at this scale does not have it)");
+                }
+            }
+            findings.push(f);
+        }
+        let Some(base) = base.filter(|_| !run.timed_out) else {
+            shape_diffs.push(None);
+            continue;
+        };
+        let d = shape::diff(&base.shape, &run.shape);
+        if d.is_some() {
+            findings.push(Finding {
+                kind: Kind::ShapeChange,
+                severity: Severity::Warning,
+                scale: Some(run.scale),
+                node: None,
+                detail: "the plan's shape differs from the baseline's".into(),
+            });
+        }
+        shape_diffs.push(d);
+        #[expect(clippy::cast_precision_loss)]
+        let (work, was) = (run.work as f64, base.work as f64);
+        if work > thresholds.regression_ratio * was.max(1.0) {
+            findings.push(Finding {
+                kind: Kind::WorkRegression,
+                severity: Severity::Error,
+                scale: Some(run.scale),
+                node: None,
+                detail: format!(
+                    "work {} blocks vs {} in the baseline ({:.1}x, limit {}x)",
+                    run.work,
+                    base.work,
+                    work / was.max(1.0),
+                    thresholds.regression_ratio
+                ),
+            });
+        }
+    }
+
+    let points: Vec<(f64, f64)> = runs
+        .runs
+        .iter()
+        .filter(|r| !r.timed_out)
+        .map(|r| {
+            #[expect(clippy::cast_precision_loss)]
+            let w = r.work as f64;
+            (r.growth_rows(), w)
+        })
+        .collect();
+    let exponent = growth::exponent(&points);
+    let baseline_exponent = baseline.and_then(|b| b.growth_exponent);
+    let mut notes = Vec::new();
+    match exponent {
+        None => notes.push(format!(
+            "growth not fitted: it needs {} scales with different row counts",
+            growth::MIN_POINTS
+        )),
+        Some(b) => {
+            if b > budget.max_exponent() {
+                findings.push(Finding {
+                    kind: Kind::Growth,
+                    severity: Severity::Error,
+                    scale: None,
+                    node: None,
+                    detail: format!(
+                        "work grows as rows^{b:.2}; budget {} (<= {})",
+                        budget.as_str(),
+                        budget.max_exponent()
+                    ),
+                });
+            }
+            if let Some(base) = baseline_exponent {
+                if b > base + thresholds.growth_slack {
+                    findings.push(Finding {
+                        kind: Kind::GrowthRegression,
+                        severity: Severity::Error,
+                        scale: None,
+                        node: None,
+                        detail: format!(
+                            "growth exponent {b:.2} vs {base:.2} in the baseline (slack {})",
+                            thresholds.growth_slack
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    CaseVerdict {
+        exponent,
+        baseline_exponent,
+        findings,
+        shape_diffs,
+        baseline_work,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::baseline::BaselineRun;
+    use crate::measure::Run;
+
+    fn run(scale: f64, rows: u64, work: u64, shape: &str, findings: Vec<Finding>) -> Run {
+        Run {
+            scale,
+            rows: BTreeMap::from([("products".to_string(), rows)]),
+            params: vec![],
+            plan: None,
+            shape: shape.into(),
+            work,
+            time_ms: 1.0,
+            planning_ms: 0.1,
+            plan_rows: 20.0,
+            actual_rows: 20.0,
+            findings,
+            timed_out: false,
+        }
+    }
+
+    fn base_of(r: &Run) -> BaselineRun {
+        BaselineRun {
+            scale: r.scale,
+            rows: r.rows.clone(),
+            params: vec![],
+            shape: r.shape.clone(),
+            work: r.work,
+            time_ms: r.time_ms,
+            plan_rows: r.plan_rows,
+            actual_rows: r.actual_rows,
+            findings: r.findings.clone(),
+        }
+    }
+
+    fn seq_scan(scale: f64) -> Finding {
+        Finding {
+            kind: Kind::SeqScan,
+            severity: Severity::Warning,
+            scale: Some(scale),
+            node: Some("Seq Scan on products".into()),
+            detail: "x".into(),
+        }
+    }
+
+    #[test]
+    fn linear_work_fails_a_constant_budget_without_a_baseline() {
+        let runs = CaseRuns {
+            case: "default".into(),
+            runs: vec![
+                run(0.01, 3_400, 100, "s", vec![]),
+                run(0.1, 34_000, 1_000, "s", vec![]),
+                run(1.0, 340_000, 10_000, "s", vec![]),
+            ],
+        };
+        let v = evaluate(&runs, GrowthClass::Constant, None, &Thresholds::default());
+        assert!(v.failed());
+        assert!((v.exponent.unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(v.findings[0].kind, Kind::Growth);
+        assert!(!evaluate(&runs, GrowthClass::Linear, None, &Thresholds::default()).failed());
+    }
+
+    #[test]
+    fn a_new_seq_scan_fails_a_known_one_warns() {
+        let before = [
+            run(0.01, 3_400, 10, "a", vec![]),
+            run(0.1, 34_000, 10, "a", vec![]),
+            run(1.0, 340_000, 10, "a", vec![]),
+        ];
+        let base = BaselineCase {
+            case: "default".into(),
+            growth_exponent: Some(0.0),
+            runs: before.iter().map(base_of).collect(),
+        };
+        let now = CaseRuns {
+            case: "default".into(),
+            runs: vec![
+                run(0.01, 3_400, 10, "a", vec![]),
+                run(0.1, 34_000, 10, "a", vec![]),
+                run(1.0, 340_000, 10, "b", vec![seq_scan(1.0)]),
+            ],
+        };
+        let v = evaluate(
+            &now,
+            GrowthClass::Linear,
+            Some(&base),
+            &Thresholds::default(),
+        );
+        let kinds: Vec<_> = v.findings.iter().map(|f| (f.kind, f.severity)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Kind::SeqScan, Severity::Error),
+                (Kind::ShapeChange, Severity::Warning)
+            ]
+        );
+        assert!(v.shape_diffs[2].is_some());
+
+        let base = BaselineCase {
+            case: "default".into(),
+            growth_exponent: Some(0.0),
+            runs: now.runs.iter().map(base_of).collect(),
+        };
+        let v = evaluate(
+            &now,
+            GrowthClass::Linear,
+            Some(&base),
+            &Thresholds::default(),
+        );
+        assert!(!v.failed(), "{:?}", v.findings);
+    }
+
+    #[test]
+    fn shape_change_without_more_work_is_only_a_warning_more_work_fails() {
+        let before = [
+            run(0.01, 3_400, 10, "a", vec![]),
+            run(0.1, 34_000, 10, "a", vec![]),
+            run(1.0, 340_000, 10, "a", vec![]),
+        ];
+        let base = BaselineCase {
+            case: "default".into(),
+            growth_exponent: Some(0.0),
+            runs: before.iter().map(base_of).collect(),
+        };
+        let same_work = CaseRuns {
+            case: "default".into(),
+            runs: before
+                .iter()
+                .map(|r| Run {
+                    shape: "b".into(),
+                    ..r.clone()
+                })
+                .collect(),
+        };
+        let v = evaluate(
+            &same_work,
+            GrowthClass::Linear,
+            Some(&base),
+            &Thresholds::default(),
+        );
+        assert!(!v.failed());
+        assert_eq!(v.findings.len(), 3);
+        let more = CaseRuns {
+            case: "default".into(),
+            runs: before
+                .iter()
+                .map(|r| Run {
+                    work: 16,
+                    ..r.clone()
+                })
+                .collect(),
+        };
+        let v = evaluate(
+            &more,
+            GrowthClass::Linear,
+            Some(&base),
+            &Thresholds::default(),
+        );
+        assert!(
+            v.findings
+                .iter()
+                .any(|f| f.kind == Kind::WorkRegression && f.severity == Severity::Error)
+        );
+    }
+}

@@ -1,0 +1,261 @@
+//! Findings over one plan: each detector is a pure function of the plan and the table sizes.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::{Finding, Kind, Severity};
+use crate::catalog::Forbid;
+use crate::plan::PlanNode;
+use crate::settings::Thresholds;
+
+/// What the detectors need to know besides the plan.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub scale: f64,
+    /// Rows of every filled table at this scale.
+    pub table_rows: &'a BTreeMap<String, u64>,
+    pub thresholds: &'a Thresholds,
+}
+
+/// Inner-side loops that make a nested loop's seq scan a blow-up.
+const NESTED_LOOP_MIN_LOOPS: f64 = 1000.0;
+/// Share of rows read that a filter must throw away for a limit_filter_scan.
+const LIMIT_FILTER_SHARE: f64 = 0.95;
+
+/// Every plan finding (as warnings; the comparison with the baseline decides what fails).
+pub fn detect(plan: &PlanNode, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    detect_node(plan, false, ctx, &mut out);
+    out
+}
+
+fn detect_node(node: &PlanNode, under_limit: bool, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    seq_scan(node, ctx, out);
+    sort_spill(node, ctx, out);
+    hash_spill(node, ctx, out);
+    // Below a Limit, nodes stop early by design: their estimate is for a full run.
+    if !under_limit {
+        misestimate(node, ctx, out);
+    }
+    nested_loop_blowup(node, ctx, out);
+    if node.node_type == "Limit" {
+        limit_filter_scan(node, ctx, out);
+    }
+    for child in &node.plans {
+        detect_node(child, under_limit || node.node_type == "Limit", ctx, out);
+    }
+}
+
+fn finding(kind: Kind, ctx: &Context<'_>, node: &PlanNode, detail: String) -> Finding {
+    Finding {
+        kind,
+        severity: Severity::Warning,
+        scale: Some(ctx.scale),
+        node: Some(node.label()),
+        detail,
+    }
+}
+
+/// The table's size: from the generated data, else what the scan saw.
+fn table_rows(node: &PlanNode, ctx: &Context<'_>) -> f64 {
+    let name = node.relation_name.as_deref().unwrap_or("");
+    let qualified = node
+        .schema
+        .as_deref()
+        .filter(|s| *s != "public")
+        .map(|s| format!("{s}.{name}"));
+    match ctx.table_rows.get(qualified.as_deref().unwrap_or(name)) {
+        #[expect(clippy::cast_precision_loss)]
+        Some(n) => *n as f64,
+        None => node.rows_read() / node.actual_loops.max(1.0),
+    }
+}
+
+fn seq_scan(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    if node.node_type != "Seq Scan" {
+        return;
+    }
+    let rows = table_rows(node, ctx);
+    #[expect(clippy::cast_precision_loss)]
+    let min = ctx.thresholds.seq_scan_min_rows as f64;
+    if rows >= min {
+        out.push(finding(
+            Kind::SeqScan,
+            ctx,
+            node,
+            format!(
+                "sequential scan reads all {rows:.0} rows of {}",
+                node.relation_name.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+}
+
+fn sort_spill(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    let method = node.sort_method.as_deref().unwrap_or("");
+    if method.contains("external") || node.sort_space_type.as_deref() == Some("Disk") {
+        out.push(finding(
+            Kind::SortSpill,
+            ctx,
+            node,
+            format!(
+                "sort spills to disk ({method}); raise work_mem or avoid the sort with an index"
+            ),
+        ));
+    }
+}
+
+fn hash_spill(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    if node.node_type == "Hash" && node.hash_batches.unwrap_or(1) > 1 {
+        out.push(finding(
+            Kind::HashSpill,
+            ctx,
+            node,
+            format!(
+                "hash table split into {} batches on disk",
+                node.hash_batches.unwrap_or(0)
+            ),
+        ));
+    }
+    let agg_batches = node.hashagg_batches.unwrap_or(0);
+    if node.node_type == "Aggregate" && (agg_batches > 1 || node.disk_usage.unwrap_or(0) > 0) {
+        out.push(finding(
+            Kind::HashSpill,
+            ctx,
+            node,
+            format!(
+                "hash aggregate spills to disk ({agg_batches} batches, {} kB)",
+                node.disk_usage.unwrap_or(0)
+            ),
+        ));
+    }
+}
+
+fn misestimate(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    if node.actual_loops <= 0.0 {
+        return; // never executed
+    }
+    let est = node.plan_rows.max(1.0);
+    let act = node.actual_rows.max(1.0);
+    let q = (est / act).max(act / est);
+    if q >= ctx.thresholds.misestimate_factor {
+        out.push(finding(
+            Kind::Misestimate,
+            ctx,
+            node,
+            format!(
+                "estimated {:.0} rows, got {:.0} (q-error {q:.0})",
+                node.plan_rows, node.actual_rows
+            ),
+        ));
+    }
+}
+
+fn nested_loop_blowup(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    if node.node_type != "Nested Loop" {
+        return;
+    }
+    let Some(inner) = node.plans.get(1) else {
+        return;
+    };
+    if inner.actual_loops < NESTED_LOOP_MIN_LOOPS {
+        return;
+    }
+    if let Some((scan, _)) = inner
+        .walk()
+        .into_iter()
+        .find(|(n, _)| n.node_type == "Seq Scan")
+    {
+        out.push(finding(
+            Kind::NestedLoopBlowup,
+            ctx,
+            node,
+            format!(
+                "inner side runs {:.0} times and does a {} each time",
+                inner.actual_loops,
+                scan.label()
+            ),
+        ));
+    }
+}
+
+/// Under a Limit, an index read for its order while a filter throws rows away: the index
+/// gives order, not selection (the ORDER BY + LIMIT wrong-index trap).
+fn limit_filter_scan(limit: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    let mut stack: Vec<&PlanNode> = limit.plans.iter().collect();
+    while let Some(n) = stack.pop() {
+        let blocking = matches!(
+            n.node_type.as_str(),
+            "Sort" | "Hash" | "Aggregate" | "Materialize" | "Limit"
+        );
+        if blocking {
+            continue;
+        }
+        if matches!(n.node_type.as_str(), "Index Scan" | "Index Only Scan")
+            && n.filter.is_some()
+            && n.index_cond.is_none()
+        {
+            let read = n.rows_read();
+            let removed = n.rows_removed_by_filter * n.actual_loops.max(1.0);
+            if read > 0.0 && removed / read >= LIMIT_FILTER_SHARE {
+                out.push(finding(
+                    Kind::LimitFilterScan,
+                    ctx,
+                    n,
+                    format!(
+                        "the index gives order, not selection: the filter removed {:.1}% of {read:.0} rows read ({})",
+                        100.0 * removed / read,
+                        n.filter.as_deref().unwrap_or("")
+                    ),
+                ));
+            }
+        }
+        stack.extend(n.plans.iter());
+    }
+}
+
+/// Forbidden patterns of the query's `forbid` list, over the plan and its findings.
+pub fn forbidden(
+    plan: &PlanNode,
+    plan_findings: &[Finding],
+    forbid: &[Forbid],
+    scale: f64,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for f in forbid {
+        let hit: Option<String> = match (f.kind.as_str(), &f.relation) {
+            ("seq_scan", Some(rel)) => plan
+                .walk()
+                .into_iter()
+                .find(|(n, _)| {
+                    n.node_type == "Seq Scan" && n.relation_name.as_deref() == Some(rel.as_str())
+                })
+                .map(|(n, _)| n.label()),
+            ("nested_loop", _) => plan
+                .walk()
+                .into_iter()
+                .find(|(n, _)| n.node_type == "Nested Loop")
+                .map(|(n, _)| n.label()),
+            (kind, rel) => plan_findings
+                .iter()
+                .find(|x| {
+                    x.kind.as_str() == kind
+                        && rel.as_ref().is_none_or(|r| {
+                            x.node
+                                .as_deref()
+                                .is_some_and(|n| n.ends_with(&format!(" on {r}")))
+                        })
+                })
+                .map(|x| x.node.clone().unwrap_or_default()),
+        };
+        if let Some(node) = hit {
+            out.push(Finding {
+                kind: Kind::Forbidden,
+                severity: Severity::Error,
+                scale: Some(scale),
+                node: Some(node),
+                detail: format!("`{f}` is in this query's forbid list"),
+            });
+        }
+    }
+    out
+}

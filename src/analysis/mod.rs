@@ -1,0 +1,82 @@
+//! Analysis: findings over plans, the growth fit, and comparison with baselines. Pure
+//! functions of measurements; no I/O.
+
+pub mod compare;
+pub mod findings;
+pub mod growth;
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// Something worth a reader's attention, at a scale and a plan node where it has them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: Kind,
+    pub severity: Severity,
+    pub scale: Option<f64>,
+    pub node: Option<String>,
+    pub detail: String,
+}
+
+/// The kinds of findings (SPEC section 4), plus `timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    SeqScan,
+    SortSpill,
+    HashSpill,
+    Misestimate,
+    LimitFilterScan,
+    NestedLoopBlowup,
+    Growth,
+    ShapeChange,
+    WorkRegression,
+    GrowthRegression,
+    Forbidden,
+    /// The query ran past the statement timeout at a scale.
+    Timeout,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::SeqScan => "seq_scan",
+            Kind::SortSpill => "sort_spill",
+            Kind::HashSpill => "hash_spill",
+            Kind::Misestimate => "misestimate",
+            Kind::LimitFilterScan => "limit_filter_scan",
+            Kind::NestedLoopBlowup => "nested_loop_blowup",
+            Kind::Growth => "growth",
+            Kind::ShapeChange => "shape_change",
+            Kind::WorkRegression => "work_regression",
+            Kind::GrowthRegression => "growth_regression",
+            Kind::Forbidden => "forbidden",
+            Kind::Timeout => "timeout",
+        }
+    }
+
+    /// Plan findings that fail a query when its baseline at that scale did not have them.
+    pub fn fails_when_new(self) -> bool {
+        matches!(
+            self,
+            Kind::SeqScan
+                | Kind::SortSpill
+                | Kind::HashSpill
+                | Kind::LimitFilterScan
+                | Kind::NestedLoopBlowup
+        )
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,231 @@
+//! The baseline file format (`baselines/<query>.json`) and its versions.
+//!
+//! Pretty-printed with a stable field order so pull-request diffs are readable; written
+//! atomically (temporary file, then rename). Readers ignore unknown fields and refuse a
+//! `format_version` they do not know.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Finding;
+use crate::error::{Error, Result};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Baseline {
+    pub format_version: u32,
+    pub query: String,
+    pub sql_sha256: String,
+    pub postgres_version: String,
+    pub config_sha256: String,
+    pub cases: Vec<BaselineCase>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BaselineCase {
+    pub case: String,
+    pub growth_exponent: Option<f64>,
+    pub runs: Vec<BaselineRun>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BaselineRun {
+    pub scale: f64,
+    pub rows: BTreeMap<String, u64>,
+    pub params: Vec<Option<String>>,
+    pub shape: String,
+    pub work: u64,
+    pub time_ms: f64,
+    pub plan_rows: f64,
+    pub actual_rows: f64,
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+}
+
+impl Baseline {
+    /// The major version it was blessed on.
+    pub fn major(&self) -> u32 {
+        major_of(&self.postgres_version)
+    }
+
+    pub fn case(&self, name: &str) -> Option<&BaselineCase> {
+        self.cases.iter().find(|c| c.case == name)
+    }
+}
+
+impl BaselineCase {
+    /// The run at `scale`, if the baseline has it.
+    pub fn run_at(&self, scale: f64) -> Option<&BaselineRun> {
+        self.runs
+            .iter()
+            .find(|r| (r.scale - scale).abs() <= 1e-9 * scale.max(1.0))
+    }
+}
+
+/// The major version of a `server_version` string ("15.18" -> 15, "9.6.1" -> 9).
+pub fn major_of(version: &str) -> u32 {
+    version
+        .split(['.', ' '])
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The path of a query's baseline.
+pub fn path_for(dir: &Path, query: &str) -> PathBuf {
+    dir.join(format!("{query}.json"))
+}
+
+/// Read one baseline file, or None when it does not exist.
+pub fn read(path: &Path) -> Result<Option<Baseline>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let bad = |detail: String| Error::Baseline {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        bad(format!(
+            "not valid JSON ({e}); re-bless it with `plangate bless`"
+        ))
+    })?;
+    match value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+    {
+        Some(v) if v == u64::from(FORMAT_VERSION) => {}
+        Some(v) => {
+            return Err(bad(format!(
+                "format_version {v} is not one this plangate reads (it reads {FORMAT_VERSION}); upgrade plangate or re-bless"
+            )));
+        }
+        None => {
+            return Err(bad(
+                "no format_version; this is not a plangate baseline".into()
+            ));
+        }
+    }
+    serde_json::from_value(value).map(Some).map_err(|e| {
+        bad(format!(
+            "unreadable baseline ({e}); re-bless it with `plangate bless`"
+        ))
+    })
+}
+
+/// Baseline files whose query no longer exists in the catalog.
+pub fn orphans(dir: &Path, queries: &[String]) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(Error::Read {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| {
+            !queries
+                .iter()
+                .any(|q| p.file_stem().is_some_and(|s| s == q.as_str()))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Write a baseline atomically: a temporary file in the same folder, then a rename.
+pub fn write(dir: &Path, baseline: &Baseline) -> Result<PathBuf> {
+    let path = path_for(dir, &baseline.query);
+    let werr = |source: std::io::Error| Error::Write {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(werr)?;
+    let mut text = serde_json::to_string_pretty(baseline).expect("a baseline serializes");
+    text.push('\n');
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".plangate-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(werr)?;
+    tmp.write_all(text.as_bytes()).map_err(werr)?;
+    tmp.as_file().sync_all().map_err(werr)?;
+    tmp.persist(&path).map_err(|e| werr(e.error))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Baseline {
+        Baseline {
+            format_version: 1,
+            query: "q".into(),
+            sql_sha256: "s".into(),
+            postgres_version: "15.18".into(),
+            config_sha256: "c".into(),
+            cases: vec![BaselineCase {
+                case: "default".into(),
+                growth_exponent: Some(0.02),
+                runs: vec![],
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trip_and_unknown_fields_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), &sample()).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        v["future_field"] = serde_json::json!(1);
+        std::fs::write(&path, v.to_string()).unwrap();
+        let b = read(&path).unwrap().unwrap();
+        assert_eq!(b.major(), 15);
+        assert_eq!(b.cases[0].growth_exponent, Some(0.02));
+    }
+
+    #[test]
+    fn unknown_format_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.json");
+        std::fs::write(&path, r#"{"format_version": 99, "query": "q"}"#).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("format_version 99"), "{err}");
+        std::fs::write(&path, "{ not json").unwrap();
+        assert!(
+            read(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not valid JSON")
+        );
+    }
+
+    #[test]
+    fn no_temporary_file_is_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &sample()).unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("q.json")]);
+    }
+}

@@ -1,0 +1,140 @@
+//! The command line: the only module that knows clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// PostgreSQL query-plan regression checker.
+///
+/// Runs a catalog of critical SQL queries with EXPLAIN (ANALYZE, BUFFERS) at several
+/// synthetic table scales inside throwaway Postgres instances, and flags sequential
+/// scans, spills, misestimates, plan-shape changes and superlinear growth against
+/// baselines committed in git.
+#[derive(Debug, Parser)]
+#[command(name = "plangate", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the catalog, compare with baselines, and gate (exit 1 on a regression).
+    Check {
+        /// Queries to check (default: the whole catalog).
+        queries: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Run the catalog and (re)write baselines for the queries that ran.
+    Bless {
+        /// Queries to bless (default: the whole catalog).
+        queries: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// One query's scaling curve over many scales.
+    Curve {
+        /// The query to draw.
+        query: String,
+        /// Number of scales, spaced geometrically.
+        #[arg(long, default_value_t = 8)]
+        points: usize,
+        /// The largest scale (default: the largest configured factor).
+        #[arg(long)]
+        max_scale: Option<f64>,
+        /// Also draw the curve as SVG into this file.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// The full plan of one query at one scale.
+    Explain {
+        /// The query to explain.
+        query: String,
+        /// The scale (default: the largest configured factor).
+        #[arg(long)]
+        scale: Option<f64>,
+        /// The case (default: the first).
+        #[arg(long)]
+        case: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Composite-index suggestions, verified by building them.
+    Suggest {
+        /// Queries to suggest for (default: the whole catalog).
+        queries: Vec<String>,
+        /// Read a saved `check --format json` report instead of running the catalog first.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Write a starting plangate.toml from a schema or a live database.
+    Init {
+        /// Schema files to read.
+        #[arg(long, num_args = 1..)]
+        schema: Vec<PathBuf>,
+        /// A live database to read statistics from (read-only).
+        #[arg(long)]
+        from_url: Option<String>,
+    },
+}
+
+/// Options shared by every command that runs queries.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommonArgs {
+    /// The config file [default: plangate.toml, searched upward].
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Comma-separated scale factors [default: [scales] factors].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub scales: Option<Vec<f64>>,
+    /// Where throwaway Postgres comes from.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    /// Container image [default: [database] image, else postgres:17].
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// An existing server; plangate creates and drops its own scratch database there.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PLANGATE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Write the report there instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Data seed [default: [scales] seed, else 1].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Run only the K-th of N slices of the catalog (CI matrix).
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    Auto,
+    Container,
+    Local,
+    Url,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    #[default]
+    Terminal,
+    Json,
+    Markdown,
+    Junit,
+    Github,
+    Html,
+}

@@ -1,0 +1,311 @@
+//! Loading the generated world into Postgres, one scale step at a time.
+//!
+//! Each step adds the rows that take every table from the previous scale to the next
+//! (never regenerating), through streamed `COPY ... FROM STDIN` fed by a generator thread
+//! over a bounded channel, so memory does not grow with the row count. Secondary indexes
+//! and foreign keys are dropped before a step and recreated exactly as the schema defined
+//! them after it (bulk index builds beat maintaining indexes row by row), then the tables
+//! are vacuumed and analyzed.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::datagen::generate::{TableGen, compile};
+use crate::datagen::model::DataModel;
+use crate::error::{Error, Result, db_message};
+
+/// Bytes per COPY chunk.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks buffered between the generator thread and the connection.
+const CHANNEL_CHUNKS: usize = 4;
+/// ANALYZE samples 300 rows per unit of statistics target; the target is raised so that
+/// the sample is the whole table (up to 3M rows), which makes statistics, and so plans,
+/// repeat exactly from run to run.
+const MAX_STATISTICS_TARGET: u64 = 10_000;
+
+/// One table's load at one scale: the rows that step added and its wall time.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadTiming {
+    pub table: String,
+    pub scale: f64,
+    pub rows: u64,
+    pub ms: u64,
+}
+
+/// Timings of one scale step.
+#[derive(Debug, Clone, Default)]
+pub struct StepTimings {
+    pub loads: Vec<LoadTiming>,
+    pub index_ms: u64,
+    pub analyze_ms: u64,
+}
+
+/// What the schema defines that is recreated after each step.
+#[derive(Debug, Clone)]
+struct Deferred {
+    /// (quoted index name, CREATE INDEX statement).
+    indexes: Vec<(String, String)>,
+    /// (quoted table, quoted constraint name, definition).
+    foreign_keys: Vec<(String, String, String)>,
+}
+
+/// Grows the world scale by scale.
+#[derive(Debug)]
+pub struct Loader {
+    model: DataModel,
+    seed: u64,
+    deferred: Deferred,
+    loaded: Option<f64>,
+}
+
+impl Loader {
+    /// Read what must be dropped and recreated around each step.
+    pub async fn new(conn: &mut PgConnection, model: DataModel, seed: u64) -> Result<Loader> {
+        let names: Vec<String> = model
+            .tables
+            .iter()
+            .map(|t| quote_qualified(&t.name))
+            .collect();
+        let err = |e: sqlx::Error| Error::postgres("cannot read indexes and foreign keys", e);
+        let indexes = sqlx::query(
+            "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+             FROM pg_index i
+             WHERE i.indrelid = ANY (SELECT unnest($1::text[])::regclass)
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+             ORDER BY 1",
+        )
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|r| (r.get("name"), r.get("def")))
+        .collect();
+        let foreign_keys = sqlx::query(
+            "SELECT conrelid::regclass::text AS tbl, quote_ident(conname) AS name, pg_get_constraintdef(oid) AS def
+             FROM pg_constraint
+             WHERE contype = 'f' AND (conrelid = ANY (SELECT unnest($1::text[])::regclass)
+                                      OR confrelid = ANY (SELECT unnest($1::text[])::regclass))
+             ORDER BY 1, 2",
+        )
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
+        .collect();
+        Ok(Loader {
+            model,
+            seed,
+            deferred: Deferred {
+                indexes,
+                foreign_keys,
+            },
+            loaded: None,
+        })
+    }
+
+    /// The model being loaded.
+    pub fn model(&self) -> &DataModel {
+        &self.model
+    }
+
+    /// The scale loaded so far.
+    pub fn loaded_scale(&self) -> Option<f64> {
+        self.loaded
+    }
+
+    /// Add the rows that take the world from the loaded scale to `scale` (which must be larger).
+    pub async fn grow_to(
+        &mut self,
+        conn: &mut PgConnection,
+        scale: f64,
+        mut progress: impl FnMut(&LoadTiming),
+    ) -> Result<StepTimings> {
+        assert!(self.loaded.is_none_or(|l| scale > l), "scales grow");
+        let gens = compile(&self.model, self.seed, self.loaded, scale).map_err(|(t, c, e)| {
+            Error::Load {
+                table: t,
+                detail: format!("column `{c}`: {e}"),
+            }
+        })?;
+        let mut timings = StepTimings::default();
+
+        for (table, name, _) in &self.deferred.foreign_keys {
+            exec(
+                conn,
+                &format!("ALTER TABLE {table} DROP CONSTRAINT {name}"),
+                "dropping a foreign key before loading",
+            )
+            .await?;
+        }
+        for (name, _) in &self.deferred.indexes {
+            exec(
+                conn,
+                &format!("DROP INDEX {name}"),
+                "dropping an index before loading",
+            )
+            .await?;
+        }
+
+        for g in gens {
+            if g.end <= g.start {
+                continue;
+            }
+            let started = Instant::now();
+            let name = g.name.clone();
+            let rows = copy_rows(conn, Arc::new(g)).await?;
+            let t = LoadTiming {
+                table: name,
+                scale,
+                rows,
+                ms: elapsed_ms(started),
+            };
+            progress(&t);
+            timings.loads.push(t);
+        }
+
+        let started = Instant::now();
+        for (_, def) in &self.deferred.indexes {
+            exec(conn, def, "recreating an index after loading").await?;
+        }
+        for (table, name, def) in &self.deferred.foreign_keys {
+            exec(
+                conn,
+                &format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"),
+                "recreating a foreign key after loading",
+            )
+            .await?;
+        }
+        for t in &self.model.tables {
+            for (column, seq) in &t.sequences {
+                exec(
+                    conn,
+                    &format!(
+                        "SELECT setval('{}', COALESCE((SELECT max({}) FROM {}), 0) + 1, false)",
+                        seq.replace('\'', "''"),
+                        quote_ident(column),
+                        quote_qualified(&t.name)
+                    ),
+                    "moving a sequence past the generated values",
+                )
+                .await?;
+            }
+        }
+        timings.index_ms = elapsed_ms(started);
+
+        let started = Instant::now();
+        let largest = self
+            .model
+            .tables
+            .iter()
+            .map(|t| t.size.rows_at(scale))
+            .max()
+            .unwrap_or(0);
+        let target = largest.div_ceil(300).clamp(100, MAX_STATISTICS_TARGET);
+        exec(
+            conn,
+            &format!("SET default_statistics_target = {target}"),
+            "setting the statistics target",
+        )
+        .await?;
+        let tables: Vec<String> = self
+            .model
+            .tables
+            .iter()
+            .map(|t| quote_qualified(&t.name))
+            .collect();
+        if !tables.is_empty() {
+            // FREEZE sets hint bits and the visibility map now, so the first measured query
+            // does not pay for them and index-only scans see the same heap fetches every run.
+            exec(
+                conn,
+                &format!("VACUUM (FREEZE, ANALYZE) {}", tables.join(", ")),
+                "vacuuming and analyzing",
+            )
+            .await?;
+        }
+        timings.analyze_ms = elapsed_ms(started);
+        self.loaded = Some(scale);
+        Ok(timings)
+    }
+}
+
+/// Stream rows [start, end) of one table through COPY; returns the rows Postgres took.
+async fn copy_rows(conn: &mut PgConnection, g: Arc<TableGen>) -> Result<u64> {
+    let stmt = format!(
+        "COPY {} ({}) FROM STDIN",
+        quote_qualified(&g.name),
+        g.columns
+            .iter()
+            .map(|c| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(CHANNEL_CHUNKS);
+    let producer = {
+        let g = Arc::clone(&g);
+        tokio::task::spawn_blocking(move || {
+            let mut row = g.start;
+            while row < g.end {
+                let mut buf = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
+                while row < g.end && buf.len() < CHUNK_BYTES {
+                    let to = (row + 256).min(g.end);
+                    g.write_rows(row, to, &mut buf);
+                    row = to;
+                }
+                if tx.blocking_send(buf).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let load_err = |e: sqlx::Error| Error::Load {
+        table: g.name.clone(),
+        detail: db_message(&e),
+    };
+    let mut copy = conn.copy_in_raw(&stmt).await.map_err(load_err)?;
+    while let Some(chunk) = rx.recv().await {
+        if let Err(e) = copy.send(chunk).await {
+            drop(rx);
+            let _ = producer.await;
+            let _ = copy.abort("plangate stopped sending").await;
+            return Err(load_err(e));
+        }
+    }
+    let _ = producer.await;
+    copy.finish().await.map_err(load_err)
+}
+
+async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
+    sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::Postgres {
+            what: format!("{what}: {}: {}", db_message(&e), sql),
+            source: None,
+        })
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `"name"` with embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A table name as plangate writes it (`t` or `schema.t`), quoted part by part.
+pub fn quote_qualified(name: &str) -> String {
+    name.split('.')
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(".")
+}

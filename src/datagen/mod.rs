@@ -1,0 +1,10 @@
+//! Synthetic data at production's size and shape: generator expressions, the data model
+//! (configured and inferred), value generation, loading, and parameter sampling.
+
+pub mod expr;
+pub mod generate;
+pub mod load;
+pub mod model;
+pub mod params;
+pub mod random;
+pub mod schema;

@@ -1,0 +1,530 @@
+//! The data model: for every filled table, a generator per column, from the config where it
+//! names one and inferred from the schema's catalog everywhere else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::datagen::expr::GenExpr;
+use crate::datagen::schema::{Catalog, Column, Table};
+use crate::error::{Error, Result};
+use crate::settings::{Settings, TableSize};
+
+/// Null fraction given to nullable columns the config does not name.
+const INFERRED_NULL_FRACTION: f64 = 0.05;
+
+/// A column to fill.
+#[derive(Debug, Clone)]
+pub struct ColumnModel {
+    pub name: String,
+    pub generator: GenExpr,
+    /// Postgres fills it (identity, generated): not sent by COPY.
+    pub filled_by_postgres: bool,
+    /// The column's type is an integer type (floats are rounded for it).
+    pub integer: bool,
+    /// Columns of one composite foreign key pick the same parent row: the key's name.
+    pub ref_group: Option<String>,
+}
+
+/// A table to fill.
+#[derive(Debug, Clone)]
+pub struct TableModel {
+    pub name: String,
+    pub size: TableSize,
+    pub columns: Vec<ColumnModel>,
+    /// `serial`-style sequences to move past the generated values: (column, sequence).
+    pub sequences: Vec<(String, String)>,
+}
+
+impl TableModel {
+    pub fn column(&self, name: &str) -> Option<&ColumnModel> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// Every filled table, parents before children where the foreign keys allow it.
+#[derive(Debug, Clone)]
+pub struct DataModel {
+    pub tables: Vec<TableModel>,
+}
+
+impl DataModel {
+    pub fn table(&self, name: &str) -> Option<&TableModel> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// Build and validate the model; errors name the config key.
+    pub fn build(settings: &Settings, catalog: &Catalog) -> Result<DataModel> {
+        let cfg = |key: String, detail: String| Error::config(&settings.config_path, key, detail);
+        let mut tables = Vec::new();
+        for (name, spec) in &settings.tables {
+            let table = catalog.get(name).ok_or_else(|| {
+                cfg(
+                    format!("tables.{name}"),
+                    format!(
+                        "the schema has no table `{name}` (it has: {})",
+                        catalog.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?;
+            for col in spec.columns.keys() {
+                if table.column(col).is_none() {
+                    return Err(cfg(
+                        format!("tables.{name}.columns.{col}"),
+                        format!("table `{name}` has no column `{col}`"),
+                    ));
+                }
+            }
+            for fk in &table.foreign_keys {
+                let configured = fk.columns.iter().all(|c| spec.columns.contains_key(c));
+                if !configured && !settings.tables.contains_key(&fk.parent) {
+                    return Err(cfg(
+                        format!("tables.{name}"),
+                        format!(
+                            "foreign key {} of `{name}` points at `{}`, which has no [tables.{}] entry and stays empty",
+                            fk.name, fk.parent, fk.parent
+                        ),
+                    ));
+                }
+            }
+            let mut columns = Vec::new();
+            let mut sequences = Vec::new();
+            for column in &table.columns {
+                let integer = matches!(column.type_name.as_str(), "int2" | "int4" | "int8");
+                if column.generated {
+                    continue;
+                }
+                if column.identity {
+                    columns.push(ColumnModel {
+                        name: column.name.clone(),
+                        generator: GenExpr::Serial,
+                        filled_by_postgres: true,
+                        integer,
+                        ref_group: None,
+                    });
+                    continue;
+                }
+                let (generator, ref_group) = match spec.columns.get(&column.name) {
+                    Some(g) => (g.clone(), None),
+                    None => infer(table, column).map_err(|d| {
+                        cfg(
+                            format!("tables.{name}.columns.{}", column.name),
+                            format!("{d}; configure a generator for it in [tables.{name}.columns]"),
+                        )
+                    })?,
+                };
+                if let Some(seq) = &column.serial_sequence {
+                    sequences.push((column.name.clone(), seq.clone()));
+                }
+                columns.push(ColumnModel {
+                    name: column.name.clone(),
+                    generator,
+                    filled_by_postgres: false,
+                    integer,
+                    ref_group,
+                });
+            }
+            tables.push(TableModel {
+                name: name.clone(),
+                size: spec.size,
+                columns,
+                sequences,
+            });
+        }
+        // Every ref must reach a column of a filled table that plangate (or an identity) fills.
+        for t in &tables {
+            for c in &t.columns {
+                for (pt, pc) in c.generator.references() {
+                    let parent = tables.iter().find(|x| x.name == pt).ok_or_else(|| {
+                        cfg(format!("tables.{}.columns.{}", t.name, c.name), format!("references table `{pt}`, which has no [tables.{pt}] entry and stays empty"))
+                    })?;
+                    if parent.column(pc).is_none() {
+                        return Err(cfg(
+                            format!("tables.{}.columns.{}", t.name, c.name),
+                            format!(
+                                "references `{pt}.{pc}`, which is not a column plangate can fill"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(DataModel {
+            tables: order_by_references(tables),
+        })
+    }
+}
+
+/// Parents first; cycles and self-references keep their order (foreign keys are added after loading).
+fn order_by_references(tables: Vec<TableModel>) -> Vec<TableModel> {
+    let mut out: Vec<TableModel> = Vec::new();
+    let mut left = tables;
+    while !left.is_empty() {
+        let placed: BTreeSet<String> = out.iter().map(|t| t.name.clone()).collect();
+        let names: BTreeSet<String> = left.iter().map(|t| t.name.clone()).collect();
+        let ready = left.iter().position(|t| {
+            t.columns
+                .iter()
+                .flat_map(|c| c.generator.references())
+                .all(|(p, _)| p == t.name || placed.contains(p) || !names.contains(p))
+        });
+        let i = ready.unwrap_or(0); // a cycle: take the first and go on
+        out.push(left.remove(i));
+    }
+    out
+}
+
+/// A generator for a column the config does not name.
+fn infer(table: &Table, column: &Column) -> std::result::Result<(GenExpr, Option<String>), String> {
+    let name = &column.name;
+    // Foreign keys: a reference to the parent (composite keys share one parent row).
+    if let Some(fk) = table
+        .foreign_keys
+        .iter()
+        .find(|fk| fk.columns.contains(name))
+    {
+        let i = fk
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .expect("found above");
+        let g = GenExpr::Ref {
+            table: fk.parent.clone(),
+            column: fk.parent_columns[i].clone(),
+            zipf: None,
+        };
+        let group = (fk.columns.len() > 1).then(|| fk.name.clone());
+        let g = if column.not_null || fk.parent == table.name {
+            g
+        } else {
+            GenExpr::Null {
+                p: INFERRED_NULL_FRACTION,
+                inner: Box::new(g),
+            }
+        };
+        return Ok((g, group));
+    }
+    let single_pk = table.primary_key.len() == 1 && table.primary_key[0] == *name;
+    let single_unique = table.uniques.iter().any(|u| u.len() == 1 && u[0] == *name);
+    // The last non-foreign-key column of a composite key is made unique, so the key is.
+    let composite_last = table
+        .uniques
+        .iter()
+        .chain(std::iter::once(&table.primary_key))
+        .filter(|k| k.len() > 1)
+        .any(|k| {
+            k.iter()
+                .rev()
+                .find(|c| !table.foreign_keys.iter().any(|fk| fk.columns.contains(c)))
+                == Some(name)
+        });
+    let integer = matches!(column.type_name.as_str(), "int2" | "int4" | "int8");
+    if single_pk && (integer || column.serial_sequence.is_some()) {
+        return Ok((GenExpr::Serial, None));
+    }
+    let base = base_generator(table, column)?;
+    let g = if single_pk || single_unique || composite_last {
+        match base {
+            GenExpr::Uuid => GenExpr::Uuid,
+            b => GenExpr::Unique(Box::new(b)),
+        }
+    } else {
+        base
+    };
+    let in_key = table.primary_key.contains(name);
+    let g = if column.not_null || in_key || single_unique {
+        g
+    } else {
+        GenExpr::Null {
+            p: INFERRED_NULL_FRACTION,
+            inner: Box::new(g),
+        }
+    };
+    Ok((g, None))
+}
+
+/// The plain generator for a column's type, narrowed by its CHECK constraints.
+fn base_generator(table: &Table, column: &Column) -> std::result::Result<GenExpr, String> {
+    let checks: Vec<&str> = table
+        .checks
+        .iter()
+        .filter(|(c, _)| *c == column.name)
+        .map(|(_, d)| d.as_str())
+        .collect();
+    for def in &checks {
+        if let Some(values) = check_in_list(def) {
+            let weights = vec![1.0; values.len()];
+            return Ok(GenExpr::Choice { values, weights });
+        }
+    }
+    let (lo, hi) = checks.iter().fold((None, None), |(lo, hi), def| {
+        let (l, h) = check_bounds(def, &column.name);
+        (l.or(lo), h.or(hi))
+    });
+    if column.type_kind == "e" {
+        let weights = vec![1.0; column.enum_labels.len()];
+        return Ok(GenExpr::Choice {
+            values: column.enum_labels.clone(),
+            weights,
+        });
+    }
+    if let Some(elem) = &column.element {
+        let inner = if column.element_kind.as_deref() == Some("e") {
+            GenExpr::Choice {
+                values: column.enum_labels.clone(),
+                weights: vec![1.0; column.enum_labels.len()],
+            }
+        } else {
+            scalar(elem, -1, None, None).ok_or_else(|| {
+                format!(
+                    "cannot generate values of type {} for `{}.{}`",
+                    column.type_sql, table.name, column.name
+                )
+            })?
+        };
+        return Ok(GenExpr::Array(Box::new(match inner {
+            GenExpr::Text { .. } => GenExpr::Text {
+                min_words: 1,
+                max_words: 1,
+                max_len: None,
+            },
+            other => other,
+        })));
+    }
+    scalar(&column.type_name, column.typmod, lo, hi).ok_or_else(|| {
+        format!(
+            "cannot generate values of type {} for `{}.{}`",
+            column.type_sql, table.name, column.name
+        )
+    })
+}
+
+/// A generator for a scalar type; `lo`/`hi` are bounds from CHECK constraints.
+fn scalar(type_name: &str, typmod: i32, lo: Option<f64>, hi: Option<f64>) -> Option<GenExpr> {
+    let int_range = |default_hi: f64, max: f64| {
+        let lo = lo.map_or(0.0, f64::ceil).max(-max);
+        let hi = hi
+            .map_or(default_hi.max(lo + default_hi), f64::floor)
+            .min(max);
+        #[expect(clippy::cast_possible_truncation)]
+        GenExpr::Int {
+            lo: lo as i64,
+            hi: (hi as i64).max(lo as i64),
+        }
+    };
+    Some(match type_name {
+        "int2" => int_range(1_000.0, 32_767.0),
+        "int4" => int_range(1_000_000.0, 2_147_483_647.0),
+        "int8" => int_range(1_000_000_000.0, 9.0e18),
+        "float4" | "float8" => {
+            let lo = lo.unwrap_or(0.0);
+            GenExpr::Float {
+                lo,
+                hi: hi.unwrap_or(lo + 1_000.0),
+                decimals: None,
+            }
+        }
+        "numeric" => {
+            // typmod = ((precision << 16) | scale) + 4
+            let (limit, decimals) = if typmod >= 4 {
+                let p = ((typmod - 4) >> 16) & 0xffff;
+                let s = (typmod - 4) & 0xffff;
+                (
+                    10f64.powi(p - s) - 10f64.powi(-s),
+                    u32::try_from(s).unwrap_or(0),
+                )
+            } else {
+                (f64::MAX, 2)
+            };
+            let lo = lo.unwrap_or(0.0).max(-limit);
+            let hi = hi.unwrap_or(lo + 1_000.0).min(limit);
+            GenExpr::Float {
+                lo,
+                hi: hi.max(lo),
+                decimals: Some(decimals),
+            }
+        }
+        "bool" => GenExpr::Bool { p: 0.5 },
+        "text" | "citext" | "name" => GenExpr::Text {
+            min_words: 1,
+            max_words: 4,
+            max_len: None,
+        },
+        "varchar" | "bpchar" => {
+            let max_len = (typmod >= 4).then(|| u32::try_from(typmod - 4).unwrap_or(u32::MAX));
+            let words = if max_len.is_some_and(|n| n < 12) {
+                1
+            } else {
+                3
+            };
+            GenExpr::Text {
+                min_words: 1,
+                max_words: words,
+                max_len,
+            }
+        }
+        "date" => GenExpr::Timestamp {
+            days: 1_000.0,
+            date_only: true,
+            tz: false,
+        },
+        "timestamp" => GenExpr::Timestamp {
+            days: 1_000.0,
+            date_only: false,
+            tz: false,
+        },
+        "timestamptz" => GenExpr::Timestamp {
+            days: 1_000.0,
+            date_only: false,
+            tz: true,
+        },
+        "uuid" => GenExpr::Uuid,
+        "json" | "jsonb" => GenExpr::Json,
+        _ => return None,
+    })
+}
+
+/// The values of `CHECK (x = ANY (ARRAY['a', 'b']))` (how Postgres prints `x IN ('a', 'b')`).
+fn check_in_list(def: &str) -> Option<Vec<String>> {
+    let start = def.find("ANY (")?;
+    let rest = &def[start..];
+    let open = rest.find("ARRAY[")? + "ARRAY[".len();
+    let close = rest[open..].find(']')? + open;
+    let mut values = Vec::new();
+    let mut chars = rest[open..close].chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            let mut v = String::new();
+            while let Some(ch) = chars.next() {
+                if ch == '\'' {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                        v.push('\'');
+                    } else {
+                        break;
+                    }
+                } else {
+                    v.push(ch);
+                }
+            }
+            values.push(v);
+        } else if c.is_ascii_digit() || c == '-' {
+            let mut v = String::from(c);
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_digit() || *d == '.')
+            {
+                v.push(chars.next().expect("peeked"));
+            }
+            values.push(v);
+        }
+    }
+    (!values.is_empty()).then_some(values)
+}
+
+/// Lower and upper bounds of `column` in a CHECK like `((x >= 0) AND (x <= 10))` or `(x > (0)::numeric)`.
+fn check_bounds(def: &str, column: &str) -> (Option<f64>, Option<f64>) {
+    let mut lo = None;
+    let mut hi = None;
+    let mut rest = def;
+    while let Some(i) = rest.find(column) {
+        let after = &rest[i + column.len()..];
+        let boundary_ok = rest[..i]
+            .chars()
+            .last()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        rest = after;
+        if !boundary_ok {
+            continue;
+        }
+        let after = after.trim_start_matches(|c: char| c == ')' || c.is_whitespace());
+        let (op, tail) = if let Some(t) = after.strip_prefix(">=") {
+            (">=", t)
+        } else if let Some(t) = after.strip_prefix("<=") {
+            ("<=", t)
+        } else if let Some(t) = after.strip_prefix('>') {
+            (">", t)
+        } else if let Some(t) = after.strip_prefix('<') {
+            ("<", t)
+        } else {
+            continue;
+        };
+        let num: String = tail
+            .trim_start_matches(|c: char| c == '(' || c == '\'' || c.is_whitespace())
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+            .collect();
+        let Ok(v) = num.parse::<f64>() else { continue };
+        match op {
+            ">=" => lo = Some(v),
+            ">" => lo = Some(v + if v.fract() == 0.0 { 1.0 } else { 1e-6 }),
+            "<=" => hi = Some(v),
+            _ => hi = Some(v - if v.fract() == 0.0 { 1.0 } else { 1e-6 }),
+        }
+    }
+    (lo, hi)
+}
+
+/// Parent table -> the filled children that reference it, for error messages and ordering.
+pub fn children(model: &DataModel) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for t in &model.tables {
+        for c in &t.columns {
+            for (p, _) in c.generator.references() {
+                out.entry(p.to_string()).or_default().push(t.name.clone());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_lists_from_constraint_definitions() {
+        assert_eq!(
+            check_in_list(
+                "CHECK ((status = ANY (ARRAY['new'::text, 'paid'::text, 'it''s'::text])))"
+            ),
+            Some(vec!["new".into(), "paid".into(), "it's".into()])
+        );
+        assert_eq!(
+            check_in_list(
+                "CHECK (((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])))"
+            ),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(check_in_list("CHECK ((qty > 0))"), None);
+    }
+
+    #[test]
+    fn bounds_from_constraint_definitions() {
+        assert_eq!(
+            check_bounds("CHECK (((qty >= 1) AND (qty <= 100)))", "qty"),
+            (Some(1.0), Some(100.0))
+        );
+        assert_eq!(
+            check_bounds("CHECK ((price > (0)::numeric))", "price"),
+            (Some(1.0), None)
+        );
+        assert_eq!(
+            check_bounds("CHECK ((rating < 6))", "rating"),
+            (None, Some(5.0))
+        );
+        assert_eq!(check_bounds("CHECK ((other_qty > 6))", "qty"), (None, None));
+    }
+
+    #[test]
+    fn numeric_respects_precision_and_scale() {
+        // numeric(5,2): typmod = (5 << 16 | 2) + 4
+        let g = scalar("numeric", (5 << 16 | 2) + 4, None, None).unwrap();
+        assert_eq!(
+            g,
+            GenExpr::Float {
+                lo: 0.0,
+                hi: 999.99,
+                decimals: Some(2)
+            }
+        );
+    }
+}

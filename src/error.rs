@@ -1,0 +1,167 @@
+//! Every failure a user can see: its message, its hint, and its exit code.
+//!
+//! Bugs panic; everything a user can fix (config, catalog, environment, a failing
+//! query) is a variant here. Messages are lowercase fragments that name the file,
+//! key or query involved.
+
+use std::path::PathBuf;
+
+/// Exit code: ran, and nothing falls short.
+pub const EXIT_PASS: u8 = 0;
+/// Exit code: ran, and at least one query regressed or broke its budget.
+pub const EXIT_FAIL: u8 = 1;
+/// Exit code: could not run (bad input, no Postgres, a query failed).
+pub const EXIT_ERROR: u8 = 2;
+/// Exit code after SIGINT (the shell convention, 128 + 2).
+pub const EXIT_SIGINT: u8 = 130;
+/// Exit code after SIGTERM (128 + 15).
+pub const EXIT_SIGTERM: u8 = 143;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no plangate.toml found in {start} or any parent directory")]
+    ConfigNotFound { start: PathBuf },
+
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A config problem; `key` is the dotted TOML key, `detail` says what is wrong.
+    #[error("{path}: {key}: {detail}")]
+    Config {
+        path: PathBuf,
+        key: String,
+        detail: String,
+    },
+
+    /// The TOML could not be parsed (toml's message has line and column).
+    #[error("{path}: {message}")]
+    ConfigSyntax { path: PathBuf, message: String },
+
+    #[error("bad argument {flag}: {detail}")]
+    Argument { flag: String, detail: String },
+
+    /// A query file of the catalog is unusable.
+    #[error("{path}: {detail}")]
+    Catalog { path: PathBuf, detail: String },
+
+    #[error("unknown query `{name}`{hint}")]
+    UnknownQuery { name: String, hint: String },
+
+    /// A schema file failed to parse or apply.
+    #[error("{path}: {detail}")]
+    Schema { path: PathBuf, detail: String },
+
+    /// A baseline file is unusable.
+    #[error("{path}: {detail}")]
+    Baseline { path: PathBuf, detail: String },
+
+    /// No way to get a Postgres server.
+    #[error("{0}")]
+    NoPostgres(String),
+
+    /// The throwaway Postgres could not be started or reached.
+    #[error("{what}")]
+    Postgres {
+        what: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A catalog query failed in Postgres.
+    #[error("query `{query}` failed at scale {scale}: {message}")]
+    QueryFailed {
+        query: String,
+        scale: f64,
+        message: String,
+    },
+
+    /// Loading synthetic data failed.
+    #[error("loading table `{table}`: {detail}")]
+    Load { table: String, detail: String },
+
+    #[error("`plangate {0}` is not yet available in this version")]
+    NotYetAvailable(&'static str),
+
+    /// The run was interrupted by a signal (SIGINT or SIGTERM).
+    #[error("interrupted by {name}; cleaned up")]
+    Interrupted { name: &'static str, code: u8 },
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Interrupted { code, .. } => *code,
+            _ => EXIT_ERROR,
+        }
+    }
+
+    /// A hint shown under the message, where one helps.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::ConfigNotFound { .. } => {
+                Some("run `plangate init` to write one, or pass --config FILE".to_string())
+            }
+            Error::NotYetAvailable(_) => {
+                Some("see the README for the commands that work today".to_string())
+            }
+            _ => None,
+        }
+    }
+
+    /// A Postgres-side error with context.
+    pub fn postgres(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Postgres {
+            what: what.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A config error at `key` in `path`.
+    pub fn config(
+        path: impl Into<PathBuf>,
+        key: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Error::Config {
+            path: path.into(),
+            key: key.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The message of a database error without sqlx's prefix, with Postgres' position when it has one.
+pub fn db_message(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Database(db) => {
+            let mut msg = db.message().to_string();
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                if let Some(detail) = pg.detail() {
+                    msg.push_str(&format!(" ({detail})"));
+                }
+                if let Some(hint) = pg.hint() {
+                    msg.push_str(&format!("; hint: {hint}"));
+                }
+            }
+            msg
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,85 @@
+//! plangate: a PostgreSQL query-plan regression checker.
+//!
+//! The data flow is the architecture: settings -> catalog + data model -> throwaway
+//! Postgres (schema, then seeded data grown scale by scale) -> measurements ->
+//! analysis (findings, growth, baselines) -> one Report -> renderers.
+
+pub mod analysis;
+pub mod baseline;
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod datagen;
+pub mod error;
+pub mod measure;
+pub mod plan;
+pub mod postgres;
+pub mod report;
+pub mod settings;
+
+use std::io::{IsTerminal, Write};
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::report::Report;
+use crate::settings::Settings;
+
+/// How a run that could run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing falls short.
+    Pass,
+    /// At least one query regressed or broke its budget.
+    Fail,
+}
+
+/// Run one command.
+pub async fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Check { queries, common } => {
+            commands::check::run(&Settings::load(&common)?, &queries).await
+        }
+        Command::Bless { queries, common } => {
+            commands::bless::run(&Settings::load(&common)?, &queries).await
+        }
+        Command::Curve { common, .. } => {
+            Settings::load(&common)?;
+            Err(Error::NotYetAvailable("curve"))
+        }
+        Command::Explain { common, .. } => {
+            Settings::load(&common)?;
+            Err(Error::NotYetAvailable("explain"))
+        }
+        Command::Suggest { common, .. } => {
+            Settings::load(&common)?;
+            Err(Error::NotYetAvailable("suggest"))
+        }
+        Command::Init { .. } => Err(Error::NotYetAvailable("init")),
+    }
+}
+
+/// Write the report to `--output` or stdout.
+pub fn emit(settings: &Settings, report: &Report) -> Result<()> {
+    match &settings.output {
+        Some(path) => {
+            let mut buf = Vec::new();
+            report::render(report, settings.format, false, &mut buf).expect("writing to memory");
+            std::fs::write(path, buf).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let color =
+                stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let mut lock = stdout.lock();
+            report::render(report, settings.format, color, &mut lock)
+                .and_then(|()| lock.flush())
+                .map_err(|source| Error::Write {
+                    path: "<stdout>".into(),
+                    source,
+                })
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The plangate binary: parse, run, map the outcome to an exit code. The only place that
+//! knows processes, signals and exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use plangate::Outcome;
+use plangate::cli::Cli;
+use plangate::error::{EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_SIGINT, EXIT_SIGTERM, Error};
+use tokio::signal::unix::{SignalKind, signal};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let result = runtime.block_on(async {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return Err(Error::Postgres {
+                what: "cannot install signal handlers".into(),
+                source: None,
+            });
+        };
+        // On a signal the run's future is dropped, and with it every guard: the throwaway
+        // server is stopped, its directory and any scratch database removed.
+        tokio::select! {
+            r = plangate::run(cli) => r,
+            _ = int.recv() => Err(Error::Interrupted { name: "SIGINT", code: EXIT_SIGINT }),
+            _ = term.recv() => Err(Error::Interrupted { name: "SIGTERM", code: EXIT_SIGTERM }),
+        }
+    });
+    // Blocking cleanup tasks (stopping a server) finish before the process exits.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(15));
+    match result {
+        Ok(Outcome::Pass) => ExitCode::from(EXIT_PASS),
+        Ok(Outcome::Fail) => ExitCode::from(EXIT_FAIL),
+        Err(e) => {
+            report_error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn report_error(e: &Error) {
+    eprintln!("error: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        eprintln!("  caused by: {s}");
+        source = s.source();
+    }
+    if let Some(hint) = e.hint() {
+        eprintln!("  hint: {hint}");
+    }
+}

@@ -1,0 +1,190 @@
+//! Measurements: each query and case at one scale, run under
+//! `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS)` after one warm-up.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgConnection;
+
+use crate::analysis::findings::{self, Context};
+use crate::analysis::{Finding, Kind, Severity};
+use crate::catalog::{Case, Query};
+use crate::datagen::params;
+use crate::error::{Error, Result, db_message};
+use crate::plan::{Explain, shape};
+use crate::settings::Thresholds;
+
+/// One query, case and scale.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub scale: f64,
+    /// Rows of each filled table the plan reads, at this scale.
+    pub rows: BTreeMap<String, u64>,
+    /// The parameter values (text; None is NULL).
+    pub params: Vec<Option<String>>,
+    /// EXPLAIN's JSON of the last timed run (None when it timed out).
+    pub plan: Option<Value>,
+    pub shape: String,
+    /// Shared hit + read and temp read + written blocks (median over the timed runs).
+    pub work: u64,
+    /// Median execution time.
+    pub time_ms: f64,
+    /// Median planning time.
+    pub planning_ms: f64,
+    /// The top node's estimated and actual rows.
+    pub plan_rows: f64,
+    pub actual_rows: f64,
+    pub findings: Vec<Finding>,
+    pub timed_out: bool,
+}
+
+impl Run {
+    /// The rows that growth is measured against: the largest table the plan reads, else the scale.
+    #[expect(clippy::cast_precision_loss)]
+    pub fn growth_rows(&self) -> f64 {
+        self.rows.values().max().map_or(self.scale, |r| *r as f64)
+    }
+}
+
+/// All scales of one case of one query.
+#[derive(Debug, Clone)]
+pub struct CaseRuns {
+    pub case: String,
+    pub runs: Vec<Run>,
+}
+
+/// All cases of one query.
+#[derive(Debug, Clone)]
+pub struct QueryRuns {
+    pub query: Query,
+    pub cases: Vec<CaseRuns>,
+}
+
+/// Set the statement timeout of a measuring session.
+pub async fn prepare_session(conn: &mut PgConnection, thresholds: &Thresholds) -> Result<()> {
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let ms = (thresholds.statement_timeout_s * 1000.0) as u64;
+    sqlx::raw_sql(AssertSqlSafe(format!("SET statement_timeout = {ms}")))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| Error::postgres("cannot set the statement timeout", e))?;
+    Ok(())
+}
+
+/// Measure one case of a query at one scale.
+pub async fn run_case(
+    conn: &mut PgConnection,
+    query: &Query,
+    case: &Case,
+    scale: f64,
+    table_rows: &BTreeMap<String, u64>,
+    thresholds: &Thresholds,
+    seed: u64,
+) -> Result<Run> {
+    let values = params::sample(conn, &query.name, &case.params, seed).await?;
+    let literals: Vec<String> = values.iter().map(|v| v.sql.clone()).collect();
+    let sql = format!(
+        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) {}",
+        query.with_literals(&literals)
+    );
+    let mut explains = Vec::new();
+    let mut last_json = None;
+    for i in 0..=thresholds.repeats {
+        let res: std::result::Result<sqlx::types::Json<Value>, sqlx::Error> =
+            sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
+                .fetch_one(&mut *conn)
+                .await;
+        match res {
+            Ok(json) => {
+                let json = json.0;
+                if i > 0 {
+                    let e = Explain::from_json(&json).map_err(|e| Error::QueryFailed {
+                        query: query.name.clone(),
+                        scale,
+                        message: format!("unexpected EXPLAIN output: {e}"),
+                    })?;
+                    explains.push(e);
+                    last_json = Some(json);
+                }
+            }
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("57014") => {
+                return Ok(timed_out(scale, values, thresholds));
+            }
+            Err(e) => {
+                return Err(Error::QueryFailed {
+                    query: query.name.clone(),
+                    scale,
+                    message: db_message(&e),
+                });
+            }
+        }
+    }
+    let last = explains.last().expect("at least one timed run");
+    let mut works: Vec<u64> = explains.iter().map(Explain::work).collect();
+    works.sort_unstable();
+    let rows: BTreeMap<String, u64> = last
+        .plan
+        .walk()
+        .into_iter()
+        .filter_map(|(n, _)| n.relation_name.as_ref())
+        .filter_map(|r| table_rows.get(r).map(|n| (r.clone(), *n)))
+        .collect();
+    let ctx = Context {
+        scale,
+        table_rows,
+        thresholds,
+    };
+    let mut found = findings::detect(&last.plan, &ctx);
+    let forbidden = findings::forbidden(&last.plan, &found, &query.forbid, scale);
+    found.extend(forbidden);
+    Ok(Run {
+        scale,
+        rows,
+        params: values.into_iter().map(|v| v.text).collect(),
+        shape: shape::shape(&last.plan),
+        work: works[works.len() / 2],
+        time_ms: median(explains.iter().map(|e| e.execution_time_ms).collect()),
+        planning_ms: median(explains.iter().map(|e| e.planning_time_ms).collect()),
+        plan_rows: last.plan.plan_rows,
+        actual_rows: last.plan.actual_rows,
+        plan: last_json,
+        findings: found,
+        timed_out: false,
+    })
+}
+
+fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Thresholds) -> Run {
+    Run {
+        scale,
+        rows: BTreeMap::new(),
+        params: values.into_iter().map(|v| v.text).collect(),
+        plan: None,
+        shape: String::new(),
+        work: 0,
+        time_ms: thresholds.statement_timeout_s * 1000.0,
+        planning_ms: 0.0,
+        plan_rows: 0.0,
+        actual_rows: 0.0,
+        findings: vec![Finding {
+            kind: Kind::Timeout,
+            severity: Severity::Error,
+            scale: Some(scale),
+            node: None,
+            detail: format!(
+                "ran longer than the statement timeout of {} s",
+                thresholds.statement_timeout_s
+            ),
+        }],
+        timed_out: true,
+    }
+}
+
+/// The median (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}

@@ -1,0 +1,207 @@
+//! A typed model of `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` output, and the normalized
+//! plan shape that baselines compare.
+
+pub mod shape;
+
+use serde::Deserialize;
+
+/// One plan node, with the fields the detectors and the shape need.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PlanNode {
+    #[serde(rename = "Node Type")]
+    pub node_type: String,
+    #[serde(rename = "Parent Relationship")]
+    pub parent_relationship: Option<String>,
+    #[serde(rename = "Join Type")]
+    pub join_type: Option<String>,
+    #[serde(rename = "Strategy")]
+    pub strategy: Option<String>,
+    #[serde(rename = "Partial Mode")]
+    pub partial_mode: Option<String>,
+    #[serde(rename = "Scan Direction")]
+    pub scan_direction: Option<String>,
+    #[serde(rename = "Relation Name")]
+    pub relation_name: Option<String>,
+    #[serde(rename = "Schema")]
+    pub schema: Option<String>,
+    #[serde(rename = "Alias")]
+    pub alias: Option<String>,
+    #[serde(rename = "Index Name")]
+    pub index_name: Option<String>,
+    #[serde(rename = "CTE Name")]
+    pub cte_name: Option<String>,
+    #[serde(rename = "Function Name")]
+    pub function_name: Option<String>,
+    #[serde(rename = "Sort Key")]
+    pub sort_key: Option<Vec<String>>,
+    #[serde(rename = "Presorted Key")]
+    pub presorted_key: Option<Vec<String>>,
+    #[serde(rename = "Sort Method")]
+    pub sort_method: Option<String>,
+    #[serde(rename = "Sort Space Type")]
+    pub sort_space_type: Option<String>,
+    #[serde(rename = "Hash Batches")]
+    pub hash_batches: Option<u64>,
+    #[serde(rename = "Original Hash Batches")]
+    pub original_hash_batches: Option<u64>,
+    #[serde(rename = "HashAgg Batches")]
+    pub hashagg_batches: Option<u64>,
+    #[serde(rename = "Disk Usage")]
+    pub disk_usage: Option<u64>,
+    #[serde(rename = "Plan Rows")]
+    pub plan_rows: f64,
+    #[serde(rename = "Actual Rows")]
+    pub actual_rows: f64,
+    #[serde(rename = "Actual Loops")]
+    pub actual_loops: f64,
+    #[serde(rename = "Index Cond")]
+    pub index_cond: Option<String>,
+    #[serde(rename = "Filter")]
+    pub filter: Option<String>,
+    #[serde(rename = "Rows Removed by Filter")]
+    pub rows_removed_by_filter: f64,
+    #[serde(rename = "Shared Hit Blocks")]
+    pub shared_hit_blocks: u64,
+    #[serde(rename = "Shared Read Blocks")]
+    pub shared_read_blocks: u64,
+    #[serde(rename = "Temp Read Blocks")]
+    pub temp_read_blocks: u64,
+    #[serde(rename = "Temp Written Blocks")]
+    pub temp_written_blocks: u64,
+    #[serde(rename = "Plans")]
+    pub plans: Vec<PlanNode>,
+}
+
+/// The top-level object of EXPLAIN's JSON array.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Explain {
+    #[serde(rename = "Plan")]
+    pub plan: PlanNode,
+    #[serde(rename = "Planning Time", default)]
+    pub planning_time_ms: f64,
+    #[serde(rename = "Execution Time", default)]
+    pub execution_time_ms: f64,
+}
+
+impl Explain {
+    /// Parse EXPLAIN's JSON (the one-element array Postgres returns, or its element).
+    pub fn from_json(value: &serde_json::Value) -> Result<Explain, serde_json::Error> {
+        let v = match value {
+            serde_json::Value::Array(a) if !a.is_empty() => &a[0],
+            other => other,
+        };
+        serde_json::from_value(v.clone())
+    }
+
+    /// Work: shared hit + read and temp read + written blocks of the whole plan.
+    /// A node's buffer counts include its children's, so the top node holds the total.
+    pub fn work(&self) -> u64 {
+        let p = &self.plan;
+        p.shared_hit_blocks + p.shared_read_blocks + p.temp_read_blocks + p.temp_written_blocks
+    }
+}
+
+impl PlanNode {
+    /// Every node, depth first, with its depth.
+    pub fn walk(&self) -> Vec<(&PlanNode, usize)> {
+        let mut out = Vec::new();
+        fn go<'a>(n: &'a PlanNode, depth: usize, out: &mut Vec<(&'a PlanNode, usize)>) {
+            out.push((n, depth));
+            for c in &n.plans {
+                go(c, depth + 1, out);
+            }
+        }
+        go(self, 0, &mut out);
+        out
+    }
+
+    /// The node's label as Postgres' text format prints it, without numbers:
+    /// `Index Scan Backward using idx on products`, `Hash Left Join`, `HashAggregate`.
+    pub fn label(&self) -> String {
+        let mut s = match (
+            self.node_type.as_str(),
+            self.strategy.as_deref(),
+            self.join_type.as_deref(),
+        ) {
+            ("Aggregate", Some("Hashed"), _) => "HashAggregate".to_string(),
+            ("Aggregate", Some("Sorted"), _) => "GroupAggregate".to_string(),
+            ("Aggregate", Some("Mixed"), _) => "MixedAggregate".to_string(),
+            ("SetOp", Some("Hashed"), _) => "HashSetOp".to_string(),
+            ("Hash Join" | "Merge Join", _, Some(j)) if j != "Inner" => {
+                let (a, b) = self
+                    .node_type
+                    .split_once(' ')
+                    .unwrap_or((&self.node_type, ""));
+                format!("{a} {j} {b}")
+            }
+            ("Nested Loop", _, Some(j)) if j != "Inner" => format!("Nested Loop {j} Join"),
+            (t, _, _) => t.to_string(),
+        };
+        if let Some(mode) = self.partial_mode.as_deref().filter(|m| *m != "Simple") {
+            s = format!("{mode} {s}");
+        }
+        if self.scan_direction.as_deref() == Some("Backward") {
+            s.push_str(" Backward");
+        }
+        if let Some(idx) = &self.index_name {
+            s.push_str(if self.node_type == "Bitmap Index Scan" {
+                " on "
+            } else {
+                " using "
+            });
+            s.push_str(idx);
+        }
+        if let Some(rel) = &self.relation_name {
+            s.push_str(" on ");
+            s.push_str(rel);
+        } else if let Some(cte) = &self.cte_name {
+            s.push_str(" on ");
+            s.push_str(cte);
+        } else if let Some(f) = &self.function_name {
+            s.push_str(" on ");
+            s.push_str(f);
+        }
+        s
+    }
+
+    /// Rows read from the relation: those returned plus those a filter removed, over all loops.
+    pub fn rows_read(&self) -> f64 {
+        (self.actual_rows + self.rows_removed_by_filter) * self.actual_loops.max(1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_postgres_text_format() {
+        let n = PlanNode {
+            node_type: "Index Scan".into(),
+            scan_direction: Some("Backward".into()),
+            index_name: Some("i".into()),
+            relation_name: Some("t".into()),
+            ..Default::default()
+        };
+        assert_eq!(n.label(), "Index Scan Backward using i on t");
+        let n = PlanNode {
+            node_type: "Hash Join".into(),
+            join_type: Some("Left".into()),
+            ..Default::default()
+        };
+        assert_eq!(n.label(), "Hash Left Join");
+        let n = PlanNode {
+            node_type: "Aggregate".into(),
+            strategy: Some("Hashed".into()),
+            ..Default::default()
+        };
+        assert_eq!(n.label(), "HashAggregate");
+        let n = PlanNode {
+            node_type: "Bitmap Index Scan".into(),
+            index_name: Some("i".into()),
+            ..Default::default()
+        };
+        assert_eq!(n.label(), "Bitmap Index Scan on i");
+    }
+}

@@ -1,0 +1,305 @@
+//! The local backend: a throwaway cluster from the Postgres server binaries on this machine.
+//!
+//! `initdb` into a fresh temporary directory, then `postgres` with its unix socket in
+//! that directory and no TCP listener. When plangate runs as root, both run as the
+//! unprivileged `postgres` account (Postgres refuses root). The server runs in its own
+//! process group so that a terminal's Ctrl-C reaches plangate, which then stops it;
+//! dropping [`LocalCluster`] stops the server and removes the directory.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Pid, User};
+use sqlx::postgres::PgConnectOptions;
+
+use crate::error::{Error, Result};
+
+/// The port that names the socket file; nothing listens on TCP.
+const PORT: u16 = 5432;
+
+/// Settings for a disposable instance: durability off, autovacuum off so statistics change
+/// only when plangate runs ANALYZE.
+const DISPOSABLE: &[(&str, &str)] = &[
+    ("listen_addresses", ""),
+    ("fsync", "off"),
+    ("synchronous_commit", "off"),
+    ("full_page_writes", "off"),
+    ("autovacuum", "off"),
+    ("max_wal_size", "4GB"),
+    ("wal_level", "minimal"),
+    ("max_wal_senders", "0"),
+    ("logging_collector", "off"),
+];
+
+/// A running throwaway cluster. Stopped and deleted on drop.
+#[derive(Debug)]
+pub struct LocalCluster {
+    dir: Option<tempfile::TempDir>,
+    child: Option<Child>,
+    pub bindir: PathBuf,
+}
+
+/// Where the server binaries are, or None.
+pub fn find_bindir() -> Option<PathBuf> {
+    let has_server = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        if out.status.success() {
+            let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            if has_server(&d) {
+                return Some(d);
+            }
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for d in std::env::split_paths(&path) {
+            if has_server(&d) {
+                return Some(d);
+            }
+        }
+    }
+    let mut versioned: Vec<(u32, PathBuf)> = glob::glob("/usr/lib/postgresql/*/bin")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|d| has_server(d))
+        .filter_map(|d| {
+            let major = d.parent()?.file_name()?.to_str()?.parse().ok()?;
+            Some((major, d))
+        })
+        .collect();
+    versioned.sort();
+    versioned.pop().map(|(_, d)| d)
+}
+
+impl LocalCluster {
+    /// initdb and start a cluster with `settings` (the user's GUCs) on top of the disposable ones.
+    pub async fn start(bindir: PathBuf, settings: &[(String, String)]) -> Result<LocalCluster> {
+        let settings = settings.to_vec();
+        tokio::task::spawn_blocking(move || Self::start_blocking(bindir, &settings))
+            .await
+            .expect("the cluster start task does not panic")
+    }
+
+    fn start_blocking(bindir: PathBuf, settings: &[(String, String)]) -> Result<LocalCluster> {
+        let run_as = unprivileged_user()?;
+        let dir = tempfile::Builder::new()
+            .prefix("plangate-")
+            .tempdir()
+            .map_err(|e| {
+                Error::postgres("cannot create a temporary directory for the cluster", e)
+            })?;
+        let mut cluster = LocalCluster {
+            dir: Some(dir),
+            child: None,
+            bindir,
+        };
+        let root = cluster.dir().to_path_buf();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+            Error::postgres(format!("cannot set permissions of {}", root.display()), e)
+        })?;
+        if let Some(user) = &run_as {
+            nix::unistd::chown(&root, Some(user.uid), Some(user.gid)).map_err(|e| {
+                Error::postgres(
+                    format!("cannot give {} to the postgres account", root.display()),
+                    e,
+                )
+            })?;
+        }
+        let data = root.join("data");
+        let mut initdb = Command::new(cluster.bindir.join("initdb"));
+        initdb
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "-D",
+            ])
+            .arg(&data)
+            .current_dir(&root)
+            .stdin(Stdio::null());
+        as_user(&mut initdb, run_as.as_ref());
+        let out = initdb.output().map_err(|e| {
+            Error::postgres(
+                format!("cannot run {}", cluster.bindir.join("initdb").display()),
+                e,
+            )
+        })?;
+        if !out.status.success() {
+            return Err(Error::Postgres {
+                what: format!(
+                    "initdb failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                source: None,
+            });
+        }
+
+        let log_path = root.join("server.log");
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| Error::postgres("cannot create the server log", e))?;
+        if let Some(user) = &run_as {
+            nix::unistd::chown(&log_path, Some(user.uid), Some(user.gid)).map_err(|e| {
+                Error::postgres("cannot give the server log to the postgres account", e)
+            })?;
+        }
+        let mut server = Command::new(cluster.bindir.join("postgres"));
+        server
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(&root)
+            .arg("-p")
+            .arg(PORT.to_string());
+        for (k, v) in DISPOSABLE
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(settings.iter().cloned())
+        {
+            server.arg("-c").arg(format!("{k}={v}"));
+        }
+        server
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .stdout(
+                log.try_clone()
+                    .map_err(|e| Error::postgres("cannot open the server log", e))?,
+            )
+            .stderr(log)
+            .process_group(0);
+        as_user(&mut server, run_as.as_ref());
+        cluster.child = Some(server.spawn().map_err(|e| {
+            Error::postgres(
+                format!("cannot run {}", cluster.bindir.join("postgres").display()),
+                e,
+            )
+        })?);
+        cluster.wait_ready(&log_path)?;
+        Ok(cluster)
+    }
+
+    /// Wait until the socket file appears, or the server exits.
+    fn wait_ready(&mut self, log_path: &Path) -> Result<()> {
+        let socket = self.dir().join(format!(".s.PGSQL.{PORT}"));
+        let pidfile = self.dir().join("data").join("postmaster.pid");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                self.child = None;
+                let log = std::fs::read_to_string(log_path).unwrap_or_default();
+                let reason = log
+                    .lines()
+                    .filter(|l| {
+                        l.contains("FATAL") || l.contains("ERROR") || l.contains("LOG:  invalid")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(Error::Postgres {
+                    what: format!(
+                        "the local Postgres server exited ({status}) before it was ready: {reason}"
+                    ),
+                    source: None,
+                });
+            }
+            // postmaster.pid's 8th line says "ready" once the server accepts connections.
+            let ready = socket.exists()
+                && std::fs::read_to_string(&pidfile)
+                    .is_ok_and(|s| s.lines().nth(7).is_some_and(|l| l.trim() == "ready"));
+            if ready {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Postgres {
+                    what: "the local Postgres server did not become ready within 60 s".into(),
+                    source: None,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("the directory lives as long as the cluster")
+            .path()
+    }
+
+    /// How to connect to database `db` of this cluster.
+    pub fn connect_options(&self, db: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(self.dir())
+            .port(PORT)
+            .username("postgres")
+            .database(db)
+    }
+
+    /// Stop the server (immediate shutdown: nothing in it is worth keeping) and remove the directory.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGQUIT);
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                match child.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if Instant::now() > deadline => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break;
+                    }
+                    Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        }
+        if let Some(dir) = self.dir.take() {
+            let path = dir.path().to_path_buf();
+            if dir.close().is_err() {
+                let _ = std::fs::remove_dir_all(path);
+            }
+        }
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The account to run Postgres as: `postgres` when plangate runs as root, else none.
+fn unprivileged_user() -> Result<Option<User>> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(None);
+    }
+    match User::from_name("postgres") {
+        Ok(Some(u)) => Ok(Some(u)),
+        _ => Err(Error::NoPostgres(
+            "plangate runs as root and Postgres refuses to run as root; create an unprivileged `postgres` account \
+             (useradd --system postgres) or run plangate as another user"
+                .into(),
+        )),
+    }
+}
+
+fn as_user(cmd: &mut Command, user: Option<&User>) {
+    if let Some(u) = user {
+        cmd.uid(u.uid.as_raw())
+            .gid(u.gid.as_raw())
+            .env("HOME", &u.dir)
+            .env("USER", "postgres");
+    }
+}

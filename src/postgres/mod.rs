@@ -1,0 +1,155 @@
+//! Throwaway Postgres: choosing a backend, starting it, connecting, and knowing its version.
+
+pub mod local;
+pub mod schema;
+pub mod url;
+
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+use crate::error::{Error, Result, db_message};
+use crate::settings::{BackendChoice, Settings};
+
+/// Settings every session gets, on every backend, so that plans do not depend on the
+/// machine: no parallel workers (their timing varies), no JIT.
+pub const STABLE_SESSION: &[(&str, &str)] =
+    &[("max_parallel_workers_per_gather", "0"), ("jit", "off")];
+
+/// Where the throwaway database lives.
+#[derive(Debug)]
+pub enum Instance {
+    Local(local::LocalCluster),
+    Url(Box<url::ScratchDb>),
+}
+
+/// A started backend with the scratch database ready to use.
+#[derive(Debug)]
+pub struct Server {
+    pub instance: Instance,
+    /// `server_version`, e.g. "15.18".
+    pub version: String,
+    /// The major version, e.g. 15.
+    pub major: u32,
+    /// The user's GUCs, applied to every session.
+    pub settings: Vec<(String, String)>,
+}
+
+impl Server {
+    /// Pick and start the backend the settings ask for.
+    pub async fn start(settings: &Settings) -> Result<Server> {
+        let instance = match settings.backend {
+            BackendChoice::Url => {
+                let url = settings
+                    .database_url
+                    .as_deref()
+                    .expect("settings pair url with a URL");
+                Instance::Url(Box::new(url::ScratchDb::create(url).await?))
+            }
+            BackendChoice::Container => {
+                return Err(Error::NoPostgres(
+                    "the container backend is not yet available in this version; use --backend local or --database-url".into(),
+                ));
+            }
+            BackendChoice::Local => {
+                let bindir =
+                    local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
+                Instance::Local(local::LocalCluster::start(bindir, &settings.pg_settings).await?)
+            }
+            BackendChoice::Auto => match local::find_bindir() {
+                Some(bindir) => Instance::Local(
+                    local::LocalCluster::start(bindir, &settings.pg_settings).await?,
+                ),
+                None => return Err(Error::NoPostgres(no_postgres_message())),
+            },
+        };
+        let mut server = Server {
+            instance,
+            version: String::new(),
+            major: 0,
+            settings: settings.pg_settings.clone(),
+        };
+        let mut conn = server.connect().await?;
+        let version: String = sqlx::query_scalar("SELECT current_setting('server_version')")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| Error::postgres("cannot read the server version", e))?;
+        let num: String = sqlx::query_scalar("SELECT current_setting('server_version_num')")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| Error::postgres("cannot read the server version", e))?;
+        server.version = version
+            .split_whitespace()
+            .next()
+            .unwrap_or(&version)
+            .to_string();
+        server.major = num.parse::<u32>().unwrap_or(0) / 10_000;
+        let _ = conn.close().await;
+        Ok(server)
+    }
+
+    /// The backend's name as reports show it.
+    pub fn backend_name(&self) -> &'static str {
+        match self.instance {
+            Instance::Local(_) => "local",
+            Instance::Url(_) => "url",
+        }
+    }
+
+    fn connect_options(&self) -> PgConnectOptions {
+        match &self.instance {
+            Instance::Local(c) => c.connect_options("postgres"),
+            Instance::Url(db) => db.connect_options(),
+        }
+        .application_name("plangate")
+    }
+
+    /// A new session on the scratch database with the stable and the user's settings.
+    pub async fn connect(&self) -> Result<PgConnection> {
+        let opts = self.connect_options();
+        let mut conn = url::connect(&opts, "the throwaway database").await?;
+        let url_backend = matches!(self.instance, Instance::Url(_));
+        for (k, v) in STABLE_SESSION
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(
+                // The local backend passes the user's settings on the server's command line.
+                self.settings.iter().filter(|_| url_backend).cloned(),
+            )
+        {
+            sqlx::query("SELECT set_config($1, $2, false)")
+                .bind(&k)
+                .bind(&v)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| Error::Postgres {
+                    what: format!("cannot apply setting {k} = {v}: {}", db_message(&e)),
+                    source: None,
+                })?;
+        }
+        Ok(conn)
+    }
+
+    /// Stop the backend now (also done on drop).
+    pub async fn shutdown(mut self) -> Result<()> {
+        match &mut self.instance {
+            Instance::Local(c) => {
+                c.stop();
+                Ok(())
+            }
+            Instance::Url(db) => db.drop_now().await,
+        }
+    }
+}
+
+fn no_binaries_message() -> String {
+    "no Postgres server binaries found (looked at `pg_config --bindir`, PATH and /usr/lib/postgresql/*/bin); \
+     install the server package (e.g. apt-get install postgresql)"
+        .into()
+}
+
+fn no_postgres_message() -> String {
+    "no way to get a throwaway Postgres: pass --database-url (or set PLANGATE_DATABASE_URL) for an existing server, \
+     install Postgres server binaries for the local backend (e.g. apt-get install postgresql), \
+     or run a Docker-API container runtime (Docker, or Podman's socket via DOCKER_HOST) for the container backend"
+        .into()
+}

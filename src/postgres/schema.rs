@@ -1,0 +1,182 @@
+//! The user's schema: which files, in which order, and applying them.
+//!
+//! `[schema] files` entries are globs (applied in sorted order) or folders of migrations
+//! (`0001_x.sql`, `V1__x.sql`, `20240101120000_x.sql`, `1_x.up.sql`), applied by version.
+
+use std::path::{Path, PathBuf};
+
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgConnection;
+
+use crate::error::{Error, Result};
+
+/// Expand the `[schema] files` entries into the ordered list of files.
+pub fn resolve_files(
+    root: &Path,
+    patterns: &[String],
+) -> std::result::Result<Vec<PathBuf>, String> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for pattern in patterns {
+        let full = root.join(pattern);
+        let mut files: Vec<PathBuf> = if full.is_dir() {
+            std::fs::read_dir(&full)
+                .map_err(|e| format!("cannot read folder {}: {e}", full.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_migration(p))
+                .collect()
+        } else {
+            let pat = full.to_string_lossy().to_string();
+            glob::glob(&pat)
+                .map_err(|e| format!("bad pattern `{pattern}`: {e}"))?
+                .filter_map(std::result::Result::ok)
+                .filter(|p| p.is_file())
+                .collect()
+        };
+        if files.is_empty() {
+            return Err(format!(
+                "`{pattern}` matches no schema file (relative to {})",
+                root.display()
+            ));
+        }
+        files.sort_by_key(|p| version_key(p));
+        for f in files {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_migration(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".sql") && !name.ends_with(".down.sql")
+}
+
+/// Sort key: the version number a migration file starts with (`0001_`, `V12__`, a timestamp),
+/// files without one after those, then the name.
+fn version_key(p: &Path) -> (u8, u128, String) {
+    let name = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string();
+    let digits_from = usize::from(
+        name.starts_with(['V', 'v']) && name[1..].starts_with(|c: char| c.is_ascii_digit()),
+    );
+    let digits: String = name[digits_from..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    match digits.parse::<u128>() {
+        Ok(v) => (0, v, name),
+        Err(_) => (1, 0, name),
+    }
+}
+
+/// Apply the schema files in order; an error names the file, line and column.
+pub async fn apply(conn: &mut PgConnection, files: &[PathBuf]) -> Result<()> {
+    for path in files {
+        let sql = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
+            .execute(&mut *conn)
+            .await
+        {
+            return Err(Error::Schema {
+                path: path.clone(),
+                detail: describe_error(&sql, &e),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Postgres' message with the line and column of its position in `sql`.
+pub fn describe_error(sql: &str, e: &sqlx::Error) -> String {
+    let msg = crate::error::db_message(e);
+    if let sqlx::Error::Database(db) = e {
+        if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            if let Some(sqlx::postgres::PgErrorPosition::Original(pos)) = pg.position() {
+                let (line, col) = line_col(sql, pos);
+                return format!("line {line}, column {col}: {msg}");
+            }
+        }
+    }
+    msg
+}
+
+/// 1-based line and column of the 1-based character position `pos`.
+fn line_col(sql: &str, pos: usize) -> (usize, usize) {
+    let before: String = sql.chars().take(pos.saturating_sub(1)).collect();
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_sort_by_version_not_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "10_c.sql",
+            "2_b.sql",
+            "0001_a.sql",
+            "2_b.down.sql",
+            "notes.txt",
+        ] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let files = resolve_files(dir.path(), &[".".into()]).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(names, ["0001_a.sql", "2_b.sql", "10_c.sql"]);
+    }
+
+    #[test]
+    fn flyway_and_timestamp_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "V10__late.sql",
+            "V2__early.sql",
+            "20240101120000_x.up.sql",
+            "20230101120000_y.up.sql",
+        ] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let files = resolve_files(dir.path(), &[".".into()]).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "V2__early.sql",
+                "V10__late.sql",
+                "20230101120000_y.up.sql",
+                "20240101120000_x.up.sql"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_glob_that_matches_nothing_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = resolve_files(dir.path(), &["schema/*.sql".into()]).unwrap_err();
+        assert!(err.contains("matches no schema file"), "{err}");
+    }
+
+    #[test]
+    fn positions_become_lines_and_columns() {
+        assert_eq!(line_col("abc\ndef", 6), (2, 2));
+        assert_eq!(line_col("abc", 1), (1, 1));
+    }
+}

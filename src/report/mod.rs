@@ -1,0 +1,209 @@
+//! The one Report value a run produces, and the renderers that print it.
+
+pub mod json;
+pub mod terminal;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analysis::Finding;
+use crate::analysis::compare::CaseVerdict;
+use crate::cli::Format;
+use crate::datagen::load::LoadTiming;
+use crate::error::{Error, Result};
+use crate::measure::QueryRuns;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// Everything a run found, ready for any format.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub verdict: Verdict,
+    pub postgres_version: String,
+    pub backend: String,
+    pub scales: Vec<f64>,
+    pub queries: Vec<QueryReport>,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryReport {
+    pub name: String,
+    /// The query file, relative to the config's folder.
+    pub file: String,
+    pub verdict: Verdict,
+    pub growth_budget: String,
+    /// Why the baseline was not used, when it was not (none, another major version).
+    pub baseline_note: Option<String>,
+    pub cases: Vec<CaseReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub case: String,
+    pub verdict: Verdict,
+    pub growth_exponent: Option<f64>,
+    pub baseline_growth_exponent: Option<f64>,
+    pub runs: Vec<RunReport>,
+    pub findings: Vec<Finding>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub scale: f64,
+    pub rows: BTreeMap<String, u64>,
+    pub params: Vec<Option<String>>,
+    pub work: u64,
+    pub baseline_work: Option<u64>,
+    pub time_ms: f64,
+    pub planning_ms: f64,
+    pub plan_rows: f64,
+    pub actual_rows: f64,
+    pub shape: String,
+    pub shape_diff: Option<String>,
+}
+
+/// Where the wall time went (SPEC section 6).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub backend: String,
+    pub start_ms: u64,
+    pub schema_ms: u64,
+    pub loads: Vec<LoadTiming>,
+    pub index_ms: u64,
+    pub analyze_ms: u64,
+    pub explain_ms: u64,
+    pub total_ms: u64,
+}
+
+impl Report {
+    /// Assemble the report of measured queries and their verdicts (same order).
+    pub fn new(
+        postgres_version: String,
+        backend: String,
+        scales: Vec<f64>,
+        measured: &[(QueryRuns, Vec<CaseVerdict>, Option<String>)],
+        root: &std::path::Path,
+        timings: Timings,
+    ) -> Report {
+        let mut queries = Vec::new();
+        for (q, verdicts, baseline_note) in measured {
+            let mut cases = Vec::new();
+            for (c, v) in q.cases.iter().zip(verdicts) {
+                let runs = c
+                    .runs
+                    .iter()
+                    .zip(v.shape_diffs.iter().zip(&v.baseline_work))
+                    .map(|(r, (diff, bw))| RunReport {
+                        scale: r.scale,
+                        rows: r.rows.clone(),
+                        params: r.params.clone(),
+                        work: r.work,
+                        baseline_work: *bw,
+                        time_ms: round2(r.time_ms),
+                        planning_ms: round2(r.planning_ms),
+                        plan_rows: r.plan_rows,
+                        actual_rows: r.actual_rows,
+                        shape: r.shape.clone(),
+                        shape_diff: diff.clone(),
+                    })
+                    .collect();
+                cases.push(CaseReport {
+                    case: c.case.clone(),
+                    verdict: if v.failed() {
+                        Verdict::Fail
+                    } else {
+                        Verdict::Pass
+                    },
+                    growth_exponent: v.exponent.map(round2),
+                    baseline_growth_exponent: v.baseline_exponent,
+                    runs,
+                    findings: v.findings.clone(),
+                    notes: v.notes.clone(),
+                });
+            }
+            let failed = cases.iter().any(|c| c.verdict == Verdict::Fail);
+            queries.push(QueryReport {
+                name: q.query.name.clone(),
+                file: q
+                    .query
+                    .path
+                    .strip_prefix(root)
+                    .unwrap_or(&q.query.path)
+                    .display()
+                    .to_string(),
+                verdict: if failed { Verdict::Fail } else { Verdict::Pass },
+                growth_budget: q.query.growth.as_str().to_string(),
+                baseline_note: baseline_note.clone(),
+                cases,
+            });
+        }
+        let verdict = if queries.iter().any(|q| q.verdict == Verdict::Fail) {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        Report {
+            format_version: FORMAT_VERSION,
+            verdict,
+            postgres_version,
+            backend,
+            scales,
+            queries,
+            timings,
+        }
+    }
+}
+
+/// Round to two decimals (times and exponents in reports).
+pub fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// Fail early on a format that this version cannot render.
+pub fn check_format(format: Format) -> Result<()> {
+    match format {
+        Format::Terminal | Format::Json => Ok(()),
+        other => Err(Error::Argument {
+            flag: "--format".into(),
+            detail: format!(
+                "`{}` is not yet available in this version (available: terminal, json)",
+                format_name(other)
+            ),
+        }),
+    }
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Terminal => "terminal",
+        Format::Json => "json",
+        Format::Markdown => "markdown",
+        Format::Junit => "junit",
+        Format::Github => "github",
+        Format::Html => "html",
+    }
+}
+
+/// Render in the given format.
+pub fn render(
+    report: &Report,
+    format: Format,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::render(report, out),
+        _ => terminal::render(report, color, out),
+    }
+}

@@ -1,0 +1,137 @@
+//! The terminal report: a summary table, then findings and shape diffs of failing queries.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+
+use crate::analysis::Severity;
+use crate::report::{Report, Verdict};
+
+pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if !color {
+        table.force_no_tty();
+    }
+    table.set_header([
+        "query", "case", "verdict", "work", "time ms", "growth", "budget", "findings",
+    ]);
+    for q in &report.queries {
+        for c in &q.cases {
+            let last = c.runs.last();
+            let verdict = match c.verdict {
+                Verdict::Pass => Cell::new("pass").fg(Color::Green),
+                Verdict::Fail => Cell::new("FAIL").fg(Color::Red),
+            };
+            let growth = match (c.growth_exponent, c.baseline_growth_exponent) {
+                (Some(b), Some(base)) => format!("{b:.2} (was {base:.2})"),
+                (Some(b), None) => format!("{b:.2}"),
+                (None, _) => "-".into(),
+            };
+            let errors = c
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            let warnings = c.findings.len() - errors;
+            let mut kinds: Vec<&str> = c.findings.iter().map(|f| f.kind.as_str()).collect();
+            kinds.dedup();
+            let findings = match (errors, warnings) {
+                (0, 0) => String::new(),
+                _ => format!("{errors} err, {warnings} warn: {}", kinds.join(", ")),
+            };
+            table.add_row(vec![
+                Cell::new(&q.name),
+                Cell::new(&c.case),
+                verdict,
+                Cell::new(last.map_or("-".into(), |r| r.work.to_string())),
+                Cell::new(last.map_or("-".into(), |r| format!("{:.2}", r.time_ms))),
+                Cell::new(growth),
+                Cell::new(&q.growth_budget),
+                Cell::new(findings),
+            ]);
+        }
+    }
+    writeln!(out, "{table}")?;
+
+    for q in &report.queries {
+        if let Some(note) = &q.baseline_note {
+            writeln!(out, "note: {}: {note}", q.name)?;
+        }
+    }
+    for q in report.queries.iter().filter(|q| q.verdict == Verdict::Fail) {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} ({})",
+            paint(&format!("FAIL {}", q.name), "1;31", color),
+            q.file
+        )?;
+        for c in &q.cases {
+            for f in &c.findings {
+                let sev = match f.severity {
+                    Severity::Error => paint("error", "31", color),
+                    Severity::Warning => paint("warning", "33", color),
+                };
+                let at = f
+                    .scale
+                    .map(|s| format!(" at scale {s}"))
+                    .unwrap_or_default();
+                let node = f
+                    .node
+                    .as_ref()
+                    .map(|n| format!(" [{n}]"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {sev}: {} ({}){at}{node}: {}",
+                    f.kind, c.case, f.detail
+                )?;
+            }
+            for r in c.runs.iter().filter(|r| r.shape_diff.is_some()) {
+                writeln!(
+                    out,
+                    "  shape diff at scale {} (case {}), baseline -> now:",
+                    r.scale, c.case
+                )?;
+                for line in r.shape_diff.as_deref().unwrap_or("").lines() {
+                    let painted = match line.chars().next() {
+                        Some('-') => paint(line, "31", color),
+                        Some('+') => paint(line, "32", color),
+                        _ => line.to_string(),
+                    };
+                    writeln!(out, "    {painted}")?;
+                }
+            }
+        }
+    }
+    let failed = report
+        .queries
+        .iter()
+        .filter(|q| q.verdict == Verdict::Fail)
+        .count();
+    let scales: Vec<String> = report.scales.iter().map(f64::to_string).collect();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}: {} queries, {failed} failed; Postgres {} ({} backend), scales {}; {:.1} s",
+        match report.verdict {
+            Verdict::Pass => paint("pass", "32", color),
+            Verdict::Fail => paint("FAIL", "1;31", color),
+        },
+        report.queries.len(),
+        report.postgres_version,
+        report.backend,
+        scales.join(", "),
+        report.timings.total_ms as f64 / 1000.0
+    )
+}
+
+fn paint(s: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,549 @@
+//! The config file plus flags and environment, resolved once into [`Settings`].
+//!
+//! Precedence: flags > environment > plangate.toml > defaults. Everything here is
+//! validated before any Postgres starts; errors name the file and the dotted key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::cli::{BackendKind, CommonArgs, Format};
+use crate::datagen::expr::GenExpr;
+use crate::error::{Error, Result};
+
+pub const CONFIG_FILE: &str = "plangate.toml";
+pub const DEFAULT_IMAGE: &str = "postgres:17";
+pub const DEFAULT_FACTORS: [f64; 3] = [0.01, 0.1, 1.0];
+
+/// plangate.toml as written (unknown keys are rejected).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    database: DatabaseSection,
+    #[serde(default)]
+    schema: SchemaSection,
+    #[serde(default)]
+    scales: ScalesSection,
+    #[serde(default)]
+    tables: BTreeMap<String, TableSection>,
+    #[serde(default)]
+    query: BTreeMap<String, crate::catalog::QuerySection>,
+    #[serde(default)]
+    thresholds: Thresholds,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    image: Option<ImageSpec>,
+    #[serde(default)]
+    settings: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ImageSpec {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaSection {
+    files: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScalesSection {
+    factors: Option<Vec<f64>>,
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableSection {
+    rows: Option<u64>,
+    fixed_rows: Option<u64>,
+    #[serde(default)]
+    columns: BTreeMap<String, String>,
+}
+
+/// Detection thresholds (`[thresholds]`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Work vs baseline at the same scale that counts as a regression.
+    pub regression_ratio: f64,
+    /// Exponent increase over the baseline's that counts as a regression.
+    pub growth_slack: f64,
+    /// A seq scan on a smaller table is not a finding.
+    pub seq_scan_min_rows: u64,
+    /// q-error that is reported.
+    pub misestimate_factor: f64,
+    /// Timed runs per query and scale, after one warm-up.
+    pub repeats: u32,
+    /// Statement timeout per query execution, in seconds.
+    pub statement_timeout_s: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            regression_ratio: 1.5,
+            growth_slack: 0.3,
+            seq_scan_min_rows: 10_000,
+            misestimate_factor: 10.0,
+            repeats: 5,
+            statement_timeout_s: 60.0,
+        }
+    }
+}
+
+/// How many rows a table gets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TableSize {
+    /// Rows at scale 1.0; multiplied by the scale factor.
+    Scaled(u64),
+    /// Does not scale.
+    Fixed(u64),
+}
+
+impl TableSize {
+    /// Rows at scale `s`: at least one row for a non-empty table.
+    pub fn rows_at(self, scale: f64) -> u64 {
+        match self {
+            TableSize::Fixed(n) => n,
+            TableSize::Scaled(0) => 0,
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            TableSize::Scaled(n) => ((n as f64 * scale).round() as u64).max(1),
+        }
+    }
+
+    /// Rows at scale 1.0 (the production size).
+    pub fn full(self) -> u64 {
+        match self {
+            TableSize::Fixed(n) | TableSize::Scaled(n) => n,
+        }
+    }
+}
+
+/// A configured table: its size and the generators the user named.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    pub size: TableSize,
+    pub columns: BTreeMap<String, GenExpr>,
+}
+
+/// Which backend to use, after `auto` is resolved later against the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendChoice {
+    Auto,
+    Container,
+    Local,
+    Url,
+}
+
+/// Everything a run needs, resolved once.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_path: PathBuf,
+    /// The directory holding plangate.toml; relative paths resolve against it.
+    pub root: PathBuf,
+    pub backend: BackendChoice,
+    pub images: Vec<String>,
+    pub image_configured: bool,
+    pub database_url: Option<String>,
+    /// Server settings (GUCs) to mirror production.
+    pub pg_settings: Vec<(String, String)>,
+    /// Schema files in the order they are applied.
+    pub schema_files: Vec<PathBuf>,
+    /// Scale factors, ascending.
+    pub scales: Vec<f64>,
+    pub seed: u64,
+    pub tables: BTreeMap<String, TableSpec>,
+    pub queries: BTreeMap<String, crate::catalog::QuerySection>,
+    pub thresholds: Thresholds,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    /// (k, n): run the k-th (1-based) of n slices.
+    pub partition: Option<(usize, usize)>,
+    /// Hash of the config file text, recorded in baselines.
+    pub config_sha256: String,
+}
+
+impl Settings {
+    /// Find, read, parse and validate the config, then lay the flags over it.
+    pub fn load(args: &CommonArgs) -> Result<Settings> {
+        let config_path = match &args.config {
+            Some(p) => p.clone(),
+            None => find_config(&std::env::current_dir().map_err(|e| Error::Read {
+                path: PathBuf::from("."),
+                source: e,
+            })?)?,
+        };
+        let text = std::fs::read_to_string(&config_path).map_err(|source| Error::Read {
+            path: config_path.clone(),
+            source,
+        })?;
+        Self::from_text(&config_path, &text, args)
+    }
+
+    /// Parse and validate config text as if read from `config_path`.
+    pub fn from_text(config_path: &Path, text: &str, args: &CommonArgs) -> Result<Settings> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| Error::ConfigSyntax {
+            path: config_path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let root = config_path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let cfg_err = |key: &str, detail: String| Error::config(config_path, key, detail);
+
+        // [database]
+        let (images, image_configured) = match (&args.image, file.database.image) {
+            (Some(flag), _) => (vec![flag.clone()], true),
+            (None, Some(ImageSpec::One(s))) => (vec![s], true),
+            (None, Some(ImageSpec::Many(v))) if !v.is_empty() => (v, true),
+            (None, Some(ImageSpec::Many(_))) => {
+                return Err(cfg_err(
+                    "database.image",
+                    "the list of images is empty".into(),
+                ));
+            }
+            (None, None) => (vec![DEFAULT_IMAGE.to_string()], false),
+        };
+        let mut pg_settings = Vec::new();
+        for (name, value) in file.database.settings {
+            let value = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => if b { "on" } else { "off" }.to_string(),
+                other => {
+                    return Err(cfg_err(
+                        &format!("database.settings.{name}"),
+                        format!(
+                            "expected a string, number or boolean, found {}",
+                            other.type_str()
+                        ),
+                    ));
+                }
+            };
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            {
+                return Err(cfg_err(
+                    &format!("database.settings.{name}"),
+                    "not a valid Postgres setting name".into(),
+                ));
+            }
+            pg_settings.push((name, value));
+        }
+
+        // [schema]
+        let patterns = file
+            .schema
+            .files
+            .unwrap_or_else(|| vec!["schema/*.sql".to_string()]);
+        let schema_files = crate::postgres::schema::resolve_files(&root, &patterns)
+            .map_err(|detail| cfg_err("schema.files", detail))?;
+
+        // [scales], --scales, --seed
+        let factors_key = if args.scales.is_some() {
+            "--scales"
+        } else {
+            "scales.factors"
+        };
+        let mut scales = args
+            .scales
+            .clone()
+            .or(file.scales.factors)
+            .unwrap_or_else(|| DEFAULT_FACTORS.to_vec());
+        validate_factors(&mut scales).map_err(|detail| {
+            if args.scales.is_some() {
+                Error::Argument {
+                    flag: factors_key.into(),
+                    detail,
+                }
+            } else {
+                cfg_err(factors_key, detail)
+            }
+        })?;
+        let seed = args.seed.or(file.scales.seed).unwrap_or(1);
+
+        // [tables]
+        let mut tables = BTreeMap::new();
+        for (name, t) in file.tables {
+            let size = match (t.rows, t.fixed_rows) {
+                (Some(n), None) => TableSize::Scaled(n),
+                (None, Some(n)) => TableSize::Fixed(n),
+                (Some(_), Some(_)) => {
+                    return Err(cfg_err(
+                        &format!("tables.{name}"),
+                        "give either `rows` (scales) or `fixed_rows` (does not scale), not both"
+                            .into(),
+                    ));
+                }
+                (None, None) => {
+                    return Err(cfg_err(
+                        &format!("tables.{name}"),
+                        "missing `rows` or `fixed_rows`".into(),
+                    ));
+                }
+            };
+            let mut columns = BTreeMap::new();
+            for (col, expr) in t.columns {
+                let parsed = GenExpr::parse(&expr).map_err(|e| {
+                    cfg_err(
+                        &format!("tables.{name}.columns.{col}"),
+                        format!("{e} in `{expr}`"),
+                    )
+                })?;
+                columns.insert(col, parsed);
+            }
+            tables.insert(name, TableSpec { size, columns });
+        }
+        // ref(t.c) must point at a configured table and column shape is checked against the schema later.
+        for (name, t) in &tables {
+            for (col, g) in &t.columns {
+                for (pt, _) in g.references() {
+                    if !tables.contains_key(pt) {
+                        return Err(cfg_err(
+                            &format!("tables.{name}.columns.{col}"),
+                            format!(
+                                "references table `{pt}`, which has no [tables.{pt}] entry and stays empty"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+
+        validate_thresholds(&file.thresholds)
+            .map_err(|(k, d)| cfg_err(&format!("thresholds.{k}"), d))?;
+
+        let partition = args.partition.as_deref().map(parse_partition).transpose()?;
+
+        let backend = match args.backend {
+            Some(BackendKind::Auto) | None => BackendChoice::Auto,
+            Some(BackendKind::Container) => BackendChoice::Container,
+            Some(BackendKind::Local) => BackendChoice::Local,
+            Some(BackendKind::Url) => BackendChoice::Url,
+        };
+        // `auto` with a database URL is the url backend (SPEC section 1).
+        let backend = if backend == BackendChoice::Auto && args.database_url.is_some() {
+            BackendChoice::Url
+        } else {
+            backend
+        };
+        if backend == BackendChoice::Url && args.database_url.is_none() {
+            return Err(Error::Argument {
+                flag: "--backend url".into(),
+                detail: "needs --database-url or PLANGATE_DATABASE_URL".into(),
+            });
+        }
+
+        Ok(Settings {
+            config_path: config_path.to_path_buf(),
+            root,
+            backend,
+            images,
+            image_configured,
+            database_url: args.database_url.clone(),
+            pg_settings,
+            schema_files,
+            scales,
+            seed,
+            tables,
+            queries: file.query,
+            thresholds: file.thresholds,
+            format: args.format,
+            output: args.output.clone(),
+            partition,
+            config_sha256: hex_sha256(text.as_bytes()),
+        })
+    }
+
+    /// The catalog folder.
+    pub fn queries_dir(&self) -> PathBuf {
+        self.root.join("queries")
+    }
+
+    /// The baselines folder.
+    pub fn baselines_dir(&self) -> PathBuf {
+        self.root.join("baselines")
+    }
+}
+
+/// Search `plangate.toml` from `start` upward.
+pub fn find_config(start: &Path) -> Result<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let candidate = d.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        dir = d.parent();
+    }
+    Err(Error::ConfigNotFound {
+        start: start.to_path_buf(),
+    })
+}
+
+fn validate_factors(scales: &mut Vec<f64>) -> std::result::Result<(), String> {
+    if scales.is_empty() {
+        return Err("needs at least one scale factor".into());
+    }
+    for &f in scales.iter() {
+        if !f.is_finite() || f <= 0.0 {
+            return Err(format!("scale factor {f} must be a positive number"));
+        }
+        if f > 1000.0 {
+            return Err(format!("scale factor {f} is larger than 1000"));
+        }
+    }
+    scales.sort_by(f64::total_cmp);
+    let before = scales.len();
+    scales.dedup();
+    if scales.len() != before {
+        return Err("scale factors must not repeat".into());
+    }
+    Ok(())
+}
+
+fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str, String)> {
+    if t.regression_ratio.is_nan() || t.regression_ratio <= 1.0 {
+        return Err((
+            "regression_ratio",
+            format!("{} must be greater than 1", t.regression_ratio),
+        ));
+    }
+    if t.growth_slack.is_nan() || t.growth_slack < 0.0 {
+        return Err((
+            "growth_slack",
+            format!("{} must not be negative", t.growth_slack),
+        ));
+    }
+    if t.misestimate_factor.is_nan() || t.misestimate_factor <= 1.0 {
+        return Err((
+            "misestimate_factor",
+            format!("{} must be greater than 1", t.misestimate_factor),
+        ));
+    }
+    if t.repeats == 0 {
+        return Err(("repeats", "must be at least 1".into()));
+    }
+    if t.statement_timeout_s.is_nan() || t.statement_timeout_s <= 0.0 {
+        return Err(("statement_timeout_s", "must be positive".into()));
+    }
+    Ok(())
+}
+
+fn parse_partition(s: &str) -> Result<(usize, usize)> {
+    let bad = || Error::Argument {
+        flag: "--partition".into(),
+        detail: format!("expected K/N with 1 <= K <= N, got `{s}`"),
+    };
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let k: usize = k.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// Lowercase hex SHA-256.
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("schema")).unwrap();
+        std::fs::write(dir.path().join("schema/a.sql"), "create table t (id int);").unwrap();
+        let path = dir.path().join("plangate.toml");
+        Settings::from_text(&path, text, &CommonArgs::default())
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_config() {
+        let s = parse("").unwrap();
+        assert_eq!(s.scales, vec![0.01, 0.1, 1.0]);
+        assert_eq!(s.seed, 1);
+        assert_eq!(s.thresholds.repeats, 5);
+        assert_eq!(s.images, vec!["postgres:17"]);
+        assert!(!s.image_configured);
+    }
+
+    #[test]
+    fn unknown_key_names_the_key_and_line() {
+        let err = parse("[scales]\nfactor = [1.0]\n").unwrap_err().to_string();
+        assert!(err.contains("unknown field `factor`"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn bad_factor_is_rejected() {
+        let err = parse("[scales]\nfactors = [0.1, -1.0]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("scales.factors"), "{err}");
+        assert!(err.contains("positive"), "{err}");
+    }
+
+    #[test]
+    fn unknown_generator_names_table_and_column() {
+        let err = parse("[tables.t]\nrows = 10\n[tables.t.columns]\nid = \"bogus(1)\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tables.t.columns.id"), "{err}");
+        assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn ref_to_unfilled_table_names_both() {
+        let err = parse("[tables.t]\nrows = 10\n[tables.t.columns]\nid = \"ref(u.id)\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tables.t.columns.id"), "{err}");
+        assert!(err.contains("`u`"), "{err}");
+    }
+
+    #[test]
+    fn table_size_scales_and_rounds() {
+        assert_eq!(TableSize::Scaled(340_000).rows_at(0.01), 3_400);
+        assert_eq!(TableSize::Scaled(10).rows_at(0.001), 1);
+        assert_eq!(TableSize::Fixed(400).rows_at(0.01), 400);
+    }
+
+    #[test]
+    fn partition_parses() {
+        assert_eq!(parse_partition("2/3").unwrap(), (2, 3));
+        assert!(parse_partition("0/3").is_err());
+        assert!(parse_partition("4/3").is_err());
+        assert!(parse_partition("x").is_err());
+    }
+}
