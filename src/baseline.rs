@@ -60,19 +60,13 @@ impl Baseline {
 impl BaselineCase {
     /// The run at `scale`, if the baseline has it.
     pub fn run_at(&self, scale: f64) -> Option<&BaselineRun> {
-        self.runs
-            .iter()
-            .find(|r| (r.scale - scale).abs() <= 1e-9 * scale.max(1.0))
+        self.runs.iter().find(|r| (r.scale - scale).abs() <= 1e-9 * scale.max(1.0))
     }
 }
 
 /// The major version of a `server_version` string ("15.18" -> 15, "9.6.1" -> 9).
 pub fn major_of(version: &str) -> u32 {
-    version
-        .split(['.', ' '])
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0)
+    version.split(['.', ' ']).next().and_then(|m| m.parse().ok()).unwrap_or(0)
 }
 
 /// The path of a query's baseline.
@@ -86,25 +80,13 @@ pub fn read(path: &Path) -> Result<Option<Baseline>> {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
-            return Err(Error::Read {
-                path: path.to_path_buf(),
-                source,
-            });
+            return Err(Error::Read { path: path.to_path_buf(), source });
         }
     };
-    let bad = |detail: String| Error::Baseline {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        bad(format!(
-            "not valid JSON ({e}); re-bless it with `plangate bless`"
-        ))
-    })?;
-    match value
-        .get("format_version")
-        .and_then(serde_json::Value::as_u64)
-    {
+    let bad = |detail: String| Error::Baseline { path: path.to_path_buf(), detail };
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("not valid JSON ({e}); re-bless it with `plangate bless`")))?;
+    match value.get("format_version").and_then(serde_json::Value::as_u64) {
         Some(v) if v == u64::from(FORMAT_VERSION) => {}
         Some(v) => {
             return Err(bad(format!(
@@ -112,16 +94,12 @@ pub fn read(path: &Path) -> Result<Option<Baseline>> {
             )));
         }
         None => {
-            return Err(bad(
-                "no format_version; this is not a plangate baseline".into()
-            ));
+            return Err(bad("no format_version; this is not a plangate baseline".into()));
         }
     }
-    serde_json::from_value(value).map(Some).map_err(|e| {
-        bad(format!(
-            "unreadable baseline ({e}); re-bless it with `plangate bless`"
-        ))
-    })
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| bad(format!("unreadable baseline ({e}); re-bless it with `plangate bless`")))
 }
 
 /// Baseline files whose query no longer exists in the catalog.
@@ -130,20 +108,13 @@ pub fn orphans(dir: &Path, queries: &[String]) -> Result<Vec<PathBuf>> {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {
-            return Err(Error::Read {
-                path: dir.to_path_buf(),
-                source,
-            });
+            return Err(Error::Read { path: dir.to_path_buf(), source });
         }
     };
     let mut out: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter(|p| {
-            !queries
-                .iter()
-                .any(|q| p.file_stem().is_some_and(|s| s == q.as_str()))
-        })
+        .filter(|p| !queries.iter().any(|q| p.file_stem().is_some_and(|s| s == q.as_str())))
         .collect();
     out.sort();
     Ok(out)
@@ -152,18 +123,11 @@ pub fn orphans(dir: &Path, queries: &[String]) -> Result<Vec<PathBuf>> {
 /// Write a baseline atomically: a temporary file in the same folder, then a rename.
 pub fn write(dir: &Path, baseline: &Baseline) -> Result<PathBuf> {
     let path = path_for(dir, &baseline.query);
-    let werr = |source: std::io::Error| Error::Write {
-        path: path.clone(),
-        source,
-    };
+    let werr = |source: std::io::Error| Error::Write { path: path.clone(), source };
     std::fs::create_dir_all(dir).map_err(werr)?;
     let mut text = serde_json::to_string_pretty(baseline).expect("a baseline serializes");
     text.push('\n');
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".plangate-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(werr)?;
+    let mut tmp = tempfile::Builder::new().prefix(".plangate-").suffix(".tmp").tempfile_in(dir).map_err(werr)?;
     tmp.write_all(text.as_bytes()).map_err(werr)?;
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(&path).map_err(|e| werr(e.error))?;
@@ -181,11 +145,7 @@ mod tests {
             sql_sha256: "s".into(),
             postgres_version: "15.18".into(),
             config_sha256: "c".into(),
-            cases: vec![BaselineCase {
-                case: "default".into(),
-                growth_exponent: Some(0.02),
-                runs: vec![],
-            }],
+            cases: vec![BaselineCase { case: "default".into(), growth_exponent: Some(0.02), runs: vec![] }],
         }
     }
 
@@ -193,8 +153,7 @@ mod tests {
     fn round_trip_and_unknown_fields_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), &sample()).unwrap();
-        let mut v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         v["future_field"] = serde_json::json!(1);
         std::fs::write(&path, v.to_string()).unwrap();
         let b = read(&path).unwrap().unwrap();
@@ -210,22 +169,14 @@ mod tests {
         let err = read(&path).unwrap_err().to_string();
         assert!(err.contains("format_version 99"), "{err}");
         std::fs::write(&path, "{ not json").unwrap();
-        assert!(
-            read(&path)
-                .unwrap_err()
-                .to_string()
-                .contains("not valid JSON")
-        );
+        assert!(read(&path).unwrap_err().to_string().contains("not valid JSON"));
     }
 
     #[test]
     fn no_temporary_file_is_left_behind() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), &sample()).unwrap();
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("q.json")]);
     }
 }

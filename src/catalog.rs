@@ -62,15 +62,8 @@ pub struct Forbid {
 }
 
 /// Kinds a `forbid` entry can name.
-pub const FORBIDDABLE: &[&str] = &[
-    "seq_scan",
-    "sort_spill",
-    "hash_spill",
-    "misestimate",
-    "limit_filter_scan",
-    "nested_loop_blowup",
-    "nested_loop",
-];
+pub const FORBIDDABLE: &[&str] =
+    &["seq_scan", "sort_spill", "hash_spill", "misestimate", "limit_filter_scan", "nested_loop_blowup", "nested_loop"];
 
 impl std::fmt::Display for Forbid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,61 +91,35 @@ pub struct Query {
 pub fn load(settings: &Settings) -> Result<Vec<Query>> {
     let dir = settings.queries_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|source| Error::Read {
-            path: dir.clone(),
-            source,
-        })?
+        .map_err(|source| Error::Read { path: dir.clone(), source })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "sql") && p.is_file())
         .collect();
     files.sort();
     let mut queries = Vec::new();
     for path in files {
-        let name = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        let sql = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let name = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        let sql = std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
         let section = settings.queries.get(&name).cloned().unwrap_or_default();
-        queries.push(Query::new(
-            name,
-            path,
-            sql,
-            &section,
-            &settings.config_path,
-        )?);
+        queries.push(Query::new(name, path, sql, &section, &settings.config_path)?);
     }
     for name in settings.queries.keys() {
         if !queries.iter().any(|q| &q.name == name) {
             return Err(Error::config(
                 &settings.config_path,
                 format!("query.{name}"),
-                format!(
-                    "there is no query file {}",
-                    dir.join(format!("{name}.sql")).display()
-                ),
+                format!("there is no query file {}", dir.join(format!("{name}.sql")).display()),
             ));
         }
     }
     if queries.is_empty() {
-        return Err(Error::Catalog {
-            path: dir,
-            detail: "no query files (*.sql) in the catalog".into(),
-        });
+        return Err(Error::Catalog { path: dir, detail: "no query files (*.sql) in the catalog".into() });
     }
     Ok(queries)
 }
 
 /// Keep only the named queries (all when `names` is empty), then this run's partition.
-pub fn select(
-    queries: Vec<Query>,
-    names: &[String],
-    partition: Option<(usize, usize)>,
-) -> Result<Vec<Query>> {
+pub fn select(queries: Vec<Query>, names: &[String], partition: Option<(usize, usize)>) -> Result<Vec<Query>> {
     for n in names {
         if !queries.iter().any(|q| &q.name == n) {
             let known: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
@@ -162,34 +129,17 @@ pub fn select(
             });
         }
     }
-    let chosen: Vec<Query> = queries
-        .into_iter()
-        .filter(|q| names.is_empty() || names.contains(&q.name))
-        .collect();
+    let chosen: Vec<Query> = queries.into_iter().filter(|q| names.is_empty() || names.contains(&q.name)).collect();
     Ok(match partition {
         None => chosen,
-        Some((k, n)) => chosen
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % n == k - 1)
-            .map(|(_, q)| q)
-            .collect(),
+        Some((k, n)) => chosen.into_iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, q)| q).collect(),
     })
 }
 
 impl Query {
     /// Validate one query file and its settings.
-    pub fn new(
-        name: String,
-        path: PathBuf,
-        sql: String,
-        section: &QuerySection,
-        config: &Path,
-    ) -> Result<Query> {
-        let cat_err = |detail: String| Error::Catalog {
-            path: path.clone(),
-            detail,
-        };
+    pub fn new(name: String, path: PathBuf, sql: String, section: &QuerySection, config: &Path) -> Result<Query> {
+        let cat_err = |detail: String| Error::Catalog { path: path.clone(), detail };
         if sql.trim().is_empty() {
             return Err(cat_err("the query file is empty".into()));
         }
@@ -199,44 +149,28 @@ impl Query {
             0 => return Err(cat_err("the query file holds only comments".into())),
             1 => {}
             n => {
-                return Err(cat_err(format!(
-                    "{n} statements; a query file holds exactly one"
-                )));
+                return Err(cat_err(format!("{n} statements; a query file holds exactly one")));
             }
         }
-        let stmt = parsed.protobuf.stmts[0]
-            .stmt
-            .as_ref()
-            .and_then(|s| s.node.as_ref());
+        let stmt = parsed.protobuf.stmts[0].stmt.as_ref().and_then(|s| s.node.as_ref());
         if !matches!(stmt, Some(pg_query::NodeEnum::SelectStmt(_))) {
-            let kind = stmt
-                .map(node_kind)
-                .unwrap_or_else(|| "an empty statement".into());
+            let kind = stmt.map(node_kind).unwrap_or_else(|| "an empty statement".into());
             return Err(cat_err(format!(
                 "{kind} is not a SELECT, WITH or VALUES query; plangate runs queries under EXPLAIN ANALYZE and only reads"
             )));
         }
-        let param_count = param_positions(&sql)
-            .map_err(cat_err)?
-            .iter()
-            .map(|p| p.2)
-            .max()
-            .unwrap_or(0);
+        let param_count = param_positions(&sql).map_err(cat_err)?.iter().map(|p| p.2).max().unwrap_or(0);
 
         let key = |k: &str| format!("query.{name}.{k}");
         let cfg_err = |k: &str, detail: String| Error::config(config, key(k), detail);
         let mut cases = Vec::new();
         match (&section.params, &section.cases) {
             (Some(_), Some(_)) => {
-                return Err(cfg_err(
-                    "cases",
-                    "give `params` or `cases`, not both".into(),
-                ));
+                return Err(cfg_err("cases", "give `params` or `cases`, not both".into()));
             }
-            (Some(p), None) => cases.push(Case {
-                name: "default".into(),
-                params: parse_params(p).map_err(|d| cfg_err("params", d))?,
-            }),
+            (Some(p), None) => {
+                cases.push(Case { name: "default".into(), params: parse_params(p).map_err(|d| cfg_err("params", d))? })
+            }
             (None, Some(c)) => {
                 if c.is_empty() {
                     return Err(cfg_err("cases", "no cases".into()));
@@ -244,54 +178,36 @@ impl Query {
                 for (case, p) in c {
                     cases.push(Case {
                         name: case.clone(),
-                        params: parse_params(p)
-                            .map_err(|d| cfg_err(&format!("cases.{case}"), d))?,
+                        params: parse_params(p).map_err(|d| cfg_err(&format!("cases.{case}"), d))?,
                     });
                 }
             }
-            (None, None) => cases.push(Case {
-                name: "default".into(),
-                params: Vec::new(),
-            }),
+            (None, None) => cases.push(Case { name: "default".into(), params: Vec::new() }),
         }
         for c in &cases {
             if c.params.len() != param_count {
-                let what = if section.cases.is_some() {
-                    format!("cases.{}", c.name)
+                let what = if section.cases.is_some() { format!("cases.{}", c.name) } else { "params".to_string() };
+                return Err(if param_count > 0 && section.params.is_none() && section.cases.is_none() {
+                    cat_err(format!(
+                        "uses parameters $1..${param_count}, but plangate.toml has no [query.{name}] params to fill them"
+                    ))
                 } else {
-                    "params".to_string()
-                };
-                return Err(
-                    if param_count > 0 && section.params.is_none() && section.cases.is_none() {
-                        cat_err(format!(
-                            "uses parameters $1..${param_count}, but plangate.toml has no [query.{name}] params to fill them"
-                        ))
-                    } else {
-                        cfg_err(
-                            &what,
-                            format!(
-                                "{} values for {param_count} parameters ($1..${param_count}) in {}",
-                                c.params.len(),
-                                path.display()
-                            ),
-                        )
-                    },
-                );
+                    cfg_err(
+                        &what,
+                        format!(
+                            "{} values for {param_count} parameters ($1..${param_count}) in {}",
+                            c.params.len(),
+                            path.display()
+                        ),
+                    )
+                });
             }
         }
         let mut forbid = Vec::new();
         for f in &section.forbid {
             forbid.push(parse_forbid(f).map_err(|d| cfg_err("forbid", d))?);
         }
-        Ok(Query {
-            name,
-            path,
-            sql,
-            param_count,
-            cases,
-            growth: section.growth.unwrap_or_default(),
-            forbid,
-        })
+        Ok(Query { name, path, sql, param_count, cases, growth: section.growth.unwrap_or_default(), forbid })
     }
 
     /// The query text with `$n` replaced by the given SQL literals.
@@ -312,17 +228,11 @@ impl Query {
 
 /// Byte ranges and numbers of the `$n` tokens of a statement (strings and comments are skipped).
 fn param_positions(sql: &str) -> std::result::Result<Vec<(usize, usize, usize)>, String> {
-    let tokens =
-        pg_query::scan_tokens(sql).map_err(|e| format!("cannot scan: {}", parse_error_text(&e)))?;
+    let tokens = pg_query::scan_tokens(sql).map_err(|e| format!("cannot scan: {}", parse_error_text(&e)))?;
     let mut out = Vec::new();
     for t in tokens.iter().filter(|t| t.token == Token::Param as i32) {
-        let (start, end) = (
-            usize::try_from(t.start).unwrap_or(0),
-            usize::try_from(t.end).unwrap_or(0),
-        );
-        let n: usize = sql[start + 1..end]
-            .parse()
-            .map_err(|_| format!("bad parameter `{}`", &sql[start..end]))?;
+        let (start, end) = (usize::try_from(t.start).unwrap_or(0), usize::try_from(t.end).unwrap_or(0));
+        let n: usize = sql[start + 1..end].parse().map_err(|_| format!("bad parameter `{}`", &sql[start..end]))?;
         if n == 0 {
             return Err("parameters are numbered from $1".into());
         }
@@ -383,17 +293,9 @@ fn parse_param(v: &toml::Value) -> std::result::Result<ParamSpec, String> {
                     ));
                 }
             };
-            let arg = rest
-                .strip_suffix(')')
-                .ok_or_else(|| format!("missing `)` in `{s}`"))?;
-            let (table, column) = arg
-                .split_once('.')
-                .ok_or_else(|| format!("`{s}` needs table.column"))?;
-            ParamSpec::Sample {
-                how,
-                table: table.trim().to_string(),
-                column: column.trim().to_string(),
-            }
+            let arg = rest.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{s}`"))?;
+            let (table, column) = arg.split_once('.').ok_or_else(|| format!("`{s}` needs table.column"))?;
+            ParamSpec::Sample { how, table: table.trim().to_string(), column: column.trim().to_string() }
         }
         other => {
             return Err(format!(
@@ -408,24 +310,15 @@ fn parse_forbid(s: &str) -> std::result::Result<Forbid, String> {
     let s = s.trim();
     let (kind, relation) = match s.split_once('(') {
         Some((k, rest)) => {
-            let r = rest
-                .strip_suffix(')')
-                .ok_or_else(|| format!("missing `)` in `{s}`"))?
-                .trim();
+            let r = rest.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{s}`"))?.trim();
             (k.trim(), Some(r.to_string()))
         }
         None => (s, None),
     };
     if !FORBIDDABLE.contains(&kind) {
-        return Err(format!(
-            "unknown pattern `{s}` (known: {})",
-            FORBIDDABLE.join(", ")
-        ));
+        return Err(format!("unknown pattern `{s}` (known: {})", FORBIDDABLE.join(", ")));
     }
-    Ok(Forbid {
-        kind: kind.to_string(),
-        relation,
-    })
+    Ok(Forbid { kind: kind.to_string(), relation })
 }
 
 #[cfg(test)]
@@ -434,28 +327,13 @@ mod tests {
 
     fn query(sql: &str, section: &str) -> Result<Query> {
         let section: QuerySection = toml::from_str(section).unwrap();
-        Query::new(
-            "q".into(),
-            "queries/q.sql".into(),
-            sql.into(),
-            &section,
-            Path::new("plangate.toml"),
-        )
+        Query::new("q".into(), "queries/q.sql".into(), sql.into(), &section, Path::new("plangate.toml"))
     }
 
     #[test]
     fn accepts_select_with_and_values() {
-        for sql in [
-            "select 1",
-            "with x as (select 1) select * from x",
-            "values (1), (2);",
-            "-- c\nSELECT $1::int",
-        ] {
-            let section = if sql.contains("$1") {
-                "params = [1]"
-            } else {
-                ""
-            };
+        for sql in ["select 1", "with x as (select 1) select * from x", "values (1), (2);", "-- c\nSELECT $1::int"] {
+            let section = if sql.contains("$1") { "params = [1]" } else { "" };
             query(sql, section).unwrap();
         }
     }
@@ -477,30 +355,19 @@ mod tests {
 
     #[test]
     fn parameters_must_be_filled() {
-        let err = query("select * from t where a = $1 and b = $2", "params = [1]")
-            .unwrap_err()
-            .to_string();
+        let err = query("select * from t where a = $1 and b = $2", "params = [1]").unwrap_err().to_string();
         assert!(err.contains("query.q.params"), "{err}");
         assert!(err.contains("1 values for 2 parameters"), "{err}");
-        let err = query("select * from t where a = $1", "")
-            .unwrap_err()
-            .to_string();
+        let err = query("select * from t where a = $1", "").unwrap_err().to_string();
         assert!(err.contains("no [query.q] params"), "{err}");
     }
 
     #[test]
     fn literals_replace_parameters_but_not_strings() {
-        let q = query(
-            "select '$1', $1 from t where b = $2 -- $1\n;",
-            "params = [\"'it''s'\", 42]",
-        )
-        .unwrap();
+        let q = query("select '$1', $1 from t where b = $2 -- $1\n;", "params = [\"'it''s'\", 42]").unwrap();
         assert_eq!(
             q.cases[0].params,
-            vec![
-                ParamSpec::Literal(Some("it's".into())),
-                ParamSpec::Literal(Some("42".into()))
-            ]
+            vec![ParamSpec::Literal(Some("it's".into())), ParamSpec::Literal(Some("42".into()))]
         );
         let sql = q.with_literals(&[sql_literal(Some("it's")), "42".into()]);
         assert_eq!(sql, "select '$1', 'it''s' from t where b = 42 -- $1");
@@ -515,30 +382,13 @@ mod tests {
         .unwrap();
         assert_eq!(
             q.cases[0].params[0],
-            ParamSpec::Sample {
-                how: Sampler::Hot,
-                table: "products".into(),
-                column: "category_id".into()
-            }
+            ParamSpec::Sample { how: Sampler::Hot, table: "products".into(), column: "category_id".into() }
         );
-        assert_eq!(
-            q.forbid[0],
-            Forbid {
-                kind: "seq_scan".into(),
-                relation: Some("products".into())
-            }
-        );
+        assert_eq!(q.forbid[0], Forbid { kind: "seq_scan".into(), relation: Some("products".into()) });
         assert_eq!(q.growth, GrowthClass::Constant);
-        let err = query("select 1", "forbid = [\"seqscan\"]")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("query.q.forbid") && err.contains("unknown pattern"),
-            "{err}"
-        );
-        let err = query("select $1", "params = [\"warm(t.c)\"]")
-            .unwrap_err()
-            .to_string();
+        let err = query("select 1", "forbid = [\"seqscan\"]").unwrap_err().to_string();
+        assert!(err.contains("query.q.forbid") && err.contains("unknown pattern"), "{err}");
+        let err = query("select $1", "params = [\"warm(t.c)\"]").unwrap_err().to_string();
         assert!(err.contains("unknown sampler `warm`"), "{err}");
     }
 }

@@ -99,12 +99,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
     /// An existing server; plangate creates and drops its own scratch database there.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "PLANGATE_DATABASE_URL",
-        hide_env_values = true
-    )]
+    #[arg(long, value_name = "URL", env = "PLANGATE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]

@@ -40,11 +40,7 @@ pub enum Error {
 
     /// A config problem; `key` is the dotted TOML key, `detail` says what is wrong.
     #[error("{path}: {key}: {detail}")]
-    Config {
-        path: PathBuf,
-        key: String,
-        detail: String,
-    },
+    Config { path: PathBuf, key: String, detail: String },
 
     /// The TOML could not be parsed (toml's message has line and column).
     #[error("{path}: {message}")]
@@ -82,11 +78,7 @@ pub enum Error {
 
     /// A catalog query failed in Postgres.
     #[error("query `{query}` failed at scale {scale}: {message}")]
-    QueryFailed {
-        query: String,
-        scale: f64,
-        message: String,
-    },
+    QueryFailed { query: String, scale: f64, message: String },
 
     /// Loading synthetic data failed.
     #[error("loading table `{table}`: {detail}")]
@@ -112,38 +104,20 @@ impl Error {
     /// A hint shown under the message, where one helps.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::ConfigNotFound { .. } => {
-                Some("run `plangate init` to write one, or pass --config FILE".to_string())
-            }
-            Error::NotYetAvailable(_) => {
-                Some("see the README for the commands that work today".to_string())
-            }
+            Error::ConfigNotFound { .. } => Some("run `plangate init` to write one, or pass --config FILE".to_string()),
+            Error::NotYetAvailable(_) => Some("see the README for the commands that work today".to_string()),
             _ => None,
         }
     }
 
     /// A Postgres-side error with context.
-    pub fn postgres(
-        what: impl Into<String>,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        Error::Postgres {
-            what: what.into(),
-            source: Some(Box::new(source)),
-        }
+    pub fn postgres(what: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Postgres { what: what.into(), source: Some(Box::new(source)) }
     }
 
     /// A config error at `key` in `path`.
-    pub fn config(
-        path: impl Into<PathBuf>,
-        key: impl Into<String>,
-        detail: impl Into<String>,
-    ) -> Self {
-        Error::Config {
-            path: path.into(),
-            key: key.into(),
-            detail: detail.into(),
-        }
+    pub fn config(path: impl Into<PathBuf>, key: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Config { path: path.into(), key: key.into(), detail: detail.into() }
     }
 }
 

@@ -36,12 +36,8 @@ pub enum Outcome {
 /// Run one command.
 pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
-        Command::Check { queries, common } => {
-            commands::check::run(&Settings::load(&common)?, &queries).await
-        }
-        Command::Bless { queries, common } => {
-            commands::bless::run(&Settings::load(&common)?, &queries).await
-        }
+        Command::Check { queries, common } => commands::check::run(&Settings::load(&common)?, &queries).await,
+        Command::Bless { queries, common } => commands::bless::run(&Settings::load(&common)?, &queries).await,
         Command::Curve { common, .. } => {
             Settings::load(&common)?;
             Err(Error::NotYetAvailable("curve"))
@@ -64,22 +60,15 @@ pub fn emit(settings: &Settings, report: &Report) -> Result<()> {
         Some(path) => {
             let mut buf = Vec::new();
             report::render(report, settings.format, false, &mut buf).expect("writing to memory");
-            std::fs::write(path, buf).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })
+            std::fs::write(path, buf).map_err(|source| Error::Write { path: path.clone(), source })
         }
         None => {
             let stdout = std::io::stdout();
-            let color =
-                stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let mut lock = stdout.lock();
             report::render(report, settings.format, color, &mut lock)
                 .and_then(|()| lock.flush())
-                .map_err(|source| Error::Write {
-                    path: "<stdout>".into(),
-                    source,
-                })
+                .map_err(|source| Error::Write { path: "<stdout>".into(), source })
         }
     }
 }

@@ -11,11 +11,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -23,14 +19,8 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return Err(Error::Postgres {
-                what: "cannot install signal handlers".into(),
-                source: None,
-            });
+        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+            return Err(Error::Postgres { what: "cannot install signal handlers".into(), source: None });
         };
         // On a signal the run's future is dropped, and with it every guard: the throwaway
         // server is stopped, its directory and any scratch database removed.

@@ -84,17 +84,12 @@ pub async fn run_case(
 ) -> Result<Run> {
     let values = params::sample(conn, &query.name, &case.params, seed).await?;
     let literals: Vec<String> = values.iter().map(|v| v.sql.clone()).collect();
-    let sql = format!(
-        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) {}",
-        query.with_literals(&literals)
-    );
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) {}", query.with_literals(&literals));
     let mut explains = Vec::new();
     let mut last_json = None;
     for i in 0..=thresholds.repeats {
         let res: std::result::Result<sqlx::types::Json<Value>, sqlx::Error> =
-            sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
-                .fetch_one(&mut *conn)
-                .await;
+            sqlx::query_scalar(AssertSqlSafe(sql.as_str())).fetch_one(&mut *conn).await;
         match res {
             Ok(json) => {
                 let json = json.0;
@@ -112,11 +107,7 @@ pub async fn run_case(
                 return Ok(timed_out(scale, values, thresholds));
             }
             Err(e) => {
-                return Err(Error::QueryFailed {
-                    query: query.name.clone(),
-                    scale,
-                    message: db_message(&e),
-                });
+                return Err(Error::QueryFailed { query: query.name.clone(), scale, message: db_message(&e) });
             }
         }
     }
@@ -130,11 +121,7 @@ pub async fn run_case(
         .filter_map(|(n, _)| n.relation_name.as_ref())
         .filter_map(|r| table_rows.get(r).map(|n| (r.clone(), *n)))
         .collect();
-    let ctx = Context {
-        scale,
-        table_rows,
-        thresholds,
-    };
+    let ctx = Context { scale, table_rows, thresholds };
     let mut found = findings::detect(&last.plan, &ctx);
     let forbidden = findings::forbidden(&last.plan, &found, &query.forbid, scale);
     found.extend(forbidden);
@@ -171,10 +158,7 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
             severity: Severity::Error,
             scale: Some(scale),
             node: None,
-            detail: format!(
-                "ran longer than the statement timeout of {} s",
-                thresholds.statement_timeout_s
-            ),
+            detail: format!("ran longer than the statement timeout of {} s", thresholds.statement_timeout_s),
         }],
         timed_out: true,
     }

@@ -118,11 +118,7 @@ impl TableSize {
         match self {
             TableSize::Fixed(n) => n,
             TableSize::Scaled(0) => 0,
-            #[expect(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                clippy::cast_precision_loss
-            )]
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
             TableSize::Scaled(n) => ((n as f64 * scale).round() as u64).max(1),
         }
     }
@@ -184,15 +180,12 @@ impl Settings {
     pub fn load(args: &CommonArgs) -> Result<Settings> {
         let config_path = match &args.config {
             Some(p) => p.clone(),
-            None => find_config(&std::env::current_dir().map_err(|e| Error::Read {
-                path: PathBuf::from("."),
-                source: e,
-            })?)?,
+            None => {
+                find_config(&std::env::current_dir().map_err(|e| Error::Read { path: PathBuf::from("."), source: e })?)?
+            }
         };
-        let text = std::fs::read_to_string(&config_path).map_err(|source| Error::Read {
-            path: config_path.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(&config_path)
+            .map_err(|source| Error::Read { path: config_path.clone(), source })?;
         Self::from_text(&config_path, &text, args)
     }
 
@@ -204,13 +197,7 @@ impl Settings {
         })?;
         let root = config_path
             .parent()
-            .map(|p| {
-                if p.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    p
-                }
-            })
+            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
             .unwrap_or(Path::new("."))
             .to_path_buf();
         let cfg_err = |key: &str, detail: String| Error::config(config_path, key, detail);
@@ -221,10 +208,7 @@ impl Settings {
             (None, Some(ImageSpec::One(s))) => (vec![s], true),
             (None, Some(ImageSpec::Many(v))) if !v.is_empty() => (v, true),
             (None, Some(ImageSpec::Many(_))) => {
-                return Err(cfg_err(
-                    "database.image",
-                    "the list of images is empty".into(),
-                ));
+                return Err(cfg_err("database.image", "the list of images is empty".into()));
             }
             (None, None) => (vec![DEFAULT_IMAGE.to_string()], false),
         };
@@ -238,50 +222,27 @@ impl Settings {
                 other => {
                     return Err(cfg_err(
                         &format!("database.settings.{name}"),
-                        format!(
-                            "expected a string, number or boolean, found {}",
-                            other.type_str()
-                        ),
+                        format!("expected a string, number or boolean, found {}", other.type_str()),
                     ));
                 }
             };
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-            {
-                return Err(cfg_err(
-                    &format!("database.settings.{name}"),
-                    "not a valid Postgres setting name".into(),
-                ));
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                return Err(cfg_err(&format!("database.settings.{name}"), "not a valid Postgres setting name".into()));
             }
             pg_settings.push((name, value));
         }
 
         // [schema]
-        let patterns = file
-            .schema
-            .files
-            .unwrap_or_else(|| vec!["schema/*.sql".to_string()]);
+        let patterns = file.schema.files.unwrap_or_else(|| vec!["schema/*.sql".to_string()]);
         let schema_files = crate::postgres::schema::resolve_files(&root, &patterns)
             .map_err(|detail| cfg_err("schema.files", detail))?;
 
         // [scales], --scales, --seed
-        let factors_key = if args.scales.is_some() {
-            "--scales"
-        } else {
-            "scales.factors"
-        };
-        let mut scales = args
-            .scales
-            .clone()
-            .or(file.scales.factors)
-            .unwrap_or_else(|| DEFAULT_FACTORS.to_vec());
+        let factors_key = if args.scales.is_some() { "--scales" } else { "scales.factors" };
+        let mut scales = args.scales.clone().or(file.scales.factors).unwrap_or_else(|| DEFAULT_FACTORS.to_vec());
         validate_factors(&mut scales).map_err(|detail| {
             if args.scales.is_some() {
-                Error::Argument {
-                    flag: factors_key.into(),
-                    detail,
-                }
+                Error::Argument { flag: factors_key.into(), detail }
             } else {
                 cfg_err(factors_key, detail)
             }
@@ -297,25 +258,17 @@ impl Settings {
                 (Some(_), Some(_)) => {
                     return Err(cfg_err(
                         &format!("tables.{name}"),
-                        "give either `rows` (scales) or `fixed_rows` (does not scale), not both"
-                            .into(),
+                        "give either `rows` (scales) or `fixed_rows` (does not scale), not both".into(),
                     ));
                 }
                 (None, None) => {
-                    return Err(cfg_err(
-                        &format!("tables.{name}"),
-                        "missing `rows` or `fixed_rows`".into(),
-                    ));
+                    return Err(cfg_err(&format!("tables.{name}"), "missing `rows` or `fixed_rows`".into()));
                 }
             };
             let mut columns = BTreeMap::new();
             for (col, expr) in t.columns {
-                let parsed = GenExpr::parse(&expr).map_err(|e| {
-                    cfg_err(
-                        &format!("tables.{name}.columns.{col}"),
-                        format!("{e} in `{expr}`"),
-                    )
-                })?;
+                let parsed = GenExpr::parse(&expr)
+                    .map_err(|e| cfg_err(&format!("tables.{name}.columns.{col}"), format!("{e} in `{expr}`")))?;
                 columns.insert(col, parsed);
             }
             tables.insert(name, TableSpec { size, columns });
@@ -327,17 +280,14 @@ impl Settings {
                     if !tables.contains_key(pt) {
                         return Err(cfg_err(
                             &format!("tables.{name}.columns.{col}"),
-                            format!(
-                                "references table `{pt}`, which has no [tables.{pt}] entry and stays empty"
-                            ),
+                            format!("references table `{pt}`, which has no [tables.{pt}] entry and stays empty"),
                         ));
                     }
                 }
             }
         }
 
-        validate_thresholds(&file.thresholds)
-            .map_err(|(k, d)| cfg_err(&format!("thresholds.{k}"), d))?;
+        validate_thresholds(&file.thresholds).map_err(|(k, d)| cfg_err(&format!("thresholds.{k}"), d))?;
 
         let partition = args.partition.as_deref().map(parse_partition).transpose()?;
 
@@ -348,11 +298,8 @@ impl Settings {
             Some(BackendKind::Url) => BackendChoice::Url,
         };
         // `auto` with a database URL is the url backend (SPEC section 1).
-        let backend = if backend == BackendChoice::Auto && args.database_url.is_some() {
-            BackendChoice::Url
-        } else {
-            backend
-        };
+        let backend =
+            if backend == BackendChoice::Auto && args.database_url.is_some() { BackendChoice::Url } else { backend };
         if backend == BackendChoice::Url && args.database_url.is_none() {
             return Err(Error::Argument {
                 flag: "--backend url".into(),
@@ -402,9 +349,7 @@ pub fn find_config(start: &Path) -> Result<PathBuf> {
         }
         dir = d.parent();
     }
-    Err(Error::ConfigNotFound {
-        start: start.to_path_buf(),
-    })
+    Err(Error::ConfigNotFound { start: start.to_path_buf() })
 }
 
 fn validate_factors(scales: &mut Vec<f64>) -> std::result::Result<(), String> {
@@ -430,22 +375,13 @@ fn validate_factors(scales: &mut Vec<f64>) -> std::result::Result<(), String> {
 
 fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str, String)> {
     if t.regression_ratio.is_nan() || t.regression_ratio <= 1.0 {
-        return Err((
-            "regression_ratio",
-            format!("{} must be greater than 1", t.regression_ratio),
-        ));
+        return Err(("regression_ratio", format!("{} must be greater than 1", t.regression_ratio)));
     }
     if t.growth_slack.is_nan() || t.growth_slack < 0.0 {
-        return Err((
-            "growth_slack",
-            format!("{} must not be negative", t.growth_slack),
-        ));
+        return Err(("growth_slack", format!("{} must not be negative", t.growth_slack)));
     }
     if t.misestimate_factor.is_nan() || t.misestimate_factor <= 1.0 {
-        return Err((
-            "misestimate_factor",
-            format!("{} must be greater than 1", t.misestimate_factor),
-        ));
+        return Err(("misestimate_factor", format!("{} must be greater than 1", t.misestimate_factor)));
     }
     if t.repeats == 0 {
         return Err(("repeats", "must be at least 1".into()));
@@ -457,10 +393,8 @@ fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str,
 }
 
 fn parse_partition(s: &str) -> Result<(usize, usize)> {
-    let bad = || Error::Argument {
-        flag: "--partition".into(),
-        detail: format!("expected K/N with 1 <= K <= N, got `{s}`"),
-    };
+    let bad =
+        || Error::Argument { flag: "--partition".into(), detail: format!("expected K/N with 1 <= K <= N, got `{s}`") };
     let (k, n) = s.split_once('/').ok_or_else(bad)?;
     let k: usize = k.trim().parse().map_err(|_| bad())?;
     let n: usize = n.trim().parse().map_err(|_| bad())?;
@@ -507,27 +441,21 @@ mod tests {
 
     #[test]
     fn bad_factor_is_rejected() {
-        let err = parse("[scales]\nfactors = [0.1, -1.0]\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse("[scales]\nfactors = [0.1, -1.0]\n").unwrap_err().to_string();
         assert!(err.contains("scales.factors"), "{err}");
         assert!(err.contains("positive"), "{err}");
     }
 
     #[test]
     fn unknown_generator_names_table_and_column() {
-        let err = parse("[tables.t]\nrows = 10\n[tables.t.columns]\nid = \"bogus(1)\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse("[tables.t]\nrows = 10\n[tables.t.columns]\nid = \"bogus(1)\"\n").unwrap_err().to_string();
         assert!(err.contains("tables.t.columns.id"), "{err}");
         assert!(err.contains("bogus"), "{err}");
     }
 
     #[test]
     fn ref_to_unfilled_table_names_both() {
-        let err = parse("[tables.t]\nrows = 10\n[tables.t.columns]\nid = \"ref(u.id)\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse("[tables.t]\nrows = 10\n[tables.t.columns]\nid = \"ref(u.id)\"\n").unwrap_err().to_string();
         assert!(err.contains("tables.t.columns.id"), "{err}");
         assert!(err.contains("`u`"), "{err}");
     }

@@ -44,15 +44,10 @@ pub fn evaluate(
         for f in &run.findings {
             let mut f = f.clone();
             if f.kind.fails_when_new() {
-                let known = base.is_none_or(|b| {
-                    b.findings
-                        .iter()
-                        .any(|x| x.kind == f.kind && x.node == f.node)
-                });
+                let known = base.is_none_or(|b| b.findings.iter().any(|x| x.kind == f.kind && x.node == f.node));
                 if !known {
                     f.severity = Severity::Error;
-                    f.detail
-                        .push_str(" (new: the baseline at this scale does not have it)");
+                    f.detail.push_str(" (new: the baseline at this scale does not have it)");
                 }
             }
             findings.push(f);
@@ -105,10 +100,9 @@ pub fn evaluate(
     let baseline_exponent = baseline.and_then(|b| b.growth_exponent);
     let mut notes = Vec::new();
     match exponent {
-        None => notes.push(format!(
-            "growth not fitted: it needs {} scales with different row counts",
-            growth::MIN_POINTS
-        )),
+        None => {
+            notes.push(format!("growth not fitted: it needs {} scales with different row counts", growth::MIN_POINTS))
+        }
         Some(b) => {
             if b > budget.max_exponent() {
                 findings.push(Finding {
@@ -139,14 +133,7 @@ pub fn evaluate(
             }
         }
     }
-    CaseVerdict {
-        exponent,
-        baseline_exponent,
-        findings,
-        shape_diffs,
-        baseline_work,
-        notes,
-    }
+    CaseVerdict { exponent, baseline_exponent, findings, shape_diffs, baseline_work, notes }
 }
 
 #[cfg(test)]
@@ -217,11 +204,8 @@ mod tests {
 
     #[test]
     fn a_new_seq_scan_fails_a_known_one_warns() {
-        let before = [
-            run(0.01, 3_400, 10, "a", vec![]),
-            run(0.1, 34_000, 10, "a", vec![]),
-            run(1.0, 340_000, 10, "a", vec![]),
-        ];
+        let before =
+            [run(0.01, 3_400, 10, "a", vec![]), run(0.1, 34_000, 10, "a", vec![]), run(1.0, 340_000, 10, "a", vec![])];
         let base = BaselineCase {
             case: "default".into(),
             growth_exponent: Some(0.0),
@@ -235,20 +219,9 @@ mod tests {
                 run(1.0, 340_000, 10, "b", vec![seq_scan(1.0)]),
             ],
         };
-        let v = evaluate(
-            &now,
-            GrowthClass::Linear,
-            Some(&base),
-            &Thresholds::default(),
-        );
+        let v = evaluate(&now, GrowthClass::Linear, Some(&base), &Thresholds::default());
         let kinds: Vec<_> = v.findings.iter().map(|f| (f.kind, f.severity)).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                (Kind::SeqScan, Severity::Error),
-                (Kind::ShapeChange, Severity::Warning)
-            ]
-        );
+        assert_eq!(kinds, vec![(Kind::SeqScan, Severity::Error), (Kind::ShapeChange, Severity::Warning)]);
         assert!(v.shape_diffs[2].is_some());
 
         let base = BaselineCase {
@@ -256,22 +229,14 @@ mod tests {
             growth_exponent: Some(0.0),
             runs: now.runs.iter().map(base_of).collect(),
         };
-        let v = evaluate(
-            &now,
-            GrowthClass::Linear,
-            Some(&base),
-            &Thresholds::default(),
-        );
+        let v = evaluate(&now, GrowthClass::Linear, Some(&base), &Thresholds::default());
         assert!(!v.failed(), "{:?}", v.findings);
     }
 
     #[test]
     fn shape_change_without_more_work_is_only_a_warning_more_work_fails() {
-        let before = [
-            run(0.01, 3_400, 10, "a", vec![]),
-            run(0.1, 34_000, 10, "a", vec![]),
-            run(1.0, 340_000, 10, "a", vec![]),
-        ];
+        let before =
+            [run(0.01, 3_400, 10, "a", vec![]), run(0.1, 34_000, 10, "a", vec![]), run(1.0, 340_000, 10, "a", vec![])];
         let base = BaselineCase {
             case: "default".into(),
             growth_exponent: Some(0.0),
@@ -279,42 +244,14 @@ mod tests {
         };
         let same_work = CaseRuns {
             case: "default".into(),
-            runs: before
-                .iter()
-                .map(|r| Run {
-                    shape: "b".into(),
-                    ..r.clone()
-                })
-                .collect(),
+            runs: before.iter().map(|r| Run { shape: "b".into(), ..r.clone() }).collect(),
         };
-        let v = evaluate(
-            &same_work,
-            GrowthClass::Linear,
-            Some(&base),
-            &Thresholds::default(),
-        );
+        let v = evaluate(&same_work, GrowthClass::Linear, Some(&base), &Thresholds::default());
         assert!(!v.failed());
         assert_eq!(v.findings.len(), 3);
-        let more = CaseRuns {
-            case: "default".into(),
-            runs: before
-                .iter()
-                .map(|r| Run {
-                    work: 16,
-                    ..r.clone()
-                })
-                .collect(),
-        };
-        let v = evaluate(
-            &more,
-            GrowthClass::Linear,
-            Some(&base),
-            &Thresholds::default(),
-        );
-        assert!(
-            v.findings
-                .iter()
-                .any(|f| f.kind == Kind::WorkRegression && f.severity == Severity::Error)
-        );
+        let more =
+            CaseRuns { case: "default".into(), runs: before.iter().map(|r| Run { work: 16, ..r.clone() }).collect() };
+        let v = evaluate(&more, GrowthClass::Linear, Some(&base), &Thresholds::default());
+        assert!(v.findings.iter().any(|f| f.kind == Kind::WorkRegression && f.severity == Severity::Error));
     }
 }

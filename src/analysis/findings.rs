@@ -46,23 +46,13 @@ fn detect_node(node: &PlanNode, under_limit: bool, ctx: &Context<'_>, out: &mut 
 }
 
 fn finding(kind: Kind, ctx: &Context<'_>, node: &PlanNode, detail: String) -> Finding {
-    Finding {
-        kind,
-        severity: Severity::Warning,
-        scale: Some(ctx.scale),
-        node: Some(node.label()),
-        detail,
-    }
+    Finding { kind, severity: Severity::Warning, scale: Some(ctx.scale), node: Some(node.label()), detail }
 }
 
 /// The table's size: from the generated data, else what the scan saw.
 fn table_rows(node: &PlanNode, ctx: &Context<'_>) -> f64 {
     let name = node.relation_name.as_deref().unwrap_or("");
-    let qualified = node
-        .schema
-        .as_deref()
-        .filter(|s| *s != "public")
-        .map(|s| format!("{s}.{name}"));
+    let qualified = node.schema.as_deref().filter(|s| *s != "public").map(|s| format!("{s}.{name}"));
     match ctx.table_rows.get(qualified.as_deref().unwrap_or(name)) {
         #[expect(clippy::cast_precision_loss)]
         Some(n) => *n as f64,
@@ -82,10 +72,7 @@ fn seq_scan(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             Kind::SeqScan,
             ctx,
             node,
-            format!(
-                "sequential scan reads all {rows:.0} rows of {}",
-                node.relation_name.as_deref().unwrap_or("?")
-            ),
+            format!("sequential scan reads all {rows:.0} rows of {}", node.relation_name.as_deref().unwrap_or("?")),
         ));
     }
 }
@@ -97,9 +84,7 @@ fn sort_spill(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             Kind::SortSpill,
             ctx,
             node,
-            format!(
-                "sort spills to disk ({method}); raise work_mem or avoid the sort with an index"
-            ),
+            format!("sort spills to disk ({method}); raise work_mem or avoid the sort with an index"),
         ));
     }
 }
@@ -110,10 +95,7 @@ fn hash_spill(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             Kind::HashSpill,
             ctx,
             node,
-            format!(
-                "hash table split into {} batches on disk",
-                node.hash_batches.unwrap_or(0)
-            ),
+            format!("hash table split into {} batches on disk", node.hash_batches.unwrap_or(0)),
         ));
     }
     let agg_batches = node.hashagg_batches.unwrap_or(0);
@@ -122,10 +104,7 @@ fn hash_spill(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             Kind::HashSpill,
             ctx,
             node,
-            format!(
-                "hash aggregate spills to disk ({agg_batches} batches, {} kB)",
-                node.disk_usage.unwrap_or(0)
-            ),
+            format!("hash aggregate spills to disk ({agg_batches} batches, {} kB)", node.disk_usage.unwrap_or(0)),
         ));
     }
 }
@@ -142,10 +121,7 @@ fn misestimate(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             Kind::Misestimate,
             ctx,
             node,
-            format!(
-                "estimated {:.0} rows, got {:.0} (q-error {q:.0})",
-                node.plan_rows, node.actual_rows
-            ),
+            format!("estimated {:.0} rows, got {:.0} (q-error {q:.0})", node.plan_rows, node.actual_rows),
         ));
     }
 }
@@ -160,20 +136,12 @@ fn nested_loop_blowup(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
     if inner.actual_loops < NESTED_LOOP_MIN_LOOPS {
         return;
     }
-    if let Some((scan, _)) = inner
-        .walk()
-        .into_iter()
-        .find(|(n, _)| n.node_type == "Seq Scan")
-    {
+    if let Some((scan, _)) = inner.walk().into_iter().find(|(n, _)| n.node_type == "Seq Scan") {
         out.push(finding(
             Kind::NestedLoopBlowup,
             ctx,
             node,
-            format!(
-                "inner side runs {:.0} times and does a {} each time",
-                inner.actual_loops,
-                scan.label()
-            ),
+            format!("inner side runs {:.0} times and does a {} each time", inner.actual_loops, scan.label()),
         ));
     }
 }
@@ -183,10 +151,7 @@ fn nested_loop_blowup(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
 fn limit_filter_scan(limit: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut stack: Vec<&PlanNode> = limit.plans.iter().collect();
     while let Some(n) = stack.pop() {
-        let blocking = matches!(
-            n.node_type.as_str(),
-            "Sort" | "Hash" | "Aggregate" | "Materialize" | "Limit"
-        );
+        let blocking = matches!(n.node_type.as_str(), "Sort" | "Hash" | "Aggregate" | "Materialize" | "Limit");
         if blocking {
             continue;
         }
@@ -214,36 +179,25 @@ fn limit_filter_scan(limit: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
 }
 
 /// Forbidden patterns of the query's `forbid` list, over the plan and its findings.
-pub fn forbidden(
-    plan: &PlanNode,
-    plan_findings: &[Finding],
-    forbid: &[Forbid],
-    scale: f64,
-) -> Vec<Finding> {
+pub fn forbidden(plan: &PlanNode, plan_findings: &[Finding], forbid: &[Forbid], scale: f64) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in forbid {
         let hit: Option<String> = match (f.kind.as_str(), &f.relation) {
             ("seq_scan", Some(rel)) => plan
                 .walk()
                 .into_iter()
-                .find(|(n, _)| {
-                    n.node_type == "Seq Scan" && n.relation_name.as_deref() == Some(rel.as_str())
-                })
+                .find(|(n, _)| n.node_type == "Seq Scan" && n.relation_name.as_deref() == Some(rel.as_str()))
                 .map(|(n, _)| n.label()),
-            ("nested_loop", _) => plan
-                .walk()
-                .into_iter()
-                .find(|(n, _)| n.node_type == "Nested Loop")
-                .map(|(n, _)| n.label()),
+            ("nested_loop", _) => {
+                plan.walk().into_iter().find(|(n, _)| n.node_type == "Nested Loop").map(|(n, _)| n.label())
+            }
             (kind, rel) => plan_findings
                 .iter()
                 .find(|x| {
                     x.kind.as_str() == kind
-                        && rel.as_ref().is_none_or(|r| {
-                            x.node
-                                .as_deref()
-                                .is_some_and(|n| n.ends_with(&format!(" on {r}")))
-                        })
+                        && rel
+                            .as_ref()
+                            .is_none_or(|r| x.node.as_deref().is_some_and(|n| n.ends_with(&format!(" on {r}"))))
                 })
                 .map(|x| x.node.clone().unwrap_or_default()),
         };

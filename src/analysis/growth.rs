@@ -38,15 +38,9 @@ impl GrowthClass {
 
     /// The tightest class an exponent fits in.
     pub fn of_exponent(b: f64) -> Option<GrowthClass> {
-        [
-            GrowthClass::Constant,
-            GrowthClass::Sublinear,
-            GrowthClass::Linear,
-            GrowthClass::Nlogn,
-            GrowthClass::Quadratic,
-        ]
-        .into_iter()
-        .find(|c| b <= c.max_exponent())
+        [GrowthClass::Constant, GrowthClass::Sublinear, GrowthClass::Linear, GrowthClass::Nlogn, GrowthClass::Quadratic]
+            .into_iter()
+            .find(|c| b <= c.max_exponent())
     }
 }
 
@@ -56,11 +50,8 @@ pub const MIN_POINTS: usize = 3;
 /// The exponent b of work = a * rows^b over (rows, work) points, or None with fewer than
 /// [`MIN_POINTS`] distinct row counts. Zero work counts as one block.
 pub fn exponent(points: &[(f64, f64)]) -> Option<f64> {
-    let pts: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(r, _)| *r > 0.0)
-        .map(|(r, w)| (r.ln(), w.max(1.0).ln()))
-        .collect();
+    let pts: Vec<(f64, f64)> =
+        points.iter().filter(|(r, _)| *r > 0.0).map(|(r, w)| (r.ln(), w.max(1.0).ln())).collect();
     let mut xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup_by(|a, b| (*a - *b).abs() < 1e-9);

@@ -66,11 +66,7 @@ impl Kind {
     pub fn fails_when_new(self) -> bool {
         matches!(
             self,
-            Kind::SeqScan
-                | Kind::SortSpill
-                | Kind::HashSpill
-                | Kind::LimitFilterScan
-                | Kind::NestedLoopBlowup
+            Kind::SeqScan | Kind::SortSpill | Kind::HashSpill | Kind::LimitFilterScan | Kind::NestedLoopBlowup
         )
     }
 }

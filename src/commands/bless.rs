@@ -17,8 +17,7 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     for qr in &measured.runs {
         let mut cases = Vec::new();
         for c in &qr.cases {
-            let verdict =
-                crate::analysis::compare::evaluate(c, qr.query.growth, None, &settings.thresholds);
+            let verdict = crate::analysis::compare::evaluate(c, qr.query.growth, None, &settings.thresholds);
             cases.push(BaselineCase {
                 case: c.case.clone(),
                 growth_exponent: verdict.exponent.map(round2),
@@ -48,19 +47,11 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
             cases,
         });
     }
-    let report = build_report(
-        settings,
-        measured,
-        &new_baselines.iter().cloned().map(Some).collect::<Vec<_>>(),
-    );
+    let report = build_report(settings, measured, &new_baselines.iter().cloned().map(Some).collect::<Vec<_>>());
     for b in &new_baselines {
         let path = baseline::write(&settings.baselines_dir(), b)?;
         progress(&format!("blessed {}", path.display()));
     }
     emit(settings, &report)?;
-    Ok(if report.verdict == Verdict::Fail {
-        Outcome::Fail
-    } else {
-        Outcome::Pass
-    })
+    Ok(if report.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
 }

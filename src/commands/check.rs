@@ -24,19 +24,12 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     // Read every baseline before starting Postgres: a broken one fails fast.
     let mut baselines = Vec::new();
     for q in &queries {
-        baselines.push(baseline::read(&baseline::path_for(
-            &settings.baselines_dir(),
-            &q.name,
-        ))?);
+        baselines.push(baseline::read(&baseline::path_for(&settings.baselines_dir(), &q.name))?);
     }
     let measured = measure_catalog(settings, &queries).await?;
     let report = build_report(settings, measured, &baselines);
     emit(settings, &report)?;
-    Ok(if report.verdict == Verdict::Fail {
-        Outcome::Fail
-    } else {
-        Outcome::Pass
-    })
+    Ok(if report.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
 }
 
 /// Judge every query against its baseline (when it is for this major version) and assemble the report.
@@ -50,10 +43,7 @@ pub fn build_report(
         let (usable, note) = match base {
             None => (
                 None,
-                Some(
-                    "no baseline yet: only budgets are checked; run `plangate bless` to record one"
-                        .to_string(),
-                ),
+                Some("no baseline yet: only budgets are checked; run `plangate bless` to record one".to_string()),
             ),
             Some(b) if b.major() != measured.major => (
                 None,
@@ -69,14 +59,7 @@ pub fn build_report(
         let verdicts = qr
             .cases
             .iter()
-            .map(|c| {
-                compare::evaluate(
-                    c,
-                    qr.query.growth,
-                    usable.and_then(|b| b.case(&c.case)),
-                    &settings.thresholds,
-                )
-            })
+            .map(|c| compare::evaluate(c, qr.query.growth, usable.and_then(|b| b.case(&c.case)), &settings.thresholds))
             .collect();
         judged.push((qr, verdicts, note));
     }

@@ -37,11 +37,8 @@ pub fn progress(msg: &str) {
 pub async fn measure_catalog(settings: &Settings, queries: &[Query]) -> Result<Measured> {
     let started = Instant::now();
     let server = Server::start(settings).await?;
-    let mut timings = Timings {
-        backend: server.backend_name().into(),
-        start_ms: ms_since(started),
-        ..Timings::default()
-    };
+    let mut timings =
+        Timings { backend: server.backend_name().into(), start_ms: ms_since(started), ..Timings::default() };
     progress(&format!(
         "Postgres {} ready ({} backend) in {} ms",
         server.version,
@@ -53,21 +50,11 @@ pub async fn measure_catalog(settings: &Settings, queries: &[Query]) -> Result<M
     let (version, major, backend) = shutdown?;
     let runs = result?;
     timings.total_ms = ms_since(started);
-    Ok(Measured {
-        postgres_version: version,
-        major,
-        backend,
-        runs,
-        timings,
-    })
+    Ok(Measured { postgres_version: version, major, backend, runs, timings })
 }
 
 async fn server_info_then_shutdown(server: Server) -> Result<(String, u32, String)> {
-    let info = (
-        server.version.clone(),
-        server.major,
-        server.backend_name().to_string(),
-    );
+    let info = (server.version.clone(), server.major, server.backend_name().to_string());
     server.shutdown().await?;
     Ok(info)
 }
@@ -78,6 +65,10 @@ async fn measure_on(
     queries: &[Query],
     timings: &mut Timings,
 ) -> Result<Vec<QueryRuns>> {
+    // Lets the end-to-end tests prove that a panic still removes the throwaway server.
+    if std::env::var_os("PLANGATE_TEST_PANIC_AFTER_START").is_some() {
+        panic!("PLANGATE_TEST_PANIC_AFTER_START is set");
+    }
     let mut conn = server.connect().await?;
     let t = Instant::now();
     schema::apply(&mut conn, &settings.schema_files).await?;
@@ -91,14 +82,7 @@ async fn measure_on(
         .iter()
         .map(|q| QueryRuns {
             query: q.clone(),
-            cases: q
-                .cases
-                .iter()
-                .map(|c| CaseRuns {
-                    case: c.name.clone(),
-                    runs: Vec::new(),
-                })
-                .collect(),
+            cases: q.cases.iter().map(|c| CaseRuns { case: c.name.clone(), runs: Vec::new() }).collect(),
         })
         .collect();
     let mut qconn = server.connect().await?;
@@ -117,33 +101,19 @@ async fn measure_on(
         timings.loads.extend(step.loads);
         timings.index_ms += step.index_ms;
         timings.analyze_ms += step.analyze_ms;
-        let table_rows: BTreeMap<String, u64> = loader
-            .model()
-            .tables
-            .iter()
-            .map(|t| (t.name.clone(), t.size.rows_at(scale)))
-            .collect();
+        let table_rows: BTreeMap<String, u64> =
+            loader.model().tables.iter().map(|t| (t.name.clone(), t.size.rows_at(scale))).collect();
         let t = Instant::now();
         for (q, qr) in queries.iter().zip(runs.iter_mut()) {
             for (case, cr) in q.cases.iter().zip(qr.cases.iter_mut()) {
-                let run = measure::run_case(
-                    &mut qconn,
-                    q,
-                    case,
-                    scale,
-                    &table_rows,
-                    &settings.thresholds,
-                    settings.seed,
-                )
-                .await?;
+                let run =
+                    measure::run_case(&mut qconn, q, case, scale, &table_rows, &settings.thresholds, settings.seed)
+                        .await?;
                 cr.runs.push(run);
             }
         }
         timings.explain_ms += ms_since(t);
-        progress(&format!(
-            "scale {scale}: measured {} queries",
-            queries.len()
-        ));
+        progress(&format!("scale {scale}: measured {} queries", queries.len()));
     }
     let _ = qconn.close().await;
     let _ = conn.close().await;
@@ -156,16 +126,12 @@ fn check_samplers(settings: &Settings, model: &DataModel, queries: &[Query]) -> 
         for case in &q.cases {
             for p in &case.params {
                 if let ParamSpec::Sample { table, column, .. } = p {
-                    let ok = model
-                        .table(table)
-                        .is_some_and(|t| t.column(column).is_some());
+                    let ok = model.table(table).is_some_and(|t| t.column(column).is_some());
                     if !ok {
                         return Err(Error::config(
                             &settings.config_path,
                             format!("query.{}.params", q.name),
-                            format!(
-                                "samples {table}.{column}, which is not a column of a filled table"
-                            ),
+                            format!("samples {table}.{column}, which is not a column of a filled table"),
                         ));
                     }
                 }

@@ -73,10 +73,7 @@ pub enum GenExpr {
 impl GenExpr {
     /// Parse a generator expression.
     pub fn parse(text: &str) -> Result<GenExpr, String> {
-        let mut p = Parser {
-            toks: tokenize(text)?,
-            pos: 0,
-        };
+        let mut p = Parser { toks: tokenize(text)?, pos: 0 };
         let g = p.generator()?;
         if let Some(t) = p.peek() {
             return Err(format!("unexpected `{t}` after the generator"));
@@ -88,9 +85,7 @@ impl GenExpr {
     pub fn references(&self) -> Vec<(&str, &str)> {
         match self {
             GenExpr::Ref { table, column, .. } => vec![(table.as_str(), column.as_str())],
-            GenExpr::Null { inner, .. } | GenExpr::Unique(inner) | GenExpr::Array(inner) => {
-                inner.references()
-            }
+            GenExpr::Null { inner, .. } | GenExpr::Unique(inner) | GenExpr::Array(inner) => inner.references(),
             _ => Vec::new(),
         }
     }
@@ -135,10 +130,7 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, String> {
             }
             out.push(Tok::Ident(chars[start..i].iter().collect()));
         } else if c.is_ascii_digit()
-            || ((c == '-' || c == '+' || c == '.')
-                && chars
-                    .get(i + 1)
-                    .is_some_and(|d| d.is_ascii_digit() || *d == '.'))
+            || ((c == '-' || c == '+' || c == '.') && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit() || *d == '.'))
         {
             let start = i;
             i += 1;
@@ -150,10 +142,7 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, String> {
                 i += 1;
             }
             let raw: String = chars[start..i].iter().collect();
-            let v: f64 = raw
-                .replace('_', "")
-                .parse()
-                .map_err(|_| format!("bad number `{raw}`"))?;
+            let v: f64 = raw.replace('_', "").parse().map_err(|_| format!("bad number `{raw}`"))?;
             out.push(Tok::Num(v, raw));
         } else if c == '"' || c == '\'' {
             let quote = c;
@@ -314,7 +303,11 @@ impl Parser {
                 if min < 0 || min > max {
                     return Err(format!("text({min}, {max}) needs 0 <= min_words <= max_words"));
                 }
-                GenExpr::Text { min_words: u32::try_from(min).map_err(|_| "too many words")?, max_words: u32::try_from(max).map_err(|_| "too many words")?, max_len: None }
+                GenExpr::Text {
+                    min_words: u32::try_from(min).map_err(|_| "too many words")?,
+                    max_words: u32::try_from(max).map_err(|_| "too many words")?,
+                    max_len: None,
+                }
             }
             ("ref", true) => {
                 let table = self.ident("a table name")?;
@@ -341,8 +334,15 @@ impl Parser {
                 Some(t) => return Err(format!("const() takes a number, a string, true, false or null, found `{t}`")),
                 None => return Err("const() needs a value".into()),
             },
-            ("stats", _) => return Err("the stats(...) generator is written by `plangate init --from-url`, which is not yet available".into()),
-            (known, false) if KNOWN.contains(&known) => return Err(format!("`{known}` needs arguments in parentheses")),
+            ("stats", _) => {
+                return Err(
+                    "the stats(...) generator is written by `plangate init --from-url`, which is not yet available"
+                        .into(),
+                );
+            }
+            (known, false) if KNOWN.contains(&known) => {
+                return Err(format!("`{known}` needs arguments in parentheses"));
+            }
             (other, _) => return Err(format!("unknown generator `{other}` (known: {})", KNOWN.join(", "))),
         };
         self.expect(')')?;
@@ -360,11 +360,7 @@ impl Parser {
                 Some(t) => return Err(format!("expected a choice value, found `{t}`")),
                 None => return Err("choice() needs values".into()),
             };
-            let w = if self.eat('=') {
-                self.number("a weight")?
-            } else {
-                f64::NAN
-            };
+            let w = if self.eat('=') { self.number("a weight")? } else { f64::NAN };
             values.push(v);
             weights.push(w);
             if !self.eat(',') {
@@ -389,11 +385,7 @@ impl GenExpr {
         if p.peek() != Some(&Tok::Punct(')')) {
             return Err(format!("`{name}` takes no arguments"));
         }
-        Ok(if name == "serial" {
-            GenExpr::Serial
-        } else {
-            GenExpr::Uuid
-        })
+        Ok(if name == "serial" { GenExpr::Serial } else { GenExpr::Uuid })
     }
 }
 
@@ -425,11 +417,7 @@ fn whole(v: f64, what: &str) -> Result<i64, String> {
 }
 
 fn probability(p: f64) -> Result<f64, String> {
-    if (0.0..=1.0).contains(&p) {
-        Ok(p)
-    } else {
-        Err(format!("probability {p} is not between 0 and 1"))
-    }
+    if (0.0..=1.0).contains(&p) { Ok(p) } else { Err(format!("probability {p} is not between 0 and 1")) }
 }
 
 #[cfg(test)]
@@ -441,60 +429,19 @@ mod tests {
         let cases = [
             ("serial", GenExpr::Serial),
             ("int(1, 10)", GenExpr::Int { lo: 1, hi: 10 }),
-            (
-                "float(1, 500)",
-                GenExpr::Float {
-                    lo: 1.0,
-                    hi: 500.0,
-                    decimals: None,
-                },
-            ),
-            (
-                "normal(50, 5.5)",
-                GenExpr::Normal {
-                    mean: 50.0,
-                    sd: 5.5,
-                },
-            ),
+            ("float(1, 500)", GenExpr::Float { lo: 1.0, hi: 500.0, decimals: None }),
+            ("normal(50, 5.5)", GenExpr::Normal { mean: 50.0, sd: 5.5 }),
             ("zipf(1_000, 1.1)", GenExpr::Zipf { n: 1000, s: 1.1 }),
             ("bool(0.9)", GenExpr::Bool { p: 0.9 }),
-            (
-                "timestamp(days = 1000)",
-                GenExpr::Timestamp {
-                    days: 1000.0,
-                    date_only: false,
-                    tz: false,
-                },
-            ),
-            (
-                "text(2, 8)",
-                GenExpr::Text {
-                    min_words: 2,
-                    max_words: 8,
-                    max_len: None,
-                },
-            ),
+            ("timestamp(days = 1000)", GenExpr::Timestamp { days: 1000.0, date_only: false, tz: false }),
+            ("text(2, 8)", GenExpr::Text { min_words: 2, max_words: 8, max_len: None }),
             ("uuid", GenExpr::Uuid),
             (
                 "ref(categories.id, zipf = 1.1)",
-                GenExpr::Ref {
-                    table: "categories".into(),
-                    column: "id".into(),
-                    zipf: Some(1.1),
-                },
+                GenExpr::Ref { table: "categories".into(), column: "id".into(), zipf: Some(1.1) },
             ),
-            (
-                "ref(users.id)",
-                GenExpr::Ref {
-                    table: "users".into(),
-                    column: "id".into(),
-                    zipf: None,
-                },
-            ),
-            (
-                "unique(int(1, 100))",
-                GenExpr::Unique(Box::new(GenExpr::Int { lo: 1, hi: 100 })),
-            ),
+            ("ref(users.id)", GenExpr::Ref { table: "users".into(), column: "id".into(), zipf: None }),
+            ("unique(int(1, 100))", GenExpr::Unique(Box::new(GenExpr::Int { lo: 1, hi: 100 }))),
             ("const(7)", GenExpr::Const(Some("7".into()))),
             ("const(null)", GenExpr::Const(None)),
         ];
@@ -507,17 +454,11 @@ mod tests {
     fn parses_choices_and_nesting() {
         assert_eq!(
             GenExpr::parse(r#"choice("a", "b")"#).unwrap(),
-            GenExpr::Choice {
-                values: vec!["a".into(), "b".into()],
-                weights: vec![1.0, 1.0]
-            }
+            GenExpr::Choice { values: vec!["a".into(), "b".into()], weights: vec![1.0, 1.0] }
         );
         assert_eq!(
             GenExpr::parse(r#"choice("a" = 0.7, "b" = 0.3)"#).unwrap(),
-            GenExpr::Choice {
-                values: vec!["a".into(), "b".into()],
-                weights: vec![0.7, 0.3]
-            }
+            GenExpr::Choice { values: vec!["a".into(), "b".into()], weights: vec![0.7, 0.3] }
         );
         let g = GenExpr::parse("null(0.2, ref(users.id))").unwrap();
         assert_eq!(g.references(), vec![("users", "id")]);

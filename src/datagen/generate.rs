@@ -16,19 +16,17 @@ pub const EPOCH_UNIX: i64 = 1_735_689_600;
 
 /// Words for text(). Short, lowercase, no characters COPY or arrays would need to escape.
 const WORDS: &[&str] = &[
-    "amber", "anchor", "apple", "arrow", "aspen", "atlas", "autumn", "badge", "basil", "beacon",
-    "berry", "birch", "blaze", "bloom", "bolt", "breeze", "brick", "bridge", "brook", "cable",
-    "cactus", "canyon", "carbon", "cedar", "chalk", "cherry", "cider", "citrus", "clover",
-    "cobalt", "comet", "copper", "coral", "cotton", "crane", "crystal", "dawn", "delta", "denim",
-    "desert", "dune", "eagle", "ember", "falcon", "fern", "field", "flint", "forest", "frost",
-    "garnet", "glacier", "granite", "harbor", "hazel", "heron", "indigo", "iris", "ivory", "jade",
-    "jasper", "juniper", "kettle", "lagoon", "lantern", "lemon", "linen", "lotus", "maple",
-    "marble", "meadow", "mesa", "mint", "mist", "moss", "nectar", "nickel", "oak", "ocean",
-    "olive", "onyx", "orbit", "orchid", "otter", "pebble", "pepper", "pine", "plum", "prairie",
-    "quartz", "quill", "rain", "raven", "reef", "ridge", "river", "robin", "saffron", "sage",
-    "salt", "sand", "shadow", "silk", "silver", "slate", "spruce", "stone", "storm", "summit",
-    "sun", "thistle", "thunder", "tide", "timber", "topaz", "tulip", "valley", "velvet", "violet",
-    "walnut", "willow", "winter", "wren", "zephyr",
+    "amber", "anchor", "apple", "arrow", "aspen", "atlas", "autumn", "badge", "basil", "beacon", "berry", "birch",
+    "blaze", "bloom", "bolt", "breeze", "brick", "bridge", "brook", "cable", "cactus", "canyon", "carbon", "cedar",
+    "chalk", "cherry", "cider", "citrus", "clover", "cobalt", "comet", "copper", "coral", "cotton", "crane", "crystal",
+    "dawn", "delta", "denim", "desert", "dune", "eagle", "ember", "falcon", "fern", "field", "flint", "forest",
+    "frost", "garnet", "glacier", "granite", "harbor", "hazel", "heron", "indigo", "iris", "ivory", "jade", "jasper",
+    "juniper", "kettle", "lagoon", "lantern", "lemon", "linen", "lotus", "maple", "marble", "meadow", "mesa", "mint",
+    "mist", "moss", "nectar", "nickel", "oak", "ocean", "olive", "onyx", "orbit", "orchid", "otter", "pebble",
+    "pepper", "pine", "plum", "prairie", "quartz", "quill", "rain", "raven", "reef", "ridge", "river", "robin",
+    "saffron", "sage", "salt", "sand", "shadow", "silk", "silver", "slate", "spruce", "stone", "storm", "summit",
+    "sun", "thistle", "thunder", "tide", "timber", "topaz", "tulip", "valley", "velvet", "violet", "walnut", "willow",
+    "winter", "wren", "zephyr",
 ];
 
 /// A generator ready to write values for one scale step.
@@ -115,11 +113,7 @@ enum Population {
     Fixed(u64),
     /// The world grows together: child row i of n_child sees floor((i+1) * n_parent / n_child)
     /// parents, never more than exist at this scale.
-    Proportional {
-        parent_full: u64,
-        child_full: u64,
-        now: u64,
-    },
+    Proportional { parent_full: u64, child_full: u64, now: u64 },
     /// Self-references: the rows before this one.
     Earlier,
 }
@@ -198,13 +192,7 @@ pub fn compile(
             gens.push(g);
             columns.push(col.name.clone());
         }
-        out.push(TableGen {
-            name: table.name.clone(),
-            columns,
-            gens,
-            start,
-            end,
-        });
+        out.push(TableGen { name: table.name.clone(), columns, gens, start, end });
     }
     Ok(out)
 }
@@ -216,33 +204,17 @@ fn compile_column(
     seed: u64,
     scale: f64,
 ) -> Result<Arc<ColumnGen>, CompileError> {
-    let col = table
-        .column(column)
-        .ok_or_else(|| format!("no column `{column}` in `{}`", table.name))?;
+    let col = table.column(column).ok_or_else(|| format!("no column `{column}` in `{}`", table.name))?;
     let col_seed = stream_seed(seed, &table.name, column);
-    let fmt = if col.integer {
-        NumFmt::Integer
-    } else {
-        NumFmt::Shortest
-    };
-    let ctx = Ctx {
-        model,
-        table,
-        seed,
-        scale,
-        column,
-        group: col.ref_group.as_deref(),
-    };
+    let fmt = if col.integer { NumFmt::Integer } else { NumFmt::Shortest };
+    let ctx = Ctx { model, table, seed, scale, column, group: col.ref_group.as_deref() };
     let sampler = if col.filled_by_postgres {
         // Identity columns: Postgres numbers the rows 1, 2, 3 in load order.
         Sampler::Serial
     } else {
         ctx.sampler(&col.generator, col_seed, fmt, false)?
     };
-    Ok(Arc::new(ColumnGen {
-        sampler,
-        seed: col_seed,
-    }))
+    Ok(Arc::new(ColumnGen { sampler, seed: col_seed }))
 }
 
 struct Ctx<'a> {
@@ -255,23 +227,11 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn sampler(
-        &self,
-        g: &GenExpr,
-        seed: u64,
-        fmt: NumFmt,
-        unique: bool,
-    ) -> Result<Sampler, CompileError> {
-        let full_rows = self
-            .table
-            .size
-            .full()
-            .max(self.table.size.rows_at(self.scale));
+    fn sampler(&self, g: &GenExpr, seed: u64, fmt: NumFmt, unique: bool) -> Result<Sampler, CompileError> {
+        let full_rows = self.table.size.full().max(self.table.size.rows_at(self.scale));
         let need_domain = |domain: u64, what: &str| -> Result<Permutation, CompileError> {
             if domain < full_rows {
-                return Err(format!(
-                    "unique({what}) has only {domain} distinct values for {full_rows} rows"
-                ));
+                return Err(format!("unique({what}) has only {domain} distinct values for {full_rows} rows"));
             }
             Ok(Permutation::new(domain, derive(seed, 99)))
         };
@@ -285,10 +245,7 @@ impl Ctx<'_> {
             GenExpr::Int { lo, hi } => {
                 let span = hi.abs_diff(*lo).saturating_add(1);
                 if unique {
-                    Sampler::IntPerm {
-                        lo: *lo,
-                        perm: need_domain(span, "int")?,
-                    }
+                    Sampler::IntPerm { lo: *lo, perm: need_domain(span, "int")? }
                 } else {
                     Sampler::Int { lo: *lo, span }
                 }
@@ -298,58 +255,32 @@ impl Ctx<'_> {
                 if unique {
                     let steps = match fmt {
                         NumFmt::Integer => (hi - lo).floor() + 1.0,
-                        NumFmt::Decimals(d) => {
-                            ((hi - lo) * 10f64.powi(i32::try_from(d).unwrap_or(0))).floor() + 1.0
-                        }
+                        NumFmt::Decimals(d) => ((hi - lo) * 10f64.powi(i32::try_from(d).unwrap_or(0))).floor() + 1.0,
                         NumFmt::Shortest => 1e15,
                     };
                     #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     let domain = steps.min(1e15) as u64;
                     let perm = need_domain(domain, "float")?;
                     #[expect(clippy::cast_precision_loss)]
-                    let step = if domain > 1 {
-                        (hi - lo) / (domain - 1) as f64
-                    } else {
-                        0.0
-                    };
-                    Sampler::FloatPerm {
-                        lo: *lo,
-                        step,
-                        perm,
-                        fmt,
-                    }
+                    let step = if domain > 1 { (hi - lo) / (domain - 1) as f64 } else { 0.0 };
+                    Sampler::FloatPerm { lo: *lo, step, perm, fmt }
                 } else {
-                    Sampler::Float {
-                        lo: *lo,
-                        hi: *hi,
-                        fmt,
-                    }
+                    Sampler::Float { lo: *lo, hi: *hi, fmt }
                 }
             }
             GenExpr::Normal { mean, sd } => {
                 if unique {
-                    return Err(
-                        "unique() of normal() is not supported; use unique(float(a, b))".into(),
-                    );
+                    return Err("unique() of normal() is not supported; use unique(float(a, b))".into());
                 }
-                Sampler::Normal {
-                    dist: Normal::new(*mean, *sd).map_err(|e| e.to_string())?,
-                    fmt,
-                }
+                Sampler::Normal { dist: Normal::new(*mean, *sd).map_err(|e| e.to_string())?, fmt }
             }
             GenExpr::Zipf { n, s } => {
                 if unique {
-                    Sampler::IntPerm {
-                        lo: 1,
-                        perm: need_domain(*n, "zipf")?,
-                    }
+                    Sampler::IntPerm { lo: 1, perm: need_domain(*n, "zipf")? }
                 } else {
                     #[expect(clippy::cast_precision_loss)]
                     let dist = Zipf::new(*n as f64, *s).map_err(|e| e.to_string())?;
-                    Sampler::Zipf {
-                        dist,
-                        perm: Permutation::new(*n, derive(seed, 7)),
-                    }
+                    Sampler::Zipf { dist, perm: Permutation::new(*n, derive(seed, 7)) }
                 }
             }
             GenExpr::Bool { p } => {
@@ -361,10 +292,7 @@ impl Ctx<'_> {
             GenExpr::Choice { values, weights } => {
                 let values: Vec<Vec<u8>> = values.iter().map(|v| escape(v)).collect();
                 if unique {
-                    Sampler::ChoicePerm {
-                        perm: need_domain(values.len() as u64, "choice")?,
-                        values,
-                    }
+                    Sampler::ChoicePerm { perm: need_domain(values.len() as u64, "choice")?, values }
                 } else {
                     let total: f64 = weights.iter().sum();
                     let mut acc = 0.0;
@@ -372,23 +300,12 @@ impl Ctx<'_> {
                         acc += w / total;
                         acc
                     });
-                    Sampler::Choice {
-                        cumulative: cumulative.collect(),
-                        values,
-                    }
+                    Sampler::Choice { cumulative: cumulative.collect(), values }
                 }
             }
-            GenExpr::Timestamp {
-                days,
-                date_only,
-                tz,
-            } => {
+            GenExpr::Timestamp { days, date_only, tz } => {
                 #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let span_secs = if *date_only {
-                    (*days as u64).max(1)
-                } else {
-                    ((days * 86_400.0) as u64).max(1)
-                };
+                let span_secs = if *date_only { (*days as u64).max(1) } else { ((days * 86_400.0) as u64).max(1) };
                 if unique {
                     Sampler::TimestampPerm {
                         perm: need_domain(span_secs, "timestamp")?,
@@ -396,18 +313,10 @@ impl Ctx<'_> {
                         tz: *tz,
                     }
                 } else {
-                    Sampler::Timestamp {
-                        span_secs,
-                        date_only: *date_only,
-                        tz: *tz,
-                    }
+                    Sampler::Timestamp { span_secs, date_only: *date_only, tz: *tz }
                 }
             }
-            GenExpr::Text {
-                min_words,
-                max_words,
-                max_len,
-            } => {
+            GenExpr::Text { min_words, max_words, max_len } => {
                 let max_len = max_len.map(|n| n as usize);
                 if unique && max_len.is_some_and(|n| n < 12) {
                     return Err(format!(
@@ -415,19 +324,10 @@ impl Ctx<'_> {
                         max_len.unwrap_or(0)
                     ));
                 }
-                Sampler::Text {
-                    min: *min_words,
-                    max: *max_words,
-                    max_len,
-                    unique,
-                }
+                Sampler::Text { min: *min_words, max: *max_words, max_len, unique }
             }
             GenExpr::Uuid => Sampler::Uuid,
-            GenExpr::Ref {
-                table,
-                column,
-                zipf,
-            } => {
+            GenExpr::Ref { table, column, zipf } => {
                 if unique {
                     return Err("unique(ref(...)) is not supported".into());
                 }
@@ -435,14 +335,9 @@ impl Ctx<'_> {
             }
             GenExpr::Null { p, inner } => {
                 if unique {
-                    return Err(
-                        "unique(null(...)) is not supported; write null(p, unique(...))".into(),
-                    );
+                    return Err("unique(null(...)) is not supported; write null(p, unique(...))".into());
                 }
-                Sampler::Null {
-                    p: *p,
-                    inner: Box::new(self.sampler(inner, derive(seed, 11), fmt, false)?),
-                }
+                Sampler::Null { p: *p, inner: Box::new(self.sampler(inner, derive(seed, 11), fmt, false)?) }
             }
             GenExpr::Unique(inner) => self.sampler(inner, derive(seed, 13), fmt, true)?,
             GenExpr::Const(v) => {
@@ -452,26 +347,12 @@ impl Ctx<'_> {
                 Sampler::Const(v.as_deref().map(escape))
             }
             GenExpr::Json => Sampler::Json,
-            GenExpr::Array(inner) => Sampler::Array(Box::new(self.sampler(
-                inner,
-                derive(seed, 17),
-                fmt,
-                false,
-            )?)),
+            GenExpr::Array(inner) => Sampler::Array(Box::new(self.sampler(inner, derive(seed, 17), fmt, false)?)),
         })
     }
 
-    fn reference(
-        &self,
-        table: &str,
-        column: &str,
-        zipf: Option<f64>,
-        seed: u64,
-    ) -> Result<RefSampler, CompileError> {
-        let parent = self
-            .model
-            .table(table)
-            .ok_or_else(|| format!("references `{table}`, which is not filled"))?;
+    fn reference(&self, table: &str, column: &str, zipf: Option<f64>, seed: u64) -> Result<RefSampler, CompileError> {
+        let parent = self.model.table(table).ok_or_else(|| format!("references `{table}`, which is not filled"))?;
         let parent_col = compile_column(self.model, parent, column, self.seed, self.scale)?;
         let self_ref = parent.name == self.table.name;
         let population = if self_ref {
@@ -479,9 +360,7 @@ impl Ctx<'_> {
         } else {
             match (parent.size, self.table.size) {
                 (crate::settings::TableSize::Fixed(n), _) => Population::Fixed(n),
-                (_, crate::settings::TableSize::Fixed(_)) => {
-                    Population::Fixed(parent.size.rows_at(self.scale))
-                }
+                (_, crate::settings::TableSize::Fixed(_)) => Population::Fixed(parent.size.rows_at(self.scale)),
                 (p, c) => Population::Proportional {
                     parent_full: p.full(),
                     child_full: c.full().max(1),
@@ -503,22 +382,14 @@ impl Ctx<'_> {
                 let dist = Zipf::new(full_parent as f64, s).map_err(|e| e.to_string())?;
                 Some((
                     dist,
-                    Permutation::new(
-                        full_parent,
-                        derive(stream_seed(self.seed, table, column), 29),
-                    ),
+                    Permutation::new(full_parent, derive(stream_seed(self.seed, table, column), 29)),
                     full_parent,
                 ))
             }
             None => None,
         };
         let _ = self.column;
-        Ok(RefSampler {
-            parent: parent_col,
-            population,
-            zipf,
-            pick_seed,
-        })
+        Ok(RefSampler { parent: parent_col, population, zipf, pick_seed })
     }
 }
 
@@ -528,14 +399,9 @@ impl RefSampler {
     fn pick(&self, row: u64) -> Option<u64> {
         let pop = match self.population {
             Population::Fixed(n) => n,
-            Population::Proportional {
-                parent_full,
-                child_full,
-                now,
-            } => {
+            Population::Proportional { parent_full, child_full, now } => {
                 #[expect(clippy::cast_possible_truncation)]
-                let born = ((u128::from(row) + 1) * u128::from(parent_full)
-                    / u128::from(child_full)) as u64;
+                let born = ((u128::from(row) + 1) * u128::from(parent_full) / u128::from(child_full)) as u64;
                 born.clamp(1, now.max(1))
             }
             Population::Earlier => row,
@@ -563,65 +429,37 @@ impl Sampler {
                 let v = CellRng::new(seed, row).below(*span);
                 write_int(out, i128::from(*lo) + i128::from(v));
             }
-            Sampler::IntPerm { lo, perm } => {
-                write_int(out, i128::from(*lo) + i128::from(perm.apply(row)))
-            }
+            Sampler::IntPerm { lo, perm } => write_int(out, i128::from(*lo) + i128::from(perm.apply(row))),
             Sampler::Float { lo, hi, fmt } => {
                 let u = CellRng::new(seed, row).unit();
                 write_float(out, lo + u * (hi - lo), *fmt);
             }
-            Sampler::FloatPerm {
-                lo,
-                step,
-                perm,
-                fmt,
-            } => {
+            Sampler::FloatPerm { lo, step, perm, fmt } => {
                 #[expect(clippy::cast_precision_loss)]
                 let v = lo + step * perm.apply(row) as f64;
                 write_float(out, v, *fmt);
             }
-            Sampler::Normal { dist, fmt } => {
-                write_float(out, dist.sample(&mut CellRng::new(seed, row)), *fmt)
-            }
+            Sampler::Normal { dist, fmt } => write_float(out, dist.sample(&mut CellRng::new(seed, row)), *fmt),
             Sampler::Zipf { dist, perm } => {
                 #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let rank = (dist.sample(&mut CellRng::new(seed, row)) as u64).max(1);
                 write_int(out, i128::from(perm.apply(rank - 1)) + 1);
             }
-            Sampler::Bool { p } => out.push(if CellRng::new(seed, row).unit() < *p {
-                b't'
-            } else {
-                b'f'
-            }),
+            Sampler::Bool { p } => out.push(if CellRng::new(seed, row).unit() < *p { b't' } else { b'f' }),
             Sampler::Choice { values, cumulative } => {
                 let u = CellRng::new(seed, row).unit();
-                let i = cumulative
-                    .partition_point(|c| *c <= u)
-                    .min(values.len() - 1);
+                let i = cumulative.partition_point(|c| *c <= u).min(values.len() - 1);
                 out.extend_from_slice(&values[i]);
             }
             Sampler::ChoicePerm { values, perm } => {
                 out.extend_from_slice(&values[usize::try_from(perm.apply(row)).unwrap_or(0)]);
             }
-            Sampler::Timestamp {
-                span_secs,
-                date_only,
-                tz,
-            } => {
+            Sampler::Timestamp { span_secs, date_only, tz } => {
                 let back = CellRng::new(seed, row).below(*span_secs);
                 write_time(out, back, *date_only, *tz);
             }
-            Sampler::TimestampPerm {
-                perm,
-                date_only,
-                tz,
-            } => write_time(out, perm.apply(row), *date_only, *tz),
-            Sampler::Text {
-                min,
-                max,
-                max_len,
-                unique,
-            } => {
+            Sampler::TimestampPerm { perm, date_only, tz } => write_time(out, perm.apply(row), *date_only, *tz),
+            Sampler::Text { min, max, max_len, unique } => {
                 let mut rng = CellRng::new(seed, row);
                 let n = *min + u32::try_from(rng.below(u64::from(max - min) + 1)).unwrap_or(0);
                 let start = out.len();
@@ -630,16 +468,13 @@ impl Sampler {
                         out.push(b' ');
                     }
                     out.extend_from_slice(
-                        WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)]
-                            .as_bytes(),
+                        WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)].as_bytes(),
                     );
                 }
                 if *unique {
                     let suffix = format!("{}{}", if n > 0 { "-" } else { "" }, row + 1);
                     if let Some(limit) = max_len {
-                        out.truncate(
-                            start + limit.saturating_sub(suffix.len()).min(out.len() - start),
-                        );
+                        out.truncate(start + limit.saturating_sub(suffix.len()).min(out.len() - start));
                     }
                     out.extend_from_slice(suffix.as_bytes());
                 } else if let Some(limit) = max_len {
@@ -714,23 +549,13 @@ fn write_float(out: &mut Vec<u8>, v: f64, fmt: NumFmt) {
 /// Write the time `back` seconds (or days) before the epoch.
 fn write_time(out: &mut Vec<u8>, back: u64, date_only: bool, tz: bool) {
     let back = i64::try_from(back).unwrap_or(i64::MAX / 4);
-    let t = if date_only {
-        EPOCH_UNIX - back * 86_400
-    } else {
-        EPOCH_UNIX - back
-    };
+    let t = if date_only { EPOCH_UNIX - back * 86_400 } else { EPOCH_UNIX - back };
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     let _ = write!(out, "{y:04}-{m:02}-{d:02}");
     if !date_only {
-        let _ = write!(
-            out,
-            " {:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        );
+        let _ = write!(out, " {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
         if tz {
             out.extend_from_slice(b"+00");
         }

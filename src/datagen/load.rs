@@ -65,11 +65,7 @@ pub struct Loader {
 impl Loader {
     /// Read what must be dropped and recreated around each step.
     pub async fn new(conn: &mut PgConnection, model: DataModel, seed: u64) -> Result<Loader> {
-        let names: Vec<String> = model
-            .tables
-            .iter()
-            .map(|t| quote_qualified(&t.name))
-            .collect();
+        let names: Vec<String> = model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
         let err = |e: sqlx::Error| Error::postgres("cannot read indexes and foreign keys", e);
         let indexes = sqlx::query(
             "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
@@ -99,15 +95,7 @@ impl Loader {
         .into_iter()
         .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
         .collect();
-        Ok(Loader {
-            model,
-            seed,
-            deferred: Deferred {
-                indexes,
-                foreign_keys,
-            },
-            loaded: None,
-        })
+        Ok(Loader { model, seed, deferred: Deferred { indexes, foreign_keys }, loaded: None })
     }
 
     /// The model being loaded.
@@ -128,29 +116,16 @@ impl Loader {
         mut progress: impl FnMut(&LoadTiming),
     ) -> Result<StepTimings> {
         assert!(self.loaded.is_none_or(|l| scale > l), "scales grow");
-        let gens = compile(&self.model, self.seed, self.loaded, scale).map_err(|(t, c, e)| {
-            Error::Load {
-                table: t,
-                detail: format!("column `{c}`: {e}"),
-            }
-        })?;
+        let gens = compile(&self.model, self.seed, self.loaded, scale)
+            .map_err(|(t, c, e)| Error::Load { table: t, detail: format!("column `{c}`: {e}") })?;
         let mut timings = StepTimings::default();
 
         for (table, name, _) in &self.deferred.foreign_keys {
-            exec(
-                conn,
-                &format!("ALTER TABLE {table} DROP CONSTRAINT {name}"),
-                "dropping a foreign key before loading",
-            )
-            .await?;
+            exec(conn, &format!("ALTER TABLE {table} DROP CONSTRAINT {name}"), "dropping a foreign key before loading")
+                .await?;
         }
         for (name, _) in &self.deferred.indexes {
-            exec(
-                conn,
-                &format!("DROP INDEX {name}"),
-                "dropping an index before loading",
-            )
-            .await?;
+            exec(conn, &format!("DROP INDEX {name}"), "dropping an index before loading").await?;
         }
 
         for g in gens {
@@ -160,12 +135,7 @@ impl Loader {
             let started = Instant::now();
             let name = g.name.clone();
             let rows = copy_rows(conn, Arc::new(g)).await?;
-            let t = LoadTiming {
-                table: name,
-                scale,
-                rows,
-                ms: elapsed_ms(started),
-            };
+            let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
             progress(&t);
             timings.loads.push(t);
         }
@@ -200,35 +170,14 @@ impl Loader {
         timings.index_ms = elapsed_ms(started);
 
         let started = Instant::now();
-        let largest = self
-            .model
-            .tables
-            .iter()
-            .map(|t| t.size.rows_at(scale))
-            .max()
-            .unwrap_or(0);
+        let largest = self.model.tables.iter().map(|t| t.size.rows_at(scale)).max().unwrap_or(0);
         let target = largest.div_ceil(300).clamp(100, MAX_STATISTICS_TARGET);
-        exec(
-            conn,
-            &format!("SET default_statistics_target = {target}"),
-            "setting the statistics target",
-        )
-        .await?;
-        let tables: Vec<String> = self
-            .model
-            .tables
-            .iter()
-            .map(|t| quote_qualified(&t.name))
-            .collect();
+        exec(conn, &format!("SET default_statistics_target = {target}"), "setting the statistics target").await?;
+        let tables: Vec<String> = self.model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
         if !tables.is_empty() {
             // FREEZE sets hint bits and the visibility map now, so the first measured query
             // does not pay for them and index-only scans see the same heap fetches every run.
-            exec(
-                conn,
-                &format!("VACUUM (FREEZE, ANALYZE) {}", tables.join(", ")),
-                "vacuuming and analyzing",
-            )
-            .await?;
+            exec(conn, &format!("VACUUM (FREEZE, ANALYZE) {}", tables.join(", ")), "vacuuming and analyzing").await?;
         }
         timings.analyze_ms = elapsed_ms(started);
         self.loaded = Some(scale);
@@ -241,11 +190,7 @@ async fn copy_rows(conn: &mut PgConnection, g: Arc<TableGen>) -> Result<u64> {
     let stmt = format!(
         "COPY {} ({}) FROM STDIN",
         quote_qualified(&g.name),
-        g.columns
-            .iter()
-            .map(|c| quote_ident(c))
-            .collect::<Vec<_>>()
-            .join(", ")
+        g.columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
     );
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(CHANNEL_CHUNKS);
     let producer = {
@@ -265,10 +210,7 @@ async fn copy_rows(conn: &mut PgConnection, g: Arc<TableGen>) -> Result<u64> {
             }
         })
     };
-    let load_err = |e: sqlx::Error| Error::Load {
-        table: g.name.clone(),
-        detail: db_message(&e),
-    };
+    let load_err = |e: sqlx::Error| Error::Load { table: g.name.clone(), detail: db_message(&e) };
     let mut copy = conn.copy_in_raw(&stmt).await.map_err(load_err)?;
     while let Some(chunk) = rx.recv().await {
         if let Err(e) = copy.send(chunk).await {
@@ -287,10 +229,7 @@ async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
         .execute(&mut *conn)
         .await
         .map(|_| ())
-        .map_err(|e| Error::Postgres {
-            what: format!("{what}: {}: {}", db_message(&e), sql),
-            source: None,
-        })
+        .map_err(|e| Error::Postgres { what: format!("{what}: {}: {}", db_message(&e), sql), source: None })
 }
 
 fn elapsed_ms(since: Instant) -> u64 {
@@ -304,8 +243,5 @@ pub fn quote_ident(name: &str) -> String {
 
 /// A table name as plangate writes it (`t` or `schema.t`), quoted part by part.
 pub fn quote_qualified(name: &str) -> String {
-    name.split('.')
-        .map(quote_ident)
-        .collect::<Vec<_>>()
-        .join(".")
+    name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
 }

@@ -122,34 +122,28 @@ impl DataModel {
                     ref_group,
                 });
             }
-            tables.push(TableModel {
-                name: name.clone(),
-                size: spec.size,
-                columns,
-                sequences,
-            });
+            tables.push(TableModel { name: name.clone(), size: spec.size, columns, sequences });
         }
         // Every ref must reach a column of a filled table that plangate (or an identity) fills.
         for t in &tables {
             for c in &t.columns {
                 for (pt, pc) in c.generator.references() {
                     let parent = tables.iter().find(|x| x.name == pt).ok_or_else(|| {
-                        cfg(format!("tables.{}.columns.{}", t.name, c.name), format!("references table `{pt}`, which has no [tables.{pt}] entry and stays empty"))
+                        cfg(
+                            format!("tables.{}.columns.{}", t.name, c.name),
+                            format!("references table `{pt}`, which has no [tables.{pt}] entry and stays empty"),
+                        )
                     })?;
                     if parent.column(pc).is_none() {
                         return Err(cfg(
                             format!("tables.{}.columns.{}", t.name, c.name),
-                            format!(
-                                "references `{pt}.{pc}`, which is not a column plangate can fill"
-                            ),
+                            format!("references `{pt}.{pc}`, which is not a column plangate can fill"),
                         ));
                     }
                 }
             }
         }
-        Ok(DataModel {
-            tables: order_by_references(tables),
-        })
+        Ok(DataModel { tables: order_by_references(tables) })
     }
 }
 
@@ -176,45 +170,23 @@ fn order_by_references(tables: Vec<TableModel>) -> Vec<TableModel> {
 fn infer(table: &Table, column: &Column) -> std::result::Result<(GenExpr, Option<String>), String> {
     let name = &column.name;
     // Foreign keys: a reference to the parent (composite keys share one parent row).
-    if let Some(fk) = table
-        .foreign_keys
-        .iter()
-        .find(|fk| fk.columns.contains(name))
-    {
-        let i = fk
-            .columns
-            .iter()
-            .position(|c| c == name)
-            .expect("found above");
-        let g = GenExpr::Ref {
-            table: fk.parent.clone(),
-            column: fk.parent_columns[i].clone(),
-            zipf: None,
-        };
+    if let Some(fk) = table.foreign_keys.iter().find(|fk| fk.columns.contains(name)) {
+        let i = fk.columns.iter().position(|c| c == name).expect("found above");
+        let g = GenExpr::Ref { table: fk.parent.clone(), column: fk.parent_columns[i].clone(), zipf: None };
         let group = (fk.columns.len() > 1).then(|| fk.name.clone());
         let g = if column.not_null || fk.parent == table.name {
             g
         } else {
-            GenExpr::Null {
-                p: INFERRED_NULL_FRACTION,
-                inner: Box::new(g),
-            }
+            GenExpr::Null { p: INFERRED_NULL_FRACTION, inner: Box::new(g) }
         };
         return Ok((g, group));
     }
     let single_pk = table.primary_key.len() == 1 && table.primary_key[0] == *name;
     let single_unique = table.uniques.iter().any(|u| u.len() == 1 && u[0] == *name);
     // The last non-foreign-key column of a composite key is made unique, so the key is.
-    let composite_last = table
-        .uniques
-        .iter()
-        .chain(std::iter::once(&table.primary_key))
-        .filter(|k| k.len() > 1)
-        .any(|k| {
-            k.iter()
-                .rev()
-                .find(|c| !table.foreign_keys.iter().any(|fk| fk.columns.contains(c)))
-                == Some(name)
+    let composite_last =
+        table.uniques.iter().chain(std::iter::once(&table.primary_key)).filter(|k| k.len() > 1).any(|k| {
+            k.iter().rev().find(|c| !table.foreign_keys.iter().any(|fk| fk.columns.contains(c))) == Some(name)
         });
     let integer = matches!(column.type_name.as_str(), "int2" | "int4" | "int8");
     if single_pk && (integer || column.serial_sequence.is_some()) {
@@ -233,22 +205,14 @@ fn infer(table: &Table, column: &Column) -> std::result::Result<(GenExpr, Option
     let g = if column.not_null || in_key || single_unique {
         g
     } else {
-        GenExpr::Null {
-            p: INFERRED_NULL_FRACTION,
-            inner: Box::new(g),
-        }
+        GenExpr::Null { p: INFERRED_NULL_FRACTION, inner: Box::new(g) }
     };
     Ok((g, None))
 }
 
 /// The plain generator for a column's type, narrowed by its CHECK constraints.
 fn base_generator(table: &Table, column: &Column) -> std::result::Result<GenExpr, String> {
-    let checks: Vec<&str> = table
-        .checks
-        .iter()
-        .filter(|(c, _)| *c == column.name)
-        .map(|(_, d)| d.as_str())
-        .collect();
+    let checks: Vec<&str> = table.checks.iter().filter(|(c, _)| *c == column.name).map(|(_, d)| d.as_str()).collect();
     for def in &checks {
         if let Some(values) = check_in_list(def) {
             let weights = vec![1.0; values.len()];
@@ -261,39 +225,23 @@ fn base_generator(table: &Table, column: &Column) -> std::result::Result<GenExpr
     });
     if column.type_kind == "e" {
         let weights = vec![1.0; column.enum_labels.len()];
-        return Ok(GenExpr::Choice {
-            values: column.enum_labels.clone(),
-            weights,
-        });
+        return Ok(GenExpr::Choice { values: column.enum_labels.clone(), weights });
     }
     if let Some(elem) = &column.element {
         let inner = if column.element_kind.as_deref() == Some("e") {
-            GenExpr::Choice {
-                values: column.enum_labels.clone(),
-                weights: vec![1.0; column.enum_labels.len()],
-            }
+            GenExpr::Choice { values: column.enum_labels.clone(), weights: vec![1.0; column.enum_labels.len()] }
         } else {
             scalar(elem, -1, None, None).ok_or_else(|| {
-                format!(
-                    "cannot generate values of type {} for `{}.{}`",
-                    column.type_sql, table.name, column.name
-                )
+                format!("cannot generate values of type {} for `{}.{}`", column.type_sql, table.name, column.name)
             })?
         };
         return Ok(GenExpr::Array(Box::new(match inner {
-            GenExpr::Text { .. } => GenExpr::Text {
-                min_words: 1,
-                max_words: 1,
-                max_len: None,
-            },
+            GenExpr::Text { .. } => GenExpr::Text { min_words: 1, max_words: 1, max_len: None },
             other => other,
         })));
     }
     scalar(&column.type_name, column.typmod, lo, hi).ok_or_else(|| {
-        format!(
-            "cannot generate values of type {} for `{}.{}`",
-            column.type_sql, table.name, column.name
-        )
+        format!("cannot generate values of type {} for `{}.{}`", column.type_sql, table.name, column.name)
     })
 }
 
@@ -301,14 +249,9 @@ fn base_generator(table: &Table, column: &Column) -> std::result::Result<GenExpr
 fn scalar(type_name: &str, typmod: i32, lo: Option<f64>, hi: Option<f64>) -> Option<GenExpr> {
     let int_range = |default_hi: f64, max: f64| {
         let lo = lo.map_or(0.0, f64::ceil).max(-max);
-        let hi = hi
-            .map_or(default_hi.max(lo + default_hi), f64::floor)
-            .min(max);
+        let hi = hi.map_or(default_hi.max(lo + default_hi), f64::floor).min(max);
         #[expect(clippy::cast_possible_truncation)]
-        GenExpr::Int {
-            lo: lo as i64,
-            hi: (hi as i64).max(lo as i64),
-        }
+        GenExpr::Int { lo: lo as i64, hi: (hi as i64).max(lo as i64) }
     };
     Some(match type_name {
         "int2" => int_range(1_000.0, 32_767.0),
@@ -316,66 +259,31 @@ fn scalar(type_name: &str, typmod: i32, lo: Option<f64>, hi: Option<f64>) -> Opt
         "int8" => int_range(1_000_000_000.0, 9.0e18),
         "float4" | "float8" => {
             let lo = lo.unwrap_or(0.0);
-            GenExpr::Float {
-                lo,
-                hi: hi.unwrap_or(lo + 1_000.0),
-                decimals: None,
-            }
+            GenExpr::Float { lo, hi: hi.unwrap_or(lo + 1_000.0), decimals: None }
         }
         "numeric" => {
             // typmod = ((precision << 16) | scale) + 4
             let (limit, decimals) = if typmod >= 4 {
                 let p = ((typmod - 4) >> 16) & 0xffff;
                 let s = (typmod - 4) & 0xffff;
-                (
-                    10f64.powi(p - s) - 10f64.powi(-s),
-                    u32::try_from(s).unwrap_or(0),
-                )
+                (10f64.powi(p - s) - 10f64.powi(-s), u32::try_from(s).unwrap_or(0))
             } else {
                 (f64::MAX, 2)
             };
             let lo = lo.unwrap_or(0.0).max(-limit);
             let hi = hi.unwrap_or(lo + 1_000.0).min(limit);
-            GenExpr::Float {
-                lo,
-                hi: hi.max(lo),
-                decimals: Some(decimals),
-            }
+            GenExpr::Float { lo, hi: hi.max(lo), decimals: Some(decimals) }
         }
         "bool" => GenExpr::Bool { p: 0.5 },
-        "text" | "citext" | "name" => GenExpr::Text {
-            min_words: 1,
-            max_words: 4,
-            max_len: None,
-        },
+        "text" | "citext" | "name" => GenExpr::Text { min_words: 1, max_words: 4, max_len: None },
         "varchar" | "bpchar" => {
             let max_len = (typmod >= 4).then(|| u32::try_from(typmod - 4).unwrap_or(u32::MAX));
-            let words = if max_len.is_some_and(|n| n < 12) {
-                1
-            } else {
-                3
-            };
-            GenExpr::Text {
-                min_words: 1,
-                max_words: words,
-                max_len,
-            }
+            let words = if max_len.is_some_and(|n| n < 12) { 1 } else { 3 };
+            GenExpr::Text { min_words: 1, max_words: words, max_len }
         }
-        "date" => GenExpr::Timestamp {
-            days: 1_000.0,
-            date_only: true,
-            tz: false,
-        },
-        "timestamp" => GenExpr::Timestamp {
-            days: 1_000.0,
-            date_only: false,
-            tz: false,
-        },
-        "timestamptz" => GenExpr::Timestamp {
-            days: 1_000.0,
-            date_only: false,
-            tz: true,
-        },
+        "date" => GenExpr::Timestamp { days: 1_000.0, date_only: true, tz: false },
+        "timestamp" => GenExpr::Timestamp { days: 1_000.0, date_only: false, tz: false },
+        "timestamptz" => GenExpr::Timestamp { days: 1_000.0, date_only: false, tz: true },
         "uuid" => GenExpr::Uuid,
         "json" | "jsonb" => GenExpr::Json,
         _ => return None,
@@ -408,10 +316,7 @@ fn check_in_list(def: &str) -> Option<Vec<String>> {
             values.push(v);
         } else if c.is_ascii_digit() || c == '-' {
             let mut v = String::from(c);
-            while chars
-                .peek()
-                .is_some_and(|d| d.is_ascii_digit() || *d == '.')
-            {
+            while chars.peek().is_some_and(|d| d.is_ascii_digit() || *d == '.') {
                 v.push(chars.next().expect("peeked"));
             }
             values.push(v);
@@ -427,10 +332,7 @@ fn check_bounds(def: &str, column: &str) -> (Option<f64>, Option<f64>) {
     let mut rest = def;
     while let Some(i) = rest.find(column) {
         let after = &rest[i + column.len()..];
-        let boundary_ok = rest[..i]
-            .chars()
-            .last()
-            .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        let boundary_ok = rest[..i].chars().last().is_none_or(|c| !c.is_alphanumeric() && c != '_');
         rest = after;
         if !boundary_ok {
             continue;
@@ -483,9 +385,7 @@ mod tests {
     #[test]
     fn in_lists_from_constraint_definitions() {
         assert_eq!(
-            check_in_list(
-                "CHECK ((status = ANY (ARRAY['new'::text, 'paid'::text, 'it''s'::text])))"
-            ),
+            check_in_list("CHECK ((status = ANY (ARRAY['new'::text, 'paid'::text, 'it''s'::text])))"),
             Some(vec!["new".into(), "paid".into(), "it's".into()])
         );
         assert_eq!(
@@ -499,18 +399,9 @@ mod tests {
 
     #[test]
     fn bounds_from_constraint_definitions() {
-        assert_eq!(
-            check_bounds("CHECK (((qty >= 1) AND (qty <= 100)))", "qty"),
-            (Some(1.0), Some(100.0))
-        );
-        assert_eq!(
-            check_bounds("CHECK ((price > (0)::numeric))", "price"),
-            (Some(1.0), None)
-        );
-        assert_eq!(
-            check_bounds("CHECK ((rating < 6))", "rating"),
-            (None, Some(5.0))
-        );
+        assert_eq!(check_bounds("CHECK (((qty >= 1) AND (qty <= 100)))", "qty"), (Some(1.0), Some(100.0)));
+        assert_eq!(check_bounds("CHECK ((price > (0)::numeric))", "price"), (Some(1.0), None));
+        assert_eq!(check_bounds("CHECK ((rating < 6))", "rating"), (None, Some(5.0)));
         assert_eq!(check_bounds("CHECK ((other_qty > 6))", "qty"), (None, None));
     }
 
@@ -518,13 +409,6 @@ mod tests {
     fn numeric_respects_precision_and_scale() {
         // numeric(5,2): typmod = (5 << 16 | 2) + 4
         let g = scalar("numeric", (5 << 16 | 2) + 4, None, None).unwrap();
-        assert_eq!(
-            g,
-            GenExpr::Float {
-                lo: 0.0,
-                hi: 999.99,
-                decimals: Some(2)
-            }
-        );
+        assert_eq!(g, GenExpr::Float { lo: 0.0, hi: 999.99, decimals: Some(2) });
     }
 }

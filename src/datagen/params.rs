@@ -16,21 +16,14 @@ pub struct ParamValue {
 }
 
 /// Evaluate the parameters of one case against the loaded data.
-pub async fn sample(
-    conn: &mut PgConnection,
-    query: &str,
-    specs: &[ParamSpec],
-    seed: u64,
-) -> Result<Vec<ParamValue>> {
+pub async fn sample(conn: &mut PgConnection, query: &str, specs: &[ParamSpec], seed: u64) -> Result<Vec<ParamValue>> {
     let mut out = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let text = match spec {
             ParamSpec::Literal(v) => v.clone(),
             ParamSpec::Sample { how, table, column } => {
                 let (t, c) = (quote_qualified(table), quote_ident(column));
-                let freq = format!(
-                    "SELECT {c} AS v, count(*) AS n FROM {t} WHERE {c} IS NOT NULL GROUP BY {c}"
-                );
+                let freq = format!("SELECT {c} AS v, count(*) AS n FROM {t} WHERE {c} IS NOT NULL GROUP BY {c}");
                 let sql = match how {
                     Sampler::Hot => {
                         format!("SELECT v::text FROM ({freq}) f ORDER BY n DESC, v LIMIT 1")
@@ -42,8 +35,7 @@ pub async fn sample(
                         "SELECT v::text FROM ({freq}) f ORDER BY n, v OFFSET (SELECT count(*) FROM ({freq}) g) / 2 LIMIT 1"
                     ),
                     Sampler::Any => {
-                        let mut rng =
-                            CellRng::new(seed ^ hash_str(table) ^ hash_str(column), i as u64);
+                        let mut rng = CellRng::new(seed ^ hash_str(table) ^ hash_str(column), i as u64);
                         let pick = rng.draw() % 1_000_003;
                         format!(
                             "SELECT v::text FROM (SELECT DISTINCT {c} AS v FROM {t} WHERE {c} IS NOT NULL) d ORDER BY v
@@ -76,10 +68,7 @@ pub async fn sample(
                 }
             }
         };
-        out.push(ParamValue {
-            sql: sql_literal(text.as_deref()),
-            text,
-        });
+        out.push(ParamValue { sql: sql_literal(text.as_deref()), text });
     }
     Ok(out)
 }

@@ -105,12 +105,7 @@ impl Permutation {
         assert!(n > 0, "a permutation of nothing");
         let bits = 64 - (n - 1).leading_zeros();
         let half_bits = bits.div_ceil(2).max(1);
-        let keys = [
-            derive(seed, 1),
-            derive(seed, 2),
-            derive(seed, 3),
-            derive(seed, 4),
-        ];
+        let keys = [derive(seed, 1), derive(seed, 2), derive(seed, 3), derive(seed, 4)];
         Permutation { n, half_bits, keys }
     }
 

@@ -64,8 +64,7 @@ impl Table {
 /// Every user table of the database, by name.
 pub type Catalog = BTreeMap<String, Table>;
 
-const TABLE_NAME: &str =
-    "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
+const TABLE_NAME: &str = "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
 
 /// Read the catalog of the current database.
 pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {

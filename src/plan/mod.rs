@@ -119,20 +119,13 @@ impl PlanNode {
     /// The node's label as Postgres' text format prints it, without numbers:
     /// `Index Scan Backward using idx on products`, `Hash Left Join`, `HashAggregate`.
     pub fn label(&self) -> String {
-        let mut s = match (
-            self.node_type.as_str(),
-            self.strategy.as_deref(),
-            self.join_type.as_deref(),
-        ) {
+        let mut s = match (self.node_type.as_str(), self.strategy.as_deref(), self.join_type.as_deref()) {
             ("Aggregate", Some("Hashed"), _) => "HashAggregate".to_string(),
             ("Aggregate", Some("Sorted"), _) => "GroupAggregate".to_string(),
             ("Aggregate", Some("Mixed"), _) => "MixedAggregate".to_string(),
             ("SetOp", Some("Hashed"), _) => "HashSetOp".to_string(),
             ("Hash Join" | "Merge Join", _, Some(j)) if j != "Inner" => {
-                let (a, b) = self
-                    .node_type
-                    .split_once(' ')
-                    .unwrap_or((&self.node_type, ""));
+                let (a, b) = self.node_type.split_once(' ').unwrap_or((&self.node_type, ""));
                 format!("{a} {j} {b}")
             }
             ("Nested Loop", _, Some(j)) if j != "Inner" => format!("Nested Loop {j} Join"),
@@ -145,11 +138,7 @@ impl PlanNode {
             s.push_str(" Backward");
         }
         if let Some(idx) = &self.index_name {
-            s.push_str(if self.node_type == "Bitmap Index Scan" {
-                " on "
-            } else {
-                " using "
-            });
+            s.push_str(if self.node_type == "Bitmap Index Scan" { " on " } else { " using " });
             s.push_str(idx);
         }
         if let Some(rel) = &self.relation_name {
@@ -185,23 +174,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(n.label(), "Index Scan Backward using i on t");
-        let n = PlanNode {
-            node_type: "Hash Join".into(),
-            join_type: Some("Left".into()),
-            ..Default::default()
-        };
+        let n = PlanNode { node_type: "Hash Join".into(), join_type: Some("Left".into()), ..Default::default() };
         assert_eq!(n.label(), "Hash Left Join");
-        let n = PlanNode {
-            node_type: "Aggregate".into(),
-            strategy: Some("Hashed".into()),
-            ..Default::default()
-        };
+        let n = PlanNode { node_type: "Aggregate".into(), strategy: Some("Hashed".into()), ..Default::default() };
         assert_eq!(n.label(), "HashAggregate");
-        let n = PlanNode {
-            node_type: "Bitmap Index Scan".into(),
-            index_name: Some("i".into()),
-            ..Default::default()
-        };
+        let n = PlanNode { node_type: "Bitmap Index Scan".into(), index_name: Some("i".into()), ..Default::default() };
         assert_eq!(n.label(), "Bitmap Index Scan on i");
     }
 }

@@ -51,23 +51,13 @@ mod tests {
                 "Plans": [{ "Node Type": "Seq Scan", "Relation Name": "products", "Alias": "p", "Plan Rows": 3000 }] }]
         }}]);
         let e = crate::plan::Explain::from_json(&json).unwrap();
-        assert_eq!(
-            shape(&e.plan),
-            "Limit\n  Sort [featured DESC, created_at DESC]\n    Seq Scan on products"
-        );
+        assert_eq!(shape(&e.plan), "Limit\n  Sort [featured DESC, created_at DESC]\n    Seq Scan on products");
     }
 
     #[test]
     fn diff_marks_changed_lines() {
-        let d = diff(
-            "Limit\n  Index Scan using i on t",
-            "Limit\n  Sort\n    Seq Scan on t",
-        )
-        .unwrap();
-        assert_eq!(
-            d,
-            " Limit\n-  Index Scan using i on t\n+  Sort\n+    Seq Scan on t\n"
-        );
+        let d = diff("Limit\n  Index Scan using i on t", "Limit\n  Sort\n    Seq Scan on t").unwrap();
+        assert_eq!(d, " Limit\n-  Index Scan using i on t\n+  Sort\n+    Seq Scan on t\n");
         assert!(diff("a", "a").is_none());
     }
 }

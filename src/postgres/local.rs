@@ -89,99 +89,55 @@ impl LocalCluster {
         let dir = tempfile::Builder::new()
             .prefix("plangate-")
             .tempdir()
-            .map_err(|e| {
-                Error::postgres("cannot create a temporary directory for the cluster", e)
-            })?;
-        let mut cluster = LocalCluster {
-            dir: Some(dir),
-            child: None,
-            bindir,
-        };
+            .map_err(|e| Error::postgres("cannot create a temporary directory for the cluster", e))?;
+        let mut cluster = LocalCluster { dir: Some(dir), child: None, bindir };
         let root = cluster.dir().to_path_buf();
-        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
-            Error::postgres(format!("cannot set permissions of {}", root.display()), e)
-        })?;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::postgres(format!("cannot set permissions of {}", root.display()), e))?;
         if let Some(user) = &run_as {
-            nix::unistd::chown(&root, Some(user.uid), Some(user.gid)).map_err(|e| {
-                Error::postgres(
-                    format!("cannot give {} to the postgres account", root.display()),
-                    e,
-                )
-            })?;
+            nix::unistd::chown(&root, Some(user.uid), Some(user.gid))
+                .map_err(|e| Error::postgres(format!("cannot give {} to the postgres account", root.display()), e))?;
         }
         let data = root.join("data");
         let mut initdb = Command::new(cluster.bindir.join("initdb"));
         initdb
-            .args([
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "-D",
-            ])
+            .args(["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C", "-D"])
             .arg(&data)
             .current_dir(&root)
             .stdin(Stdio::null());
         as_user(&mut initdb, run_as.as_ref());
-        let out = initdb.output().map_err(|e| {
-            Error::postgres(
-                format!("cannot run {}", cluster.bindir.join("initdb").display()),
-                e,
-            )
-        })?;
+        let out = initdb
+            .output()
+            .map_err(|e| Error::postgres(format!("cannot run {}", cluster.bindir.join("initdb").display()), e))?;
         if !out.status.success() {
             return Err(Error::Postgres {
-                what: format!(
-                    "initdb failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ),
+                what: format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
                 source: None,
             });
         }
 
         let log_path = root.join("server.log");
-        let log = std::fs::File::create(&log_path)
-            .map_err(|e| Error::postgres("cannot create the server log", e))?;
+        let log = std::fs::File::create(&log_path).map_err(|e| Error::postgres("cannot create the server log", e))?;
         if let Some(user) = &run_as {
-            nix::unistd::chown(&log_path, Some(user.uid), Some(user.gid)).map_err(|e| {
-                Error::postgres("cannot give the server log to the postgres account", e)
-            })?;
+            nix::unistd::chown(&log_path, Some(user.uid), Some(user.gid))
+                .map_err(|e| Error::postgres("cannot give the server log to the postgres account", e))?;
         }
         let mut server = Command::new(cluster.bindir.join("postgres"));
-        server
-            .arg("-D")
-            .arg(&data)
-            .arg("-k")
-            .arg(&root)
-            .arg("-p")
-            .arg(PORT.to_string());
-        for (k, v) in DISPOSABLE
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .chain(settings.iter().cloned())
-        {
+        server.arg("-D").arg(&data).arg("-k").arg(&root).arg("-p").arg(PORT.to_string());
+        for (k, v) in DISPOSABLE.iter().map(|(k, v)| (k.to_string(), v.to_string())).chain(settings.iter().cloned()) {
             server.arg("-c").arg(format!("{k}={v}"));
         }
         server
             .current_dir(&root)
             .stdin(Stdio::null())
-            .stdout(
-                log.try_clone()
-                    .map_err(|e| Error::postgres("cannot open the server log", e))?,
-            )
+            .stdout(log.try_clone().map_err(|e| Error::postgres("cannot open the server log", e))?)
             .stderr(log)
             .process_group(0);
         as_user(&mut server, run_as.as_ref());
-        cluster.child = Some(server.spawn().map_err(|e| {
-            Error::postgres(
-                format!("cannot run {}", cluster.bindir.join("postgres").display()),
-                e,
-            )
-        })?);
+        cluster.child =
+            Some(server.spawn().map_err(|e| {
+                Error::postgres(format!("cannot run {}", cluster.bindir.join("postgres").display()), e)
+            })?);
         cluster.wait_ready(&log_path)?;
         Ok(cluster)
     }
@@ -192,24 +148,16 @@ impl LocalCluster {
         let pidfile = self.dir().join("data").join("postmaster.pid");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 self.child = None;
                 let log = std::fs::read_to_string(log_path).unwrap_or_default();
                 let reason = log
                     .lines()
-                    .filter(|l| {
-                        l.contains("FATAL") || l.contains("ERROR") || l.contains("LOG:  invalid")
-                    })
+                    .filter(|l| l.contains("FATAL") || l.contains("ERROR") || l.contains("LOG:  invalid"))
                     .collect::<Vec<_>>()
                     .join("; ");
                 return Err(Error::Postgres {
-                    what: format!(
-                        "the local Postgres server exited ({status}) before it was ready: {reason}"
-                    ),
+                    what: format!("the local Postgres server exited ({status}) before it was ready: {reason}"),
                     source: None,
                 });
             }
@@ -230,20 +178,23 @@ impl LocalCluster {
         }
     }
 
+    /// The folder holding the data directory and the server's unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir()
+    }
+
+    /// A URL for this cluster's database `db` (the socket folder as `host`).
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@localhost:{PORT}/{db}?host={}", self.dir().display())
+    }
+
     fn dir(&self) -> &Path {
-        self.dir
-            .as_ref()
-            .expect("the directory lives as long as the cluster")
-            .path()
+        self.dir.as_ref().expect("the directory lives as long as the cluster").path()
     }
 
     /// How to connect to database `db` of this cluster.
     pub fn connect_options(&self, db: &str) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .socket(self.dir())
-            .port(PORT)
-            .username("postgres")
-            .database(db)
+        PgConnectOptions::new().socket(self.dir()).port(PORT).username("postgres").database(db)
     }
 
     /// Stop the server (immediate shutdown: nothing in it is worth keeping) and remove the directory.
@@ -297,9 +248,6 @@ fn unprivileged_user() -> Result<Option<User>> {
 
 fn as_user(cmd: &mut Command, user: Option<&User>) {
     if let Some(u) = user {
-        cmd.uid(u.uid.as_raw())
-            .gid(u.gid.as_raw())
-            .env("HOME", &u.dir)
-            .env("USER", "postgres");
+        cmd.uid(u.uid.as_raw()).gid(u.gid.as_raw()).env("HOME", &u.dir).env("USER", "postgres");
     }
 }

@@ -12,8 +12,7 @@ use crate::settings::{BackendChoice, Settings};
 
 /// Settings every session gets, on every backend, so that plans do not depend on the
 /// machine: no parallel workers (their timing varies), no JIT.
-pub const STABLE_SESSION: &[(&str, &str)] =
-    &[("max_parallel_workers_per_gather", "0"), ("jit", "off")];
+pub const STABLE_SESSION: &[(&str, &str)] = &[("max_parallel_workers_per_gather", "0"), ("jit", "off")];
 
 /// Where the throwaway database lives.
 #[derive(Debug)]
@@ -39,35 +38,25 @@ impl Server {
     pub async fn start(settings: &Settings) -> Result<Server> {
         let instance = match settings.backend {
             BackendChoice::Url => {
-                let url = settings
-                    .database_url
-                    .as_deref()
-                    .expect("settings pair url with a URL");
+                let url = settings.database_url.as_deref().expect("settings pair url with a URL");
                 Instance::Url(Box::new(url::ScratchDb::create(url).await?))
             }
             BackendChoice::Container => {
                 return Err(Error::NoPostgres(
-                    "the container backend is not yet available in this version; use --backend local or --database-url".into(),
+                    "the container backend is not yet available in this version; use --backend local or --database-url"
+                        .into(),
                 ));
             }
             BackendChoice::Local => {
-                let bindir =
-                    local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
+                let bindir = local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
                 Instance::Local(local::LocalCluster::start(bindir, &settings.pg_settings).await?)
             }
             BackendChoice::Auto => match local::find_bindir() {
-                Some(bindir) => Instance::Local(
-                    local::LocalCluster::start(bindir, &settings.pg_settings).await?,
-                ),
+                Some(bindir) => Instance::Local(local::LocalCluster::start(bindir, &settings.pg_settings).await?),
                 None => return Err(Error::NoPostgres(no_postgres_message())),
             },
         };
-        let mut server = Server {
-            instance,
-            version: String::new(),
-            major: 0,
-            settings: settings.pg_settings.clone(),
-        };
+        let mut server = Server { instance, version: String::new(), major: 0, settings: settings.pg_settings.clone() };
         let mut conn = server.connect().await?;
         let version: String = sqlx::query_scalar("SELECT current_setting('server_version')")
             .fetch_one(&mut conn)
@@ -77,11 +66,7 @@ impl Server {
             .fetch_one(&mut conn)
             .await
             .map_err(|e| Error::postgres("cannot read the server version", e))?;
-        server.version = version
-            .split_whitespace()
-            .next()
-            .unwrap_or(&version)
-            .to_string();
+        server.version = version.split_whitespace().next().unwrap_or(&version).to_string();
         server.major = num.parse::<u32>().unwrap_or(0) / 10_000;
         let _ = conn.close().await;
         Ok(server)
@@ -108,23 +93,16 @@ impl Server {
         let opts = self.connect_options();
         let mut conn = url::connect(&opts, "the throwaway database").await?;
         let url_backend = matches!(self.instance, Instance::Url(_));
-        for (k, v) in STABLE_SESSION
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .chain(
-                // The local backend passes the user's settings on the server's command line.
-                self.settings.iter().filter(|_| url_backend).cloned(),
-            )
-        {
-            sqlx::query("SELECT set_config($1, $2, false)")
-                .bind(&k)
-                .bind(&v)
-                .execute(&mut conn)
-                .await
-                .map_err(|e| Error::Postgres {
+        for (k, v) in STABLE_SESSION.iter().map(|(k, v)| (k.to_string(), v.to_string())).chain(
+            // The local backend passes the user's settings on the server's command line.
+            self.settings.iter().filter(|_| url_backend).cloned(),
+        ) {
+            sqlx::query("SELECT set_config($1, $2, false)").bind(&k).bind(&v).execute(&mut conn).await.map_err(
+                |e| Error::Postgres {
                     what: format!("cannot apply setting {k} = {v}: {}", db_message(&e)),
                     source: None,
-                })?;
+                },
+            )?;
         }
         Ok(conn)
     }

@@ -11,10 +11,7 @@ use sqlx::postgres::PgConnection;
 use crate::error::{Error, Result};
 
 /// Expand the `[schema] files` entries into the ordered list of files.
-pub fn resolve_files(
-    root: &Path,
-    patterns: &[String],
-) -> std::result::Result<Vec<PathBuf>, String> {
+pub fn resolve_files(root: &Path, patterns: &[String]) -> std::result::Result<Vec<PathBuf>, String> {
     let mut out: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
         let full = root.join(pattern);
@@ -33,10 +30,7 @@ pub fn resolve_files(
                 .collect()
         };
         if files.is_empty() {
-            return Err(format!(
-                "`{pattern}` matches no schema file (relative to {})",
-                root.display()
-            ));
+            return Err(format!("`{pattern}` matches no schema file (relative to {})", root.display()));
         }
         files.sort_by_key(|p| version_key(p));
         for f in files {
@@ -56,18 +50,9 @@ fn is_migration(p: &Path) -> bool {
 /// Sort key: the version number a migration file starts with (`0001_`, `V12__`, a timestamp),
 /// files without one after those, then the name.
 fn version_key(p: &Path) -> (u8, u128, String) {
-    let name = p
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_string();
-    let digits_from = usize::from(
-        name.starts_with(['V', 'v']) && name[1..].starts_with(|c: char| c.is_ascii_digit()),
-    );
-    let digits: String = name[digits_from..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+    let digits_from = usize::from(name.starts_with(['V', 'v']) && name[1..].starts_with(|c: char| c.is_ascii_digit()));
+    let digits: String = name[digits_from..].chars().take_while(char::is_ascii_digit).collect();
     match digits.parse::<u128>() {
         Ok(v) => (0, v, name),
         Err(_) => (1, 0, name),
@@ -75,37 +60,43 @@ fn version_key(p: &Path) -> (u8, u128, String) {
 }
 
 /// Apply the schema files in order; an error names the file, line and column.
+///
+/// Statements run one by one (split by Postgres' own parser), so an error that carries
+/// no position still names the line of the statement that failed.
 pub async fn apply(conn: &mut PgConnection, files: &[PathBuf]) -> Result<()> {
     for path in files {
-        let sql = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
-            .execute(&mut *conn)
-            .await
-        {
-            return Err(Error::Schema {
-                path: path.clone(),
-                detail: describe_error(&sql, &e),
-            });
+        let sql = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        let statements = match pg_query::split_with_parser(&sql) {
+            Ok(parts) => parts.into_iter().map(|part| (part.as_ptr() as usize - sql.as_ptr() as usize, part)).collect(),
+            // Postgres will report the syntax error with its position.
+            Err(_) => vec![(0, sql.as_str())],
+        };
+        for (offset, stmt) in statements {
+            if let Err(e) = sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut *conn).await {
+                return Err(Error::Schema { path: path.clone(), detail: describe_error(&sql, offset, &e) });
+            }
         }
     }
     Ok(())
 }
 
-/// Postgres' message with the line and column of its position in `sql`.
-pub fn describe_error(sql: &str, e: &sqlx::Error) -> String {
+/// Postgres' message with the line and column in `sql` of the statement starting at byte
+/// `offset` (and of the error's position inside it, when Postgres gives one).
+pub fn describe_error(sql: &str, offset: usize, e: &sqlx::Error) -> String {
     let msg = crate::error::db_message(e);
+    let start_chars = sql[..offset].chars().count();
+    // Skip the blank lines and comments before the statement's first word.
+    let lead = sql[offset..].len() - sql[offset..].trim_start().len();
+    let mut pos = start_chars + sql[offset..offset + lead].chars().count() + 1;
     if let sqlx::Error::Database(db) = e {
         if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-            if let Some(sqlx::postgres::PgErrorPosition::Original(pos)) = pg.position() {
-                let (line, col) = line_col(sql, pos);
-                return format!("line {line}, column {col}: {msg}");
+            if let Some(sqlx::postgres::PgErrorPosition::Original(p)) = pg.position() {
+                pos = start_chars + p;
             }
         }
     }
-    msg
+    let (line, col) = line_col(sql, pos);
+    format!("line {line}, column {col}: {msg}")
 }
 
 /// 1-based line and column of the 1-based character position `pos`.
@@ -123,48 +114,23 @@ mod tests {
     #[test]
     fn migrations_sort_by_version_not_by_name() {
         let dir = tempfile::tempdir().unwrap();
-        for f in [
-            "10_c.sql",
-            "2_b.sql",
-            "0001_a.sql",
-            "2_b.down.sql",
-            "notes.txt",
-        ] {
+        for f in ["10_c.sql", "2_b.sql", "0001_a.sql", "2_b.down.sql", "notes.txt"] {
             std::fs::write(dir.path().join(f), "").unwrap();
         }
         let files = resolve_files(dir.path(), &[".".into()]).unwrap();
-        let names: Vec<_> = files
-            .iter()
-            .map(|p| p.file_name().unwrap().to_str().unwrap())
-            .collect();
+        let names: Vec<_> = files.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect();
         assert_eq!(names, ["0001_a.sql", "2_b.sql", "10_c.sql"]);
     }
 
     #[test]
     fn flyway_and_timestamp_versions() {
         let dir = tempfile::tempdir().unwrap();
-        for f in [
-            "V10__late.sql",
-            "V2__early.sql",
-            "20240101120000_x.up.sql",
-            "20230101120000_y.up.sql",
-        ] {
+        for f in ["V10__late.sql", "V2__early.sql", "20240101120000_x.up.sql", "20230101120000_y.up.sql"] {
             std::fs::write(dir.path().join(f), "").unwrap();
         }
         let files = resolve_files(dir.path(), &[".".into()]).unwrap();
-        let names: Vec<_> = files
-            .iter()
-            .map(|p| p.file_name().unwrap().to_str().unwrap())
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "V2__early.sql",
-                "V10__late.sql",
-                "20230101120000_y.up.sql",
-                "20240101120000_x.up.sql"
-            ]
-        );
+        let names: Vec<_> = files.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect();
+        assert_eq!(names, ["V2__early.sql", "V10__late.sql", "20230101120000_y.up.sql", "20240101120000_x.up.sql"]);
     }
 
     #[test]

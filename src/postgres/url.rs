@@ -31,15 +31,11 @@ pub fn describe(url: &str) -> String {
 pub async fn connect(opts: &PgConnectOptions, what: &str) -> Result<PgConnection> {
     match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(opts)).await {
         Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(Error::Postgres {
-            what: format!("cannot connect to {what}: {}", db_message(&e)),
-            source: None,
-        }),
+        Ok(Err(e)) => {
+            Err(Error::Postgres { what: format!("cannot connect to {what}: {}", db_message(&e)), source: None })
+        }
         Err(_) => Err(Error::Postgres {
-            what: format!(
-                "cannot connect to {what}: no answer within {} s",
-                CONNECT_TIMEOUT.as_secs()
-            ),
+            what: format!("cannot connect to {what}: no answer within {} s", CONNECT_TIMEOUT.as_secs()),
             source: None,
         }),
     }
@@ -53,28 +49,15 @@ impl ScratchDb {
             detail: format!("not a Postgres URL: {e}"),
         })?;
         let mut conn = connect(&admin, &describe(url)).await?;
-        let name = format!(
-            "plangate_{}_{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        );
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| Error::Postgres {
-                what: format!(
-                    "cannot create scratch database {name} on {}: {}",
-                    describe(url),
-                    db_message(&e)
-                ),
+        let name = format!("plangate_{}_{:08x}", std::process::id(), rand::random::<u32>());
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.map_err(|e| {
+            Error::Postgres {
+                what: format!("cannot create scratch database {name} on {}: {}", describe(url), db_message(&e)),
                 source: None,
-            })?;
+            }
+        })?;
         let _ = conn.close().await;
-        Ok(ScratchDb {
-            admin,
-            name,
-            dropped: false,
-        })
+        Ok(ScratchDb { admin, name, dropped: false })
     }
 
     /// How to connect to the scratch database.
@@ -89,20 +72,13 @@ impl ScratchDb {
         }
         self.dropped = true;
         let mut conn = connect(&self.admin, "the server to drop the scratch database").await?;
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut conn)
-        .await
-        .map_err(|e| Error::Postgres {
-            what: format!(
-                "cannot drop scratch database {}: {}",
-                self.name,
-                db_message(&e)
-            ),
-            source: None,
-        })?;
+        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| Error::Postgres {
+                what: format!("cannot drop scratch database {}: {}", self.name, db_message(&e)),
+                source: None,
+            })?;
         let _ = conn.close().await;
         Ok(())
     }
@@ -115,17 +91,10 @@ impl Drop for ScratchDb {
         }
         // Drop can run inside the async runtime (an error, a signal): do the async work on a
         // thread of its own with a runtime of its own.
-        let mut me = ScratchDb {
-            admin: self.admin.clone(),
-            name: self.name.clone(),
-            dropped: false,
-        };
+        let mut me = ScratchDb { admin: self.admin.clone(), name: self.name.clone(), dropped: false };
         self.dropped = true;
         let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             rt.block_on(me.drop_now()).err()
         })
         .join();

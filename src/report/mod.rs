@@ -120,11 +120,7 @@ impl Report {
                     .collect();
                 cases.push(CaseReport {
                     case: c.case.clone(),
-                    verdict: if v.failed() {
-                        Verdict::Fail
-                    } else {
-                        Verdict::Pass
-                    },
+                    verdict: if v.failed() { Verdict::Fail } else { Verdict::Pass },
                     growth_exponent: v.exponent.map(round2),
                     baseline_growth_exponent: v.baseline_exponent,
                     runs,
@@ -135,33 +131,15 @@ impl Report {
             let failed = cases.iter().any(|c| c.verdict == Verdict::Fail);
             queries.push(QueryReport {
                 name: q.query.name.clone(),
-                file: q
-                    .query
-                    .path
-                    .strip_prefix(root)
-                    .unwrap_or(&q.query.path)
-                    .display()
-                    .to_string(),
+                file: q.query.path.strip_prefix(root).unwrap_or(&q.query.path).display().to_string(),
                 verdict: if failed { Verdict::Fail } else { Verdict::Pass },
                 growth_budget: q.query.growth.as_str().to_string(),
                 baseline_note: baseline_note.clone(),
                 cases,
             });
         }
-        let verdict = if queries.iter().any(|q| q.verdict == Verdict::Fail) {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        };
-        Report {
-            format_version: FORMAT_VERSION,
-            verdict,
-            postgres_version,
-            backend,
-            scales,
-            queries,
-            timings,
-        }
+        let verdict = if queries.iter().any(|q| q.verdict == Verdict::Fail) { Verdict::Fail } else { Verdict::Pass };
+        Report { format_version: FORMAT_VERSION, verdict, postgres_version, backend, scales, queries, timings }
     }
 }
 
@@ -196,12 +174,7 @@ fn format_name(f: Format) -> &'static str {
 }
 
 /// Render in the given format.
-pub fn render(
-    report: &Report,
-    format: Format,
-    color: bool,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
+pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     match format {
         Format::Json => json::render(report, out),
         _ => terminal::render(report, color, out),

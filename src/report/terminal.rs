@@ -8,15 +8,11 @@ use crate::report::{Report, Verdict};
 
 pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut table = Table::new();
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     if !color {
         table.force_no_tty();
     }
-    table.set_header([
-        "query", "case", "verdict", "work", "time ms", "growth", "budget", "findings",
-    ]);
+    table.set_header(["query", "case", "verdict", "work", "time ms", "growth", "budget", "findings"]);
     for q in &report.queries {
         for c in &q.cases {
             let last = c.runs.last();
@@ -29,11 +25,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
                 (Some(b), None) => format!("{b:.2}"),
                 (None, _) => "-".into(),
             };
-            let errors = c
-                .findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
+            let errors = c.findings.iter().filter(|f| f.severity == Severity::Error).count();
             let warnings = c.findings.len() - errors;
             let mut kinds: Vec<&str> = c.findings.iter().map(|f| f.kind.as_str()).collect();
             kinds.dedup();
@@ -62,39 +54,19 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
     }
     for q in report.queries.iter().filter(|q| q.verdict == Verdict::Fail) {
         writeln!(out)?;
-        writeln!(
-            out,
-            "{} ({})",
-            paint(&format!("FAIL {}", q.name), "1;31", color),
-            q.file
-        )?;
+        writeln!(out, "{} ({})", paint(&format!("FAIL {}", q.name), "1;31", color), q.file)?;
         for c in &q.cases {
             for f in &c.findings {
                 let sev = match f.severity {
                     Severity::Error => paint("error", "31", color),
                     Severity::Warning => paint("warning", "33", color),
                 };
-                let at = f
-                    .scale
-                    .map(|s| format!(" at scale {s}"))
-                    .unwrap_or_default();
-                let node = f
-                    .node
-                    .as_ref()
-                    .map(|n| format!(" [{n}]"))
-                    .unwrap_or_default();
-                writeln!(
-                    out,
-                    "  {sev}: {} ({}){at}{node}: {}",
-                    f.kind, c.case, f.detail
-                )?;
+                let at = f.scale.map(|s| format!(" at scale {s}")).unwrap_or_default();
+                let node = f.node.as_ref().map(|n| format!(" [{n}]")).unwrap_or_default();
+                writeln!(out, "  {sev}: {} ({}){at}{node}: {}", f.kind, c.case, f.detail)?;
             }
             for r in c.runs.iter().filter(|r| r.shape_diff.is_some()) {
-                writeln!(
-                    out,
-                    "  shape diff at scale {} (case {}), baseline -> now:",
-                    r.scale, c.case
-                )?;
+                writeln!(out, "  shape diff at scale {} (case {}), baseline -> now:", r.scale, c.case)?;
                 for line in r.shape_diff.as_deref().unwrap_or("").lines() {
                     let painted = match line.chars().next() {
                         Some('-') => paint(line, "31", color),
@@ -106,11 +78,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
             }
         }
     }
-    let failed = report
-        .queries
-        .iter()
-        .filter(|q| q.verdict == Verdict::Fail)
-        .count();
+    let failed = report.queries.iter().filter(|q| q.verdict == Verdict::Fail).count();
     let scales: Vec<String> = report.scales.iter().map(f64::to_string).collect();
     writeln!(out)?;
     writeln!(
@@ -129,9 +97,5 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{s}\x1b[0m")
-    } else {
-        s.to_string()
-    }
+    if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
 }

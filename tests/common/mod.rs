@@ -1,0 +1,102 @@
+//! Helpers for the end-to-end tests: throwaway projects, the binary, and leftovers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A project folder with a private TMPDIR, so a test can see what a run leaves behind.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub tmp: PathBuf,
+}
+
+impl Project {
+    /// A project with these files (path relative to the project, contents).
+    pub fn new(files: &[(&str, &str)]) -> Project {
+        let dir = tempfile::Builder::new().prefix("plangate-test-").tempdir().unwrap();
+        // Short path: the server's unix socket lives under TMPDIR and paths are limited to 107 bytes.
+        let tmp = dir.path().join("t");
+        std::fs::create_dir(&tmp).unwrap();
+        let p = Project { dir, tmp };
+        for (path, text) in files {
+            p.write(path, text);
+        }
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, path: &str, text: &str) {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(path)).unwrap()
+    }
+
+    /// `plangate ARGS` in this project.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_plangate"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("TMPDIR", &self.tmp)
+            .env("NO_COLOR", "1")
+            .env_remove("PLANGATE_DATABASE_URL");
+        c
+    }
+
+    /// Run and return (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Assert that no run left a directory in TMPDIR or a server process using it.
+    pub fn assert_nothing_left(&self) {
+        let left: Vec<_> = std::fs::read_dir(&self.tmp).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "left behind in TMPDIR: {left:?}");
+        let procs = processes_mentioning(&self.tmp);
+        assert!(procs.is_empty(), "postgres processes left behind: {procs:?}");
+    }
+}
+
+/// Processes whose command line mentions `path`.
+pub fn processes_mentioning(path: &Path) -> Vec<String> {
+    let needle = path.to_string_lossy().to_string();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if !e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if cmdline.contains(&needle) {
+                out.push(format!("{}: {cmdline}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    out
+}
+
+/// A small valid project: one table, one query.
+pub fn small_project(query: &str) -> Project {
+    Project::new(&[
+        (
+            "plangate.toml",
+            "[scales]\nfactors = [0.1, 0.5, 1.0]\n[thresholds]\nrepeats = 1\n[tables.items]\nrows = 2000\n[tables.items.columns]\nkind = \"int(1, 10)\"\n",
+        ),
+        (
+            "schema/schema.sql",
+            "CREATE TABLE items (id bigint PRIMARY KEY, kind int NOT NULL, note text);\nCREATE INDEX items_kind_idx ON items (kind);\n",
+        ),
+        ("queries/by_kind.sql", query),
+    ])
+}

@@ -1,0 +1,145 @@
+//! Bad input: every class of config and catalog error exits 2 with a message that names
+//! the file and the key, and leaves nothing behind.
+
+mod common;
+
+use common::{Project, small_project};
+
+fn assert_error(p: &Project, args: &[&str], needles: &[&str]) {
+    let (code, stdout, stderr) = p.run(args);
+    assert_eq!(code, 2, "exit code; stderr: {stderr}");
+    assert!(stdout.is_empty(), "nothing on stdout: {stdout}");
+    for n in needles {
+        assert!(stderr.contains(n), "stderr should mention {n:?}: {stderr}");
+    }
+    p.assert_nothing_left();
+}
+
+const QUERY: &str = "SELECT count(*) FROM items WHERE kind = 3";
+
+#[test]
+fn unknown_key_names_file_key_and_line() {
+    let p = small_project(QUERY);
+    p.write("plangate.toml", "[scales]\nfactors = [1.0]\nsed = 3\n");
+    assert_error(&p, &["check"], &["plangate.toml", "unknown field `sed`", "line 3"]);
+}
+
+#[test]
+fn unknown_generator_names_table_and_column() {
+    let p = small_project(QUERY);
+    p.write("plangate.toml", "[tables.items]\nrows = 10\n[tables.items.columns]\nkind = \"pareto(3)\"\n");
+    assert_error(&p, &["check"], &["plangate.toml", "tables.items.columns.kind", "unknown generator `pareto`"]);
+}
+
+#[test]
+fn bad_scale_factor_in_file_and_flag() {
+    let p = small_project(QUERY);
+    p.write("plangate.toml", "[scales]\nfactors = [0.1, 0]\n");
+    assert_error(&p, &["check"], &["scales.factors", "must be a positive number"]);
+    let p = small_project(QUERY);
+    assert_error(&p, &["check", "--scales", "0.1,-2"], &["--scales", "positive"]);
+}
+
+#[test]
+fn table_the_schema_does_not_have() {
+    let p = small_project(QUERY);
+    p.write("plangate.toml", "[tables.itemz]\nrows = 10\n");
+    assert_error(&p, &["check"], &["plangate.toml", "tables.itemz", "the schema has no table `itemz`"]);
+}
+
+#[test]
+fn column_the_schema_does_not_have() {
+    let p = small_project(QUERY);
+    p.write("plangate.toml", "[tables.items]\nrows = 10\n[tables.items.columns]\ncolour = \"int(1, 2)\"\n");
+    assert_error(&p, &["check"], &["tables.items.columns.colour", "has no column `colour`"]);
+}
+
+#[test]
+fn query_section_without_a_query_file() {
+    let p = small_project(QUERY);
+    p.write("plangate.toml", "[query.missing]\ngrowth = \"linear\"\n");
+    assert_error(&p, &["check"], &["query.missing", "missing.sql"]);
+}
+
+#[test]
+fn catalog_errors_name_the_file() {
+    for (sql, needle) in [
+        ("", "the query file is empty"),
+        ("SELECT 1; SELECT 2;", "2 statements"),
+        ("DELETE FROM items", "is not a SELECT"),
+        ("SELEC 1", "syntax error"),
+    ] {
+        let p = small_project(sql);
+        assert_error(&p, &["check"], &["queries/by_kind.sql", needle]);
+    }
+}
+
+#[test]
+fn parameters_without_values() {
+    let p = small_project("SELECT * FROM items WHERE kind = $1");
+    assert_error(&p, &["check"], &["by_kind.sql", "$1", "params"]);
+}
+
+#[test]
+fn unknown_query_on_the_command_line() {
+    let p = small_project(QUERY);
+    assert_error(&p, &["check", "nope"], &["unknown query `nope`", "by_kind"]);
+}
+
+#[test]
+fn bad_partition() {
+    let p = small_project(QUERY);
+    assert_error(&p, &["check", "--partition", "3/2"], &["--partition", "K/N"]);
+}
+
+#[test]
+fn no_config_found() {
+    let p = Project::new(&[]);
+    assert_error(&p, &["check"], &["no plangate.toml found", "plangate init"]);
+}
+
+#[test]
+fn schema_error_names_file_line_and_message() {
+    let p = small_project(QUERY);
+    p.write(
+        "schema/schema.sql",
+        "CREATE TABLE items (id bigint PRIMARY KEY, kind int NOT NULL);\nCREATE INDEX ON items (knd);\n",
+    );
+    assert_error(
+        &p,
+        &["check", "--backend", "local"],
+        &["schema/schema.sql", "line 2", "column \"knd\" does not exist"],
+    );
+}
+
+#[test]
+fn unreachable_database_url_fails_fast_naming_the_host() {
+    let p = small_project(QUERY);
+    let started = std::time::Instant::now();
+    assert_error(&p, &["check", "--database-url", "postgres://u@127.0.0.1:9/db"], &["127.0.0.1:9", "cannot connect"]);
+    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn format_not_yet_available_is_an_argument_error() {
+    let p = small_project(QUERY);
+    assert_error(&p, &["check", "--format", "html"], &["--format", "not yet available"]);
+}
+
+#[test]
+fn commands_of_later_versions_say_so() {
+    let p = small_project(QUERY);
+    for args in [&["curve", "by_kind"][..], &["explain", "by_kind"], &["suggest"], &["init"]] {
+        assert_error(&p, args, &["not yet available"]);
+    }
+}
+
+#[test]
+fn every_subcommand_is_in_help() {
+    let p = Project::new(&[]);
+    let (code, stdout, _) = p.run(&["--help"]);
+    assert_eq!(code, 0);
+    for sub in ["check", "bless", "curve", "explain", "suggest", "init"] {
+        assert!(stdout.contains(sub), "{sub} missing from --help: {stdout}");
+    }
+}

@@ -1,0 +1,119 @@
+//! The throwaway Postgres is removed however a run ends: success, a failing query, a
+//! panic, SIGINT and SIGTERM; on the url backend the scratch database is dropped.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Project, processes_mentioning, small_project};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use plangate::postgres::local::{LocalCluster, find_bindir};
+use sqlx::Connection;
+
+const QUERY: &str = "SELECT count(*) FROM items WHERE kind = 3";
+
+#[test]
+fn success_leaves_nothing() {
+    let p = small_project(QUERY);
+    let (code, stdout, stderr) = p.run(&["check", "--backend", "local"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("by_kind"), "{stdout}");
+    assert!(stdout.contains("Postgres 15") || stdout.contains("Postgres "), "report names the version: {stdout}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn failing_query_exits_2_naming_query_scale_and_message() {
+    let p = small_project("SELECT 1 / (kind - kind) FROM items");
+    let (code, _, stderr) = p.run(&["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("query `by_kind` failed at scale 0.1: division by zero"), "{stderr}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn panic_leaves_nothing() {
+    let p = small_project(QUERY);
+    let out = p.cmd(&["check"]).env("PLANGATE_TEST_PANIC_AFTER_START", "1").output().unwrap();
+    assert_eq!(out.status.code(), Some(101), "{}", String::from_utf8_lossy(&out.stderr));
+    p.assert_nothing_left();
+}
+
+/// Start `check` on a query that sleeps, wait until it runs, send `signal`, and check the exit.
+fn interrupt(p: &Project, args: &[&str], signal: Signal, want_code: i32) {
+    let mut child =
+        p.cmd(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Wait for the server, then give the load a moment so the signal lands mid-query.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while processes_mentioning(&p.tmp).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(want_code), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn sigint_mid_query_leaves_nothing() {
+    let p = small_project("SELECT pg_sleep(60), count(*) FROM items");
+    interrupt(&p, &["check", "--backend", "local"], Signal::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_mid_query_leaves_nothing() {
+    let p = small_project("SELECT pg_sleep(60), count(*) FROM items");
+    interrupt(&p, &["check", "--backend", "local"], Signal::SIGTERM, 143);
+}
+
+/// A cluster standing in for "an existing server", and the scratch databases on it.
+async fn scratch_databases(cluster: &LocalCluster) -> Vec<String> {
+    let mut conn = sqlx::PgConnection::connect(&cluster.url("postgres")).await.unwrap();
+    sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'plangate_%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn url_backend_uses_and_drops_a_scratch_database() {
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+    let url = cluster.url("postgres");
+    let p = small_project(QUERY);
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || {
+            let r = p.run(&["check", "--database-url", &url]);
+            p.assert_nothing_left();
+            r
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("url backend"), "{stdout}");
+    assert!(scratch_databases(&cluster).await.is_empty());
+
+    // The environment variable works too, and a signal still drops the database.
+    let p = small_project("SELECT pg_sleep(60), count(*) FROM items");
+    let mut child = p
+        .cmd(&["check"])
+        .env("PLANGATE_DATABASE_URL", &url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while scratch_databases(&cluster).await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), Signal::SIGINT).unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(scratch_databases(&cluster).await.is_empty(), "scratch database left behind");
+}
