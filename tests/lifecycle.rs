@@ -42,8 +42,7 @@ fn panic_leaves_nothing() {
 
 /// Start `check` on a query that sleeps, wait until it runs, send `signal`, and check the exit.
 fn interrupt(p: &Project, args: &[&str], signal: Signal, want_code: i32) {
-    let mut child =
-        p.cmd(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = p.cmd(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     // Wait for the server, then give the load a moment so the signal lands mid-query.
     let deadline = Instant::now() + Duration::from_secs(30);
     while processes_mentioning(&p.tmp).is_empty() && Instant::now() < deadline {
@@ -100,7 +99,7 @@ async fn url_backend_uses_and_drops_a_scratch_database() {
 
     // The environment variable works too, and a signal still drops the database.
     let p = small_project("SELECT pg_sleep(60), count(*) FROM items");
-    let mut child = p
+    let child = p
         .cmd(&["check"])
         .env("PLANGATE_DATABASE_URL", &url)
         .stdout(std::process::Stdio::null())

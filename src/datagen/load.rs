@@ -5,7 +5,8 @@
 //! over a bounded channel, so memory does not grow with the row count. Secondary indexes
 //! and foreign keys are dropped before a step and recreated exactly as the schema defined
 //! them after it (bulk index builds beat maintaining indexes row by row), then the tables
-//! are vacuumed and analyzed.
+//! are vacuumed and analyzed. Keys (primary, unique, exclusion) are dropped and recreated
+//! the same way, which also checks that the generated keys are unique.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,6 +50,8 @@ pub struct StepTimings {
 struct Deferred {
     /// (quoted index name, CREATE INDEX statement).
     indexes: Vec<(String, String)>,
+    /// Primary keys, unique and exclusion constraints: (quoted table, quoted name, definition).
+    keys: Vec<(String, String, String)>,
     /// (quoted table, quoted constraint name, definition).
     foreign_keys: Vec<(String, String, String)>,
 }
@@ -81,6 +84,19 @@ impl Loader {
         .into_iter()
         .map(|r| (r.get("name"), r.get("def")))
         .collect();
+        let keys = sqlx::query(
+            "SELECT conrelid::regclass::text AS tbl, quote_ident(conname) AS name, pg_get_constraintdef(oid) AS def
+             FROM pg_constraint
+             WHERE contype IN ('p', 'u', 'x') AND conrelid = ANY (SELECT unnest($1::text[])::regclass)
+             ORDER BY 1, 2",
+        )
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
+        .collect();
         let foreign_keys = sqlx::query(
             "SELECT conrelid::regclass::text AS tbl, quote_ident(conname) AS name, pg_get_constraintdef(oid) AS def
              FROM pg_constraint
@@ -95,7 +111,7 @@ impl Loader {
         .into_iter()
         .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
         .collect();
-        Ok(Loader { model, seed, deferred: Deferred { indexes, foreign_keys }, loaded: None })
+        Ok(Loader { model, seed, deferred: Deferred { indexes, keys, foreign_keys }, loaded: None })
     }
 
     /// The model being loaded.
@@ -124,6 +140,9 @@ impl Loader {
             exec(conn, &format!("ALTER TABLE {table} DROP CONSTRAINT {name}"), "dropping a foreign key before loading")
                 .await?;
         }
+        for (table, name, _) in &self.deferred.keys {
+            exec(conn, &format!("ALTER TABLE {table} DROP CONSTRAINT {name}"), "dropping a key before loading").await?;
+        }
         for (name, _) in &self.deferred.indexes {
             exec(conn, &format!("DROP INDEX {name}"), "dropping an index before loading").await?;
         }
@@ -143,6 +162,10 @@ impl Loader {
         let started = Instant::now();
         for (_, def) in &self.deferred.indexes {
             exec(conn, def, "recreating an index after loading").await?;
+        }
+        for (table, name, def) in &self.deferred.keys {
+            exec(conn, &format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"), "recreating a key after loading")
+                .await?;
         }
         for (table, name, def) in &self.deferred.foreign_keys {
             exec(

@@ -1,0 +1,232 @@
+//! Synthetic data against real Postgres: distributions, determinism, the prefix property
+//! across scales, and inference over a schema with no generator configured at all.
+
+use plangate::cli::CommonArgs;
+use plangate::datagen::load::Loader;
+use plangate::datagen::model::DataModel;
+use plangate::postgres::local::{LocalCluster, find_bindir};
+use plangate::postgres::schema;
+use plangate::settings::Settings;
+use sqlx::{Connection, PgConnection};
+
+/// A cluster with `schema` applied and the world of `config` grown through `scales`.
+async fn load(config: &str, schema_sql: &str, scales: &[f64]) -> plangate::error::Result<(LocalCluster, PgConnection)> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    std::fs::write(dir.path().join("schema/s.sql"), schema_sql).unwrap();
+    let settings = Settings::from_text(&dir.path().join("plangate.toml"), config, &CommonArgs::default())?;
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await?;
+    let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
+    schema::apply(&mut conn, &settings.schema_files).await?;
+    let catalog = plangate::datagen::schema::read(&mut conn).await?;
+    let model = DataModel::build(&settings, &catalog)?;
+    let mut loader = Loader::new(&mut conn, model, settings.seed).await?;
+    for &s in scales {
+        loader.grow_to(&mut conn, s, |_| {}).await?;
+    }
+    Ok((cluster, conn))
+}
+
+async fn scalar_f64(conn: &mut PgConnection, sql: &'static str) -> f64 {
+    sqlx::query_scalar::<_, f64>(sql).fetch_one(conn).await.unwrap()
+}
+
+fn close(got: f64, want: f64, tol: f64, what: &str) {
+    assert!((got - want).abs() <= tol, "{what}: got {got}, want {want} +- {tol}");
+}
+
+const DIST_SCHEMA: &str = "CREATE TABLE parents (id int PRIMARY KEY);
+CREATE TABLE t (id int PRIMARY KEY, z int, b bool, n int, c text, f float8, i int, ts timestamp, g float8,
+                u int, w text, q uuid, k int, p int REFERENCES parents (id));";
+
+const DIST_CONFIG: &str = r#"
+[scales]
+seed = 7
+[tables.parents]
+fixed_rows = 1000
+[tables.t]
+rows = 40000
+[tables.t.columns]
+z  = "zipf(100, 1.1)"
+b  = "bool(0.3)"
+n  = "null(0.2, int(1, 10))"
+c  = 'choice("a" = 0.7, "b" = 0.3)'
+f  = "float(5, 10)"
+i  = "int(-3, 3)"
+ts = "timestamp(days = 10)"
+g  = "normal(50, 5)"
+u  = "unique(int(1, 40000))"
+w  = "text(2, 4)"
+q  = "uuid"
+k  = "const(7)"
+p  = "ref(parents.id, zipf = 1.2)"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn generators_have_their_distributions() {
+    let (_cluster, mut c) = load(DIST_CONFIG, DIST_SCHEMA, &[1.0]).await.unwrap();
+    // zipf(100, 1.1): the top value's share is 1 / H(100, 1.1), and it is not simply 1.
+    let h: f64 = (1..=100).map(|k| f64::from(k).powf(-1.1)).sum();
+    let top = scalar_f64(&mut c, "SELECT max(n)::float8 / 40000 FROM (SELECT count(*) n FROM t GROUP BY z) x").await;
+    close(top, 1.0 / h, 0.015, "zipf top share");
+    let distinct_top = scalar_f64(
+        &mut c,
+        "SELECT count(*)::float8 FROM (SELECT z FROM t GROUP BY z ORDER BY count(*) DESC LIMIT 5) x WHERE z <= 5",
+    )
+    .await;
+    assert!(distinct_top < 5.0, "popularity order is shuffled, not 1..5");
+    close(scalar_f64(&mut c, "SELECT avg(b::int)::float8 FROM t").await, 0.3, 0.015, "bool fraction");
+    close(scalar_f64(&mut c, "SELECT avg((n IS NULL)::int)::float8 FROM t").await, 0.2, 0.015, "null fraction");
+    close(scalar_f64(&mut c, "SELECT avg((c = 'a')::int)::float8 FROM t").await, 0.7, 0.015, "weighted choice");
+    assert!(scalar_f64(&mut c, "SELECT min(f) FROM t").await >= 5.0);
+    assert!(scalar_f64(&mut c, "SELECT max(f) FROM t").await <= 10.0);
+    assert_eq!(scalar_f64(&mut c, "SELECT min(i)::float8 FROM t").await, -3.0);
+    assert_eq!(scalar_f64(&mut c, "SELECT max(i)::float8 FROM t").await, 3.0);
+    let span = scalar_f64(&mut c, "SELECT extract(epoch FROM '2025-01-01'::timestamp - min(ts))::float8 FROM t").await;
+    assert!(span <= 10.0 * 86_400.0 && span > 9.0 * 86_400.0, "timestamps within 10 days before the epoch: {span}");
+    assert_eq!(scalar_f64(&mut c, "SELECT count(*)::float8 FROM t WHERE ts >= '2025-01-01'").await, 0.0);
+    close(scalar_f64(&mut c, "SELECT avg(g) FROM t").await, 50.0, 0.2, "normal mean");
+    close(scalar_f64(&mut c, "SELECT stddev(g) FROM t").await, 5.0, 0.2, "normal sd");
+    assert_eq!(scalar_f64(&mut c, "SELECT count(DISTINCT u)::float8 FROM t").await, 40000.0, "unique()");
+    assert_eq!(scalar_f64(&mut c, "SELECT (min(u) >= 1 AND max(u) <= 40000)::int::float8 FROM t").await, 1.0);
+    let words = scalar_f64(
+        &mut c,
+        "SELECT count(*)::float8 FROM t WHERE array_length(string_to_array(w, ' '), 1) NOT BETWEEN 2 AND 4",
+    )
+    .await;
+    assert_eq!(words, 0.0, "text(2, 4) word counts");
+    assert_eq!(scalar_f64(&mut c, "SELECT count(DISTINCT q)::float8 FROM t").await, 40000.0, "uuids");
+    assert_eq!(scalar_f64(&mut c, "SELECT count(*)::float8 FROM t WHERE k <> 7").await, 0.0, "const");
+    // ref with zipf: popular parents. The top parent gets far more than the uniform 1/1000.
+    let top_parent =
+        scalar_f64(&mut c, "SELECT max(n)::float8 / 40000 FROM (SELECT count(*) n FROM t GROUP BY p) x").await;
+    let h: f64 = (1..=1000).map(|k| f64::from(k).powf(-1.2)).sum();
+    close(top_parent, 1.0 / h, 0.015, "ref zipf top parent share");
+}
+
+async fn checksum(conn: &mut PgConnection, table: &'static str) -> String {
+    let sql = format!("SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM {table} x");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn same_seed_same_rows_and_scales_are_prefixes() {
+    let config =
+        DIST_CONFIG.replace("rows = 40000", "rows = 5000").replace("unique(int(1, 40000))", "unique(int(1, 5000))");
+    // Grown in two steps, and loaded in one: the same rows.
+    let (_a, mut a) = load(&config, DIST_SCHEMA, &[0.1, 1.0]).await.unwrap();
+    let (_b, mut b) = load(&config, DIST_SCHEMA, &[1.0]).await.unwrap();
+    assert_eq!(checksum(&mut a, "t").await, checksum(&mut b, "t").await, "growing must not change rows");
+    assert_eq!(checksum(&mut a, "parents").await, checksum(&mut b, "parents").await);
+    // The smaller scale is a prefix: its 500 rows are the first 500 rows of the larger.
+    let (_s, mut small) = load(&config, DIST_SCHEMA, &[0.1]).await.unwrap();
+    let sql = "SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM (SELECT * FROM t WHERE id <= 500) x";
+    let first: String = sqlx::query_scalar(sql).fetch_one(&mut b).await.unwrap();
+    assert_eq!(checksum(&mut small, "t").await, first);
+    // Another seed, other rows.
+    let (_c, mut other) = load(&config.replace("seed = 7", "seed = 8"), DIST_SCHEMA, &[1.0]).await.unwrap();
+    assert_ne!(checksum(&mut other, "t").await, checksum(&mut b, "t").await);
+}
+
+const RICH_SCHEMA: &str = "
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE regions (name varchar(8) NOT NULL, code int NOT NULL, PRIMARY KEY (name, code));
+CREATE TABLE people (
+    id        uuid PRIMARY KEY,
+    num       bigint GENERATED ALWAYS AS IDENTITY,
+    boss      uuid REFERENCES people (id),
+    feeling   mood NOT NULL,
+    status    text NOT NULL CHECK (status IN ('new', 'active', 'gone')),
+    age       int NOT NULL CHECK (age BETWEEN 18 AND 99),
+    score     smallint CHECK (score > 0 AND score <= 10),
+    nick      varchar(5) NOT NULL,
+    balance   numeric(6, 2) NOT NULL,
+    prefs     jsonb,
+    tags      text[],
+    born      date NOT NULL,
+    seen      timestamptz,
+    region    varchar(8) NOT NULL,
+    region_no int NOT NULL,
+    name_len  int GENERATED ALWAYS AS (length(nick)) STORED,
+    email     text UNIQUE,
+    FOREIGN KEY (region, region_no) REFERENCES regions (name, code)
+);
+CREATE TABLE visits (
+    person uuid NOT NULL REFERENCES people (id),
+    seq    int NOT NULL,
+    at     timestamp NOT NULL,
+    PRIMARY KEY (person, seq)
+);
+CREATE INDEX visits_at_idx ON visits (at);
+";
+
+const RICH_CONFIG: &str = "
+[tables.regions]
+fixed_rows = 20
+[tables.people]
+rows = 3000
+[tables.visits]
+rows = 9000
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inference_fills_a_rich_schema_within_its_constraints() {
+    // Loading succeeds only if every key is unique, every foreign key (composite and self)
+    // finds its parent, and every CHECK, enum, varchar(n) and numeric(p, s) holds.
+    let (_cluster, mut c) = load(RICH_CONFIG, RICH_SCHEMA, &[0.5, 1.0]).await.unwrap();
+    assert_eq!(scalar_f64(&mut c, "SELECT count(*)::float8 FROM people").await, 3000.0);
+    assert_eq!(scalar_f64(&mut c, "SELECT count(*)::float8 FROM visits").await, 9000.0);
+    // Identity and generated columns are Postgres': 1..n and length(nick).
+    assert_eq!(scalar_f64(&mut c, "SELECT (min(num) = 1 AND max(num) = 3000)::int::float8 FROM people").await, 1.0);
+    assert_eq!(scalar_f64(&mut c, "SELECT count(*)::float8 FROM people WHERE name_len <> length(nick)").await, 0.0);
+    assert_eq!(scalar_f64(&mut c, "SELECT count(DISTINCT status)::float8 FROM people").await, 3.0);
+    assert_eq!(scalar_f64(&mut c, "SELECT count(DISTINCT feeling)::float8 FROM people").await, 3.0);
+    assert!(scalar_f64(&mut c, "SELECT max(length(nick))::float8 FROM people").await <= 5.0);
+    assert!(scalar_f64(&mut c, "SELECT max(balance)::float8 FROM people").await < 10_000.0);
+    assert_eq!(scalar_f64(&mut c, "SELECT count(*)::float8 FROM people WHERE age NOT BETWEEN 18 AND 99").await, 0.0);
+    // Nullable columns get some NULLs, and NOT NULL ones none; self-references point back.
+    let null_share = scalar_f64(&mut c, "SELECT avg((seen IS NULL)::int)::float8 FROM people").await;
+    assert!(null_share > 0.0 && null_share < 0.2, "{null_share}");
+    assert_eq!(
+        scalar_f64(&mut c, "SELECT count(*)::float8 FROM people WHERE boss IS NULL").await,
+        1.0,
+        "only the first row has no earlier row"
+    );
+    assert!(
+        scalar_f64(&mut c, "SELECT count(*)::float8 FROM people WHERE tags IS NOT NULL AND cardinality(tags) > 0")
+            .await
+            > 0.0
+    );
+    assert!(scalar_f64(&mut c, "SELECT count(*)::float8 FROM people WHERE prefs ? 'tag'").await > 0.0);
+    // The deferred index came back exactly as defined.
+    let def: String = sqlx::query_scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'visits_at_idx'")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(def, "CREATE INDEX visits_at_idx ON public.visits USING btree (at)");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_it_cannot_generate_names_table_column_and_type() {
+    let err =
+        load("[tables.hosts]\nrows = 10\n", "CREATE TABLE hosts (id int PRIMARY KEY, addr inet NOT NULL);", &[1.0])
+            .await
+            .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("tables.hosts.columns.addr"), "{msg}");
+    assert!(msg.contains("type inet"), "{msg}");
+    assert!(msg.contains("configure a generator"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_key_to_an_empty_table_names_both_tables() {
+    let err = load(
+        "[tables.child]\nrows = 10\n",
+        "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, p int REFERENCES parent (id));",
+        &[1.0],
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`child`") && err.contains("`parent`") && err.contains("stays empty"), "{err}");
+}
