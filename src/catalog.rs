@@ -1,11 +1,12 @@
 //! The catalog: `queries/*.sql`, one query per file, and their `[query.NAME]` settings.
 //!
-//! Query text is checked with Postgres' own parser (pg_query) before anything runs.
+//! Query text gets lexical checks here, before Postgres starts (one statement, a query,
+//! its `$n`); Postgres' own parser checks it fully once the schema is applied
+//! (`crate::measure::prepare`), before any data is loaded.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pg_query::protobuf::Token;
 use serde::Deserialize;
 
 use crate::analysis::growth::GrowthClass;
@@ -143,23 +144,19 @@ impl Query {
         if sql.trim().is_empty() {
             return Err(cat_err("the query file is empty".into()));
         }
-        let parsed = pg_query::parse(&sql, pg_query::ParserOptions::default())
-            .map_err(|e| cat_err(format!("syntax error: {}", parse_error_text(&e))))?;
-        match parsed.protobuf.stmts.len() {
-            0 => return Err(cat_err("the query file holds only comments".into())),
-            1 => {}
-            n => {
-                return Err(cat_err(format!("{n} statements; a query file holds exactly one")));
-            }
-        }
-        let stmt = parsed.protobuf.stmts[0].stmt.as_ref().and_then(|s| s.node.as_ref());
-        if !matches!(stmt, Some(pg_query::NodeEnum::SelectStmt(_))) {
-            let kind = stmt.map(node_kind).unwrap_or_else(|| "an empty statement".into());
+        let statements = crate::sqltext::statements(&sql).map_err(|e| cat_err(format!("cannot read the SQL: {e}")))?;
+        let stmt = match statements.as_slice() {
+            [] => return Err(cat_err("the query file holds only comments".into())),
+            [one] => one,
+            many => return Err(cat_err(format!("{} statements; a query file holds exactly one", many.len()))),
+        };
+        if !stmt.is_query() {
             return Err(cat_err(format!(
-                "{kind} is not a SELECT, WITH or VALUES query; plangate runs queries under EXPLAIN ANALYZE and only reads"
+                "a {} statement is not a SELECT, WITH or VALUES query; plangate runs queries under EXPLAIN ANALYZE and only reads",
+                stmt.first_word()
             )));
         }
-        let param_count = param_positions(&sql).map_err(cat_err)?.iter().map(|p| p.2).max().unwrap_or(0);
+        let param_count = stmt.param_count();
 
         let key = |k: &str| format!("query.{name}.{k}");
         let cfg_err = |k: &str, detail: String| Error::config(config, key(k), detail);
@@ -210,48 +207,11 @@ impl Query {
         Ok(Query { name, path, sql, param_count, cases, growth: section.growth.unwrap_or_default(), forbid })
     }
 
-    /// The query text with `$n` replaced by the given SQL literals.
-    pub fn with_literals(&self, literals: &[String]) -> String {
-        let positions = param_positions(&self.sql).expect("validated when loaded");
-        let mut out = String::with_capacity(self.sql.len() + 16 * literals.len());
-        let mut last = 0;
-        for (start, end, n) in positions {
-            out.push_str(&self.sql[last..start]);
-            out.push_str(&literals[n - 1]);
-            last = end;
-        }
-        out.push_str(&self.sql[last..]);
-        // A trailing comment stays on its own line; the closing `;` goes, so EXPLAIN can wrap it.
-        out.trim_end().trim_end_matches(';').trim_end().to_string()
+    /// The statement without its closing `;`, ready to be wrapped in PREPARE.
+    pub fn statement(&self) -> String {
+        let stmt = crate::sqltext::statements(&self.sql).expect("validated when loaded");
+        self.sql[stmt[0].start..stmt[0].end].to_string()
     }
-}
-
-/// Byte ranges and numbers of the `$n` tokens of a statement (strings and comments are skipped).
-fn param_positions(sql: &str) -> std::result::Result<Vec<(usize, usize, usize)>, String> {
-    let tokens = pg_query::scan_tokens(sql).map_err(|e| format!("cannot scan: {}", parse_error_text(&e)))?;
-    let mut out = Vec::new();
-    for t in tokens.iter().filter(|t| t.token == Token::Param as i32) {
-        let (start, end) = (usize::try_from(t.start).unwrap_or(0), usize::try_from(t.end).unwrap_or(0));
-        let n: usize = sql[start + 1..end].parse().map_err(|_| format!("bad parameter `{}`", &sql[start..end]))?;
-        if n == 0 {
-            return Err("parameters are numbered from $1".into());
-        }
-        out.push((start, end, n));
-    }
-    Ok(out)
-}
-
-fn parse_error_text(e: &pg_query::Error) -> String {
-    match e {
-        pg_query::Error::Parse(m) | pg_query::Error::Scan(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn node_kind(node: &pg_query::NodeEnum) -> String {
-    let debug = format!("{node:?}");
-    let name = debug.split('(').next().unwrap_or("statement");
-    format!("a {name} statement")
 }
 
 /// `SQL literal of a value`, quoted for Postgres (coerced to the column type by the parser).
@@ -344,8 +304,8 @@ mod tests {
             ("  \n", "empty"),
             ("-- only a comment", "only comments"),
             ("select 1; select 2", "2 statements"),
-            ("delete from t", "DeleteStmt"),
-            ("selec 1", "syntax error"),
+            ("delete from t", "a DELETE statement"),
+            ("select 'unterminated", "cannot read the SQL"),
         ] {
             let err = query(sql, "").unwrap_err().to_string();
             assert!(err.starts_with("queries/q.sql: "), "{err}");
@@ -363,14 +323,13 @@ mod tests {
     }
 
     #[test]
-    fn literals_replace_parameters_but_not_strings() {
-        let q = query("select '$1', $1 from t where b = $2 -- $1\n;", "params = [\"'it''s'\", 42]").unwrap();
+    fn the_statement_loses_its_semicolon_and_keeps_strings() {
+        let q = query("select '$1;', $1 from t where b = $2 -- $1\n;\n", "params = [\"'it''s'\", 42]").unwrap();
         assert_eq!(
             q.cases[0].params,
             vec![ParamSpec::Literal(Some("it's".into())), ParamSpec::Literal(Some("42".into()))]
         );
-        let sql = q.with_literals(&[sql_literal(Some("it's")), "42".into()]);
-        assert_eq!(sql, "select '$1', 'it''s' from t where b = 42 -- $1");
+        assert_eq!(q.statement(), "select '$1;', $1 from t where b = $2");
     }
 
     #[test]

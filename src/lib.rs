@@ -16,6 +16,7 @@ pub mod plan;
 pub mod postgres;
 pub mod report;
 pub mod settings;
+pub mod sqltext;
 
 use std::io::{IsTerminal, Write};
 

@@ -72,19 +72,72 @@ pub async fn prepare_session(conn: &mut PgConnection, thresholds: &Thresholds) -
     Ok(())
 }
 
-/// Measure one case of a query at one scale.
+/// The prepared statement's name for the query at `index` of this run's catalog.
+pub fn statement_name(index: usize) -> String {
+    format!("plangate_q{index}")
+}
+
+/// Have Postgres parse and analyze the query against the schema (PREPARE), before any
+/// data is loaded; refuse a statement that would modify data under EXPLAIN ANALYZE.
+pub async fn prepare(conn: &mut PgConnection, query: &Query, index: usize) -> Result<()> {
+    let name = statement_name(index);
+    let sql = query.statement();
+    let fail = |detail: String| Error::Catalog { path: query.path.clone(), detail };
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!("PREPARE {name} AS {sql}"))).execute(&mut *conn).await {
+        // Positions refer to the PREPARE text: move them back into the file.
+        let shift = format!("PREPARE {name} AS ").chars().count();
+        let detail = match &e {
+            sqlx::Error::Database(db) => {
+                match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().and_then(|pg| pg.position()) {
+                    Some(sqlx::postgres::PgErrorPosition::Original(p)) if p > shift => {
+                        let before: String = sql.chars().take(p - shift - 1).collect();
+                        let offset = before.len();
+                        crate::postgres::schema::describe_at(&query.sql, offset, &e)
+                    }
+                    _ => db_message(&e),
+                }
+            }
+            _ => db_message(&e),
+        };
+        return Err(fail(detail));
+    }
+    let nulls = vec!["NULL"; query.param_count].join(", ");
+    let args = if query.param_count > 0 { format!("({nulls})") } else { String::new() };
+    let plan: sqlx::types::Json<Value> =
+        sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN (FORMAT JSON) EXECUTE {name}{args}")))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| fail(db_message(&e)))?;
+    let explain = Explain::from_json(&plan.0).map_err(|e| fail(format!("unexpected EXPLAIN output: {e}")))?;
+    if explain.plan.walk().iter().any(|(n, _)| n.node_type == "ModifyTable") {
+        return Err(fail("the query modifies data (a data-modifying WITH); plangate runs queries under EXPLAIN ANALYZE and only reads".into()));
+    }
+    Ok(())
+}
+
+/// What every measurement at one scale shares.
+#[derive(Debug, Clone, Copy)]
+pub struct AtScale<'a> {
+    pub scale: f64,
+    /// Rows of every filled table at this scale.
+    pub table_rows: &'a BTreeMap<String, u64>,
+    pub thresholds: &'a Thresholds,
+    pub seed: u64,
+}
+
+/// Measure one case of a query (prepared as statement `index`) at one scale.
 pub async fn run_case(
     conn: &mut PgConnection,
+    at: AtScale<'_>,
     query: &Query,
+    index: usize,
     case: &Case,
-    scale: f64,
-    table_rows: &BTreeMap<String, u64>,
-    thresholds: &Thresholds,
-    seed: u64,
 ) -> Result<Run> {
+    let AtScale { scale, table_rows, thresholds, seed } = at;
     let values = params::sample(conn, &query.name, &case.params, seed).await?;
     let literals: Vec<String> = values.iter().map(|v| v.sql.clone()).collect();
-    let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) {}", query.with_literals(&literals));
+    let args = if literals.is_empty() { String::new() } else { format!("({})", literals.join(", ")) };
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) EXECUTE {}{args}", statement_name(index));
     let mut explains = Vec::new();
     let mut last_json = None;
     for i in 0..=thresholds.repeats {

@@ -67,10 +67,28 @@ fn catalog_errors_name_the_file() {
         ("", "the query file is empty"),
         ("SELECT 1; SELECT 2;", "2 statements"),
         ("DELETE FROM items", "is not a SELECT"),
-        ("SELEC 1", "syntax error"),
+        ("SELEC 1", "a SELEC statement"),
     ] {
         let p = small_project(sql);
         assert_error(&p, &["check"], &["queries/by_kind.sql", needle]);
+    }
+}
+
+#[test]
+fn postgres_checks_queries_against_the_schema_before_loading_data() {
+    for (sql, needles) in [
+        ("SELECT id\nFROM items\nWHERE kind = = 3", &["by_kind.sql", "line 3, column 14", "syntax error"][..]),
+        ("SELECT colour FROM items", &["by_kind.sql", "line 1, column 8", "column \"colour\" does not exist"]),
+        ("WITH d AS (DELETE FROM items RETURNING id) SELECT count(*) FROM d", &["by_kind.sql", "modifies data"]),
+    ] {
+        let p = small_project(sql);
+        let (code, _, stderr) = p.run(&["check"]);
+        assert_eq!(code, 2, "{stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "{sql}: stderr should mention {n:?}: {stderr}");
+        }
+        assert!(!stderr.contains("loaded"), "no data was loaded: {stderr}");
+        p.assert_nothing_left();
     }
 }
 

@@ -50,7 +50,7 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     let report = build_report(settings, measured, &new_baselines.iter().cloned().map(Some).collect::<Vec<_>>());
     for b in &new_baselines {
         let path = baseline::write(&settings.baselines_dir(), b)?;
-        progress(&format!("blessed {}", path.display()));
+        progress(&format!("blessed {}", path.strip_prefix(&settings.root).unwrap_or(&path).display()));
     }
     emit(settings, &report)?;
     Ok(if report.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })

@@ -75,6 +75,12 @@ async fn measure_on(
     let catalog = crate::datagen::schema::read(&mut conn).await?;
     let model = DataModel::build(settings, &catalog)?;
     check_samplers(settings, &model, queries)?;
+    // Postgres parses every query against the schema now, before any data is loaded.
+    let mut qconn = server.connect().await?;
+    measure::prepare_session(&mut qconn, &settings.thresholds).await?;
+    for (i, q) in queries.iter().enumerate() {
+        measure::prepare(&mut qconn, q, i).await?;
+    }
     timings.schema_ms = ms_since(t);
 
     let mut loader = Loader::new(&mut conn, model, settings.seed).await?;
@@ -85,8 +91,7 @@ async fn measure_on(
             cases: q.cases.iter().map(|c| CaseRuns { case: c.name.clone(), runs: Vec::new() }).collect(),
         })
         .collect();
-    let mut qconn = server.connect().await?;
-    measure::prepare_session(&mut qconn, &settings.thresholds).await?;
+
     for &scale in &settings.scales {
         let step = loader
             .grow_to(&mut conn, scale, |t| {
@@ -103,13 +108,12 @@ async fn measure_on(
         timings.analyze_ms += step.analyze_ms;
         let table_rows: BTreeMap<String, u64> =
             loader.model().tables.iter().map(|t| (t.name.clone(), t.size.rows_at(scale))).collect();
+        let at =
+            measure::AtScale { scale, table_rows: &table_rows, thresholds: &settings.thresholds, seed: settings.seed };
         let t = Instant::now();
-        for (q, qr) in queries.iter().zip(runs.iter_mut()) {
+        for (i, (q, qr)) in queries.iter().zip(runs.iter_mut()).enumerate() {
             for (case, cr) in q.cases.iter().zip(qr.cases.iter_mut()) {
-                let run =
-                    measure::run_case(&mut qconn, q, case, scale, &table_rows, &settings.thresholds, settings.seed)
-                        .await?;
-                cr.runs.push(run);
+                cr.runs.push(measure::run_case(&mut qconn, at, q, i, case).await?);
             }
         }
         timings.explain_ms += ms_since(t);

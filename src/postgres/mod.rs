@@ -12,7 +12,9 @@ use crate::settings::{BackendChoice, Settings};
 
 /// Settings every session gets, on every backend, so that plans do not depend on the
 /// machine: no parallel workers (their timing varies), no JIT.
-pub const STABLE_SESSION: &[(&str, &str)] = &[("max_parallel_workers_per_gather", "0"), ("jit", "off")];
+/// Custom plans always: each EXECUTE is planned for its values, as a literal query is.
+pub const STABLE_SESSION: &[(&str, &str)] =
+    &[("max_parallel_workers_per_gather", "0"), ("jit", "off"), ("plan_cache_mode", "force_custom_plan")];
 
 /// Where the throwaway database lives.
 #[derive(Debug)]

@@ -61,14 +61,14 @@ fn version_key(p: &Path) -> (u8, u128, String) {
 
 /// Apply the schema files in order; an error names the file, line and column.
 ///
-/// Statements run one by one (split by Postgres' own parser), so an error that carries
+/// Statements run one by one (split by a SQL tokenizer), so an error that carries
 /// no position still names the line of the statement that failed.
 pub async fn apply(conn: &mut PgConnection, files: &[PathBuf]) -> Result<()> {
     for path in files {
         let sql = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        let statements = match pg_query::split_with_parser(&sql) {
-            Ok(parts) => parts.into_iter().map(|part| (part.as_ptr() as usize - sql.as_ptr() as usize, part)).collect(),
-            // Postgres will report the syntax error with its position.
+        let statements: Vec<(usize, &str)> = match crate::sqltext::statements(&sql) {
+            Ok(parts) => parts.iter().map(|p| (p.start, &sql[p.start..p.end])).collect(),
+            // Postgres will report what the tokenizer could not read, with its position.
             Err(_) => vec![(0, sql.as_str())],
         };
         for (offset, stmt) in statements {
@@ -83,20 +83,21 @@ pub async fn apply(conn: &mut PgConnection, files: &[PathBuf]) -> Result<()> {
 /// Postgres' message with the line and column in `sql` of the statement starting at byte
 /// `offset` (and of the error's position inside it, when Postgres gives one).
 pub fn describe_error(sql: &str, offset: usize, e: &sqlx::Error) -> String {
-    let msg = crate::error::db_message(e);
-    let start_chars = sql[..offset].chars().count();
-    // Skip the blank lines and comments before the statement's first word.
-    let lead = sql[offset..].len() - sql[offset..].trim_start().len();
-    let mut pos = start_chars + sql[offset..offset + lead].chars().count() + 1;
+    let mut at = offset;
     if let sqlx::Error::Database(db) = e {
         if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
             if let Some(sqlx::postgres::PgErrorPosition::Original(p)) = pg.position() {
-                pos = start_chars + p;
+                at = sql[offset..].char_indices().nth(p.saturating_sub(1)).map_or(sql.len(), |(i, _)| offset + i);
             }
         }
     }
-    let (line, col) = line_col(sql, pos);
-    format!("line {line}, column {col}: {msg}")
+    describe_at(sql, at, e)
+}
+
+/// Postgres' message with the line and column of byte `at` in `sql`.
+pub fn describe_at(sql: &str, at: usize, e: &sqlx::Error) -> String {
+    let (line, col) = line_col(sql, sql[..at.min(sql.len())].chars().count() + 1);
+    format!("line {line}, column {col}: {}", crate::error::db_message(e))
 }
 
 /// 1-based line and column of the 1-based character position `pos`.

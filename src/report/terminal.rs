@@ -27,8 +27,12 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
             };
             let errors = c.findings.iter().filter(|f| f.severity == Severity::Error).count();
             let warnings = c.findings.len() - errors;
-            let mut kinds: Vec<&str> = c.findings.iter().map(|f| f.kind.as_str()).collect();
-            kinds.dedup();
+            let mut kinds: Vec<&str> = Vec::new();
+            for f in &c.findings {
+                if !kinds.contains(&f.kind.as_str()) {
+                    kinds.push(f.kind.as_str());
+                }
+            }
             let findings = match (errors, warnings) {
                 (0, 0) => String::new(),
                 _ => format!("{errors} err, {warnings} warn: {}", kinds.join(", ")),
@@ -65,9 +69,19 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
                 let node = f.node.as_ref().map(|n| format!(" [{n}]")).unwrap_or_default();
                 writeln!(out, "  {sev}: {} ({}){at}{node}: {}", f.kind, c.case, f.detail)?;
             }
-            for r in c.runs.iter().filter(|r| r.shape_diff.is_some()) {
-                writeln!(out, "  shape diff at scale {} (case {}), baseline -> now:", r.scale, c.case)?;
-                for line in r.shape_diff.as_deref().unwrap_or("").lines() {
+            // Identical diffs at several scales are shown once.
+            let mut diffs: Vec<(Vec<String>, &str)> = Vec::new();
+            for r in &c.runs {
+                let Some(d) = r.shape_diff.as_deref() else { continue };
+                match diffs.iter_mut().find(|(_, x)| *x == d) {
+                    Some((scales, _)) => scales.push(r.scale.to_string()),
+                    None => diffs.push((vec![r.scale.to_string()], d)),
+                }
+            }
+            for (scales, d) in diffs {
+                let s = if scales.len() > 1 { "s" } else { "" };
+                writeln!(out, "  shape diff at scale{s} {} (case {}), baseline -> now:", scales.join(", "), c.case)?;
+                for line in d.lines() {
                     let painted = match line.chars().next() {
                         Some('-') => paint(line, "31", color),
                         Some('+') => paint(line, "32", color),
@@ -83,12 +97,13 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
     writeln!(out)?;
     writeln!(
         out,
-        "{}: {} queries, {failed} failed; Postgres {} ({} backend), scales {}; {:.1} s",
+        "{}: {} quer{}, {failed} failed; Postgres {} ({} backend), scales {}; {:.1} s",
         match report.verdict {
             Verdict::Pass => paint("pass", "32", color),
             Verdict::Fail => paint("FAIL", "1;31", color),
         },
         report.queries.len(),
+        if report.queries.len() == 1 { "y" } else { "ies" },
         report.postgres_version,
         report.backend,
         scales.join(", "),

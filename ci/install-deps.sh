@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what plangate's build and tests need on a Debian machine, idempotently:
+# Postgres server binaries (the local backend), an unprivileged `postgres` account
+# (Postgres refuses to run as root), and libclang (pg_query's bindings are generated
+# at build time).
+set -euo pipefail
+
+need=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    need+=(postgresql)
+fi
+for pkg in libclang1-14 libclang-common-14-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+
+if [ "${#need[@]}" -gt 0 ]; then
+    echo "ci: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi

@@ -1,0 +1,132 @@
+//! Lexical facts about SQL text, from a real tokenizer (strings, dollar quotes and comments
+//! are not code): is there a statement, how many, which kind, which `$n`, where each starts.
+//! Parsing proper is left to Postgres itself.
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+
+/// One statement of a text: its byte range and its significant tokens.
+#[derive(Debug)]
+pub struct Statement {
+    pub start: usize,
+    pub end: usize,
+    tokens: Vec<Token>,
+}
+
+impl Statement {
+    /// The first word, uppercased (`SELECT`, `WITH`, `DELETE`, ...), or the first symbol.
+    pub fn first_word(&self) -> String {
+        match self.tokens.first() {
+            Some(Token::Word(w)) => w.value.to_uppercase(),
+            Some(t) => t.to_string(),
+            None => String::new(),
+        }
+    }
+
+    /// Whether the statement is a query: SELECT, WITH, VALUES, TABLE or a parenthesized one.
+    pub fn is_query(&self) -> bool {
+        match self.tokens.first() {
+            Some(Token::Word(w)) => {
+                matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::TABLE)
+            }
+            Some(Token::LParen) => true,
+            _ => false,
+        }
+    }
+
+    /// The highest `$n` parameter.
+    pub fn param_count(&self) -> usize {
+        self.tokens
+            .iter()
+            .filter_map(|t| match t {
+                Token::Placeholder(p) => p.strip_prefix('$').and_then(|n| n.parse().ok()),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Split a text into its statements (empty ones dropped). Errors say what and where.
+pub fn statements(sql: &str) -> Result<Vec<Statement>, String> {
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| e.to_string())?;
+    let line_starts: Vec<usize> = std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let offset = |t: &TokenWithSpan, end: bool| -> usize {
+        let loc = if end { t.span.end } else { t.span.start };
+        let line = usize::try_from(loc.line).unwrap_or(1).max(1) - 1;
+        let base = line_starts.get(line).copied().unwrap_or(sql.len());
+        // Columns count characters, not bytes.
+        let col = usize::try_from(loc.column).unwrap_or(1).max(1) - 1;
+        sql[base..].char_indices().nth(col).map_or(sql.len(), |(i, _)| base + i)
+    };
+    let mut out = Vec::new();
+    let mut current: Option<Statement> = None;
+    for t in &tokens {
+        match &t.token {
+            Token::Whitespace(_) | Token::EOF => {}
+            Token::SemiColon => out.extend(current.take()),
+            other => {
+                let s = current.get_or_insert_with(|| Statement {
+                    start: offset(t, false),
+                    end: sql.len(),
+                    tokens: Vec::new(),
+                });
+                s.end = offset(t, true);
+                s.tokens.push(other.clone());
+            }
+        }
+    }
+    out.extend(current);
+    Ok(out)
+}
+
+/// Whether the text holds anything but whitespace and comments.
+pub fn has_code(sql: &str) -> bool {
+    let dialect = PostgreSqlDialect {};
+    match Tokenizer::new(&dialect, sql).tokenize() {
+        Ok(tokens) => tokens.iter().any(|t| !matches!(t, Token::Whitespace(_) | Token::EOF)),
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements_skipping_strings_and_comments() {
+        let sql = "select ';' -- ; no\n; /* ; */ create function f() returns int as $$ select 1; $$ language sql;\n\n";
+        let s = statements(sql).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(&sql[s[0].start..s[0].end], "select ';'");
+        assert!(sql[s[1].start..s[1].end].starts_with("create function"));
+        assert!(sql[s[1].start..s[1].end].ends_with("language sql"));
+        assert_eq!(s[1].first_word(), "CREATE");
+        assert!(!s[1].is_query());
+    }
+
+    #[test]
+    fn queries_and_parameters() {
+        let s = statements("WITH x AS (SELECT $2) SELECT * FROM x WHERE a = $1 AND b = '$9'").unwrap();
+        assert!(s[0].is_query());
+        assert_eq!(s[0].param_count(), 2);
+        assert!(statements("(select 1) union (select 2)").unwrap()[0].is_query());
+        assert!(statements("values (1)").unwrap()[0].is_query());
+        assert!(!statements("delete from t").unwrap()[0].is_query());
+    }
+
+    #[test]
+    fn offsets_count_characters_not_bytes() {
+        let sql = "select 'é';\nselect 2";
+        let s = statements(sql).unwrap();
+        assert_eq!(&sql[s[1].start..s[1].end], "select 2");
+    }
+
+    #[test]
+    fn code_or_only_comments() {
+        assert!(!has_code("  -- nothing\n/* here */"));
+        assert!(has_code("select 1"));
+    }
+}
