@@ -287,6 +287,27 @@ impl Settings {
             }
         }
 
+        // Tables and columns the schema files do not declare, before any Postgres starts.
+        if let Some(declared) = crate::postgres::schema::declared_tables(&schema_files) {
+            for (name, t) in &tables {
+                let Some(columns) = declared.get(name) else {
+                    let known = declared.keys().cloned().collect::<Vec<_>>().join(", ");
+                    return Err(cfg_err(
+                        &format!("tables.{name}"),
+                        format!("the schema has no table `{name}` (it has: {known})"),
+                    ));
+                };
+                for col in t.columns.keys() {
+                    if !columns.contains(col) {
+                        return Err(cfg_err(
+                            &format!("tables.{name}.columns.{col}"),
+                            format!("table `{name}` has no column `{col}`"),
+                        ));
+                    }
+                }
+            }
+        }
+
         validate_thresholds(&file.thresholds).map_err(|(k, d)| cfg_err(&format!("thresholds.{k}"), d))?;
 
         let partition = args.partition.as_deref().map(parse_partition).transpose()?;

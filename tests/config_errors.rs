@@ -45,6 +45,8 @@ fn table_the_schema_does_not_have() {
     let p = small_project(QUERY);
     p.write("plangate.toml", "[tables.itemz]\nrows = 10\n");
     assert_error(&p, &["check"], &["plangate.toml", "tables.itemz", "the schema has no table `itemz`"]);
+    let (_, _, stderr) = p.run(&["check"]);
+    assert!(!stderr.contains("ready"), "found before any Postgres starts: {stderr}");
 }
 
 #[test]
@@ -52,6 +54,8 @@ fn column_the_schema_does_not_have() {
     let p = small_project(QUERY);
     p.write("plangate.toml", "[tables.items]\nrows = 10\n[tables.items.columns]\ncolour = \"int(1, 2)\"\n");
     assert_error(&p, &["check"], &["tables.items.columns.colour", "has no column `colour`"]);
+    let (_, _, stderr) = p.run(&["check"]);
+    assert!(!stderr.contains("ready"), "found before any Postgres starts: {stderr}");
 }
 
 #[test]

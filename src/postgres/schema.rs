@@ -3,6 +3,7 @@
 //! `[schema] files` entries are globs (applied in sorted order) or folders of migrations
 //! (`0001_x.sql`, `V1__x.sql`, `20240101120000_x.sql`, `1_x.up.sql`), applied by version.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use sqlx::AssertSqlSafe;
@@ -56,6 +57,77 @@ fn version_key(p: &Path) -> (u8, u128, String) {
     match digits.parse::<u128>() {
         Ok(v) => (0, v, name),
         Err(_) => (1, 0, name),
+    }
+}
+
+/// Tables and their columns as the schema files declare them, read without Postgres; None
+/// when a statement is beyond this reading (the check after applying the schema then decides).
+pub fn declared_tables(files: &[PathBuf]) -> Option<BTreeMap<String, BTreeSet<String>>> {
+    use sqlparser::ast::{AlterTableOperation, ObjectType, Statement};
+    let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for path in files {
+        let sql = std::fs::read_to_string(path).ok()?;
+        let statements = sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql).ok()?;
+        for stmt in statements {
+            match stmt {
+                Statement::CreateTable(t) => {
+                    if t.query.is_some()
+                        || t.like.is_some()
+                        || t.clone.is_some()
+                        || t.inherits.is_some()
+                        || t.partition_of.is_some()
+                    {
+                        return None;
+                    }
+                    tables.insert(object_name(&t.name)?, t.columns.iter().map(|c| ident(&c.name)).collect());
+                }
+                Statement::AlterTable(a) => {
+                    let name = object_name(&a.name)?;
+                    for op in &a.operations {
+                        let cols = tables.get_mut(&name)?;
+                        match op {
+                            AlterTableOperation::AddColumn { column_def, .. } => {
+                                cols.insert(ident(&column_def.name));
+                            }
+                            AlterTableOperation::DropColumn { column_names, .. } => {
+                                for c in column_names {
+                                    cols.remove(&ident(c));
+                                }
+                            }
+                            AlterTableOperation::RenameColumn { old_column_name, new_column_name } => {
+                                cols.remove(&ident(old_column_name));
+                                cols.insert(ident(new_column_name));
+                            }
+                            AlterTableOperation::RenameTable { .. } => return None,
+                            _ => {}
+                        }
+                    }
+                }
+                Statement::Drop { object_type: ObjectType::Table, names, .. } => {
+                    for n in &names {
+                        tables.remove(&object_name(n)?);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(tables)
+}
+
+/// Postgres' folding: unquoted names are lowercased.
+fn ident(i: &sqlparser::ast::Ident) -> String {
+    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+}
+
+/// `t` for public tables, `schema.t` otherwise, as plangate names tables.
+fn object_name(n: &sqlparser::ast::ObjectName) -> Option<String> {
+    let parts: Vec<String> = n.0.iter().map(|p| p.as_ident().map(ident)).collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [t] => Some(t.clone()),
+        [s, t] if s == "public" => Some(t.clone()),
+        [s, t] => Some(format!("{s}.{t}")),
+        _ => None,
     }
 }
 
@@ -139,6 +211,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = resolve_files(dir.path(), &["schema/*.sql".into()]).unwrap_err();
         assert!(err.contains("matches no schema file"), "{err}");
+    }
+
+    #[test]
+    fn declared_tables_follow_creates_alters_and_drops() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("s.sql");
+        std::fs::write(
+            &f,
+            "CREATE TABLE Items (id int, \"Kind\" text);\nALTER TABLE items ADD COLUMN note text, DROP COLUMN id;\n\
+             CREATE TABLE shop.orders (id int);\nCREATE TABLE gone (x int);\nDROP TABLE gone;\n\
+             CREATE INDEX ON items (note);",
+        )
+        .unwrap();
+        let t = declared_tables(&[f.clone()]).unwrap();
+        assert_eq!(t.keys().collect::<Vec<_>>(), ["items", "shop.orders"]);
+        assert_eq!(t["items"].iter().collect::<Vec<_>>(), ["Kind", "note"]);
+        std::fs::write(&f, "CREATE TABLE t AS SELECT 1 AS x;").unwrap();
+        assert!(declared_tables(&[f]).is_none(), "beyond a plain reading: leave it to Postgres");
     }
 
     #[test]

@@ -1,0 +1,172 @@
+//! Loader benchmarks (issue targets; not timed assertions).
+//!
+//! `cargo bench --bench loader`        throughput: plangate's generate-and-COPY vs a raw
+//!                                     `COPY FROM STDIN` of pre-generated rows of the same
+//!                                     7-column shape, into the same bare table, alternating
+//!                                     rounds in one run; prints medians and their ratio.
+//! `cargo bench --bench loader -- rss` peak resident memory of `plangate check` loading
+//!                                     10M rows of that table (VmHWM of the plangate process).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use plangate::cli::CommonArgs;
+use plangate::datagen::load::Loader;
+use plangate::datagen::model::DataModel;
+use plangate::postgres::local::{LocalCluster, find_bindir};
+use plangate::postgres::schema;
+use plangate::settings::Settings;
+use sqlx::{Connection, PgConnection};
+
+const SCHEMA: &str = "CREATE TABLE bench (id bigint, a int, b float8, c bool, d timestamptz, e text, f int);";
+const COLUMNS: &str = r#"
+[tables.bench.columns]
+id = "serial"
+a  = "int(1, 1000000)"
+b  = "float(0, 1000)"
+c  = "bool(0.5)"
+d  = "timestamp(days = 1000)"
+e  = "text(1, 3)"
+f  = "zipf(1000, 1.1)"
+"#;
+const ROWS: u64 = 1_000_000;
+const ROUNDS: usize = 5;
+
+fn main() {
+    let rss = std::env::args().any(|a| a == "rss");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    if rss { peak_rss() } else { rt.block_on(throughput()) }
+}
+
+fn project(rows: u64, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("schema")).unwrap();
+    std::fs::create_dir_all(dir.path().join("queries")).unwrap();
+    std::fs::write(dir.path().join("schema/s.sql"), SCHEMA).unwrap();
+    std::fs::write(dir.path().join("queries/one.sql"), "SELECT id FROM bench WHERE id = 1").unwrap();
+    let config = format!("[scales]\nfactors = [1.0]\n{extra}\n[tables.bench]\nrows = {rows}\n{COLUMNS}");
+    std::fs::write(dir.path().join("plangate.toml"), config).unwrap();
+    dir
+}
+
+/// Rows of the same shape and similar widths, generated up front in 1 MiB chunks.
+fn raw_rows() -> Vec<Vec<u8>> {
+    use std::io::Write;
+    let words = ["amber", "basil", "cedar", "delta", "ember", "fern", "garnet", "harbor"];
+    let mut chunks = Vec::new();
+    let mut buf = Vec::with_capacity(1 << 20);
+    for i in 0..ROWS {
+        let (d, s) = (1 + i * 7919 % 1000, i * 104_729 % 86_400);
+        writeln!(
+            buf,
+            "{i}\t{}\t{}.{}\t{}\t2024-{:02}-{:02} {:02}:{:02}:{:02}+00\t{} {}\t{}",
+            1 + i * 48_271 % 1_000_000,
+            i % 1000,
+            i % 997,
+            if i % 2 == 0 { 't' } else { 'f' },
+            1 + d % 12,
+            1 + d % 28,
+            s / 3600,
+            s / 60 % 60,
+            s % 60,
+            words[(i % 8) as usize],
+            words[(i / 8 % 8) as usize],
+            1 + i % 1000
+        )
+        .unwrap();
+        if buf.len() >= 1 << 20 {
+            chunks.push(std::mem::replace(&mut buf, Vec::with_capacity(1 << 20)));
+        }
+    }
+    chunks.push(buf);
+    chunks
+}
+
+async fn throughput() {
+    let dir = project(ROWS, "");
+    let settings = Settings::from_text(
+        &dir.path().join("plangate.toml"),
+        &std::fs::read_to_string(dir.path().join("plangate.toml")).unwrap(),
+        &CommonArgs::default(),
+    )
+    .unwrap();
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+    let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
+    schema::apply(&mut conn, &settings.schema_files).await.unwrap();
+    let catalog = plangate::datagen::schema::read(&mut conn).await.unwrap();
+    let model = DataModel::build(&settings, &catalog).unwrap();
+    let raw = raw_rows();
+    let raw_bytes: usize = raw.iter().map(Vec::len).sum();
+
+    let (mut raw_ms, mut gen_ms) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        sqlx::raw_sql("TRUNCATE bench").execute(&mut conn).await.unwrap();
+        let t = Instant::now();
+        let mut copy = conn.copy_in_raw("COPY bench FROM STDIN").await.unwrap();
+        for chunk in &raw {
+            copy.send(chunk.as_slice()).await.unwrap();
+        }
+        assert_eq!(copy.finish().await.unwrap(), ROWS);
+        raw_ms.push(t.elapsed());
+
+        sqlx::raw_sql("TRUNCATE bench").execute(&mut conn).await.unwrap();
+        let mut loader = Loader::new(&mut conn, model.clone(), settings.seed).await.unwrap();
+        let mut copy_ms = 0;
+        loader.grow_to(&mut conn, 1.0, |t| copy_ms = t.ms).await.unwrap();
+        gen_ms.push(Duration::from_millis(copy_ms));
+        eprintln!("round {round}: raw COPY {:?}, plangate {:?}", raw_ms[round], gen_ms[round]);
+    }
+    let bytes: i64 = sqlx::query_scalar("SELECT pg_table_size('bench')").fetch_one(&mut conn).await.unwrap();
+    let med = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (raw_med, gen_med) = (med(&mut raw_ms), med(&mut gen_ms));
+    let rate = |d: Duration| ROWS as f64 / d.as_secs_f64();
+    println!(
+        "rows per round:                 {ROWS} (7 columns; raw input {:.0} MB, table {:.0} MB)",
+        raw_bytes as f64 / 1e6,
+        bytes as f64 / 1e6
+    );
+    println!("raw COPY FROM STDIN (median):   {raw_med:?}  {:.2} M rows/s", rate(raw_med) / 1e6);
+    println!("plangate generate+COPY (median): {gen_med:?}  {:.2} M rows/s", rate(gen_med) / 1e6);
+    println!("ratio plangate / raw:           {:.2}x (target >= 0.8x)", rate(gen_med) / rate(raw_med));
+    println!(
+        "spread raw: {:?}..{:?}; plangate: {:?}..{:?}",
+        raw_ms[0],
+        raw_ms[ROUNDS - 1],
+        gen_ms[0],
+        gen_ms[ROUNDS - 1]
+    );
+}
+
+/// Peak RSS of the plangate process (VmHWM, polled until it exits) for a 10M-row load.
+fn peak_rss() {
+    let rows = 10_000_000;
+    let dir = project(rows, "[thresholds]\nrepeats = 1");
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/plangate");
+    assert!(bin.is_file(), "build the release binary first: cargo build --release");
+    let started = Instant::now();
+    let mut child = std::process::Command::new(bin)
+        .args(["check", "--format", "json"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path) {
+            if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+                peak_kb = peak_kb.max(line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0));
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("rows loaded:            {rows}");
+    println!("plangate peak RSS:      {:.1} MB (target < 300 MB)", peak_kb as f64 / 1024.0);
+    println!("wall time of the check: {:.1} s", started.elapsed().as_secs_f64());
+}
