@@ -224,7 +224,7 @@ mod tests {
              CREATE INDEX ON items (note);",
         )
         .unwrap();
-        let t = declared_tables(&[f.clone()]).unwrap();
+        let t = declared_tables(std::slice::from_ref(&f)).unwrap();
         assert_eq!(t.keys().collect::<Vec<_>>(), ["items", "shop.orders"]);
         assert_eq!(t["items"].iter().collect::<Vec<_>>(), ["Kind", "note"]);
         std::fs::write(&f, "CREATE TABLE t AS SELECT 1 AS x;").unwrap();
