@@ -116,3 +116,23 @@ async fn url_backend_uses_and_drops_a_scratch_database() {
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(scratch_databases(&cluster).await.is_empty(), "scratch database left behind");
 }
+
+#[test]
+fn a_migrations_folder_applies_by_version_not_by_name() {
+    // By name, 10_ would run before 2_ and fail: the column it indexes comes in 2_.
+    let p = Project::new(&[
+        (
+            "plangate.toml",
+            "[schema]\nfiles = [\"migrations\"]\n[scales]\nfactors = [1.0]\n[thresholds]\nrepeats = 1\n[tables.items]\nrows = 100\n",
+        ),
+        ("migrations/1_init.sql", "CREATE TABLE items (id int PRIMARY KEY);"),
+        ("migrations/2_kind.up.sql", "ALTER TABLE items ADD COLUMN kind int NOT NULL;"),
+        ("migrations/2_kind.down.sql", "ALTER TABLE items DROP COLUMN kind;"),
+        ("migrations/10_index.sql", "CREATE INDEX items_kind_idx ON items (kind);"),
+        ("queries/by_kind.sql", "SELECT count(*) FROM items WHERE kind = 3"),
+    ]);
+    let (code, stdout, stderr) = p.run(&["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("by_kind"), "{stdout}");
+    p.assert_nothing_left();
+}
