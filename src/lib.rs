@@ -17,6 +17,7 @@ pub mod postgres;
 pub mod report;
 pub mod settings;
 pub mod sqltext;
+pub mod suggest;
 
 use std::io::{IsTerminal, Write};
 
@@ -47,9 +48,8 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             Settings::load(&common)?;
             Err(Error::NotYetAvailable("explain"))
         }
-        Command::Suggest { common, .. } => {
-            Settings::load(&common)?;
-            Err(Error::NotYetAvailable("suggest"))
+        Command::Suggest { queries, from, common } => {
+            commands::suggest::run(&Settings::load(&common)?, &queries, from.as_deref()).await
         }
         Command::Init { .. } => Err(Error::NotYetAvailable("init")),
     }

@@ -151,7 +151,7 @@ fn format_not_yet_available_is_an_argument_error() {
 #[test]
 fn commands_of_later_versions_say_so() {
     let p = small_project(QUERY);
-    for args in [&["curve", "by_kind"][..], &["explain", "by_kind"], &["suggest"], &["init"]] {
+    for args in [&["curve", "by_kind"][..], &["explain", "by_kind"], &["init"]] {
         assert_error(&p, args, &["not yet available"]);
     }
 }

@@ -2,15 +2,18 @@
 
 pub mod bless;
 pub mod check;
+pub mod suggest;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use sqlx::Connection;
+use sqlx::postgres::PgConnection;
 
 use crate::catalog::{ParamSpec, Query};
 use crate::datagen::load::Loader;
 use crate::datagen::model::DataModel;
+use crate::datagen::schema::Catalog;
 use crate::error::{Error, Result};
 use crate::measure::{self, CaseRuns, QueryRuns};
 use crate::postgres::{Server, schema};
@@ -32,9 +35,31 @@ pub fn progress(msg: &str) {
     eprintln!("plangate: {msg}");
 }
 
+/// The state at the largest scale after measuring, for steps that go on there (suggest).
+pub struct Session<'q> {
+    /// The measuring session: every query prepared as `measure::statement_name(i)`.
+    pub conn: PgConnection,
+    /// The schema as Postgres' catalog describes it.
+    pub catalog: Catalog,
+    pub queries: &'q [Query],
+    pub runs: Vec<QueryRuns>,
+    /// The largest scale and the rows of every filled table there.
+    pub scale: f64,
+    pub table_rows: BTreeMap<String, u64>,
+}
+
 /// Start Postgres, apply the schema, grow the world scale by scale, and measure every
 /// query and case at each scale. The server is stopped on every way out.
 pub async fn measure_catalog(settings: &Settings, queries: &[Query]) -> Result<Measured> {
+    measure_then(settings, queries, async |_| Ok(())).await.map(|(m, ())| m)
+}
+
+/// [`measure_catalog`], then `after` on the session at the largest scale before the server stops.
+pub async fn measure_then<T>(
+    settings: &Settings,
+    queries: &[Query],
+    after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,
+) -> Result<(Measured, T)> {
     let started = Instant::now();
     let server = Server::start(settings).await?;
     let mut timings =
@@ -45,12 +70,18 @@ pub async fn measure_catalog(settings: &Settings, queries: &[Query]) -> Result<M
         server.backend_name(),
         timings.start_ms
     ));
-    let result = measure_on(&server, settings, queries, &mut timings).await;
-    let shutdown = server_info_then_shutdown(server).await;
-    let (version, major, backend) = shutdown?;
-    let runs = result?;
+    let result = match measure_on(&server, settings, queries, &mut timings).await {
+        Ok(mut session) => {
+            let extra = after(&mut session).await;
+            let _ = session.conn.close().await;
+            extra.map(|x| (session.runs, x))
+        }
+        Err(e) => Err(e),
+    };
+    let (version, major, backend) = server_info_then_shutdown(server).await?;
+    let (runs, extra) = result?;
     timings.total_ms = ms_since(started);
-    Ok(Measured { postgres_version: version, major, backend, runs, timings })
+    Ok((Measured { postgres_version: version, major, backend, runs, timings }, extra))
 }
 
 async fn server_info_then_shutdown(server: Server) -> Result<(String, u32, String)> {
@@ -59,12 +90,12 @@ async fn server_info_then_shutdown(server: Server) -> Result<(String, u32, Strin
     Ok(info)
 }
 
-async fn measure_on(
+async fn measure_on<'q>(
     server: &Server,
     settings: &Settings,
-    queries: &[Query],
+    queries: &'q [Query],
     timings: &mut Timings,
-) -> Result<Vec<QueryRuns>> {
+) -> Result<Session<'q>> {
     // Lets the end-to-end tests prove that a panic still removes the throwaway server.
     if std::env::var_os("PLANGATE_TEST_PANIC_AFTER_START").is_some() {
         panic!("PLANGATE_TEST_PANIC_AFTER_START is set");
@@ -74,6 +105,7 @@ async fn measure_on(
     schema::apply(&mut conn, &settings.schema_files).await?;
     let catalog = crate::datagen::schema::read(&mut conn).await?;
     let model = DataModel::build(settings, &catalog)?;
+    let mut table_rows = BTreeMap::new();
     check_samplers(settings, &model, queries)?;
     // Postgres parses every query against the schema now, before any data is loaded.
     let mut qconn = server.connect().await?;
@@ -106,8 +138,7 @@ async fn measure_on(
         timings.loads.extend(step.loads);
         timings.index_ms += step.index_ms;
         timings.analyze_ms += step.analyze_ms;
-        let table_rows: BTreeMap<String, u64> =
-            loader.model().tables.iter().map(|t| (t.name.clone(), t.size.rows_at(scale))).collect();
+        table_rows = loader.model().tables.iter().map(|t| (t.name.clone(), t.size.rows_at(scale))).collect();
         let at =
             measure::AtScale { scale, table_rows: &table_rows, thresholds: &settings.thresholds, seed: settings.seed };
         let t = Instant::now();
@@ -119,9 +150,9 @@ async fn measure_on(
         timings.explain_ms += ms_since(t);
         progress(&format!("scale {scale}: measured {} queries", queries.len()));
     }
-    let _ = qconn.close().await;
     let _ = conn.close().await;
-    Ok(runs)
+    let scale = settings.scales.last().copied().unwrap_or(1.0);
+    Ok(Session { conn: qconn, catalog, queries, runs, scale, table_rows })
 }
 
 /// Samplers must name a column of a filled table; say which query asks for what.

@@ -194,7 +194,7 @@ impl Loader {
 
         let started = Instant::now();
         let largest = self.model.tables.iter().map(|t| t.size.rows_at(scale)).max().unwrap_or(0);
-        let target = largest.div_ceil(300).clamp(100, MAX_STATISTICS_TARGET);
+        let target = statistics_target(largest);
         exec(conn, &format!("SET default_statistics_target = {target}"), "setting the statistics target").await?;
         let tables: Vec<String> = self.model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
         if !tables.is_empty() {
@@ -206,6 +206,11 @@ impl Loader {
         self.loaded = Some(scale);
         Ok(timings)
     }
+}
+
+/// The statistics target whose ANALYZE sample is the whole of a `rows`-row table (up to 3M rows).
+pub fn statistics_target(rows: u64) -> u64 {
+    rows.div_ceil(300).clamp(100, MAX_STATISTICS_TARGET)
 }
 
 /// Stream rows [start, end) of one table through COPY; returns the rows Postgres took.

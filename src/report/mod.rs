@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analysis::Finding;
 use crate::analysis::compare::CaseVerdict;
+use crate::analysis::{Finding, Kind};
 use crate::cli::Format;
 use crate::datagen::load::LoadTiming;
 use crate::error::{Error, Result};
@@ -44,6 +44,8 @@ pub struct QueryReport {
     pub growth_budget: String,
     /// Why the baseline was not used, when it was not (none, another major version).
     pub baseline_note: Option<String>,
+    /// What to run next, when an index could fix what failed.
+    pub hint: Option<String>,
     pub cases: Vec<CaseReport>,
 }
 
@@ -129,12 +131,31 @@ impl Report {
                 });
             }
             let failed = cases.iter().any(|c| c.verdict == Verdict::Fail);
+            let index_could_help = cases.iter().flat_map(|c| &c.findings).any(|f| {
+                f.severity == crate::analysis::Severity::Error
+                    && matches!(
+                        f.kind,
+                        Kind::SeqScan
+                            | Kind::LimitFilterScan
+                            | Kind::SortSpill
+                            | Kind::WorkRegression
+                            | Kind::Growth
+                            | Kind::GrowthRegression
+                    )
+            });
+            let hint = index_could_help.then(|| {
+                format!(
+                    "`plangate suggest {}` builds index candidates for it and keeps those that cut its work in half",
+                    q.query.name
+                )
+            });
             queries.push(QueryReport {
                 name: q.query.name.clone(),
                 file: q.query.path.strip_prefix(root).unwrap_or(&q.query.path).display().to_string(),
                 verdict: if failed { Verdict::Fail } else { Verdict::Pass },
                 growth_budget: q.query.growth.as_str().to_string(),
                 baseline_note: baseline_note.clone(),
+                hint,
                 cases,
             });
         }

@@ -59,6 +59,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
     for q in report.queries.iter().filter(|q| q.verdict == Verdict::Fail) {
         writeln!(out)?;
         writeln!(out, "{} ({})", paint(&format!("FAIL {}", q.name), "1;31", color), q.file)?;
+        if let Some(hint) = &q.hint {
+            writeln!(out, "  hint: {hint}")?;
+        }
         for c in &q.cases {
             for f in &c.findings {
                 let sev = match f.severity {
