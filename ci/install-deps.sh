@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Install what plangate's build and tests need on a Debian machine, idempotently:
-# Postgres server binaries (the local backend), an unprivileged `postgres` account
-# (Postgres refuses to run as root), and libclang (pg_query's bindings are generated
-# at build time).
+# Install what plangate's tests need on a Debian machine, idempotently: Postgres server
+# binaries (the local backend), an unprivileged `postgres` account (Postgres refuses to
+# run as root), and Chromium (the HTML report is checked in a real browser).
 set -euo pipefail
 
 need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
     need+=(postgresql)
 fi
-for pkg in libclang1-14 libclang-common-14-dev; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ "${#need[@]}" -gt 0 ]; then
     echo "ci: installing ${need[*]}"

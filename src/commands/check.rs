@@ -5,12 +5,11 @@ use crate::baseline::{self, Baseline};
 use crate::catalog;
 use crate::commands::measure_catalog;
 use crate::error::{Error, Result};
-use crate::report::{self, Report, Verdict};
+use crate::report::{Report, Verdict};
 use crate::settings::Settings;
 use crate::{Outcome, emit};
 
 pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
-    report::check_format(settings.format)?;
     let all = catalog::load(settings)?;
     let all_names: Vec<String> = all.iter().map(|q| q.name.clone()).collect();
     let orphans = baseline::orphans(&settings.baselines_dir(), &all_names)?;

@@ -22,7 +22,7 @@ const CANDIDATE: &str = "plangate_candidate";
 
 pub async fn run(settings: &Settings, names: &[String], from: Option<&Path>) -> Result<Outcome> {
     if !matches!(settings.format, Format::Terminal | Format::Json) {
-        report::check_format(settings.format)?;
+        return Err(Error::Argument { flag: "--format".into(), detail: "suggest prints `terminal` or `json`".into() });
     }
     let all = catalog::load(settings)?;
     let names = match from {

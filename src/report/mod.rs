@@ -1,6 +1,11 @@
 //! The one Report value a run produces, and the renderers that print it.
 
+pub mod chart;
+pub mod github;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod terminal;
 
 use std::collections::BTreeMap;
@@ -11,7 +16,6 @@ use crate::analysis::compare::CaseVerdict;
 use crate::analysis::{Finding, Kind};
 use crate::cli::Format;
 use crate::datagen::load::LoadTiming;
-use crate::error::{Error, Result};
 use crate::measure::QueryRuns;
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -164,40 +168,48 @@ impl Report {
     }
 }
 
+/// Each distinct shape diff of a case once, with the scales it appears at.
+pub fn grouped_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
+    let mut diffs: Vec<(Vec<String>, &str)> = Vec::new();
+    for r in &case.runs {
+        let Some(d) = r.shape_diff.as_deref() else { continue };
+        match diffs.iter_mut().find(|(_, x)| *x == d) {
+            Some((scales, _)) => scales.push(r.scale.to_string()),
+            None => diffs.push((vec![r.scale.to_string()], d)),
+        }
+    }
+    diffs
+}
+
 /// Round to two decimals (times and exponents in reports).
 pub fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// Fail early on a format that this version cannot render.
-pub fn check_format(format: Format) -> Result<()> {
-    match format {
-        Format::Terminal | Format::Json => Ok(()),
-        other => Err(Error::Argument {
-            flag: "--format".into(),
-            detail: format!(
-                "`{}` is not yet available in this version (available: terminal, json)",
-                format_name(other)
-            ),
-        }),
-    }
-}
-
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Terminal => "terminal",
-        Format::Json => "json",
-        Format::Markdown => "markdown",
-        Format::Junit => "junit",
-        Format::Github => "github",
-        Format::Html => "html",
-    }
+/// "Postgres 15.18 (local backend), scales 0.01, 0.1, 1; 5 queries, 1 failed; 4.9 s".
+pub fn summary_line(report: &Report) -> String {
+    let failed = report.queries.iter().filter(|q| q.verdict == Verdict::Fail).count();
+    let scales: Vec<String> = report.scales.iter().map(f64::to_string).collect();
+    #[expect(clippy::cast_precision_loss)]
+    let secs = report.timings.total_ms as f64 / 1000.0;
+    format!(
+        "{} quer{}, {failed} failed; Postgres {} ({} backend), scales {}; {secs:.1} s",
+        report.queries.len(),
+        if report.queries.len() == 1 { "y" } else { "ies" },
+        report.postgres_version,
+        report.backend,
+        scales.join(", ")
+    )
 }
 
 /// Render in the given format.
 pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     match format {
+        Format::Terminal => terminal::render(report, color, out),
         Format::Json => json::render(report, out),
-        _ => terminal::render(report, color, out),
+        Format::Markdown => markdown::render(report, out),
+        Format::Junit => junit::render(report, out),
+        Format::Github => github::render(report, out),
+        Format::Html => html::render(report, out),
     }
 }

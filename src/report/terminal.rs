@@ -73,14 +73,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
                 writeln!(out, "  {sev}: {} ({}){at}{node}: {}", f.kind, c.case, f.detail)?;
             }
             // Identical diffs at several scales are shown once.
-            let mut diffs: Vec<(Vec<String>, &str)> = Vec::new();
-            for r in &c.runs {
-                let Some(d) = r.shape_diff.as_deref() else { continue };
-                match diffs.iter_mut().find(|(_, x)| *x == d) {
-                    Some((scales, _)) => scales.push(r.scale.to_string()),
-                    None => diffs.push((vec![r.scale.to_string()], d)),
-                }
-            }
+            let diffs = crate::report::grouped_diffs(c);
             for (scales, d) in diffs {
                 let s = if scales.len() > 1 { "s" } else { "" };
                 writeln!(out, "  shape diff at scale{s} {} (case {}), baseline -> now:", scales.join(", "), c.case)?;
@@ -95,23 +88,12 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
             }
         }
     }
-    let failed = report.queries.iter().filter(|q| q.verdict == Verdict::Fail).count();
-    let scales: Vec<String> = report.scales.iter().map(f64::to_string).collect();
     writeln!(out)?;
-    writeln!(
-        out,
-        "{}: {} quer{}, {failed} failed; Postgres {} ({} backend), scales {}; {:.1} s",
-        match report.verdict {
-            Verdict::Pass => paint("pass", "32", color),
-            Verdict::Fail => paint("FAIL", "1;31", color),
-        },
-        report.queries.len(),
-        if report.queries.len() == 1 { "y" } else { "ies" },
-        report.postgres_version,
-        report.backend,
-        scales.join(", "),
-        report.timings.total_ms as f64 / 1000.0
-    )
+    let verdict = match report.verdict {
+        Verdict::Pass => paint("pass", "32", color),
+        Verdict::Fail => paint("FAIL", "1;31", color),
+    };
+    writeln!(out, "{verdict}: {}", crate::report::summary_line(report))
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {

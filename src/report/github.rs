@@ -1,0 +1,41 @@
+//! The GitHub Actions report: workflow annotations on the query files, and the markdown
+//! report appended to `$GITHUB_STEP_SUMMARY` when it is set.
+
+use crate::analysis::Severity;
+use crate::report::{Report, markdown, summary_line};
+
+pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    for q in &report.queries {
+        for c in &q.cases {
+            for f in &c.findings {
+                let level = if f.severity == Severity::Error { "error" } else { "warning" };
+                let at = f.scale.map(|s| format!(" at scale {s}")).unwrap_or_default();
+                writeln!(
+                    out,
+                    "::{level} file={},title={}::{}",
+                    property(&q.file),
+                    property(&format!("plangate {} ({})", f.kind, q.name)),
+                    data(&format!("{} ({}){at}: {}", q.name, c.case, f.detail))
+                )?;
+            }
+        }
+    }
+    writeln!(out, "{}", summary_line(report))?;
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let mut md = Vec::new();
+        markdown::render(report, &mut md)?;
+        use std::io::Write;
+        std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(&md)?;
+    }
+    Ok(())
+}
+
+/// Escape an annotation's message (GitHub's workflow-command encoding).
+fn data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escape an annotation property.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,73 @@
+//! The markdown report: a pull-request comment. Summary line, table (failing queries
+//! first), then each failing query's findings and shape diffs in collapsible blocks.
+
+use crate::analysis::Severity;
+use crate::report::{Report, Verdict, summary_line};
+
+pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let failed = report.queries.iter().filter(|q| q.verdict == Verdict::Fail).count();
+    let head = if failed == 0 {
+        "✅ plangate: pass".to_string()
+    } else {
+        format!("❌ plangate: {failed} of {} queries failed", report.queries.len())
+    };
+    writeln!(out, "## {head}\n")?;
+    writeln!(out, "{}\n", summary_line(report))?;
+    writeln!(out, "| query | case | verdict | work | time ms | growth | budget | findings |")?;
+    writeln!(out, "|---|---|---|---:|---:|---|---|---|")?;
+    let mut ordered: Vec<_> = report.queries.iter().collect();
+    ordered.sort_by_key(|q| q.verdict != Verdict::Fail);
+    for q in &ordered {
+        for c in &q.cases {
+            let last = c.runs.last();
+            let growth = match (c.growth_exponent, c.baseline_growth_exponent) {
+                (Some(b), Some(base)) => format!("{b:.2} (was {base:.2})"),
+                (Some(b), None) => format!("{b:.2}"),
+                (None, _) => "–".into(),
+            };
+            let errors = c.findings.iter().filter(|f| f.severity == Severity::Error).count();
+            let findings = if c.findings.is_empty() {
+                String::new()
+            } else {
+                format!("{errors} err, {} warn", c.findings.len() - errors)
+            };
+            writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {growth} | {} | {findings} |",
+                q.name,
+                cell(&c.case),
+                if c.verdict == Verdict::Fail { "❌ fail" } else { "✅ pass" },
+                last.map_or("–".into(), |r| r.work.to_string()),
+                last.map_or("–".into(), |r| format!("{:.2}", r.time_ms)),
+                q.growth_budget,
+            )?;
+        }
+    }
+    for q in ordered.iter().filter(|q| q.verdict == Verdict::Fail) {
+        writeln!(out, "\n<details><summary><b>❌ {}</b> (<code>{}</code>)</summary>\n", q.name, q.file)?;
+        if let Some(hint) = &q.hint {
+            writeln!(out, "> {hint}\n")?;
+        }
+        for c in &q.cases {
+            for f in &c.findings {
+                let sev = if f.severity == Severity::Error { "**error**" } else { "warning" };
+                let at = f.scale.map(|s| format!(" at scale {s}")).unwrap_or_default();
+                writeln!(out, "- {sev} `{}` ({}){at}: {}", f.kind, c.case, f.detail.replace('\n', " "))?;
+            }
+            for (scales, d) in crate::report::grouped_diffs(c) {
+                writeln!(
+                    out,
+                    "\nShape at scale {} ({}), baseline → now:\n\n```diff\n{d}```",
+                    scales.join(", "),
+                    c.case
+                )?;
+            }
+        }
+        writeln!(out, "\n</details>")?;
+    }
+    Ok(())
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}

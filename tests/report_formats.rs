@@ -1,0 +1,165 @@
+//! Every report format, rendered from one fixed Report: snapshots (insta) of the text
+//! formats, JUnit parsed back as XML, HTML self-contained with its charts.
+
+use std::collections::BTreeMap;
+
+use plangate::analysis::{Finding, Kind, Severity};
+use plangate::cli::Format;
+use plangate::report::{CaseReport, QueryReport, Report, RunReport, Timings, Verdict, render};
+
+fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: Option<&str>) -> RunReport {
+    RunReport {
+        scale,
+        rows: BTreeMap::from([("products".to_string(), rows)]),
+        params: vec![Some("32".into())],
+        work,
+        baseline_work: base,
+        time_ms: work as f64 / 100.0,
+        planning_ms: 0.1,
+        plan_rows: 20.0,
+        actual_rows: 20.0,
+        shape: shape.into(),
+        shape_diff: diff.map(str::to_string),
+    }
+}
+
+fn finding(kind: Kind, severity: Severity, scale: Option<f64>, detail: &str) -> Finding {
+    Finding { kind, severity, scale, node: scale.map(|_| "Seq Scan on products".to_string()), detail: detail.into() }
+}
+
+fn report() -> Report {
+    let good = "Limit\n  Index Scan using idx_products_category_listing on products";
+    let bad = "Limit\n  Sort [featured DESC, created_at DESC]\n    Seq Scan on products";
+    let diff = " Limit\n-  Index Scan using idx_products_category_listing on products\n+  Sort [featured DESC, created_at DESC]\n+    Seq Scan on products\n";
+    Report {
+        format_version: 1,
+        verdict: Verdict::Fail,
+        postgres_version: "15.18".into(),
+        backend: "local".into(),
+        scales: vec![0.035, 0.3, 1.0],
+        queries: vec![
+            QueryReport {
+                name: "order_detail".into(),
+                file: "queries/order_detail.sql".into(),
+                verdict: Verdict::Pass,
+                growth_budget: "constant".into(),
+                baseline_note: None,
+                hint: None,
+                cases: vec![CaseReport {
+                    case: "default".into(),
+                    verdict: Verdict::Pass,
+                    growth_exponent: Some(0.07),
+                    baseline_growth_exponent: Some(0.07),
+                    runs: vec![
+                        run(0.035, 21_000, 12, Some(12), "Index Scan", None),
+                        run(1.0, 600_000, 13, Some(13), "Index Scan", None),
+                    ],
+                    findings: vec![],
+                    notes: vec![],
+                }],
+            },
+            QueryReport {
+                name: "product_listing".into(),
+                file: "queries/product_listing.sql".into(),
+                verdict: Verdict::Fail,
+                growth_budget: "constant".into(),
+                baseline_note: None,
+                hint: Some("`plangate suggest product_listing` builds index candidates for it".into()),
+                cases: vec![CaseReport {
+                    case: "default".into(),
+                    verdict: Verdict::Fail,
+                    growth_exponent: Some(1.0),
+                    baseline_growth_exponent: Some(0.03),
+                    runs: vec![
+                        run(0.035, 11_900, 108, Some(22), good, None),
+                        run(0.3, 102_000, 925, Some(23), bad, Some(diff)),
+                        run(1.0, 340_000, 3080, Some(24), bad, Some(diff)),
+                    ],
+                    findings: vec![
+                        finding(
+                            Kind::SeqScan,
+                            Severity::Error,
+                            Some(1.0),
+                            "sequential scan reads all 340000 rows of products, 100% | new",
+                        ),
+                        finding(
+                            Kind::ShapeChange,
+                            Severity::Warning,
+                            Some(1.0),
+                            "the plan's shape differs from the baseline's",
+                        ),
+                        finding(
+                            Kind::Growth,
+                            Severity::Error,
+                            None,
+                            "work grows as rows^1.00; budget constant (<= 0.25)",
+                        ),
+                    ],
+                    notes: vec![],
+                }],
+            },
+        ],
+        timings: Timings { backend: "local".into(), total_ms: 10_600, ..Timings::default() },
+    }
+}
+
+fn rendered(format: Format) -> String {
+    let mut out = Vec::new();
+    render(&report(), format, false, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn terminal_snapshot() {
+    insta::assert_snapshot!(rendered(Format::Terminal));
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(rendered(Format::Markdown));
+}
+
+#[test]
+fn github_snapshot() {
+    // Rendered directly: without $GITHUB_STEP_SUMMARY nothing else is written.
+    let out = {
+        let mut out = Vec::new();
+        plangate::report::github::render(&report(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn json_snapshot() {
+    insta::assert_snapshot!(rendered(Format::Json));
+}
+
+#[test]
+fn junit_is_valid_xml_with_a_case_per_query_and_case() {
+    let xml = rendered(Format::Junit);
+    insta::assert_snapshot!(xml);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let cases: Vec<_> = root.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    assert_eq!(cases.len(), 2);
+    let failures: Vec<_> = root.descendants().filter(|n| n.has_tag_name("failure")).collect();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].parent().unwrap().attribute("classname"), Some("plangate.product_listing"));
+    assert_eq!(failures[0].attribute("type"), Some("seq_scan"));
+    assert_eq!(root.attribute("failures"), Some("1"));
+}
+
+#[test]
+fn html_is_self_contained_with_charts_and_flips() {
+    let html = rendered(Format::Html);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("<svg").count(), 4, "two charts per case");
+    for external in ["<script src", "<link ", "src=\"http", "href=\"http"] {
+        assert!(!html.contains(external), "no external assets: {external}");
+    }
+    assert!(html.contains("The plan changes at 102000 rows"), "the flip is marked");
+    assert!(html.contains("class=\"del\">-  Index Scan"), "the shape diff");
+    assert!(html.contains("rows^1.00"));
+}
