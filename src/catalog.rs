@@ -209,8 +209,13 @@ impl Query {
 
     /// The statement without its closing `;`, ready to be wrapped in PREPARE.
     pub fn statement(&self) -> String {
+        self.sql[self.statement_range()].to_string()
+    }
+
+    /// Where the statement stands in the file (after leading comments, before the `;`).
+    pub fn statement_range(&self) -> std::ops::Range<usize> {
         let stmt = crate::sqltext::statements(&self.sql).expect("validated when loaded");
-        self.sql[stmt[0].start..stmt[0].end].to_string()
+        stmt[0].start..stmt[0].end
     }
 }
 

@@ -40,13 +40,11 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Check { queries, common } => commands::check::run(&Settings::load(&common)?, &queries).await,
         Command::Bless { queries, common } => commands::bless::run(&Settings::load(&common)?, &queries).await,
-        Command::Curve { common, .. } => {
-            Settings::load(&common)?;
-            Err(Error::NotYetAvailable("curve"))
+        Command::Curve { query, points, max_scale, svg, common } => {
+            commands::curve::run(&Settings::load(&common)?, &query, points, max_scale, svg.as_deref()).await
         }
-        Command::Explain { common, .. } => {
-            Settings::load(&common)?;
-            Err(Error::NotYetAvailable("explain"))
+        Command::Explain { query, scale, case, common } => {
+            commands::explain::run(&Settings::load(&common)?, &query, scale, case.as_deref()).await
         }
         Command::Suggest { queries, from, common } => {
             commands::suggest::run(&Settings::load(&common)?, &queries, from.as_deref()).await

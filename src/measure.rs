@@ -91,7 +91,7 @@ pub async fn prepare(conn: &mut PgConnection, query: &Query, index: usize) -> Re
                 match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().and_then(|pg| pg.position()) {
                     Some(sqlx::postgres::PgErrorPosition::Original(p)) if p > shift => {
                         let before: String = sql.chars().take(p - shift - 1).collect();
-                        let offset = before.len();
+                        let offset = query.statement_range().start + before.len();
                         crate::postgres::schema::describe_at(&query.sql, offset, &e)
                     }
                     _ => db_message(&e),

@@ -2,6 +2,8 @@
 
 pub mod bless;
 pub mod check;
+pub mod curve;
+pub mod explain;
 pub mod suggest;
 
 use std::collections::BTreeMap;

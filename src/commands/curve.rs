@@ -1,0 +1,183 @@
+//! `plangate curve`: one query over many scales grown as one world: work, time and plan
+//! shape per point, where the plan changes, the fitted exponent, and charts.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use textplots::{Chart, LabelBuilder, LabelFormat, Plot, Shape};
+
+use crate::Outcome;
+use crate::analysis::growth::{self, GrowthClass};
+use crate::catalog;
+use crate::commands::measure_catalog;
+use crate::error::{Error, Result};
+use crate::measure::Run;
+use crate::plan::shape;
+use crate::report::chart::{self, Series, compact};
+use crate::settings::Settings;
+
+pub async fn run(
+    settings: &Settings,
+    query: &str,
+    points: usize,
+    max_scale: Option<f64>,
+    svg: Option<&Path>,
+) -> Result<Outcome> {
+    let queries = catalog::select(catalog::load(settings)?, &[query.to_string()], None)?;
+    let scales = spaced(settings.scales[0], max_scale.unwrap_or(*settings.scales.last().expect("scales")), points)?;
+    let mut settings = settings.clone();
+    settings.scales = scales;
+    let measured = measure_catalog(&settings, &queries).await?;
+    let q = &measured.runs[0];
+    let mut out = String::new();
+    for c in &q.cases {
+        case(&mut out, &q.query.name, &c.case, &c.runs, q.query.growth);
+    }
+    print!("{out}");
+    if let Some(path) = svg {
+        let c = &q.cases[0];
+        std::fs::write(path, svg_document(&q.query.name, &c.runs))
+            .map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
+        crate::commands::progress(&format!("wrote {}", path.display()));
+    }
+    Ok(Outcome::Pass)
+}
+
+/// `n` scales spaced geometrically from `lo` to `hi` (`lo` is a hundredth of `hi` when not below it).
+pub fn spaced(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
+    if n < 2 {
+        return Err(Error::Argument {
+            flag: "--points".into(),
+            detail: format!("{n}: a curve needs at least 2 points"),
+        });
+    }
+    if !hi.is_finite() || hi <= 0.0 {
+        return Err(Error::Argument { flag: "--max-scale".into(), detail: format!("{hi} must be a positive number") });
+    }
+    let lo = if lo < hi { lo } else { hi / 100.0 };
+    #[expect(clippy::cast_precision_loss)]
+    let step = (hi / lo).powf(1.0 / (n - 1) as f64);
+    let round = |v: f64| {
+        let digits = 3.0 - v.log10().floor();
+        let f = 10f64.powf(digits);
+        (v * f).round() / f
+    };
+    let mut out: Vec<f64> = (0..n).map(|i| round(lo * step.powi(i32::try_from(i).unwrap_or(0)))).collect();
+    out.dedup();
+    Ok(out)
+}
+
+fn case(out: &mut String, query: &str, case: &str, runs: &[Run], budget: GrowthClass) {
+    let _ = writeln!(out, "{query} ({case})\n");
+    let _ = writeln!(out, "{:>9}  {:>9}  {:>8}  {:>10}  plan", "scale", "rows", "work", "time ms");
+    for (i, r) in runs.iter().enumerate() {
+        let flip = i > 0 && runs[i - 1].shape != r.shape;
+        let compact_shape = r.shape.lines().map(str::trim).collect::<Vec<_>>().join(" > ");
+        let _ = writeln!(
+            out,
+            "{:>9}  {:>9}  {:>8}  {:>10.2}  {}{compact_shape}",
+            r.scale,
+            compact(r.growth_rows()),
+            r.work,
+            r.time_ms,
+            if flip { "* " } else { "  " }
+        );
+    }
+    for (i, w) in runs.windows(2).enumerate() {
+        if let Some(d) = shape::diff(&w[0].shape, &w[1].shape) {
+            let _ = writeln!(
+                out,
+                "\n* the plan changes between scale {} and {} ({} rows):",
+                w[0].scale,
+                w[1].scale,
+                compact(runs[i + 1].growth_rows())
+            );
+            for line in d.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    #[expect(clippy::cast_precision_loss)]
+    let pts: Vec<(f64, f64)> = runs.iter().filter(|r| !r.timed_out).map(|r| (r.growth_rows(), r.work as f64)).collect();
+    match growth::exponent(&pts) {
+        Some(b) => {
+            let class = GrowthClass::of_exponent(b).map_or("beyond quadratic", GrowthClass::as_str);
+            let verdict = if b <= budget.max_exponent() { "within" } else { "OVER" };
+            let _ = writeln!(
+                out,
+                "\nwork grows as rows^{b:.2} ({class}); {verdict} its budget `{}` (<= {})",
+                budget.as_str(),
+                budget.max_exponent()
+            );
+        }
+        None => {
+            let _ =
+                writeln!(out, "\ngrowth not fitted: it needs {} scales with different row counts", growth::MIN_POINTS);
+        }
+    }
+    #[expect(clippy::cast_possible_truncation)]
+    let log = |v: f64| v.max(1e-3).log10() as f32;
+    let work: Vec<(f32, f32)> = pts.iter().map(|(x, y)| (log(*x), log(*y))).collect();
+    let time: Vec<(f32, f32)> = runs.iter().map(|r| (log(r.growth_rows()), log(r.time_ms))).collect();
+    let (xmin, xmax) = work.iter().fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    if xmin < xmax {
+        for (title, series) in [("work (blocks)", &work), ("time (ms)", &time)] {
+            let mut c = Chart::new(100, 32, xmin, xmax);
+            let shape = Shape::Lines(series);
+            let chart = c
+                .x_label_format(LabelFormat::Custom(Box::new(|v| compact(10f64.powf(f64::from(v))))))
+                .y_label_format(LabelFormat::Custom(Box::new(|v| compact(10f64.powf(f64::from(v))))))
+                .lineplot(&shape);
+            chart.axis();
+            chart.figures();
+            let _ = writeln!(out, "\n{title} over rows, log-log:\n{chart}");
+        }
+    }
+    let _ = writeln!(out);
+}
+
+/// Work and time charts side by side in one SVG file.
+fn svg_document(query: &str, runs: &[Run]) -> String {
+    #[expect(clippy::cast_precision_loss)]
+    let work: Vec<(f64, f64)> = runs.iter().map(|r| (r.growth_rows(), r.work.max(1) as f64)).collect();
+    let time: Vec<(f64, f64)> = runs.iter().map(|r| (r.growth_rows(), r.time_ms.max(0.001))).collect();
+    let flips: Vec<f64> = runs.windows(2).filter(|w| w[0].shape != w[1].shape).map(|w| w[1].growth_rows()).collect();
+    let left = chart::svg(
+        &format!("{query}: work"),
+        "blocks",
+        &[Series { label: "work", points: work, color: chart::WORK, dashed: false }],
+        &flips,
+    );
+    let right = chart::svg(
+        &format!("{query}: time"),
+        "ms",
+        &[Series { label: "time", points: time, color: chart::TIME, dashed: false }],
+        &flips,
+    );
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1040\" height=\"300\">\n<g>{}</g>\n<g transform=\"translate(520,0)\">{}</g>\n</svg>\n",
+        strip_decl(&left),
+        strip_decl(&right)
+    )
+}
+
+fn strip_decl(svg: &str) -> &str {
+    svg.trim_start_matches(|c| c != '<')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales_are_spaced_geometrically_up_to_the_max() {
+        assert_eq!(spaced(0.01, 1.0, 3).unwrap(), vec![0.01, 0.1, 1.0]);
+        let s = spaced(0.035, 1.0, 8).unwrap();
+        assert_eq!(s.len(), 8);
+        assert_eq!(s[0], 0.035);
+        assert_eq!(*s.last().unwrap(), 1.0);
+        assert!(s.windows(2).all(|w| (w[1] / w[0] - s[1] / s[0]).abs() < 0.01));
+        assert_eq!(spaced(1.0, 1.0, 3).unwrap(), vec![0.01, 0.1, 1.0]);
+        assert!(spaced(0.1, 1.0, 1).is_err());
+    }
+}

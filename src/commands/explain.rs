@@ -1,0 +1,89 @@
+//! `plangate explain`: one query's plan at one scale, as Postgres prints it, with the
+//! findings marked on their nodes; `--format json` prints EXPLAIN's raw JSON.
+
+use sqlx::AssertSqlSafe;
+
+use crate::catalog::{self, sql_literal};
+use crate::cli::Format;
+use crate::commands::{Session, measure_then};
+use crate::error::{Error, Result, db_message};
+use crate::plan::Explain;
+use crate::settings::Settings;
+use crate::{Outcome, measure};
+
+pub async fn run(settings: &Settings, query: &str, scale: Option<f64>, case: Option<&str>) -> Result<Outcome> {
+    if !matches!(settings.format, Format::Terminal | Format::Json) {
+        return Err(Error::Argument { flag: "--format".into(), detail: "explain prints `terminal` or `json`".into() });
+    }
+    let queries = catalog::select(catalog::load(settings)?, &[query.to_string()], None)?;
+    let case_index = match case {
+        None => 0,
+        Some(name) => queries[0].cases.iter().position(|c| c.name == name).ok_or_else(|| Error::Argument {
+            flag: "--case".into(),
+            detail: format!(
+                "query `{query}` has no case `{name}` (it has: {})",
+                queries[0].cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })?,
+    };
+    let mut settings = settings.clone();
+    if let Some(s) = scale {
+        if !s.is_finite() || s <= 0.0 {
+            return Err(Error::Argument { flag: "--scale".into(), detail: format!("{s} must be a positive number") });
+        }
+        settings.scales = vec![s];
+    } else {
+        settings.scales = vec![*settings.scales.last().expect("at least one scale")];
+    }
+    let json = settings.format == Format::Json;
+    let (_, text) = measure_then(&settings, &queries, async |s| render(s, case_index, json).await).await?;
+    let mut out = text;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    match &settings.output {
+        Some(path) => std::fs::write(path, out).map_err(|source| Error::Write { path: path.clone(), source })?,
+        None => print!("{out}"),
+    }
+    Ok(Outcome::Pass)
+}
+
+async fn render(s: &mut Session<'_>, case: usize, json: bool) -> Result<String> {
+    let run = s.runs[0].cases[case].runs.last().expect("one scale was measured");
+    let Some(plan) = &run.plan else {
+        return Ok(format!("the query ran past the statement timeout at scale {}", run.scale));
+    };
+    if json {
+        return Ok(serde_json::to_string_pretty(plan).expect("JSON serializes"));
+    }
+    let literals: Vec<String> = run.params.iter().map(|p| sql_literal(p.as_deref())).collect();
+    let args = if literals.is_empty() { String::new() } else { format!("({})", literals.join(", ")) };
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS, SETTINGS) EXECUTE {}{args}", measure::statement_name(0));
+    let lines: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(&mut s.conn).await.map_err(|e| {
+        Error::QueryFailed { query: s.queries[0].name.clone(), scale: run.scale, message: db_message(&e) }
+    })?;
+    // Node lines are the first one and those with "->", in the JSON plan's depth-first order.
+    let nodes: Vec<String> =
+        Explain::from_json(plan).map(|e| e.plan.walk().iter().map(|(n, _)| n.label()).collect()).unwrap_or_default();
+    let mut out = format!(
+        "-- {} ({}) at scale {} with {:?}\n",
+        s.queries[0].name,
+        s.queries[0].cases[case].name,
+        run.scale,
+        run.params.iter().map(|p| p.as_deref().unwrap_or("NULL")).collect::<Vec<_>>()
+    );
+    let mut node = 0;
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        if i == 0 || line.trim_start().starts_with("->") {
+            if let Some(label) = nodes.get(node) {
+                for f in run.findings.iter().filter(|f| f.node.as_deref() == Some(label.as_str())) {
+                    out.push_str(&format!("    <== {}: {}", f.kind, f.detail));
+                }
+            }
+            node += 1;
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
