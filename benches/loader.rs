@@ -112,7 +112,14 @@ async fn throughput() {
         sqlx::raw_sql("TRUNCATE bench").execute(&mut conn).await.unwrap();
         let mut loader = Loader::new(&mut conn, model.clone(), settings.seed).await.unwrap();
         let mut copy_ms = 0;
-        loader.grow_to(&mut conn, 1.0, |t| copy_ms = t.ms).await.unwrap();
+        loader
+            .grow_to(&mut conn, 1.0, |e| {
+                if let plangate::datagen::load::LoadEvent::Done(t) = e {
+                    copy_ms = t.ms;
+                }
+            })
+            .await
+            .unwrap();
         gen_ms.push(Duration::from_millis(copy_ms));
         eprintln!("round {round}: raw COPY {:?}, plangate {:?}", raw_ms[round], gen_ms[round]);
     }

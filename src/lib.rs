@@ -14,6 +14,7 @@ pub mod error;
 pub mod measure;
 pub mod plan;
 pub mod postgres;
+pub mod progress;
 pub mod report;
 pub mod settings;
 pub mod sqltext;

@@ -13,7 +13,7 @@ use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
 use crate::catalog::{ParamSpec, Query};
-use crate::datagen::load::Loader;
+use crate::datagen::load::{LoadEvent, Loader};
 use crate::datagen::model::DataModel;
 use crate::datagen::schema::Catalog;
 use crate::error::{Error, Result};
@@ -32,9 +32,9 @@ pub struct Measured {
     pub timings: Timings,
 }
 
-/// Progress lines on stderr.
+/// A progress line on stderr.
 pub fn progress(msg: &str) {
-    eprintln!("plangate: {msg}");
+    crate::progress::global().line(msg);
 }
 
 /// The state at the largest scale after measuring, for steps that go on there (suggest).
@@ -127,14 +127,23 @@ async fn measure_on<'q>(
         .collect();
 
     for &scale in &settings.scales {
+        let display = crate::progress::global();
         let step = loader
-            .grow_to(&mut conn, scale, |t| {
-                #[expect(clippy::cast_precision_loss)]
-                let rate = t.rows as f64 / (t.ms.max(1) as f64 / 1000.0);
-                progress(&format!(
-                    "scale {scale}: loaded {} rows into {} in {} ms ({:.0} rows/s)",
-                    t.rows, t.table, t.ms, rate
-                ));
+            .grow_to(&mut conn, scale, |event| match event {
+                LoadEvent::Started { table, rows } => display.start(&format!("scale {scale}: {table}"), rows, "rows"),
+                LoadEvent::Rows(n) => display.inc(n),
+                LoadEvent::Rebuilding => {
+                    display.spin(&format!("scale {scale}: rebuilding indexes and keys, analyzing"))
+                }
+                LoadEvent::Done(t) => {
+                    display.finish();
+                    #[expect(clippy::cast_precision_loss)]
+                    let rate = t.rows as f64 / (t.ms.max(1) as f64 / 1000.0);
+                    progress(&format!(
+                        "scale {scale}: loaded {} rows into {} in {} ms ({:.0} rows/s)",
+                        t.rows, t.table, t.ms, rate
+                    ));
+                }
             })
             .await?;
         timings.loads.extend(step.loads);
@@ -144,11 +153,15 @@ async fn measure_on<'q>(
         let at =
             measure::AtScale { scale, table_rows: &table_rows, thresholds: &settings.thresholds, seed: settings.seed };
         let t = Instant::now();
+        let cases: usize = queries.iter().map(|q| q.cases.len()).sum();
+        display.start(&format!("scale {scale}: queries"), cases as u64, "cases");
         for (i, (q, qr)) in queries.iter().zip(runs.iter_mut()).enumerate() {
             for (case, cr) in q.cases.iter().zip(qr.cases.iter_mut()) {
                 cr.runs.push(measure::run_case(&mut qconn, at, q, i, case).await?);
+                display.inc(1);
             }
         }
+        display.finish();
         timings.explain_ms += ms_since(t);
         progress(&format!("scale {scale}: measured {} queries", queries.len()));
     }

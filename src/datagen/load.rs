@@ -37,6 +37,19 @@ pub struct LoadTiming {
     pub ms: u64,
 }
 
+/// What a growth step reports while it runs.
+#[derive(Debug)]
+pub enum LoadEvent<'a> {
+    /// A table starts loading this many rows.
+    Started { table: &'a str, rows: u64 },
+    /// Rows sent so far for the current table.
+    Rows(u64),
+    /// A table is loaded.
+    Done(&'a LoadTiming),
+    /// Indexes, keys and statistics are being rebuilt.
+    Rebuilding,
+}
+
 /// Timings of one scale step.
 #[derive(Debug, Clone, Default)]
 pub struct StepTimings {
@@ -129,7 +142,7 @@ impl Loader {
         &mut self,
         conn: &mut PgConnection,
         scale: f64,
-        mut progress: impl FnMut(&LoadTiming),
+        mut progress: impl FnMut(LoadEvent<'_>),
     ) -> Result<StepTimings> {
         assert!(self.loaded.is_none_or(|l| scale > l), "scales grow");
         let gens = compile(&self.model, self.seed, self.loaded, scale)
@@ -153,12 +166,14 @@ impl Loader {
             }
             let started = Instant::now();
             let name = g.name.clone();
-            let rows = copy_rows(conn, Arc::new(g)).await?;
+            progress(LoadEvent::Started { table: &name, rows: g.end - g.start });
+            let rows = copy_rows(conn, Arc::new(g), &mut |n| progress(LoadEvent::Rows(n))).await?;
             let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
-            progress(&t);
+            progress(LoadEvent::Done(&t));
             timings.loads.push(t);
         }
 
+        progress(LoadEvent::Rebuilding);
         let started = Instant::now();
         for (_, def) in &self.deferred.indexes {
             exec(conn, def, "recreating an index after loading").await?;
@@ -214,25 +229,26 @@ pub fn statistics_target(rows: u64) -> u64 {
 }
 
 /// Stream rows [start, end) of one table through COPY; returns the rows Postgres took.
-async fn copy_rows(conn: &mut PgConnection, g: Arc<TableGen>) -> Result<u64> {
+async fn copy_rows(conn: &mut PgConnection, g: Arc<TableGen>, sent: &mut dyn FnMut(u64)) -> Result<u64> {
     let stmt = format!(
         "COPY {} ({}) FROM STDIN",
         quote_qualified(&g.name),
         g.columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
     );
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(CHANNEL_CHUNKS);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, u64)>(CHANNEL_CHUNKS);
     let producer = {
         let g = Arc::clone(&g);
         tokio::task::spawn_blocking(move || {
             let mut row = g.start;
             while row < g.end {
                 let mut buf = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
+                let first = row;
                 while row < g.end && buf.len() < CHUNK_BYTES {
                     let to = (row + 256).min(g.end);
                     g.write_rows(row, to, &mut buf);
                     row = to;
                 }
-                if tx.blocking_send(buf).is_err() {
+                if tx.blocking_send((buf, row - first)).is_err() {
                     return;
                 }
             }
@@ -240,7 +256,8 @@ async fn copy_rows(conn: &mut PgConnection, g: Arc<TableGen>) -> Result<u64> {
     };
     let load_err = |e: sqlx::Error| Error::Load { table: g.name.clone(), detail: db_message(&e) };
     let mut copy = conn.copy_in_raw(&stmt).await.map_err(load_err)?;
-    while let Some(chunk) = rx.recv().await {
+    while let Some((chunk, rows)) = rx.recv().await {
+        sent(rows);
         if let Err(e) = copy.send(chunk).await {
             drop(rx);
             let _ = producer.await;
