@@ -60,6 +60,12 @@ CREATE TABLE cart_items (
 CREATE INDEX idx_products_category_listing
     ON products (category_id, active, featured DESC, created_at DESC) WHERE active;
 
+-- The homepage feed: featured first, newest first, across all categories. Without the
+-- listing index above, the planner reads this one for a category's listing too once the
+-- table is large, filtering out the other categories' rows: the index gives order, not
+-- selection. `plangate curve product_listing` shows the scale where that happens.
+CREATE INDEX products_featured_created_idx ON products (featured DESC, created_at DESC);
+
 CREATE INDEX orders_customer_created_idx ON orders (customer_id, created_at DESC);
 CREATE INDEX order_items_product_idx ON order_items (product_id);
 CREATE INDEX cart_items_customer_idx ON cart_items (customer_id);

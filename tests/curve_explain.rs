@@ -60,6 +60,40 @@ fn curve_prints_points_exponent_and_charts_and_writes_svg() {
     assert!(stdout.contains("work (blocks) over rows, log-log"));
     let svg = p.read("curve.svg");
     assert_eq!(svg.matches("<svg").count(), 3, "two charts in one document");
-    assert!(svg.contains("product_listing: work"));
+    assert!(svg.contains("product_listing (default): work"));
+    p.assert_nothing_left();
+}
+
+#[test]
+fn curve_shows_where_the_listing_plan_flips_without_the_composite_index() {
+    // The repo's own catalog without the listing index, for a category of typical size:
+    // small tables sort that category's rows; large ones read the feed index in order and
+    // filter (the index gives order, not selection), and work jumps.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let schema = std::fs::read_to_string(format!("{root}/schema/001_shop.sql")).unwrap();
+    let start = schema.find("CREATE INDEX idx_products_category_listing").unwrap();
+    let end = start + schema[start..].find(';').unwrap() + 1;
+    let config = std::fs::read_to_string(format!("{root}/plangate.toml"))
+        .unwrap()
+        .replace("params = [\"hot(products.category_id)\"]", "params = [\"typical(products.category_id)\"]");
+    assert!(config.contains("typical(products.category_id)"));
+    let p = Project::new(&[
+        ("plangate.toml", &config),
+        ("schema/001_shop.sql", &format!("{}{}", &schema[..start], &schema[end..])),
+    ]);
+    for q in std::fs::read_dir(format!("{root}/queries")).unwrap() {
+        let q = q.unwrap().path();
+        p.write(
+            &format!("queries/{}", q.file_name().unwrap().to_str().unwrap()),
+            &std::fs::read_to_string(&q).unwrap(),
+        );
+    }
+    let (code, stdout, stderr) = p.run(&["curve", "product_listing", "--points", "8"]);
+    assert_eq!(code, 0, "{stderr}");
+    let flip = stdout.find("* the plan changes between scale").unwrap_or_else(|| panic!("no plan flip: {stdout}"));
+    let diff = &stdout[flip..];
+    assert!(diff.contains("-    Seq Scan on products"), "{diff}");
+    assert!(diff.contains("+  Index Scan using products_featured_created_idx on products"), "{diff}");
+    assert!(stdout.contains("OVER its budget `constant`"), "{stdout}");
     p.assert_nothing_left();
 }

@@ -35,8 +35,8 @@ pub async fn run(
     }
     print!("{out}");
     if let Some(path) = svg {
-        let c = &q.cases[0];
-        std::fs::write(path, svg_document(&q.query.name, &c.runs))
+        let cases: Vec<(&str, &[Run])> = q.cases.iter().map(|c| (c.case.as_str(), c.runs.as_slice())).collect();
+        std::fs::write(path, svg_document(&q.query.name, &cases))
             .map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
         crate::commands::progress(&format!("wrote {}", path.display()));
     }
@@ -136,28 +136,28 @@ fn case(out: &mut String, query: &str, case: &str, runs: &[Run], budget: GrowthC
     let _ = writeln!(out);
 }
 
-/// Work and time charts side by side in one SVG file.
-fn svg_document(query: &str, runs: &[Run]) -> String {
-    #[expect(clippy::cast_precision_loss)]
-    let work: Vec<(f64, f64)> = runs.iter().map(|r| (r.growth_rows(), r.work.max(1) as f64)).collect();
-    let time: Vec<(f64, f64)> = runs.iter().map(|r| (r.growth_rows(), r.time_ms.max(0.001))).collect();
-    let flips: Vec<f64> = runs.windows(2).filter(|w| w[0].shape != w[1].shape).map(|w| w[1].growth_rows()).collect();
-    let left = chart::svg(
-        &format!("{query}: work"),
-        "blocks",
-        &[Series { label: "work", points: work, color: chart::WORK, dashed: false }],
-        &flips,
-    );
-    let right = chart::svg(
-        &format!("{query}: time"),
-        "ms",
-        &[Series { label: "time", points: time, color: chart::TIME, dashed: false }],
-        &flips,
-    );
+/// Work and time charts side by side, a row per case, in one SVG file.
+fn svg_document(query: &str, cases: &[(&str, &[Run])]) -> String {
+    let mut rows = String::new();
+    for (i, (case, runs)) in cases.iter().enumerate() {
+        #[expect(clippy::cast_precision_loss)]
+        let work: Vec<(f64, f64)> = runs.iter().map(|r| (r.growth_rows(), r.work.max(1) as f64)).collect();
+        let time: Vec<(f64, f64)> = runs.iter().map(|r| (r.growth_rows(), r.time_ms.max(0.001))).collect();
+        let flips: Vec<f64> =
+            runs.windows(2).filter(|w| w[0].shape != w[1].shape).map(|w| w[1].growth_rows()).collect();
+        let series = |label, points, color| [Series { label, points, color, dashed: false }];
+        let left = chart::svg(&format!("{query} ({case}): work"), "blocks", &series("work", work, chart::WORK), &flips);
+        let right = chart::svg(&format!("{query} ({case}): time"), "ms", &series("time", time, chart::TIME), &flips);
+        let y = i * 300;
+        rows.push_str(&format!(
+            "<g transform=\"translate(0,{y})\">{}</g>\n<g transform=\"translate(520,{y})\">{}</g>\n",
+            strip_decl(&left),
+            strip_decl(&right)
+        ));
+    }
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1040\" height=\"300\">\n<g>{}</g>\n<g transform=\"translate(520,0)\">{}</g>\n</svg>\n",
-        strip_decl(&left),
-        strip_decl(&right)
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1040\" height=\"{}\">\n{rows}</svg>\n",
+        300 * cases.len().max(1)
     )
 }
 
