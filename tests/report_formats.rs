@@ -154,6 +154,7 @@ fn junit_is_valid_xml_with_a_case_per_query_and_case() {
 #[test]
 fn html_is_self_contained_with_charts_and_flips() {
     let html = rendered(Format::Html);
+    insta::assert_snapshot!(html);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_eq!(html.matches("<svg").count(), 4, "two charts per case");
     for external in ["<script src", "<link ", "src=\"http", "href=\"http"] {
