@@ -5,39 +5,13 @@ mod common;
 use common::Project;
 use serde_json::Value;
 
-const SHOP_SCHEMA: &str = "
-CREATE TABLE categories (id int PRIMARY KEY, name text NOT NULL);
-CREATE TABLE products (
-    id bigint PRIMARY KEY,
-    category_id int NOT NULL REFERENCES categories (id),
-    name text NOT NULL,
-    active bool NOT NULL,
-    featured bool NOT NULL,
-    price numeric(10, 2) NOT NULL,
-    created_at timestamptz NOT NULL
-);
-CREATE INDEX products_name_idx ON products (name);
-";
+const NAME_INDEX: &str = "CREATE INDEX products_name_idx ON products (name);\n";
 
 const LISTING_INDEX: &str = "CREATE INDEX idx_products_category_listing ON products (category_id, active, featured DESC, created_at DESC) WHERE active;\n";
 
 const SHOP_CONFIG: &str = r#"
-[scales]
-factors = [0.035, 0.3, 1.0]
-seed = 42
 [thresholds]
 repeats = 2
-[tables.categories]
-fixed_rows = 400
-[tables.products]
-rows = 340_000
-[tables.products.columns]
-category_id = "ref(categories.id, zipf = 1.1)"
-active      = "bool(0.9)"
-featured    = "bool(0.05)"
-created_at  = "timestamp(days = 1000)"
-price       = "float(1, 500)"
-name        = "unique(text(1, 3))"
 [query.product_listing]
 params = ["hot(products.category_id)"]
 growth = "constant"
@@ -50,9 +24,14 @@ const LISTING_SQL: &str = "SELECT id, name, price FROM products WHERE category_i
 ORDER BY featured DESC, created_at DESC LIMIT 20;\n";
 
 fn shop(with_listing_index: bool) -> Project {
-    let schema = if with_listing_index { format!("{SHOP_SCHEMA}{LISTING_INDEX}") } else { SHOP_SCHEMA.to_string() };
+    let tables = common::SHOP_TABLES;
+    let schema = if with_listing_index {
+        format!("{tables}{NAME_INDEX}{LISTING_INDEX}")
+    } else {
+        format!("{tables}{NAME_INDEX}")
+    };
     Project::new(&[
-        ("plangate.toml", SHOP_CONFIG),
+        ("plangate.toml", &format!("{}{SHOP_CONFIG}", common::SHOP_DATA)),
         ("schema/shop.sql", &schema),
         ("queries/product_listing.sql", LISTING_SQL),
         ("queries/by_name.sql", "SELECT id, price FROM products WHERE name = $1;\n"),
@@ -114,10 +93,7 @@ fn dropping_an_index_or_wrapping_its_column_fails_only_that_query() {
     assert!(baseline.contains("\"format_version\": 1"), "{baseline}");
 
     // The name index is gone: by_name reads the table; the listing query is untouched.
-    p.write(
-        "schema/shop.sql",
-        &format!("{}{LISTING_INDEX}", SHOP_SCHEMA.replace("CREATE INDEX products_name_idx ON products (name);", "")),
-    );
+    p.write("schema/shop.sql", &format!("{}{LISTING_INDEX}", common::SHOP_TABLES));
     let (code, report, stderr) = json_report(&p, &["check"]);
     assert_eq!(code, 1, "{stderr}");
     let by_name = query(&report, "by_name");
@@ -131,7 +107,7 @@ fn dropping_an_index_or_wrapping_its_column_fails_only_that_query() {
     assert_eq!(query(&report, "product_listing")["verdict"], "pass");
 
     // The index is back, but the query wraps the column in a function.
-    p.write("schema/shop.sql", &format!("{SHOP_SCHEMA}{LISTING_INDEX}"));
+    p.write("schema/shop.sql", &format!("{}{NAME_INDEX}{LISTING_INDEX}", common::SHOP_TABLES));
     p.write("queries/by_name.sql", "SELECT id, price FROM products WHERE lower(name) = $1;\n");
     let (code, report, _) = json_report(&p, &["check"]);
     assert_eq!(code, 1);

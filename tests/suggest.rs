@@ -6,36 +6,11 @@ mod common;
 use common::Project;
 use serde_json::Value;
 
-const SCHEMA: &str = "
-CREATE TABLE categories (id int PRIMARY KEY, name text NOT NULL);
-CREATE TABLE products (
-    id bigint PRIMARY KEY,
-    category_id int NOT NULL REFERENCES categories (id),
-    name text NOT NULL,
-    active bool NOT NULL,
-    featured bool NOT NULL,
-    price numeric(10, 2) NOT NULL,
-    created_at timestamptz NOT NULL
-);
-CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);
-";
+const USERS: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
 
 const CONFIG: &str = r#"
-[scales]
-factors = [0.035, 0.3, 1.0]
-seed = 42
 [thresholds]
 repeats = 1
-[tables.categories]
-fixed_rows = 400
-[tables.products]
-rows = 340_000
-[tables.products.columns]
-category_id = "ref(categories.id, zipf = 1.1)"
-active      = "bool(0.9)"
-featured    = "bool(0.05)"
-created_at  = "timestamp(days = 1000)"
-price       = "float(1, 500)"
 [tables.users]
 rows = 100_000
 [tables.users.columns]
@@ -56,8 +31,8 @@ fn listing_sql() -> String {
 
 fn shop() -> Project {
     Project::new(&[
-        ("plangate.toml", CONFIG),
-        ("schema/shop.sql", SCHEMA),
+        ("plangate.toml", &format!("{}{CONFIG}", common::SHOP_DATA)),
+        ("schema/shop.sql", &format!("{}{USERS}", common::SHOP_TABLES)),
         ("queries/product_listing.sql", &listing_sql()),
         ("queries/by_email.sql", "SELECT id FROM users WHERE lower(email) = lower($1)"),
         ("queries/by_id.sql", "SELECT name, price FROM products WHERE id = $1"),
@@ -96,7 +71,7 @@ fn the_listing_query_gets_the_incident_index_and_then_passes_constant() {
     p.assert_nothing_left();
 
     // Paste the suggestion into the schema: the constant budget passes.
-    p.write("schema/shop.sql", &format!("{SCHEMA}\n{ddl};\n"));
+    p.write("schema/shop.sql", &format!("{}{USERS}\n{ddl};\n", common::SHOP_TABLES));
     let (code, stdout, stderr) = p.run(&["check", "product_listing"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 }

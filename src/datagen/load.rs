@@ -97,33 +97,19 @@ impl Loader {
         .into_iter()
         .map(|r| (r.get("name"), r.get("def")))
         .collect();
-        let keys = sqlx::query(
-            "SELECT conrelid::regclass::text AS tbl, quote_ident(conname) AS name, pg_get_constraintdef(oid) AS def
-             FROM pg_constraint
-             WHERE contype IN ('p', 'u', 'x') AND conrelid = ANY (SELECT unnest($1::text[])::regclass)
-             ORDER BY 1, 2",
+        let keys = constraints(
+            conn,
+            &names,
+            "contype IN ('p', 'u', 'x') AND conrelid = ANY (SELECT unnest($1::text[])::regclass)",
         )
-        .bind(&names)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(err)?
-        .into_iter()
-        .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
-        .collect();
-        let foreign_keys = sqlx::query(
-            "SELECT conrelid::regclass::text AS tbl, quote_ident(conname) AS name, pg_get_constraintdef(oid) AS def
-             FROM pg_constraint
-             WHERE contype = 'f' AND (conrelid = ANY (SELECT unnest($1::text[])::regclass)
-                                      OR confrelid = ANY (SELECT unnest($1::text[])::regclass))
-             ORDER BY 1, 2",
+        .await?;
+        let foreign_keys = constraints(
+            conn,
+            &names,
+            "contype = 'f' AND (conrelid = ANY (SELECT unnest($1::text[])::regclass)
+                                OR confrelid = ANY (SELECT unnest($1::text[])::regclass))",
         )
-        .bind(&names)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(err)?
-        .into_iter()
-        .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
-        .collect();
+        .await?;
         Ok(Loader { model, seed, deferred: Deferred { indexes, keys, foreign_keys }, loaded: None })
     }
 
@@ -221,6 +207,26 @@ impl Loader {
         self.loaded = Some(scale);
         Ok(timings)
     }
+}
+
+/// (quoted table, quoted name, definition) of the constraints matching `filter` over `tables`.
+async fn constraints(
+    conn: &mut PgConnection,
+    tables: &[String],
+    filter: &str,
+) -> Result<Vec<(String, String, String)>> {
+    let sql = format!(
+        "SELECT conrelid::regclass::text AS tbl, quote_ident(conname) AS name, pg_get_constraintdef(oid) AS def
+         FROM pg_constraint WHERE {filter} ORDER BY 1, 2"
+    );
+    Ok(sqlx::query(AssertSqlSafe(sql))
+        .bind(tables)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| Error::postgres("cannot read keys and foreign keys", e))?
+        .into_iter()
+        .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
+        .collect())
 }
 
 /// The statistics target whose ANALYZE sample is the whole of a `rows`-row table (up to 3M rows).

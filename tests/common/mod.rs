@@ -100,3 +100,35 @@ pub fn small_project(query: &str) -> Project {
         ("queries/by_kind.sql", query),
     ])
 }
+
+/// The shop's categories and products tables, as the gate and suggest tests use them.
+pub const SHOP_TABLES: &str = "
+CREATE TABLE categories (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE products (
+    id bigint PRIMARY KEY,
+    category_id int NOT NULL REFERENCES categories (id),
+    name text NOT NULL,
+    active bool NOT NULL,
+    featured bool NOT NULL,
+    price numeric(10, 2) NOT NULL,
+    created_at timestamptz NOT NULL
+);
+";
+
+/// The shop at production size (340k products over 400 categories) at the incident's scales.
+pub const SHOP_DATA: &str = r#"
+[scales]
+factors = [0.035, 0.3, 1.0]
+seed = 42
+[tables.categories]
+fixed_rows = 400
+[tables.products]
+rows = 340_000
+[tables.products.columns]
+category_id = "ref(categories.id, zipf = 1.1)"
+active      = "bool(0.9)"
+featured    = "bool(0.05)"
+created_at  = "timestamp(days = 1000)"
+price       = "float(1, 500)"
+name        = "unique(text(1, 3))"
+"#;
