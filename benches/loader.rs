@@ -49,6 +49,39 @@ fn project(rows: u64, extra: &str) -> tempfile::TempDir {
     dir
 }
 
+/// The same rows as `raw_rows`, in COPY's binary format (Postgres epoch: 2000-01-01).
+fn raw_rows_binary() -> Vec<Vec<u8>> {
+    let words = ["amber", "basil", "cedar", "delta", "ember", "fern", "garnet", "harbor"];
+    let mut chunks = Vec::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&0i32.to_be_bytes());
+    buf.extend_from_slice(&0i32.to_be_bytes());
+    let field = |buf: &mut Vec<u8>, bytes: &[u8]| {
+        buf.extend_from_slice(&i32::try_from(bytes.len()).unwrap().to_be_bytes());
+        buf.extend_from_slice(bytes);
+    };
+    for i in 0..ROWS {
+        let (d, s) = (1 + i * 7919 % 1000, i * 104_729 % 86_400);
+        buf.extend_from_slice(&7i16.to_be_bytes());
+        field(&mut buf, &(i as i64).to_be_bytes());
+        field(&mut buf, &((1 + i * 48_271 % 1_000_000) as i32).to_be_bytes());
+        field(&mut buf, &((i % 1000) as f64 + (i % 997) as f64 / 1000.0).to_be_bytes());
+        field(&mut buf, &[u8::from(i % 2 == 0)]);
+        // 2024-MM-DD hh:mm:ss as microseconds since 2000-01-01.
+        let days = 8766 + (d % 12) * 30 + d % 28;
+        field(&mut buf, &(((days * 86_400 + s) * 1_000_000) as i64).to_be_bytes());
+        field(&mut buf, format!("{} {}", words[(i % 8) as usize], words[(i / 8 % 8) as usize]).as_bytes());
+        field(&mut buf, &((1 + i % 1000) as i32).to_be_bytes());
+        if buf.len() >= 1 << 20 {
+            chunks.push(std::mem::replace(&mut buf, Vec::with_capacity(1 << 20)));
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    chunks.push(buf);
+    chunks
+}
+
 /// Rows of the same shape and similar widths, generated up front in 1 MiB chunks.
 fn raw_rows() -> Vec<Vec<u8>> {
     use std::io::Write;
@@ -97,9 +130,19 @@ async fn throughput() {
     let model = DataModel::build(&settings, &catalog).unwrap();
     let raw = raw_rows();
     let raw_bytes: usize = raw.iter().map(Vec::len).sum();
+    let binary = raw_rows_binary();
 
-    let (mut raw_ms, mut gen_ms) = (Vec::new(), Vec::new());
+    let (mut raw_ms, mut gen_ms, mut bin_ms) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
+        sqlx::raw_sql("TRUNCATE bench").execute(&mut conn).await.unwrap();
+        let t = Instant::now();
+        let mut copy = conn.copy_in_raw("COPY bench FROM STDIN (FORMAT binary)").await.unwrap();
+        for chunk in &binary {
+            copy.send(chunk.as_slice()).await.unwrap();
+        }
+        assert_eq!(copy.finish().await.unwrap(), ROWS);
+        bin_ms.push(t.elapsed());
+
         sqlx::raw_sql("TRUNCATE bench").execute(&mut conn).await.unwrap();
         let t = Instant::now();
         let mut copy = conn.copy_in_raw("COPY bench FROM STDIN").await.unwrap();
@@ -121,14 +164,17 @@ async fn throughput() {
             .await
             .unwrap();
         gen_ms.push(Duration::from_millis(copy_ms));
-        eprintln!("round {round}: raw COPY {:?}, plangate {:?}", raw_ms[round], gen_ms[round]);
+        eprintln!(
+            "round {round}: raw COPY text {:?}, binary {:?}, plangate {:?}",
+            raw_ms[round], bin_ms[round], gen_ms[round]
+        );
     }
     let bytes: i64 = sqlx::query_scalar("SELECT pg_table_size('bench')").fetch_one(&mut conn).await.unwrap();
     let med = |v: &mut Vec<Duration>| {
         v.sort();
         v[v.len() / 2]
     };
-    let (raw_med, gen_med) = (med(&mut raw_ms), med(&mut gen_ms));
+    let (raw_med, gen_med, bin_med) = (med(&mut raw_ms), med(&mut gen_ms), med(&mut bin_ms));
     let rate = |d: Duration| ROWS as f64 / d.as_secs_f64();
     println!(
         "rows per round:                 {ROWS} (7 columns; raw input {:.0} MB, table {:.0} MB)",
@@ -136,6 +182,7 @@ async fn throughput() {
         bytes as f64 / 1e6
     );
     println!("raw COPY FROM STDIN (median):   {raw_med:?}  {:.2} M rows/s", rate(raw_med) / 1e6);
+    println!("raw COPY binary (median):       {bin_med:?}  {:.2} M rows/s", rate(bin_med) / 1e6);
     println!("plangate generate+COPY (median): {gen_med:?}  {:.2} M rows/s", rate(gen_med) / 1e6);
     println!("ratio plangate / raw:           {:.2}x (target >= 0.8x)", rate(gen_med) / rate(raw_med));
     println!(
