@@ -50,6 +50,7 @@ fn project(rows: u64, extra: &str) -> tempfile::TempDir {
 }
 
 /// The same rows as `raw_rows`, in COPY's binary format (Postgres epoch: 2000-01-01).
+#[expect(clippy::cast_possible_truncation, clippy::cast_possible_wrap, reason = "row numbers stay far below 2^31")]
 fn raw_rows_binary() -> Vec<Vec<u8>> {
     let words = ["amber", "basil", "cedar", "delta", "ember", "fern", "garnet", "harbor"];
     let mut chunks = Vec::new();
