@@ -230,3 +230,27 @@ async fn a_foreign_key_to_an_empty_table_names_both_tables() {
     .to_string();
     assert!(err.contains("`child`") && err.contains("`parent`") && err.contains("stays empty"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_join_table_keyed_by_two_foreign_keys_loads_each_pair_once() {
+    // 100 products x 10 tags: 500 random pairs collide; the first row of each pair is kept.
+    let schema = "CREATE TABLE products (id int PRIMARY KEY);
+        CREATE TABLE tags (id int PRIMARY KEY);
+        CREATE TABLE product_tags (product_id int REFERENCES products (id), tag_id int REFERENCES tags (id),
+                                   PRIMARY KEY (product_id, tag_id));";
+    let config = "[tables.products]\nrows = 100\n[tables.tags]\nfixed_rows = 10\n[tables.product_tags]\nrows = 500\n";
+    let (_a, mut grown) = load(config, schema, &[0.3, 1.0]).await.unwrap();
+    let n = scalar_f64(&mut grown, "SELECT count(*)::float8 FROM product_tags").await;
+    assert!(n > 200.0 && n < 500.0, "duplicates dropped, most pairs kept: {n}");
+    let pk: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_constraint WHERE conname = 'product_tags_pkey'")
+        .fetch_one(&mut grown)
+        .await
+        .unwrap();
+    assert_eq!(pk, 1, "the key was recreated over the loaded rows");
+    let (_b, mut direct) = load(config, schema, &[1.0]).await.unwrap();
+    assert_eq!(
+        checksum(&mut grown, "product_tags").await,
+        checksum(&mut direct, "product_tags").await,
+        "still one world"
+    );
+}

@@ -153,7 +153,23 @@ impl Loader {
             let started = Instant::now();
             let name = g.name.clone();
             progress(LoadEvent::Started { table: &name, rows: g.end - g.start });
-            let rows = copy_rows(conn, Arc::new(g), &mut |n| progress(LoadEvent::Rows(n))).await?;
+            let dedupe = self.model.table(&name).map(|t| t.dedupe_on.clone()).unwrap_or_default();
+            let rows = if dedupe.is_empty() {
+                copy_rows(conn, Arc::new(g), None, &mut |n| progress(LoadEvent::Rows(n))).await?
+            } else {
+                let columns = g.columns.clone();
+                exec(conn, "DROP TABLE IF EXISTS plangate_stage", "preparing a staging table").await?;
+                let create = format!(
+                    "CREATE TEMP TABLE plangate_stage AS SELECT {} FROM {} LIMIT 0",
+                    column_list(&columns),
+                    quote_qualified(&name)
+                );
+                exec(conn, &create, "creating a staging table").await?;
+                copy_rows(conn, Arc::new(g), Some("plangate_stage"), &mut |n| progress(LoadEvent::Rows(n))).await?;
+                let loaded = insert_distinct(conn, &name, &columns, &dedupe).await?;
+                exec(conn, "DROP TABLE plangate_stage", "dropping the staging table").await?;
+                loaded
+            };
             let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
             progress(LoadEvent::Done(&t));
             timings.loads.push(t);
@@ -234,12 +250,48 @@ pub fn statistics_target(rows: u64) -> u64 {
     rows.div_ceil(300).clamp(100, MAX_STATISTICS_TARGET)
 }
 
-/// Stream rows [start, end) of one table through COPY; returns the rows Postgres took.
-async fn copy_rows(conn: &mut PgConnection, g: Arc<TableGen>, sent: &mut dyn FnMut(u64)) -> Result<u64> {
+/// Move the staging table's rows into `table`, keeping the first row (in load order) of each
+/// key in `keys` that the table does not have yet. Returns the rows added.
+async fn insert_distinct(
+    conn: &mut PgConnection,
+    table: &str,
+    columns: &[String],
+    keys: &[Vec<String>],
+) -> Result<u64> {
+    let cols = column_list(columns);
+    let mut sql = format!("SELECT {cols}, ctid AS plangate_order FROM plangate_stage s");
+    for key in keys {
+        let matches = key.iter().map(|c| format!("t.{0} = s.{0}", quote_ident(c))).collect::<Vec<_>>().join(" AND ");
+        let on = column_list(key);
+        sql = format!(
+            "SELECT DISTINCT ON ({on}) * FROM ({sql}) s WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE {matches}) ORDER BY {on}, plangate_order",
+            quote_qualified(table)
+        );
+    }
+    let insert =
+        format!("INSERT INTO {} ({cols}) SELECT {cols} FROM ({sql}) s ORDER BY plangate_order", quote_qualified(table));
+    sqlx::raw_sql(AssertSqlSafe(insert))
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(|e| Error::Load { table: table.to_string(), detail: db_message(&e) })
+}
+
+fn column_list(columns: &[String]) -> String {
+    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// Stream rows [start, end) of one table (or into `target` instead) through COPY.
+async fn copy_rows(
+    conn: &mut PgConnection,
+    g: Arc<TableGen>,
+    target: Option<&str>,
+    sent: &mut dyn FnMut(u64),
+) -> Result<u64> {
     let stmt = format!(
         "COPY {} ({}) FROM STDIN",
-        quote_qualified(&g.name),
-        g.columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+        target.map_or_else(|| quote_qualified(&g.name), str::to_string),
+        column_list(&g.columns)
     );
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, u64)>(CHANNEL_CHUNKS);
     let producer = {

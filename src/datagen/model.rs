@@ -32,6 +32,9 @@ pub struct TableModel {
     pub columns: Vec<ColumnModel>,
     /// `serial`-style sequences to move past the generated values: (column, sequence).
     pub sequences: Vec<(String, String)>,
+    /// Composite keys no generator makes unique (say, a join table's pair of foreign keys):
+    /// rows load through a staging table that keeps the first row of each key.
+    pub dedupe_on: Vec<Vec<String>>,
 }
 
 impl TableModel {
@@ -122,7 +125,18 @@ impl DataModel {
                     ref_group,
                 });
             }
-            tables.push(TableModel { name: name.clone(), size: spec.size, columns, sequences });
+            let distinct = |c: &ColumnModel| {
+                c.filled_by_postgres || matches!(c.generator, GenExpr::Serial | GenExpr::Uuid | GenExpr::Unique(_))
+            };
+            let dedupe_on = table
+                .uniques
+                .iter()
+                .chain(std::iter::once(&table.primary_key))
+                .filter(|k| k.len() > 1)
+                .filter(|k| !k.iter().any(|c| columns.iter().any(|m: &ColumnModel| m.name == *c && distinct(m))))
+                .cloned()
+                .collect();
+            tables.push(TableModel { name: name.clone(), size: spec.size, columns, sequences, dedupe_on });
         }
         // Every ref must reach a column of a filled table that plangate (or an identity) fills.
         for t in &tables {
