@@ -61,8 +61,8 @@ pub struct StepTimings {
 /// What the schema defines that is recreated after each step.
 #[derive(Debug, Clone)]
 struct Deferred {
-    /// (quoted index name, CREATE INDEX statement).
-    indexes: Vec<(String, String)>,
+    /// (table, quoted index name, CREATE INDEX statement).
+    indexes: Vec<(String, String, String)>,
     /// Primary keys, unique and exclusion constraints: (quoted table, quoted name, definition).
     keys: Vec<(String, String, String)>,
     /// (quoted table, quoted constraint name, definition).
@@ -76,6 +76,10 @@ pub struct Loader {
     seed: u64,
     deferred: Deferred,
     loaded: Option<f64>,
+    /// Each filled table's name as `regclass::text` spells it (how the deferred lists name tables).
+    regclass: Vec<String>,
+    /// A second session: rebuilding and analyzing run on two connections when there is one.
+    helper: Option<PgConnection>,
 }
 
 impl Loader {
@@ -84,7 +88,8 @@ impl Loader {
         let names: Vec<String> = model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
         let err = |e: sqlx::Error| Error::postgres("cannot read indexes and foreign keys", e);
         let indexes = sqlx::query(
-            "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+            "SELECT i.indrelid::regclass::text AS tbl, i.indexrelid::regclass::text AS name,
+                    pg_get_indexdef(i.indexrelid) AS def
              FROM pg_index i
              WHERE i.indrelid = ANY (SELECT unnest($1::text[])::regclass)
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
@@ -95,8 +100,14 @@ impl Loader {
         .await
         .map_err(err)?
         .into_iter()
-        .map(|r| (r.get("name"), r.get("def")))
+        .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
         .collect();
+        let regclass: Vec<String> =
+            sqlx::query_scalar("SELECT x::regclass::text FROM unnest($1::text[]) WITH ORDINALITY u(x, n) ORDER BY n")
+                .bind(&names)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(err)?;
         let keys = constraints(
             conn,
             &names,
@@ -110,7 +121,20 @@ impl Loader {
                                 OR confrelid = ANY (SELECT unnest($1::text[])::regclass))",
         )
         .await?;
-        Ok(Loader { model, seed, deferred: Deferred { indexes, keys, foreign_keys }, loaded: None })
+        Ok(Loader {
+            model,
+            seed,
+            deferred: Deferred { indexes, keys, foreign_keys },
+            loaded: None,
+            regclass,
+            helper: None,
+        })
+    }
+
+    /// Rebuild indexes and keys, and analyze, on a second session too (the tables split between them).
+    pub fn with_helper(mut self, helper: PgConnection) -> Loader {
+        self.helper = Some(helper);
+        self
     }
 
     /// The model being loaded.
@@ -142,7 +166,7 @@ impl Loader {
         for (table, name, _) in &self.deferred.keys {
             exec(conn, &format!("ALTER TABLE {table} DROP CONSTRAINT {name}"), "dropping a key before loading").await?;
         }
-        for (name, _) in &self.deferred.indexes {
+        for (_, name, _) in &self.deferred.indexes {
             exec(conn, &format!("DROP INDEX {name}"), "dropping an index before loading").await?;
         }
 
@@ -177,13 +201,25 @@ impl Loader {
 
         progress(LoadEvent::Rebuilding);
         let started = Instant::now();
-        for (_, def) in &self.deferred.indexes {
-            exec(conn, def, "recreating an index after loading").await?;
-        }
-        for (table, name, def) in &self.deferred.keys {
-            exec(conn, &format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"), "recreating a key after loading")
-                .await?;
-        }
+        // Indexes and keys, table by table; each table's statements stay on one session.
+        let (left, right) = self.split(scale);
+        let statements = |tables: &[usize]| -> Vec<String> {
+            let mut out = Vec::new();
+            for &i in tables {
+                let t = &self.regclass[i];
+                out.extend(self.deferred.indexes.iter().filter(|x| &x.0 == t).map(|x| x.2.clone()));
+                out.extend(
+                    self.deferred
+                        .keys
+                        .iter()
+                        .filter(|x| &x.0 == t)
+                        .map(|(t, n, d)| format!("ALTER TABLE {t} ADD CONSTRAINT {n} {d}")),
+                );
+            }
+            out
+        };
+        let (a, b) = (statements(&left), statements(&right));
+        self.on_both(conn, a, b, "recreating indexes and keys after loading").await?;
         for (table, name, def) in &self.deferred.foreign_keys {
             exec(
                 conn,
@@ -211,17 +247,61 @@ impl Loader {
 
         let started = Instant::now();
         let largest = self.model.tables.iter().map(|t| t.size.rows_at(scale)).max().unwrap_or(0);
-        let target = statistics_target(largest);
-        exec(conn, &format!("SET default_statistics_target = {target}"), "setting the statistics target").await?;
-        let tables: Vec<String> = self.model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
-        if !tables.is_empty() {
-            // FREEZE sets hint bits and the visibility map now, so the first measured query
-            // does not pay for them and index-only scans see the same heap fetches every run.
-            exec(conn, &format!("VACUUM (FREEZE, ANALYZE) {}", tables.join(", ")), "vacuuming and analyzing").await?;
-        }
+        let set_target = format!("SET default_statistics_target = {}", statistics_target(largest));
+        // FREEZE sets hint bits and the visibility map now, so the first measured query
+        // does not pay for them and index-only scans see the same heap fetches every run.
+        let vacuum = |tables: &[usize]| -> Vec<String> {
+            let names: Vec<String> = tables.iter().map(|&i| self.regclass[i].clone()).collect();
+            if names.is_empty() {
+                Vec::new()
+            } else {
+                vec![set_target.clone(), format!("VACUUM (FREEZE, ANALYZE) {}", names.join(", "))]
+            }
+        };
+        let (a, b) = (vacuum(&left), vacuum(&right));
+        self.on_both(conn, a, b, "vacuuming and analyzing").await?;
         timings.analyze_ms = elapsed_ms(started);
         self.loaded = Some(scale);
         Ok(timings)
+    }
+}
+
+impl Loader {
+    /// The filled tables (indexes into the model) in two halves of about equal rows at
+    /// `scale`, for two sessions; everything in the first when there is no second session.
+    fn split(&self, scale: f64) -> (Vec<usize>, Vec<usize>) {
+        let mut order: Vec<usize> = (0..self.model.tables.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.model.tables[i].size.rows_at(scale)));
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        let (mut l, mut r) = (0u64, 0u64);
+        for i in order {
+            let rows = self.model.tables[i].size.rows_at(scale);
+            if self.helper.is_none() || l <= r {
+                left.push(i);
+                l += rows;
+            } else {
+                right.push(i);
+                r += rows;
+            }
+        }
+        (left, right)
+    }
+
+    /// Run `a` on `conn` and `b` on the helper session at the same time.
+    async fn on_both(&mut self, conn: &mut PgConnection, a: Vec<String>, b: Vec<String>, what: &str) -> Result<()> {
+        async fn all(conn: &mut PgConnection, stmts: &[String], what: &str) -> Result<()> {
+            for s in stmts {
+                exec(conn, s, what).await?;
+            }
+            Ok(())
+        }
+        match self.helper.as_mut() {
+            Some(helper) => {
+                tokio::try_join!(all(conn, &a, what), all(helper, &b, what))?;
+            }
+            None => all(conn, &[a, b].concat(), what).await?,
+        }
+        Ok(())
     }
 }
 
