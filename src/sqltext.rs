@@ -82,15 +82,6 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>, String> {
     Ok(out)
 }
 
-/// Whether the text holds anything but whitespace and comments.
-pub fn has_code(sql: &str) -> bool {
-    let dialect = PostgreSqlDialect {};
-    match Tokenizer::new(&dialect, sql).tokenize() {
-        Ok(tokens) => tokens.iter().any(|t| !matches!(t, Token::Whitespace(_) | Token::EOF)),
-        Err(_) => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,11 +113,5 @@ mod tests {
         let sql = "select 'é';\nselect 2";
         let s = statements(sql).unwrap();
         assert_eq!(&sql[s[1].start..s[1].end], "select 2");
-    }
-
-    #[test]
-    fn code_or_only_comments() {
-        assert!(!has_code("  -- nothing\n/* here */"));
-        assert!(has_code("select 1"));
     }
 }

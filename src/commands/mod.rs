@@ -117,7 +117,7 @@ async fn measure_on<'q>(
     }
     timings.schema_ms = ms_since(t);
 
-    let mut loader = Loader::new(&mut conn, model, settings.seed).await?;
+    let mut loader = Loader::new(&mut conn, model, settings.seed).await?.with_helper(server.connect().await?);
     let mut runs: Vec<QueryRuns> = queries
         .iter()
         .map(|q| QueryRuns {

@@ -89,11 +89,6 @@ impl GenExpr {
             _ => Vec::new(),
         }
     }
-
-    /// Whether this generator can produce NULL.
-    pub fn nullable(&self) -> bool {
-        matches!(self, GenExpr::Null { .. } | GenExpr::Const(None))
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -462,7 +457,6 @@ mod tests {
         );
         let g = GenExpr::parse("null(0.2, ref(users.id))").unwrap();
         assert_eq!(g.references(), vec![("users", "id")]);
-        assert!(g.nullable());
     }
 
     #[test]

@@ -142,11 +142,6 @@ impl Loader {
         &self.model
     }
 
-    /// The scale loaded so far.
-    pub fn loaded_scale(&self) -> Option<f64> {
-        self.loaded
-    }
-
     /// Add the rows that take the world from the loaded scale to `scale` (which must be larger).
     pub async fn grow_to(
         &mut self,

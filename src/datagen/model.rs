@@ -1,7 +1,7 @@
 //! The data model: for every filled table, a generator per column, from the config where it
 //! names one and inferred from the schema's catalog everywhere else.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::datagen::expr::GenExpr;
 use crate::datagen::schema::{Catalog, Column, Table};
@@ -377,19 +377,6 @@ fn check_bounds(def: &str, column: &str) -> (Option<f64>, Option<f64>) {
         }
     }
     (lo, hi)
-}
-
-/// Parent table -> the filled children that reference it, for error messages and ordering.
-pub fn children(model: &DataModel) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for t in &model.tables {
-        for c in &t.columns {
-            for (p, _) in c.generator.references() {
-                out.entry(p.to_string()).or_default().push(t.name.clone());
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -178,11 +178,6 @@ impl LocalCluster {
         }
     }
 
-    /// The folder holding the data directory and the server's unix socket.
-    pub fn socket_dir(&self) -> &Path {
-        self.dir()
-    }
-
     /// A URL for this cluster's database `db` (the socket folder as `host`).
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@localhost:{PORT}/{db}?host={}", self.dir().display())
