@@ -23,6 +23,17 @@ pub struct Baseline {
     pub postgres_version: String,
     pub config_sha256: String,
     pub cases: Vec<BaselineCase>,
+    /// Entries for other Postgres major versions (a version matrix), ascending. The
+    /// top-level `postgres_version` and `cases` are the lowest major's entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_versions: Vec<VersionEntry>,
+}
+
+/// What one Postgres major version's run recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionEntry {
+    pub postgres_version: String,
+    pub cases: Vec<BaselineCase>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,12 +58,54 @@ pub struct BaselineRun {
 }
 
 impl Baseline {
-    /// The major version it was blessed on.
-    pub fn major(&self) -> u32 {
-        major_of(&self.postgres_version)
+    /// Every entry, the top-level one first.
+    pub fn entries(&self) -> impl Iterator<Item = VersionView<'_>> {
+        std::iter::once(VersionView { postgres_version: &self.postgres_version, cases: &self.cases }).chain(
+            self.other_versions.iter().map(|e| VersionView { postgres_version: &e.postgres_version, cases: &e.cases }),
+        )
     }
 
-    pub fn case(&self, name: &str) -> Option<&BaselineCase> {
+    /// The entry blessed on this major version.
+    pub fn for_major(&self, major: u32) -> Option<VersionView<'_>> {
+        self.entries().find(|e| major_of(e.postgres_version) == major)
+    }
+
+    /// The major versions it has entries for, e.g. "15 and 17".
+    pub fn majors(&self) -> String {
+        self.entries().map(|e| major_of(e.postgres_version).to_string()).collect::<Vec<_>>().join(" and ")
+    }
+
+    /// `fresh` (one entry) laid over `old`: its major's entry replaced, the other majors' kept.
+    pub fn merge(old: Option<Baseline>, fresh: Baseline) -> Baseline {
+        let major = major_of(&fresh.postgres_version);
+        let mut entries: Vec<VersionEntry> = old
+            .map(|o| {
+                std::iter::once(VersionEntry { postgres_version: o.postgres_version, cases: o.cases })
+                    .chain(o.other_versions)
+                    .filter(|e| major_of(&e.postgres_version) != major)
+                    .collect()
+            })
+            .unwrap_or_default();
+        entries.push(VersionEntry { postgres_version: fresh.postgres_version, cases: fresh.cases });
+        entries.sort_by_key(|e| major_of(&e.postgres_version));
+        let top = entries.remove(0);
+        Baseline { postgres_version: top.postgres_version, cases: top.cases, other_versions: entries, ..fresh }
+    }
+}
+
+/// One major version's entry of a baseline.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionView<'a> {
+    pub postgres_version: &'a str,
+    pub cases: &'a [BaselineCase],
+}
+
+impl<'a> VersionView<'a> {
+    pub fn major(&self) -> u32 {
+        major_of(self.postgres_version)
+    }
+
+    pub fn case(&self, name: &str) -> Option<&'a BaselineCase> {
         self.cases.iter().find(|c| c.case == name)
     }
 }
@@ -146,7 +199,35 @@ mod tests {
             postgres_version: "15.18".into(),
             config_sha256: "c".into(),
             cases: vec![BaselineCase { case: "default".into(), growth_exponent: Some(0.02), runs: vec![] }],
+            other_versions: vec![],
         }
+    }
+
+    fn blessed_on(version: &str, exponent: f64) -> Baseline {
+        let mut b = sample();
+        b.postgres_version = version.into();
+        b.cases[0].growth_exponent = Some(exponent);
+        b
+    }
+
+    #[test]
+    fn each_major_keeps_its_own_entry() {
+        let b = Baseline::merge(Some(blessed_on("17.10", 0.5)), blessed_on("15.18", 0.1));
+        assert_eq!(b.postgres_version, "15.18", "the lowest major is the top-level entry");
+        assert_eq!(b.majors(), "15 and 17");
+        assert_eq!(b.for_major(17).unwrap().case("default").unwrap().growth_exponent, Some(0.5));
+        // Re-blessing one major replaces its entry and keeps the other.
+        let b = Baseline::merge(Some(b), blessed_on("17.11", 0.7));
+        assert_eq!(b.majors(), "15 and 17");
+        assert_eq!(b.for_major(17).unwrap().postgres_version, "17.11");
+        assert_eq!(b.for_major(15).unwrap().case("default").unwrap().growth_exponent, Some(0.1));
+        assert!(b.for_major(16).is_none());
+        // It survives a write and a read, and a single-version file has no other_versions key.
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), &b).unwrap();
+        assert_eq!(read(&path).unwrap().unwrap().for_major(17).unwrap().postgres_version, "17.11");
+        let path = write(dir.path(), &sample()).unwrap();
+        assert!(!std::fs::read_to_string(path).unwrap().contains("other_versions"));
     }
 
     #[test]
@@ -157,7 +238,7 @@ mod tests {
         v["future_field"] = serde_json::json!(1);
         std::fs::write(&path, v.to_string()).unwrap();
         let b = read(&path).unwrap().unwrap();
-        assert_eq!(b.major(), 15);
+        assert!(b.for_major(15).is_some());
         assert_eq!(b.cases[0].growth_exponent, Some(0.02));
     }
 

@@ -95,9 +95,10 @@ pub struct CommonArgs {
     /// Where throwaway Postgres comes from.
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
-    /// Container image [default: [database] image, else postgres:17].
-    #[arg(long, value_name = "IMAGE")]
-    pub image: Option<String>,
+    /// Container image; a comma-separated list (or the flag repeated) runs a version matrix
+    /// [default: [database] image, else postgres:17].
+    #[arg(long, value_name = "IMAGE", value_delimiter = ',')]
+    pub image: Vec<String>,
     /// An existing server; plangate creates and drops its own scratch database there.
     #[arg(long, value_name = "URL", env = "PLANGATE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,

@@ -30,6 +30,10 @@ fn main() -> ExitCode {
             _ = term.recv() => Err(Error::Interrupted { name: "SIGTERM", code: EXIT_SIGTERM }),
         }
     });
+    // A container whose start was interrupted half-way has no guard yet: remove it by label.
+    if matches!(result, Err(Error::Interrupted { .. })) {
+        runtime.block_on(plangate::postgres::container::reap_if_used());
+    }
     // Blocking cleanup tasks (stopping a server) finish before the process exits.
     runtime.shutdown_timeout(std::time::Duration::from_secs(15));
     match result {

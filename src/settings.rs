@@ -203,15 +203,28 @@ impl Settings {
         let cfg_err = |key: &str, detail: String| Error::config(config_path, key, detail);
 
         // [database]
-        let (images, image_configured) = match (&args.image, file.database.image) {
-            (Some(flag), _) => (vec![flag.clone()], true),
-            (None, Some(ImageSpec::One(s))) => (vec![s], true),
-            (None, Some(ImageSpec::Many(v))) if !v.is_empty() => (v, true),
-            (None, Some(ImageSpec::Many(_))) => {
+        let (images, image_configured) = match (&args.image[..], file.database.image) {
+            ([_, ..], _) => (args.image.clone(), true),
+            ([], Some(ImageSpec::One(s))) => (vec![s], true),
+            ([], Some(ImageSpec::Many(v))) if !v.is_empty() => (v, true),
+            ([], Some(ImageSpec::Many(_))) => {
                 return Err(cfg_err("database.image", "the list of images is empty".into()));
             }
-            (None, None) => (vec![DEFAULT_IMAGE.to_string()], false),
+            ([], None) => (vec![DEFAULT_IMAGE.to_string()], false),
         };
+        for (i, image) in images.iter().enumerate() {
+            let key = if args.image.is_empty() { "database.image" } else { "--image" };
+            if let Err(e) = crate::postgres::container::split_image(image) {
+                let detail = match e {
+                    Error::Argument { detail, .. } => format!("`{image}`: {detail}"),
+                    other => other.to_string(),
+                };
+                return Err(cfg_err(key, detail));
+            }
+            if images[..i].contains(image) {
+                return Err(cfg_err(key, format!("`{image}` is listed twice")));
+            }
+        }
         let mut pg_settings = Vec::new();
         for (name, value) in file.database.settings {
             let value = match value {

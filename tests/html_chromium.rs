@@ -17,7 +17,7 @@ fn charts_of_the_html_report_are_drawn_in_a_browser() {
     let Some(browser) = chromium() else {
         // CI installs Chromium (ci/install-deps.sh); there, its absence is a failure.
         assert!(std::env::var_os("CI").is_none(), "Chromium is missing in CI: ci/install-deps.sh installs it");
-        eprintln!("\n*** SKIPPED charts_of_the_html_report_are_drawn_in_a_browser: no Chromium on this machine ***\n");
+        common::did_not_run("charts_of_the_html_report_are_drawn_in_a_browser", "no Chromium on this machine");
         return;
     };
     let p = common::small_project("SELECT count(*) FROM items WHERE kind = 3");

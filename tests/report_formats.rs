@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use plangate::analysis::{Finding, Kind, Severity};
 use plangate::cli::Format;
-use plangate::report::{CaseReport, QueryReport, Report, RunReport, Timings, Verdict, render};
+use plangate::report::{CaseReport, QueryReport, Report, RunReport, TargetReport, Timings, Verdict, render};
 
 fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: Option<&str>) -> RunReport {
     RunReport {
@@ -37,9 +37,17 @@ fn report() -> Report {
         postgres_version: "15.18".into(),
         backend: "local".into(),
         scales: vec![0.035, 0.3, 1.0],
+        targets: vec![TargetReport {
+            backend: "local".into(),
+            image: None,
+            postgres_version: "15.18".into(),
+            settings: Default::default(),
+        }],
         queries: vec![
             QueryReport {
                 name: "order_detail".into(),
+                postgres_version: "15.18".into(),
+                image: None,
                 file: "queries/order_detail.sql".into(),
                 verdict: Verdict::Pass,
                 growth_budget: "constant".into(),
@@ -60,6 +68,8 @@ fn report() -> Report {
             },
             QueryReport {
                 name: "product_listing".into(),
+                postgres_version: "15.18".into(),
+                image: None,
                 file: "queries/product_listing.sql".into(),
                 verdict: Verdict::Fail,
                 growth_budget: "constant".into(),
@@ -101,6 +111,66 @@ fn report() -> Report {
         ],
         timings: Timings { backend: "local".into(), total_ms: 10_600, ..Timings::default() },
     }
+}
+
+/// The same results as a version matrix: postgres:15 and postgres:17, the listing failing
+/// on 17 only.
+fn matrix_report() -> Report {
+    let mut r = report();
+    r.backend = "container".into();
+    r.targets = vec![
+        TargetReport {
+            backend: "container".into(),
+            image: Some("postgres:15".into()),
+            postgres_version: "15.20".into(),
+            settings: Default::default(),
+        },
+        TargetReport {
+            backend: "container".into(),
+            image: Some("postgres:17".into()),
+            postgres_version: "17.10".into(),
+            settings: Default::default(),
+        },
+    ];
+    r.postgres_version = "15.20".into();
+    let mut on15 = r.queries[1].clone();
+    on15.verdict = Verdict::Pass;
+    on15.hint = None;
+    on15.cases[0].verdict = Verdict::Pass;
+    on15.cases[0].findings.clear();
+    for q in &mut r.queries {
+        q.image = Some("postgres:17".into());
+        q.postgres_version = "17.10".into();
+    }
+    on15.image = Some("postgres:15".into());
+    on15.postgres_version = "15.20".into();
+    r.queries.insert(0, on15);
+    r
+}
+
+#[test]
+fn a_version_matrix_names_the_version_of_every_result() {
+    let r = matrix_report();
+    let mut term = Vec::new();
+    render(&r, Format::Terminal, false, &mut term).unwrap();
+    let term = String::from_utf8(term).unwrap();
+    assert!(term.contains("product_listing [Postgres 15.20]"), "{term}");
+    assert!(term.contains("FAIL product_listing [Postgres 17.10]"), "{term}");
+    assert!(term.contains("3 results, 1 failed; Postgres 15.20 and 17.10 (container backend)"), "{term}");
+    let mut gh = Vec::new();
+    plangate::report::github::render(&r, &mut gh).unwrap();
+    let gh = String::from_utf8(gh).unwrap();
+    let annotations: Vec<&str> = gh.lines().filter(|l| l.starts_with("::error")).collect();
+    assert!(!annotations.is_empty() && annotations.iter().all(|l| l.contains("[Postgres 17.10]")), "{gh}");
+    let mut json = Vec::new();
+    render(&r, Format::Json, false, &mut json).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["targets"][1]["image"], "postgres:17");
+    assert_eq!(v["queries"][2]["postgres_version"], "17.10");
+    let mut junit = Vec::new();
+    render(&r, Format::Junit, false, &mut junit).unwrap();
+    let junit = String::from_utf8(junit).unwrap();
+    assert!(junit.contains("product_listing [Postgres 17.10] (default)"), "{junit}");
 }
 
 fn rendered(format: Format) -> String {

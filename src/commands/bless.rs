@@ -2,55 +2,73 @@
 
 use crate::baseline::{self, Baseline, BaselineCase, BaselineRun};
 use crate::catalog;
-use crate::commands::{check::build_report, measure_catalog, progress};
+use crate::commands::{Measured, check::build_report, measure_matrix, progress};
 use crate::error::Result;
+use crate::measure::QueryRuns;
 use crate::report::{Verdict, round2};
 use crate::settings::{Settings, hex_sha256};
 use crate::{Outcome, emit};
 
 pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     let queries = catalog::select(catalog::load(settings)?, names, settings.partition)?;
-    let measured = measure_catalog(settings, &queries).await?;
-    // Budgets still apply; judge without baselines so the report says what fails regardless.
+    // The entries of other major versions are kept: read them before starting Postgres.
     let mut new_baselines = Vec::new();
-    for qr in &measured.runs {
-        let mut cases = Vec::new();
-        for c in &qr.cases {
-            let verdict = crate::analysis::compare::evaluate(c, qr.query.growth, None, &settings.thresholds);
-            cases.push(BaselineCase {
-                case: c.case.clone(),
-                growth_exponent: verdict.exponent.map(round2),
-                runs: c
-                    .runs
-                    .iter()
-                    .map(|r| BaselineRun {
-                        scale: r.scale,
-                        rows: r.rows.clone(),
-                        params: r.params.clone(),
-                        shape: r.shape.clone(),
-                        work: r.work,
-                        time_ms: round2(r.time_ms),
-                        plan_rows: r.plan_rows,
-                        actual_rows: r.actual_rows,
-                        findings: r.findings.clone(),
-                    })
-                    .collect(),
-            });
-        }
-        new_baselines.push(Baseline {
-            format_version: baseline::FORMAT_VERSION,
-            query: qr.query.name.clone(),
-            sql_sha256: hex_sha256(qr.query.sql.as_bytes()),
-            postgres_version: measured.postgres_version.clone(),
-            config_sha256: settings.config_sha256.clone(),
-            cases,
-        });
+    for q in &queries {
+        let path = baseline::path_for(&settings.baselines_dir(), &q.name);
+        // One that cannot be read is what re-blessing repairs: start it afresh.
+        new_baselines.push(baseline::read(&path).unwrap_or_else(|e| {
+            progress(&format!("replacing it: {e}"));
+            None
+        }));
     }
-    let report = build_report(settings, measured, &new_baselines.iter().cloned().map(Some).collect::<Vec<_>>());
-    for b in &new_baselines {
+    let measured = measure_matrix(settings, &queries).await?;
+    for m in &measured {
+        for (qr, slot) in m.runs.iter().zip(new_baselines.iter_mut()) {
+            *slot = Some(Baseline::merge(slot.take(), fresh_baseline(settings, m, qr)));
+        }
+    }
+    let report = build_report(settings, measured, &new_baselines);
+    for b in new_baselines.iter().flatten() {
         let path = baseline::write(&settings.baselines_dir(), b)?;
         progress(&format!("blessed {}", path.strip_prefix(&settings.root).unwrap_or(&path).display()));
     }
     emit(settings, &report)?;
     Ok(if report.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
+}
+
+/// The baseline entry one target's run of one query records. Budgets still apply: the
+/// report judges the new baselines, so it says what fails regardless.
+fn fresh_baseline(settings: &Settings, measured: &Measured, qr: &QueryRuns) -> Baseline {
+    let mut cases = Vec::new();
+    for c in &qr.cases {
+        let verdict = crate::analysis::compare::evaluate(c, qr.query.growth, None, &settings.thresholds);
+        cases.push(BaselineCase {
+            case: c.case.clone(),
+            growth_exponent: verdict.exponent.map(round2),
+            runs: c
+                .runs
+                .iter()
+                .map(|r| BaselineRun {
+                    scale: r.scale,
+                    rows: r.rows.clone(),
+                    params: r.params.clone(),
+                    shape: r.shape.clone(),
+                    work: r.work,
+                    time_ms: round2(r.time_ms),
+                    plan_rows: r.plan_rows,
+                    actual_rows: r.actual_rows,
+                    findings: r.findings.clone(),
+                })
+                .collect(),
+        });
+    }
+    Baseline {
+        format_version: baseline::FORMAT_VERSION,
+        query: qr.query.name.clone(),
+        sql_sha256: hex_sha256(qr.query.sql.as_bytes()),
+        postgres_version: measured.postgres_version.clone(),
+        config_sha256: settings.config_sha256.clone(),
+        cases,
+        other_versions: Vec::new(),
+    }
 }

@@ -3,9 +3,9 @@
 use crate::analysis::compare;
 use crate::baseline::{self, Baseline};
 use crate::catalog;
-use crate::commands::measure_catalog;
+use crate::commands::{Measured, measure_matrix};
 use crate::error::{Error, Result};
-use crate::report::{Report, Verdict};
+use crate::report::{Judged, Report, TargetReport, Timings, Verdict};
 use crate::settings::Settings;
 use crate::{Outcome, emit};
 
@@ -25,49 +25,66 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     for q in &queries {
         baselines.push(baseline::read(&baseline::path_for(&settings.baselines_dir(), &q.name))?);
     }
-    let measured = measure_catalog(settings, &queries).await?;
+    let measured = measure_matrix(settings, &queries).await?;
     let report = build_report(settings, measured, &baselines);
     emit(settings, &report)?;
     Ok(if report.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
 }
 
-/// Judge every query against its baseline (when it is for this major version) and assemble the report.
-pub fn build_report(
-    settings: &Settings,
-    measured: crate::commands::Measured,
-    baselines: &[Option<Baseline>],
-) -> Report {
+/// Judge every query on every target against its baseline entry for that target's major
+/// version, and assemble the report.
+pub fn build_report(settings: &Settings, measured: Vec<Measured>, baselines: &[Option<Baseline>]) -> Report {
+    let matrix = measured.len() > 1;
     let mut judged = Vec::new();
-    for (qr, base) in measured.runs.into_iter().zip(baselines) {
-        let (usable, note) = match base {
-            None => (
-                None,
-                Some("no baseline yet: only budgets are checked; run `plangate bless` to record one".to_string()),
-            ),
-            Some(b) if b.major() != measured.major => (
-                None,
-                Some(format!(
-                    "its baseline is for Postgres {} (blessed on {}), this run is Postgres {}: only budgets are checked",
-                    b.major(),
-                    b.postgres_version,
-                    measured.major
-                )),
-            ),
-            Some(b) => (Some(b), None),
-        };
-        let verdicts = qr
-            .cases
-            .iter()
-            .map(|c| compare::evaluate(c, qr.query.growth, usable.and_then(|b| b.case(&c.case)), &settings.thresholds))
-            .collect();
-        judged.push((qr, verdicts, note));
+    let mut targets = Vec::new();
+    let mut timings: Option<Timings> = None;
+    for m in measured {
+        targets.push(TargetReport {
+            backend: m.backend.clone(),
+            image: m.image.clone(),
+            postgres_version: m.postgres_version.clone(),
+            settings: m.server_settings.iter().cloned().collect(),
+        });
+        for (qr, base) in m.runs.into_iter().zip(baselines) {
+            let (usable, note) = match base {
+                None => (
+                    None,
+                    Some("no baseline yet: only budgets are checked; run `plangate bless` to record one".to_string()),
+                ),
+                Some(b) => match b.for_major(m.major) {
+                    Some(entry) => (Some(entry), None),
+                    None => (
+                        None,
+                        Some(format!(
+                            "its baseline is for Postgres {} (blessed on {}), this run is Postgres {}: only budgets are \
+                             checked; run `plangate bless` on Postgres {} to record its own entry",
+                            b.majors(),
+                            b.entries().map(|e| e.postgres_version).collect::<Vec<_>>().join(", "),
+                            m.postgres_version,
+                            m.major
+                        )),
+                    ),
+                },
+            };
+            let verdicts = qr
+                .cases
+                .iter()
+                .map(|c| {
+                    compare::evaluate(c, qr.query.growth, usable.and_then(|b| b.case(&c.case)), &settings.thresholds)
+                })
+                .collect();
+            judged.push(Judged {
+                runs: qr,
+                verdicts,
+                baseline_note: note,
+                postgres_version: m.postgres_version.clone(),
+                image: if matrix { m.image.clone() } else { None },
+            });
+        }
+        match &mut timings {
+            Some(t) => t.absorb(m.timings),
+            None => timings = Some(m.timings),
+        }
     }
-    Report::new(
-        measured.postgres_version,
-        measured.backend,
-        settings.scales.clone(),
-        &judged,
-        &settings.root,
-        measured.timings,
-    )
+    Report::new(targets, settings.scales.clone(), &judged, &settings.root, timings.unwrap_or_default())
 }

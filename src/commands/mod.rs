@@ -18,7 +18,7 @@ use crate::datagen::model::DataModel;
 use crate::datagen::schema::Catalog;
 use crate::error::{Error, Result};
 use crate::measure::{self, CaseRuns, QueryRuns};
-use crate::postgres::{Server, schema};
+use crate::postgres::{self, Server, Target, schema};
 use crate::report::Timings;
 use crate::settings::Settings;
 
@@ -28,6 +28,10 @@ pub struct Measured {
     pub postgres_version: String,
     pub major: u32,
     pub backend: String,
+    /// The image, on the container backend.
+    pub image: Option<String>,
+    /// The settings the server was started with.
+    pub server_settings: Vec<(String, String)>,
     pub runs: Vec<QueryRuns>,
     pub timings: Timings,
 }
@@ -56,18 +60,60 @@ pub async fn measure_catalog(settings: &Settings, queries: &[Query]) -> Result<M
     measure_then(settings, queries, async |_| Ok(())).await.map(|(m, ())| m)
 }
 
-/// [`measure_catalog`], then `after` on the session at the largest scale before the server stops.
+/// [`measure_catalog`] on every target: each image of a version matrix in turn, one
+/// throwaway server at a time. Two images of one major version would share baselines.
+pub async fn measure_matrix(settings: &Settings, queries: &[Query]) -> Result<Vec<Measured>> {
+    let mut all: Vec<Measured> = Vec::new();
+    for target in postgres::targets(settings).await? {
+        let (m, ()) = measure_on_target(settings, &target, queries, async |_| Ok(())).await?;
+        if let Some(twin) = all.iter().find(|o| o.major == m.major) {
+            return Err(Error::config(
+                &settings.config_path,
+                "database.image",
+                format!(
+                    "images {} and {} are both Postgres {}; a version matrix keeps one baseline entry per major version",
+                    twin.image.as_deref().unwrap_or("?"),
+                    m.image.as_deref().unwrap_or("?"),
+                    m.major
+                ),
+            ));
+        }
+        all.push(m);
+    }
+    Ok(all)
+}
+
+/// [`measure_catalog`], then `after` on the session at the largest scale before the server
+/// stops. With a version matrix, on its first image.
 pub async fn measure_then<T>(
     settings: &Settings,
     queries: &[Query],
     after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,
 ) -> Result<(Measured, T)> {
+    let targets = postgres::targets(settings).await?;
+    let target = &targets[0];
+    if targets.len() > 1 {
+        progress(&format!(
+            "this command runs on one image of the version matrix: {}",
+            target.image().unwrap_or_default()
+        ));
+    }
+    measure_on_target(settings, target, queries, after).await
+}
+
+async fn measure_on_target<T>(
+    settings: &Settings,
+    target: &Target,
+    queries: &[Query],
+    after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,
+) -> Result<(Measured, T)> {
     let started = Instant::now();
-    let server = Server::start(settings).await?;
+    let server = Server::start(settings, target).await?;
     let mut timings =
         Timings { backend: server.backend_name().into(), start_ms: ms_since(started), ..Timings::default() };
+    let from = target.image().map(|i| format!(", image {i}")).unwrap_or_default();
     progress(&format!(
-        "Postgres {} ready ({} backend) in {} ms",
+        "Postgres {} ready ({} backend{from}) in {} ms",
         server.version,
         server.backend_name(),
         timings.start_ms
@@ -80,10 +126,12 @@ pub async fn measure_then<T>(
         }
         Err(e) => Err(e),
     };
+    let server_settings = server.server_settings.clone();
     let (version, major, backend) = server_info_then_shutdown(server).await?;
     let (runs, extra) = result?;
     timings.total_ms = ms_since(started);
-    Ok((Measured { postgres_version: version, major, backend, runs, timings }, extra))
+    let image = target.image().map(str::to_string);
+    Ok((Measured { postgres_version: version, major, backend, image, server_settings, runs, timings }, extra))
 }
 
 async fn server_info_then_shutdown(server: Server) -> Result<(String, u32, String)> {

@@ -21,20 +21,6 @@ use crate::error::{Error, Result};
 /// The port that names the socket file; nothing listens on TCP.
 const PORT: u16 = 5432;
 
-/// Settings for a disposable instance: durability off, autovacuum off so statistics change
-/// only when plangate runs ANALYZE.
-const DISPOSABLE: &[(&str, &str)] = &[
-    ("listen_addresses", ""),
-    ("fsync", "off"),
-    ("synchronous_commit", "off"),
-    ("full_page_writes", "off"),
-    ("autovacuum", "off"),
-    ("max_wal_size", "4GB"),
-    ("wal_level", "minimal"),
-    ("max_wal_senders", "0"),
-    ("logging_collector", "off"),
-];
-
 /// A running throwaway cluster. Stopped and deleted on drop.
 #[derive(Debug)]
 pub struct LocalCluster {
@@ -124,7 +110,9 @@ impl LocalCluster {
         }
         let mut server = Command::new(cluster.bindir.join("postgres"));
         server.arg("-D").arg(&data).arg("-k").arg(&root).arg("-p").arg(PORT.to_string());
-        for (k, v) in DISPOSABLE.iter().map(|(k, v)| (k.to_string(), v.to_string())).chain(settings.iter().cloned()) {
+        let disposable =
+            super::DISPOSABLE.iter().chain(&[("listen_addresses", "")]).map(|(k, v)| (k.to_string(), v.to_string()));
+        for (k, v) in disposable.chain(settings.iter().cloned()) {
             server.arg("-c").arg(format!("{k}={v}"));
         }
         server

@@ -1,5 +1,6 @@
 //! Throwaway Postgres: choosing a backend, starting it, connecting, and knowing its version.
 
+pub mod container;
 pub mod local;
 pub mod schema;
 pub mod url;
@@ -16,11 +17,80 @@ use crate::settings::{BackendChoice, Settings};
 pub const STABLE_SESSION: &[(&str, &str)] =
     &[("max_parallel_workers_per_gather", "0"), ("jit", "off"), ("plan_cache_mode", "force_custom_plan")];
 
+/// Settings for a disposable instance, on the local and the container backend: durability
+/// off, autovacuum off so statistics change only when plangate runs ANALYZE.
+const DISPOSABLE: &[(&str, &str)] = &[
+    ("fsync", "off"),
+    ("synchronous_commit", "off"),
+    ("full_page_writes", "off"),
+    ("autovacuum", "off"),
+    ("max_wal_size", "4GB"),
+    ("wal_level", "minimal"),
+    ("max_wal_senders", "0"),
+    ("logging_collector", "off"),
+];
+
 /// Where the throwaway database lives.
 #[derive(Debug)]
 pub enum Instance {
     Local(local::LocalCluster),
+    Container(Box<container::Container>),
     Url(Box<url::ScratchDb>),
+}
+
+/// One throwaway Postgres to run the catalog on; a version matrix has one per image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Local,
+    Container(String),
+    Url,
+}
+
+impl Target {
+    /// The image, for the container backend.
+    pub fn image(&self) -> Option<&str> {
+        match self {
+            Target::Container(image) => Some(image),
+            _ => None,
+        }
+    }
+}
+
+/// Resolve the backend (SPEC section 1) into the targets to run on: one per image for the
+/// container backend, else one. `auto` asks the Docker-API socket only when it matters.
+pub async fn targets(settings: &Settings) -> Result<Vec<Target>> {
+    let containers = || {
+        container::USED.get_or_init(|| ());
+        settings.images.iter().cloned().map(Target::Container).collect()
+    };
+    Ok(match settings.backend {
+        BackendChoice::Url => vec![Target::Url],
+        BackendChoice::Local => vec![Target::Local],
+        BackendChoice::Container => {
+            if container::runtime().await.is_none() {
+                return Err(Error::NoPostgres(container::no_runtime_message()));
+            }
+            containers()
+        }
+        BackendChoice::Auto => {
+            if settings.image_configured && container::runtime().await.is_some() {
+                containers()
+            } else if local::find_bindir().is_some() {
+                if settings.image_configured {
+                    crate::progress::global().line(&format!(
+                        "no container runtime answered at {}: running on the local backend instead of {}",
+                        container::docker_host(),
+                        settings.images.join(", ")
+                    ));
+                }
+                vec![Target::Local]
+            } else if container::runtime().await.is_some() {
+                containers()
+            } else {
+                return Err(Error::NoPostgres(no_postgres_message()));
+            }
+        }
+    })
 }
 
 /// A started backend with the scratch database ready to use.
@@ -33,32 +103,35 @@ pub struct Server {
     pub major: u32,
     /// The user's GUCs, applied to every session.
     pub settings: Vec<(String, String)>,
+    /// What the server was started with (pg_settings' source `command line`), as it reports them.
+    pub server_settings: Vec<(String, String)>,
 }
 
 impl Server {
-    /// Pick and start the backend the settings ask for.
-    pub async fn start(settings: &Settings) -> Result<Server> {
-        let instance = match settings.backend {
-            BackendChoice::Url => {
+    /// Start the throwaway Postgres of one target.
+    pub async fn start(settings: &Settings, target: &Target) -> Result<Server> {
+        let instance = match target {
+            Target::Url => {
                 let url = settings.database_url.as_deref().expect("settings pair url with a URL");
                 Instance::Url(Box::new(url::ScratchDb::create(url).await?))
             }
-            BackendChoice::Container => {
-                return Err(Error::NoPostgres(
-                    "the container backend is not yet available in this version; use --backend local or --database-url"
-                        .into(),
-                ));
+            Target::Container(image) => {
+                let docker =
+                    container::runtime().await.ok_or_else(|| Error::NoPostgres(container::no_runtime_message()))?;
+                Instance::Container(Box::new(container::Container::start(&docker, image, &settings.pg_settings).await?))
             }
-            BackendChoice::Local => {
+            Target::Local => {
                 let bindir = local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
                 Instance::Local(local::LocalCluster::start(bindir, &settings.pg_settings).await?)
             }
-            BackendChoice::Auto => match local::find_bindir() {
-                Some(bindir) => Instance::Local(local::LocalCluster::start(bindir, &settings.pg_settings).await?),
-                None => return Err(Error::NoPostgres(no_postgres_message())),
-            },
         };
-        let mut server = Server { instance, version: String::new(), major: 0, settings: settings.pg_settings.clone() };
+        let mut server = Server {
+            instance,
+            version: String::new(),
+            major: 0,
+            settings: settings.pg_settings.clone(),
+            server_settings: Vec::new(),
+        };
         let mut conn = server.connect().await?;
         let version: String = sqlx::query_scalar("SELECT current_setting('server_version')")
             .fetch_one(&mut conn)
@@ -70,6 +143,12 @@ impl Server {
             .map_err(|e| Error::postgres("cannot read the server version", e))?;
         server.version = version.split_whitespace().next().unwrap_or(&version).to_string();
         server.major = num.parse::<u32>().unwrap_or(0) / 10_000;
+        server.server_settings = sqlx::query_as(
+            "SELECT name, current_setting(name) FROM pg_settings WHERE source = 'command line' ORDER BY name",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| Error::postgres("cannot read the server's settings", e))?;
         let _ = conn.close().await;
         Ok(server)
     }
@@ -78,6 +157,7 @@ impl Server {
     pub fn backend_name(&self) -> &'static str {
         match self.instance {
             Instance::Local(_) => "local",
+            Instance::Container(_) => "container",
             Instance::Url(_) => "url",
         }
     }
@@ -85,6 +165,7 @@ impl Server {
     fn connect_options(&self) -> PgConnectOptions {
         match &self.instance {
             Instance::Local(c) => c.connect_options("postgres"),
+            Instance::Container(c) => c.connect_options("postgres"),
             Instance::Url(db) => db.connect_options(),
         }
         .application_name("plangate")
@@ -96,7 +177,7 @@ impl Server {
         let mut conn = url::connect(&opts, "the throwaway database").await?;
         let url_backend = matches!(self.instance, Instance::Url(_));
         for (k, v) in STABLE_SESSION.iter().map(|(k, v)| (k.to_string(), v.to_string())).chain(
-            // The local backend passes the user's settings on the server's command line.
+            // The local and container backends pass the user's settings on the server's command line.
             self.settings.iter().filter(|_| url_backend).cloned(),
         ) {
             sqlx::query("SELECT set_config($1, $2, false)").bind(&k).bind(&v).execute(&mut conn).await.map_err(
@@ -114,6 +195,10 @@ impl Server {
         match &mut self.instance {
             Instance::Local(c) => {
                 c.stop();
+                Ok(())
+            }
+            Instance::Container(c) => {
+                c.remove().await;
                 Ok(())
             }
             Instance::Url(db) => db.drop_now().await,

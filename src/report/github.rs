@@ -14,8 +14,8 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
                     out,
                     "::{level} file={},title={}::{}",
                     property(&q.file),
-                    property(&format!("plangate {} ({})", f.kind, q.name)),
-                    data(&format!("{} ({}){at}: {}", q.name, c.case, f.detail))
+                    property(&format!("plangate {} ({})", f.kind, q.title())),
+                    data(&format!("{} ({}){at}: {}", q.title(), c.case, f.detail))
                 )?;
             }
         }

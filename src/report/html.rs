@@ -44,8 +44,8 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             writeln!(
                 out,
                 "<tr><td><a href=\"#{}\">{}</a></td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&q.name),
-                esc(&q.name),
+                esc(&q.anchor()),
+                esc(&q.title()),
                 esc(&c.case),
                 if c.verdict == Verdict::Fail { "fail" } else { "pass" },
                 if c.verdict == Verdict::Fail { "fail" } else { "pass" },
@@ -61,7 +61,13 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
     let mut ordered: Vec<_> = report.queries.iter().collect();
     ordered.sort_by_key(|q| q.verdict != Verdict::Fail);
     for q in ordered {
-        writeln!(out, "<section id=\"{}\"><h2>{} <small>({})</small></h2>", esc(&q.name), esc(&q.name), esc(&q.file))?;
+        writeln!(
+            out,
+            "<section id=\"{}\"><h2>{} <small>({})</small></h2>",
+            esc(&q.anchor()),
+            esc(&q.title()),
+            esc(&q.file)
+        )?;
         for note in q.baseline_note.iter().chain(q.hint.iter()) {
             writeln!(out, "<p><em>{}</em></p>", esc(note))?;
         }

@@ -31,7 +31,7 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             } else {
                 TestCaseStatus::success()
             };
-            let mut tc = TestCase::new(format!("{} ({})", q.name, c.case), status);
+            let mut tc = TestCase::new(format!("{} ({})", q.title(), c.case), status);
             tc.set_classname(format!("plangate.{}", q.name));
             if let Some(r) = c.runs.last() {
                 tc.set_time(Duration::from_secs_f64(r.time_ms.max(0.0) / 1000.0));

@@ -34,7 +34,7 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             writeln!(
                 out,
                 "| `{}` | {} | {} | {} | {} | {growth} | {} | {findings} |",
-                q.name,
+                q.title(),
                 cell(&c.case),
                 if c.verdict == Verdict::Fail { "❌ fail" } else { "✅ pass" },
                 last.map_or("–".into(), |r| r.work.to_string()),
@@ -44,7 +44,7 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         }
     }
     for q in ordered.iter().filter(|q| q.verdict == Verdict::Fail) {
-        writeln!(out, "\n<details><summary><b>❌ {}</b> (<code>{}</code>)</summary>\n", q.name, q.file)?;
+        writeln!(out, "\n<details><summary><b>❌ {}</b> (<code>{}</code>)</summary>\n", q.title(), q.file)?;
         if let Some(hint) = &q.hint {
             writeln!(out, "> {hint}\n")?;
         }

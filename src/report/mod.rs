@@ -32,16 +32,34 @@ pub enum Verdict {
 pub struct Report {
     pub format_version: u32,
     pub verdict: Verdict,
+    /// The version of the first (usually only) target.
     pub postgres_version: String,
     pub backend: String,
     pub scales: Vec<f64>,
+    /// What ran: one entry, or one per image of a version matrix.
+    pub targets: Vec<TargetReport>,
     pub queries: Vec<QueryReport>,
+    /// Summed over the targets.
     pub timings: Timings,
+}
+
+/// One throwaway Postgres the catalog ran on.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub backend: String,
+    pub image: Option<String>,
+    pub postgres_version: String,
+    /// The server settings it was started with: the disposable ones and the user's.
+    pub settings: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryReport {
     pub name: String,
+    /// The Postgres version these results come from.
+    pub postgres_version: String,
+    /// With a version matrix, the image they come from (None otherwise).
+    pub image: Option<String>,
     /// The query file, relative to the config's folder.
     pub file: String,
     pub verdict: Verdict,
@@ -92,18 +110,59 @@ pub struct Timings {
     pub total_ms: u64,
 }
 
+impl Timings {
+    /// Add another target's timings to these (a version matrix).
+    pub fn absorb(&mut self, other: Timings) {
+        self.start_ms += other.start_ms;
+        self.schema_ms += other.schema_ms;
+        self.loads.extend(other.loads);
+        self.index_ms += other.index_ms;
+        self.analyze_ms += other.analyze_ms;
+        self.explain_ms += other.explain_ms;
+        self.total_ms += other.total_ms;
+    }
+}
+
+/// One query measured on one target, judged.
+#[derive(Debug)]
+pub struct Judged {
+    pub runs: QueryRuns,
+    pub verdicts: Vec<CaseVerdict>,
+    /// Why the baseline was not used, when it was not.
+    pub baseline_note: Option<String>,
+    pub postgres_version: String,
+    pub image: Option<String>,
+}
+
+impl QueryReport {
+    /// The query's name, and with a version matrix the Postgres version it ran on.
+    pub fn title(&self) -> String {
+        match &self.image {
+            Some(_) => format!("{} [Postgres {}]", self.name, self.postgres_version),
+            None => self.name.clone(),
+        }
+    }
+
+    /// An HTML id unique within the report.
+    pub fn anchor(&self) -> String {
+        match &self.image {
+            Some(_) => format!("{}-pg{}", self.name, crate::baseline::major_of(&self.postgres_version)),
+            None => self.name.clone(),
+        }
+    }
+}
+
 impl Report {
-    /// Assemble the report of measured queries and their verdicts (same order).
+    /// Assemble the report of judged queries, in order, from the targets they ran on.
     pub fn new(
-        postgres_version: String,
-        backend: String,
+        targets: Vec<TargetReport>,
         scales: Vec<f64>,
-        measured: &[(QueryRuns, Vec<CaseVerdict>, Option<String>)],
+        judged: &[Judged],
         root: &std::path::Path,
         timings: Timings,
     ) -> Report {
         let mut queries = Vec::new();
-        for (q, verdicts, baseline_note) in measured {
+        for Judged { runs: q, verdicts, baseline_note, postgres_version, image } in judged {
             let mut cases = Vec::new();
             for (c, v) in q.cases.iter().zip(verdicts) {
                 let runs = c
@@ -155,6 +214,8 @@ impl Report {
             });
             queries.push(QueryReport {
                 name: q.query.name.clone(),
+                postgres_version: postgres_version.clone(),
+                image: image.clone(),
                 file: q.query.path.strip_prefix(root).unwrap_or(&q.query.path).display().to_string(),
                 verdict: if failed { Verdict::Fail } else { Verdict::Pass },
                 growth_budget: q.query.growth.as_str().to_string(),
@@ -164,7 +225,10 @@ impl Report {
             });
         }
         let verdict = if queries.iter().any(|q| q.verdict == Verdict::Fail) { Verdict::Fail } else { Verdict::Pass };
-        Report { format_version: FORMAT_VERSION, verdict, postgres_version, backend, scales, queries, timings }
+        let first = targets.first();
+        let postgres_version = first.map(|t| t.postgres_version.clone()).unwrap_or_default();
+        let backend = first.map(|t| t.backend.clone()).unwrap_or_default();
+        Report { format_version: FORMAT_VERSION, verdict, postgres_version, backend, scales, targets, queries, timings }
     }
 }
 
@@ -192,11 +256,18 @@ pub fn summary_line(report: &Report) -> String {
     let scales: Vec<String> = report.scales.iter().map(f64::to_string).collect();
     #[expect(clippy::cast_precision_loss)]
     let secs = report.timings.total_ms as f64 / 1000.0;
+    let versions: Vec<&str> = report.targets.iter().map(|t| t.postgres_version.as_str()).collect();
+    let versions = if versions.is_empty() { report.postgres_version.clone() } else { versions.join(" and ") };
+    let results = report.queries.len();
+    let noun = if report.targets.len() > 1 { "result" } else { "query" };
     format!(
-        "{} quer{}, {failed} failed; Postgres {} ({} backend), scales {}; {secs:.1} s",
-        report.queries.len(),
-        if report.queries.len() == 1 { "y" } else { "ies" },
-        report.postgres_version,
+        "{results} {}, {failed} failed; Postgres {versions} ({} backend), scales {}; {secs:.1} s",
+        match (noun, results) {
+            ("query", 1) => "query".to_string(),
+            ("query", _) => "queries".to_string(),
+            (n, 1) => n.to_string(),
+            (n, _) => format!("{n}s"),
+        },
         report.backend,
         scales.join(", ")
     )

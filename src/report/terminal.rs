@@ -38,7 +38,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
                 _ => format!("{errors} err, {warnings} warn: {}", kinds.join(", ")),
             };
             table.add_row(vec![
-                Cell::new(&q.name),
+                Cell::new(q.title()),
                 Cell::new(&c.case),
                 verdict,
                 Cell::new(last.map_or("-".into(), |r| r.work.to_string())),
@@ -53,12 +53,12 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
 
     for q in &report.queries {
         if let Some(note) = &q.baseline_note {
-            writeln!(out, "note: {}: {note}", q.name)?;
+            writeln!(out, "note: {}: {note}", q.title())?;
         }
     }
     for q in report.queries.iter().filter(|q| q.verdict == Verdict::Fail) {
         writeln!(out)?;
-        writeln!(out, "{} ({})", paint(&format!("FAIL {}", q.name), "1;31", color), q.file)?;
+        writeln!(out, "{} ({})", paint(&format!("FAIL {}", q.title()), "1;31", color), q.file)?;
         if let Some(hint) = &q.hint {
             writeln!(out, "  hint: {hint}")?;
         }

@@ -132,3 +132,9 @@ created_at  = "timestamp(days = 1000)"
 price       = "float(1, 500)"
 name        = "unique(text(1, 3))"
 "#;
+
+/// Say on the real stderr, past the test harness' capture, that a test did not run.
+pub fn did_not_run(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n*** {test} DID NOT RUN: {why} ***\n");
+}

@@ -1,0 +1,297 @@
+//! The container backend: a throwaway Postgres from any image that behaves like the official
+//! postgres image, through testcontainers and a Docker-API socket (Docker, or Podman's).
+//!
+//! Started with the same disposable settings as the local backend plus the user's, its data
+//! directory on a tmpfs, its port published on the loopback only. Ready means a connection
+//! succeeded (never a sleep or a log line: the official image logs "ready to accept
+//! connections" once for its temporary init server and once for the real one). Removed when
+//! the run ends; every container carries this run's label, so one created by a start that
+//! was interrupted half-way is found and removed too.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use testcontainers::bollard::Docker;
+use testcontainers::bollard::models::PortBinding;
+use testcontainers::bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
+use testcontainers::core::{IntoContainerPort, Mount, WaitFor};
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage, ImageExt};
+
+use crate::error::{Error, Result};
+
+/// The label every container of this run carries: `dev.plangate.run=<pid>-<start time>`.
+pub const RUN_LABEL: &str = "dev.plangate.run";
+/// Where the data directory lives inside the container: a tmpfs, mode 1777, so both an
+/// entrypoint that starts as root and one that starts as `postgres` can create PGDATA there.
+const DATA_MOUNT: &str = "/var/lib/plangate";
+/// How long an image may take from `docker start` to a usable connection.
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a Docker-API socket may take to answer a ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A running throwaway Postgres container. Removed by [`Container::remove`], or on drop.
+pub struct Container {
+    inner: Option<ContainerAsync<GenericImage>>,
+    pub image: String,
+    host: String,
+    port: u16,
+    password: String,
+}
+
+impl std::fmt::Debug for Container {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Container")
+            .field("id", &self.inner.as_ref().map(|c| c.id().to_string()))
+            .field("image", &self.image)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// This run's label value, the same for every container it starts.
+pub fn run_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        format!("{}-{nanos}", std::process::id())
+    })
+}
+
+/// Where the Docker API is: `DOCKER_HOST`, else the default socket.
+pub fn docker_host() -> String {
+    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into())
+}
+
+/// A client for the Docker API when a runtime answers there, else None.
+pub async fn runtime() -> Option<Docker> {
+    let docker = Docker::connect_with_defaults().ok()?;
+    match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
+        Ok(Ok(_)) => Some(docker),
+        _ => None,
+    }
+}
+
+/// Why there is no container runtime, and how to get one.
+pub fn no_runtime_message() -> String {
+    let host = docker_host();
+    let podman = "/run/podman/podman.sock";
+    let podman_hint = if std::env::var_os("DOCKER_HOST").is_none() && std::path::Path::new(podman).exists() {
+        format!("; Podman's socket exists at {podman}: export DOCKER_HOST=unix://{podman}")
+    } else {
+        String::new()
+    };
+    format!(
+        "the container backend needs a Docker-API container runtime, and none answered at {host}{podman_hint}. \
+         Start Docker, or Podman's API service (`podman system service --time=0 unix://{podman}` and \
+         DOCKER_HOST=unix://{podman}; on Debian without a registry, `bash ci/container-runtime.sh` sets this up), \
+         or use --backend local (Postgres server binaries) or --database-url"
+    )
+}
+
+/// Split `registry/name:tag` into name and tag (`latest` when there is none).
+pub fn split_image(image: &str) -> Result<(String, String)> {
+    let bad = |detail: &str| Error::Argument { flag: format!("--image {image}"), detail: detail.into() };
+    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
+        return Err(bad("not an image name"));
+    }
+    if image.contains('@') {
+        return Err(bad("image digests (name@sha256:...) are not supported; name the image by tag"));
+    }
+    let slash = image.rfind('/').map_or(0, |i| i + 1);
+    Ok(match image[slash..].rfind(':') {
+        Some(i) => (image[..slash + i].to_string(), image[slash + i + 1..].to_string()),
+        None => (image.to_string(), "latest".to_string()),
+    })
+}
+
+impl Container {
+    /// Start `image` with the disposable settings plus the user's, and wait until it
+    /// accepts a connection.
+    pub async fn start(docker: &Docker, image: &str, settings: &[(String, String)]) -> Result<Container> {
+        let (name, tag) = split_image(image)?;
+        let present = docker.inspect_image(image).await.is_ok();
+        if !present {
+            crate::progress::global().line(&format!("image {image} is not on this machine: pulling it"));
+        }
+        let password = format!("plangate-{}", run_id());
+        let mut cmd = vec!["postgres".to_string()];
+        for (k, v) in
+            super::DISPOSABLE.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).chain(settings.to_vec())
+        {
+            cmd.push("-c".into());
+            cmd.push(format!("{k}={v}"));
+        }
+        let host = connect_host();
+        let loopback = host == "127.0.0.1";
+        let request = GenericImage::new(name, tag)
+            .with_exposed_port(5432.tcp())
+            .with_wait_for(WaitFor::Nothing)
+            .with_env_var("POSTGRES_PASSWORD", password.clone())
+            .with_env_var("POSTGRES_INITDB_ARGS", "--no-sync --encoding=UTF8 --locale=C")
+            .with_env_var("PGDATA", format!("{DATA_MOUNT}/data"))
+            .with_mount(Mount::tmpfs_mount(DATA_MOUNT).with_mode(0o1777))
+            .with_shm_size(256 << 20)
+            .with_label(RUN_LABEL, run_id())
+            .with_label("dev.plangate.image", image)
+            .with_cmd(cmd)
+            .with_startup_timeout(READY_TIMEOUT)
+            .with_host_config_modifier(move |hc| {
+                // Publish 5432 on the loopback only, on a port the runtime picks. (Podman
+                // reports ports published to all addresses with an empty HostIp.)
+                if loopback {
+                    hc.publish_all_ports = Some(false);
+                    let binding = PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(String::new()) };
+                    hc.port_bindings = Some(HashMap::from([("5432/tcp".to_string(), Some(vec![binding]))]));
+                }
+            });
+        let started = match request.start().await {
+            Ok(c) => c,
+            Err(e) => {
+                reap(docker).await;
+                return Err(Error::NoPostgres(if present {
+                    format!("cannot start a container from image {image}: {e}")
+                } else {
+                    format!(
+                        "image {image} is not on this machine and could not be pulled ({e}); pull or build it first \
+                         (`docker pull {image}` or `podman pull {image}`), or name an image that exists with \
+                         --image or [database] image"
+                    )
+                }));
+            }
+        };
+        let port = match started.get_host_port_ipv4(5432.tcp()).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = started.rm().await;
+                return Err(Error::NoPostgres(format!("the container of {image} publishes no port for 5432: {e}")));
+            }
+        };
+        let mut container = Container { inner: Some(started), image: image.to_string(), host, port, password };
+        if let Err(e) = container.wait_ready().await {
+            container.remove().await;
+            return Err(e);
+        }
+        Ok(container)
+    }
+
+    /// Connect until the server answers; fail early, with its log, when the container exits.
+    async fn wait_ready(&self) -> Result<()> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let opts = self.connect_options("postgres");
+        let mut attempt = 0u32;
+        loop {
+            let last = match tokio::time::timeout(Duration::from_secs(2), PgConnection::connect_with(&opts)).await {
+                Ok(Ok(conn)) => {
+                    let _ = conn.close().await;
+                    return Ok(());
+                }
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "connection attempt timed out".to_string(),
+            };
+            attempt += 1;
+            if attempt % 20 == 0 && !self.running().await {
+                return Err(Error::NoPostgres(format!(
+                    "the container of image {} exited before Postgres accepted a connection; its last log lines:\n{}",
+                    self.image,
+                    self.log_tail().await
+                )));
+            }
+            if Instant::now() > deadline {
+                return Err(Error::NoPostgres(format!(
+                    "Postgres in image {} did not accept a connection within {} s (last error: {last})",
+                    self.image,
+                    READY_TIMEOUT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn running(&self) -> bool {
+        match &self.inner {
+            Some(c) => c.is_running().await.unwrap_or(false),
+            None => false,
+        }
+    }
+
+    async fn log_tail(&self) -> String {
+        let Some(c) = &self.inner else { return String::new() };
+        let mut text = String::from_utf8_lossy(&c.stdout_to_vec().await.unwrap_or_default()).into_owned();
+        text.push_str(&String::from_utf8_lossy(&c.stderr_to_vec().await.unwrap_or_default()));
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(12)..].join("\n")
+    }
+
+    pub fn connect_options(&self, db: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .host(&self.host)
+            .port(self.port)
+            .username("postgres")
+            .password(&self.password)
+            .database(db)
+    }
+
+    /// Stop and remove the container now.
+    pub async fn remove(&mut self) {
+        if let Some(c) = self.inner.take() {
+            let _ = c.rm().await;
+        }
+    }
+}
+
+/// Where the published port is reached: the host of a `tcp://` DOCKER_HOST, else the
+/// loopback. (testcontainers' own guess answers the bridge gateway when `/.dockerenv` exists.)
+fn connect_host() -> String {
+    let host = docker_host();
+    host.strip_prefix("tcp://")
+        .or_else(|| host.strip_prefix("http://"))
+        .and_then(|rest| rest.split([':', '/']).next())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("127.0.0.1")
+        .to_string()
+}
+
+/// Remove every container this run created, whatever state it is in.
+pub async fn reap(docker: &Docker) {
+    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={}", run_id())])]);
+    let options = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+    let Ok(list) = docker.list_containers(Some(options)).await else { return };
+    for c in list {
+        if let Some(id) = c.id {
+            let options = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+            let _ = docker.remove_container(&id, Some(options)).await;
+        }
+    }
+}
+
+/// [`reap`] when this run used the container backend; for the signal path.
+pub async fn reap_if_used() {
+    if USED.get().is_some()
+        && let Some(docker) = runtime().await
+    {
+        reap(&docker).await;
+    }
+}
+
+/// Set once the container backend has been asked for.
+pub static USED: OnceLock<()> = OnceLock::new();
+
+#[cfg(test)]
+mod tests {
+    use super::split_image;
+
+    #[test]
+    fn image_names_split_at_the_tag() {
+        let s = |i: &str| split_image(i).map_err(|e| e.to_string());
+        assert_eq!(s("postgres:16-alpine").unwrap(), ("postgres".into(), "16-alpine".into()));
+        assert_eq!(s("postgres").unwrap(), ("postgres".into(), "latest".into()));
+        assert_eq!(s("registry:5000/team/pg:15").unwrap(), ("registry:5000/team/pg".into(), "15".into()));
+        assert_eq!(s("registry:5000/team/pg").unwrap(), ("registry:5000/team/pg".into(), "latest".into()));
+        assert!(s("postgres@sha256:abc").unwrap_err().contains("digests"));
+        assert!(s(" ").is_err());
+    }
+}

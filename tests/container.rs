@@ -1,0 +1,298 @@
+//! The container backend against a real Docker-API runtime (Docker, or Podman's socket).
+//!
+//! When no runtime answers: in CI (`CI` set) these tests run `ci/container-runtime.sh`,
+//! which sets up Podman and builds the postgres:15 and postgres:17 images offline, and fail
+//! if that does not give them a runtime; elsewhere they say loudly that they did not run.
+//! The tests that need no runtime (no socket at all) always run.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{Project, did_not_run, small_project};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+const PODMAN_SOCKET: &str = "unix:///run/podman/podman.sock";
+
+/// GET `path` from the Docker API at `host` (unix:// or tcp://): (status, body).
+fn docker_get(host: &str, path: &str) -> Option<(u16, String)> {
+    let request = format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n");
+    let mut raw = String::new();
+    if let Some(sock) = host.strip_prefix("unix://") {
+        let mut s = std::os::unix::net::UnixStream::connect(sock).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        s.write_all(request.as_bytes()).ok()?;
+        s.read_to_string(&mut raw).ok()?;
+    } else {
+        let addr = host.strip_prefix("tcp://")?;
+        let mut s = std::net::TcpStream::connect(addr).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        s.write_all(request.as_bytes()).ok()?;
+        s.read_to_string(&mut raw).ok()?;
+    }
+    let status = raw.split_whitespace().nth(1)?.parse().ok()?;
+    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    Some((status, body))
+}
+
+fn answers(host: &str) -> bool {
+    docker_get(host, "/_ping").is_some_and(|(status, _)| status == 200)
+}
+
+fn find_runtime() -> Option<String> {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .into_iter()
+        .chain(["unix:///var/run/docker.sock".to_string(), PODMAN_SOCKET.to_string()])
+        .find(|h| answers(h))
+}
+
+/// The Docker API these tests use, set up by ci/container-runtime.sh in CI when none answers.
+fn runtime(test: &str) -> Option<&'static str> {
+    static RUNTIME: OnceLock<Option<String>> = OnceLock::new();
+    let found = RUNTIME.get_or_init(|| {
+        if let Some(host) = find_runtime() {
+            return Some(host);
+        }
+        // Only CI sets a machine up; elsewhere the tests say they did not run.
+        std::env::var_os("CI")?;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/ci/container-runtime.sh");
+        let status = std::process::Command::new("bash").arg(script).status().expect("bash runs");
+        assert!(status.success(), "{script} failed: the container tests cannot run in CI");
+        Some(find_runtime().expect("ci/container-runtime.sh ran, yet no Docker-API socket answers"))
+    });
+    if found.is_none() {
+        did_not_run(
+            test,
+            "no Docker-API container runtime answers (DOCKER_HOST, /var/run/docker.sock, Podman's socket); \
+             `bash ci/container-runtime.sh` sets one up (CI runs it)",
+        );
+    }
+    found.as_deref()
+}
+
+/// The containers whose `dev.plangate.run` label says process `pid` made them.
+fn containers_of(host: &str, pid: u32) -> Vec<String> {
+    let (status, body) = docker_get(host, "/containers/json?all=1").expect("the Docker API answers");
+    assert_eq!(status, 200, "{body}");
+    let list: serde_json::Value = serde_json::from_str(&body).expect("a JSON list of containers");
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .filter(|c| {
+            c["Labels"]["dev.plangate.run"].as_str().is_some_and(|run| run.split('-').next() == Some(&pid.to_string()))
+        })
+        .map(|c| c["Id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Run plangate with this runtime; also asserts that the run left no container behind.
+fn run_with(p: &Project, host: &str, args: &[&str]) -> (i32, String, String) {
+    let child = p.cmd(args).env("DOCKER_HOST", host).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    if answers(host) {
+        let left = containers_of(host, pid);
+        assert!(left.is_empty(), "plangate {args:?} left containers behind: {left:?}");
+    }
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+#[test]
+fn without_a_socket_container_fails_and_auto_runs_locally() {
+    let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
+    let nowhere = "unix:///nonexistent/docker.sock";
+    let (code, _, stderr) = run_with(&p, nowhere, &["check", "--backend", "container"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("none answered at unix:///nonexistent/docker.sock"), "{stderr}");
+    assert!(stderr.contains("Start Docker, or Podman's API service"), "{stderr}");
+    p.assert_nothing_left();
+
+    // With an image configured, `auto` moves on to the local backend and says so.
+    let config = p.read("plangate.toml");
+    p.write("plangate.toml", &format!("[database]\nimage = \"postgres:15\"\n{config}"));
+    let (code, stdout, stderr) = run_with(&p, nowhere, &["check", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("no container runtime answered"), "{stderr}");
+    assert_eq!(json(&stdout)["backend"], "local");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_container_runs_the_catalog_with_the_settings_and_is_removed() {
+    let Some(host) = runtime("a_container_runs_the_catalog_with_the_settings_and_is_removed") else { return };
+    let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
+    let config = p.read("plangate.toml");
+    p.write(
+        "plangate.toml",
+        &format!(
+            "[database]\nimage = \"postgres:15\"\nsettings = {{ work_mem = \"3MB\", random_page_cost = 1.1 }}\n{config}"
+        ),
+    );
+    // `auto` picks the container: an image is configured and the socket answers.
+    let (code, stdout, stderr) = run_with(&p, host, &["check", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report = json(&stdout);
+    let target = &report["targets"][0];
+    assert_eq!(target["backend"], "container", "{report}");
+    assert_eq!(target["image"], "postgres:15");
+    assert!(target["postgres_version"].as_str().unwrap().starts_with("15."), "{target}");
+    // The user's settings and the disposable ones are server settings (the command line).
+    for (name, value) in [("work_mem", "3MB"), ("random_page_cost", "1.1"), ("fsync", "off"), ("autovacuum", "off")] {
+        assert_eq!(target["settings"][name], value, "{name} in {target}");
+    }
+    assert_eq!(report["queries"][0]["cases"][0]["runs"].as_array().unwrap().len(), 3);
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_missing_image_that_cannot_be_pulled_is_exit_2_naming_it() {
+    let Some(host) = runtime("a_missing_image_that_cannot_be_pulled_is_exit_2_naming_it") else { return };
+    let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
+    let image = "localhost/plangate-test-no-such-image:1";
+    let (code, _, stderr) = run_with(&p, host, &["check", "--backend", "container", "--image", image]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("image {image} is not on this machine and could not be pulled")), "{stderr}");
+    assert!(stderr.contains("pull or build it first"), "{stderr}");
+    p.assert_nothing_left();
+}
+
+/// Start a long check, send `signal` once stderr shows `when`, and prove the container went.
+fn interrupt(test: &str, signal: Signal, code: i32, when: &str) {
+    let Some(host) = runtime(test) else { return };
+    let p = Project::new(&[
+        ("plangate.toml", &format!("[database]\nimage = \"postgres:15\"\n{}", common::SHOP_DATA)),
+        ("schema/shop.sql", common::SHOP_TABLES),
+        (
+            "queries/listing.sql",
+            "SELECT id FROM products WHERE category_id = 7 AND active ORDER BY created_at DESC LIMIT 20",
+        ),
+    ]);
+    let mut child =
+        p.cmd(&["check", "--scales", "1,2,4"]).env("DOCKER_HOST", host).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "plangate ended before `{when}`:\n{seen}");
+        seen.push_str(&line);
+        if line.contains(when) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no `{when}` within 120 s:\n{seen}");
+    }
+    assert_eq!(containers_of(host, pid).len(), 1, "one container while it runs:\n{seen}");
+    kill(Pid::from_raw(i32::try_from(pid).unwrap()), signal).unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(code), "{seen}{rest}");
+    assert!(rest.contains("interrupted by"), "{rest}");
+    let left = containers_of(host, pid);
+    assert!(left.is_empty(), "{signal} left containers behind: {left:?}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn sigint_while_loading_removes_the_container() {
+    interrupt("sigint_while_loading_removes_the_container", Signal::SIGINT, 130, "loaded");
+}
+
+#[test]
+fn sigterm_while_loading_removes_the_container() {
+    interrupt("sigterm_while_loading_removes_the_container", Signal::SIGTERM, 143, "loaded");
+}
+
+#[test]
+fn sigint_while_the_container_starts_removes_it() {
+    let test = "sigint_while_the_container_starts_removes_it";
+    let Some(host) = runtime(test) else { return };
+    let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
+    let mut child = p
+        .cmd(&["check", "--backend", "container", "--image", "postgres:15"])
+        .env("DOCKER_HOST", host)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // As soon as the container exists: before Postgres in it accepts connections.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while containers_of(host, pid).is_empty() {
+        assert!(Instant::now() < deadline, "no container appeared within 60 s");
+        assert!(child.try_wait().unwrap().is_none(), "plangate ended before its container appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    kill(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(!stderr.contains("ready (container backend"), "the signal came after the start:\n{stderr}");
+    let left = containers_of(host, pid);
+    assert!(left.is_empty(), "SIGINT during the start left containers behind: {left:?}\n{stderr}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_version_matrix_keeps_one_baseline_entry_per_major() {
+    let Some(host) = runtime("a_version_matrix_keeps_one_baseline_entry_per_major") else { return };
+    let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
+    let config = p.read("plangate.toml");
+    p.write("plangate.toml", &format!("[database]\nimage = [\"postgres:15\", \"postgres:17\"]\n{config}"));
+
+    let (code, _, stderr) = run_with(&p, host, &["bless"]);
+    assert_eq!(code, 0, "{stderr}");
+    let baseline = json(&p.read("baselines/by_kind.json"));
+    assert!(baseline["postgres_version"].as_str().unwrap().starts_with("15."), "{baseline}");
+    let others = baseline["other_versions"].as_array().expect("an entry for 17");
+    assert_eq!(others.len(), 1);
+    assert!(others[0]["postgres_version"].as_str().unwrap().starts_with("17."), "{baseline}");
+
+    // Each result says which version it came from, and is judged against that version's entry.
+    let (code, stdout, stderr) = run_with(&p, host, &["check", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report = json(&stdout);
+    let queries = report["queries"].as_array().unwrap();
+    assert_eq!(queries.len(), 2, "{report}");
+    for (q, (image, major)) in queries.iter().zip([("postgres:15", "15."), ("postgres:17", "17.")]) {
+        assert_eq!(q["image"], image);
+        assert!(q["postgres_version"].as_str().unwrap().starts_with(major), "{q}");
+        assert!(q["baseline_note"].is_null(), "{q}");
+        assert!(q["cases"][0]["runs"][0]["baseline_work"].is_u64(), "{q}");
+    }
+    let (code, stdout, stderr) = run_with(&p, host, &["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("by_kind [Postgres 17."), "{stdout}");
+
+    // Re-blessing one major keeps the other's entry.
+    let (code, _, stderr) = run_with(&p, host, &["bless", "--image", "postgres:17"]);
+    assert_eq!(code, 0, "{stderr}");
+    let after = json(&p.read("baselines/by_kind.json"));
+    assert_eq!(after["postgres_version"], baseline["postgres_version"]);
+    assert_eq!(after["cases"], baseline["cases"]);
+    assert_eq!(after["other_versions"].as_array().unwrap().len(), 1);
+
+    // A major with no entry is checked against budgets only, and the report says why.
+    std::fs::remove_file(p.path().join("baselines/by_kind.json")).unwrap();
+    let (code, _, stderr) = run_with(&p, host, &["bless", "--image", "postgres:15"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run_with(&p, host, &["check", "--image", "postgres:17", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let note = json(&stdout)["queries"][0]["baseline_note"].as_str().unwrap_or_default().to_string();
+    assert!(note.contains("its baseline is for Postgres 15") && note.contains("this run is Postgres 17."), "{note}");
+    p.assert_nothing_left();
+}
