@@ -213,16 +213,18 @@ impl Settings {
             ([], None) => (vec![DEFAULT_IMAGE.to_string()], false),
         };
         for (i, image) in images.iter().enumerate() {
-            let key = if args.image.is_empty() { "database.image" } else { "--image" };
-            if let Err(e) = crate::postgres::container::split_image(image) {
-                let detail = match e {
-                    Error::Argument { detail, .. } => format!("`{image}`: {detail}"),
-                    other => other.to_string(),
-                };
-                return Err(cfg_err(key, detail));
-            }
-            if images[..i].contains(image) {
-                return Err(cfg_err(key, format!("`{image}` is listed twice")));
+            let problem = match crate::postgres::container::split_image(image) {
+                Err(Error::Argument { detail, .. }) => Some(format!("`{image}`: {detail}")),
+                Err(other) => Some(other.to_string()),
+                Ok(_) if images[..i].contains(image) => Some(format!("`{image}` is listed twice")),
+                Ok(_) => None,
+            };
+            if let Some(detail) = problem {
+                return Err(if args.image.is_empty() {
+                    cfg_err("database.image", detail)
+                } else {
+                    Error::Argument { flag: "--image".into(), detail }
+                });
             }
         }
         let mut pg_settings = Vec::new();
