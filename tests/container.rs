@@ -90,6 +90,24 @@ fn containers_of(host: &str, pid: u32) -> Vec<String> {
         .collect()
 }
 
+/// The volumes mounted in container `id` (the official image keeps PGDATA in one).
+fn volumes_of(host: &str, id: &str) -> Vec<String> {
+    let (status, body) = docker_get(host, &format!("/containers/{id}/json")).expect("the Docker API answers");
+    assert_eq!(status, 200, "{body}");
+    let inspect: serde_json::Value = serde_json::from_str(&body).expect("a JSON container");
+    inspect["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["Type"] == "volume")
+        .filter_map(|m| m["Name"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn volume_exists(host: &str, name: &str) -> bool {
+    docker_get(host, &format!("/volumes/{name}")).expect("the Docker API answers").0 == 200
+}
+
 /// Run plangate with this runtime; also asserts that the run left no container behind.
 fn run_with(p: &Project, host: &str, args: &[&str]) -> (i32, String, String) {
     let child = p.cmd(args).env("DOCKER_HOST", host).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -195,7 +213,10 @@ fn interrupt(test: &str, signal: Signal, code: i32, when: &str) {
         }
         assert!(Instant::now() < deadline, "no `{when}` within 120 s:\n{seen}");
     }
-    assert_eq!(containers_of(host, pid).len(), 1, "one container while it runs:\n{seen}");
+    let running = containers_of(host, pid);
+    assert_eq!(running.len(), 1, "one container while it runs:\n{seen}");
+    let volumes = volumes_of(host, &running[0]);
+    assert!(!volumes.is_empty(), "postgres:15 keeps PGDATA in a volume, as the official image does");
     kill(Pid::from_raw(i32::try_from(pid).unwrap()), signal).unwrap();
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
@@ -204,6 +225,8 @@ fn interrupt(test: &str, signal: Signal, code: i32, when: &str) {
     assert!(rest.contains("interrupted by"), "{rest}");
     let left = containers_of(host, pid);
     assert!(left.is_empty(), "{signal} left containers behind: {left:?}");
+    let kept: Vec<&String> = volumes.iter().filter(|v| volume_exists(host, v)).collect();
+    assert!(kept.is_empty(), "{signal} left the data volume behind: {kept:?}");
     p.assert_nothing_left();
 }
 

@@ -2,7 +2,8 @@
 //! postgres image, through testcontainers and a Docker-API socket (Docker, or Podman's).
 //!
 //! Started with the same disposable settings as the local backend plus the user's, its data
-//! directory on a tmpfs, its port published on the loopback only. Ready means a connection
+//! directory where the image puts it (PGDATA, on disk: a production-sized catalog may not fit
+//! in memory), its port published on the loopback only. Ready means a connection
 //! succeeded (never a sleep or a log line: the official image logs "ready to accept
 //! connections" once for its temporary init server and once for the real one). Removed when
 //! the run ends; every container carries this run's label, so one created by a start that
@@ -17,7 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::models::PortBinding;
 use testcontainers::bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
-use testcontainers::core::{IntoContainerPort, Mount, WaitFor};
+use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
@@ -25,9 +26,6 @@ use crate::error::{Error, Result};
 
 /// The label every container of this run carries: `dev.plangate.run=<pid>-<start time>`.
 pub const RUN_LABEL: &str = "dev.plangate.run";
-/// Where the data directory lives inside the container: a tmpfs, mode 1777, so both an
-/// entrypoint that starts as root and one that starts as `postgres` can create PGDATA there.
-const DATA_MOUNT: &str = "/var/lib/plangate";
 /// How long an image may take from `docker start` to a usable connection.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a Docker-API socket may take to answer a ping.
@@ -132,8 +130,6 @@ impl Container {
             .with_wait_for(WaitFor::Nothing)
             .with_env_var("POSTGRES_PASSWORD", password.clone())
             .with_env_var("POSTGRES_INITDB_ARGS", "--no-sync --encoding=UTF8 --locale=C")
-            .with_env_var("PGDATA", format!("{DATA_MOUNT}/data"))
-            .with_mount(Mount::tmpfs_mount(DATA_MOUNT).with_mode(0o1777))
             .with_shm_size(256 << 20)
             .with_label(RUN_LABEL, run_id())
             .with_label("dev.plangate.image", image)
