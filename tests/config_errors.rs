@@ -169,10 +169,10 @@ fn every_subcommand_is_in_help() {
 #[test]
 fn bad_images_name_the_key() {
     let p = small_project(QUERY);
-    let config = p.read("plangate.toml");
-    p.write("plangate.toml", &format!("[database]\nimage = [\"postgres:15\", \"postgres:15\"]\n{config}"));
+    let config = p.with_database(r#"image = ["postgres:15", "postgres:15"]"#);
     assert_error(&p, &["check"], &["plangate.toml", "database.image", "`postgres:15` is listed twice"]);
-    p.write("plangate.toml", &format!("[database]\nimage = []\n{config}"));
+    p.write("plangate.toml", &config);
+    p.with_database("image = []");
     assert_error(&p, &["check"], &["database.image", "the list of images is empty"]);
     p.write("plangate.toml", &config);
     assert_error(&p, &["check", "--image", "postgres@sha256:0123"], &["--image", "digests", "name the image by tag"]);

@@ -139,8 +139,7 @@ fn without_a_socket_container_fails_and_auto_runs_locally() {
     p.assert_nothing_left();
 
     // With an image configured, `auto` moves on to the local backend and says so.
-    let config = p.read("plangate.toml");
-    p.write("plangate.toml", &format!("[database]\nimage = \"postgres:15\"\n{config}"));
+    p.with_database(r#"image = "postgres:15""#);
     let (code, stdout, stderr) = run_with(&p, nowhere, &["check", "--format", "json"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("no container runtime answered"), "{stderr}");
@@ -152,13 +151,7 @@ fn without_a_socket_container_fails_and_auto_runs_locally() {
 fn a_container_runs_the_catalog_with_the_settings_and_is_removed() {
     let Some(host) = runtime("a_container_runs_the_catalog_with_the_settings_and_is_removed") else { return };
     let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
-    let config = p.read("plangate.toml");
-    p.write(
-        "plangate.toml",
-        &format!(
-            "[database]\nimage = \"postgres:15\"\nsettings = {{ work_mem = \"3MB\", random_page_cost = 1.1 }}\n{config}"
-        ),
-    );
+    p.with_database("image = \"postgres:15\"\nsettings = { work_mem = \"3MB\", random_page_cost = 1.1 }");
     // `auto` picks the container: an image is configured and the socket answers.
     let (code, stdout, stderr) = run_with(&p, host, &["check", "--format", "json"]);
     assert_eq!(code, 0, "{stderr}");
@@ -274,8 +267,7 @@ fn sigint_while_the_container_starts_removes_it() {
 fn a_version_matrix_keeps_one_baseline_entry_per_major() {
     let Some(host) = runtime("a_version_matrix_keeps_one_baseline_entry_per_major") else { return };
     let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
-    let config = p.read("plangate.toml");
-    p.write("plangate.toml", &format!("[database]\nimage = [\"postgres:15\", \"postgres:17\"]\n{config}"));
+    p.with_database(r#"image = ["postgres:15", "postgres:17"]"#);
 
     let (code, _, stderr) = run_with(&p, host, &["bless"]);
     assert_eq!(code, 0, "{stderr}");

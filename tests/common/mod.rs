@@ -38,6 +38,14 @@ impl Project {
         std::fs::read_to_string(self.dir.path().join(path)).unwrap()
     }
 
+    /// Put a `[database]` table holding `lines` at the top of plangate.toml (a project's
+    /// config has none); returns the config as it was.
+    pub fn with_database(&self, lines: &str) -> String {
+        let config = self.read("plangate.toml");
+        self.write("plangate.toml", &format!("[database]\n{lines}\n{config}"));
+        config
+    }
+
     /// `plangate ARGS` in this project.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_plangate"));
