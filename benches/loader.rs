@@ -154,7 +154,7 @@ async fn throughput() {
         raw_ms.push(t.elapsed());
 
         sqlx::raw_sql("TRUNCATE bench").execute(&mut conn).await.unwrap();
-        let mut loader = Loader::new(&mut conn, model.clone(), settings.seed).await.unwrap();
+        let mut loader = Loader::new(&mut conn, None, model.clone(), settings.seed).await.unwrap();
         let mut copy_ms = 0;
         loader
             .grow_to(&mut conn, 1.0, |e| {

@@ -70,6 +70,11 @@ struct TableSection {
     fixed_rows: Option<u64>,
     #[serde(default)]
     columns: BTreeMap<String, String>,
+    /// Load through the table's triggers and rules (off by default).
+    #[serde(default)]
+    fire_triggers: bool,
+    /// Store the rows of one parent together: the foreign-key column to group by.
+    cluster: Option<String>,
 }
 
 /// Detection thresholds (`[thresholds]`).
@@ -136,6 +141,10 @@ impl TableSize {
 pub struct TableSpec {
     pub size: TableSize,
     pub columns: BTreeMap<String, GenExpr>,
+    /// Load through the table's triggers and rules.
+    pub fire_triggers: bool,
+    /// The foreign-key column whose rows are stored together (None: the default for the table).
+    pub cluster: Option<String>,
 }
 
 /// Which backend to use, after `auto` is resolved later against the machine.
@@ -286,7 +295,7 @@ impl Settings {
                     .map_err(|e| cfg_err(&format!("tables.{name}.columns.{col}"), format!("{e} in `{expr}`")))?;
                 columns.insert(col, parsed);
             }
-            tables.insert(name, TableSpec { size, columns });
+            tables.insert(name, TableSpec { size, columns, fire_triggers: t.fire_triggers, cluster: t.cluster });
         }
         // ref(t.c) must point at a configured table and column shape is checked against the schema later.
         for (name, t) in &tables {

@@ -20,7 +20,7 @@ async fn load(config: &str, schema_sql: &str, scales: &[f64]) -> plangate::error
     schema::apply(&mut conn, &settings.schema_files).await?;
     let catalog = plangate::datagen::schema::read(&mut conn).await?;
     let model = DataModel::build(&settings, &catalog)?;
-    let mut loader = Loader::new(&mut conn, model, settings.seed).await?;
+    let mut loader = Loader::new(&mut conn, None, model, settings.seed).await?;
     for &s in scales {
         loader.grow_to(&mut conn, s, |_| {}).await?;
     }

@@ -38,7 +38,13 @@ pub fn build_report(settings: &Settings, measured: Vec<Measured>, baselines: &[O
     let mut judged = Vec::new();
     let mut targets = Vec::new();
     let mut timings: Option<Timings> = None;
+    let mut notes: Vec<String> = Vec::new();
     for m in measured {
+        for n in &m.notes {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
+        }
         targets.push(TargetReport {
             backend: m.backend.clone(),
             image: m.image.clone(),
@@ -86,5 +92,8 @@ pub fn build_report(settings: &Settings, measured: Vec<Measured>, baselines: &[O
             None => timings = Some(m.timings),
         }
     }
-    Report::new(targets, settings.scales.clone(), &judged, &settings.root, timings.unwrap_or_default())
+    let mut report =
+        Report::new(targets, settings.scales.clone(), &judged, &settings.root, timings.unwrap_or_default());
+    report.notes = notes;
+    report
 }

@@ -34,6 +34,8 @@ pub struct Measured {
     pub server_settings: Vec<(String, String)>,
     pub runs: Vec<QueryRuns>,
     pub timings: Timings,
+    /// How the world was made, for the report's reader.
+    pub notes: Vec<String>,
 }
 
 /// A progress line on stderr.
@@ -52,6 +54,8 @@ pub struct Session<'q> {
     /// The largest scale and the rows of every filled table there.
     pub scale: f64,
     pub table_rows: BTreeMap<String, u64>,
+    /// How the world was made, for the report's reader (triggers off, columns left NULL...).
+    pub notes: Vec<String>,
 }
 
 /// Start Postgres, apply the schema, grow the world scale by scale, and measure every
@@ -122,16 +126,16 @@ async fn measure_on_target<T>(
         Ok(mut session) => {
             let extra = after(&mut session).await;
             let _ = session.conn.close().await;
-            extra.map(|x| (session.runs, x))
+            extra.map(|x| (session.runs, session.notes, x))
         }
         Err(e) => Err(e),
     };
     let server_settings = server.server_settings.clone();
     let (version, major, backend) = server_info_then_shutdown(server).await?;
-    let (runs, extra) = result?;
+    let (runs, notes, extra) = result?;
     timings.total_ms = ms_since(started);
     let image = target.image().map(str::to_string);
-    Ok((Measured { postgres_version: version, major, backend, image, server_settings, runs, timings }, extra))
+    Ok((Measured { postgres_version: version, major, backend, image, server_settings, runs, timings, notes }, extra))
 }
 
 async fn server_info_then_shutdown(server: Server) -> Result<(String, u32, String)> {
@@ -155,6 +159,7 @@ async fn measure_on<'q>(
     schema::apply(&mut conn, &settings.schema_files).await?;
     let catalog = crate::datagen::schema::read(&mut conn).await?;
     let model = DataModel::build(settings, &catalog)?;
+    let mut notes = model.notes.clone();
     let mut table_rows = BTreeMap::new();
     check_samplers(settings, &model, queries)?;
     // Postgres parses every query against the schema now, before any data is loaded.
@@ -165,7 +170,8 @@ async fn measure_on<'q>(
     }
     timings.schema_ms = ms_since(t);
 
-    let mut loader = Loader::new(&mut conn, model, settings.seed).await?.with_helper(server.connect().await?);
+    let helper = server.connect().await?;
+    let mut loader = Loader::new(&mut conn, Some(helper), model, settings.seed).await?;
     let mut runs: Vec<QueryRuns> = queries
         .iter()
         .map(|q| QueryRuns {
@@ -197,7 +203,7 @@ async fn measure_on<'q>(
         timings.loads.extend(step.loads);
         timings.index_ms += step.index_ms;
         timings.analyze_ms += step.analyze_ms;
-        table_rows = loader.model().tables.iter().map(|t| (t.name.clone(), t.size.rows_at(scale))).collect();
+        table_rows = loader.relation_rows(&mut conn).await?;
         let at =
             measure::AtScale { scale, table_rows: &table_rows, thresholds: &settings.thresholds, seed: settings.seed };
         let t = Instant::now();
@@ -215,7 +221,8 @@ async fn measure_on<'q>(
     }
     let _ = conn.close().await;
     let scale = settings.scales.last().copied().unwrap_or(1.0);
-    Ok(Session { conn: qconn, catalog, queries, runs, scale, table_rows })
+    notes.extend(loader.notes());
+    Ok(Session { conn: qconn, catalog, queries, runs, scale, table_rows, notes })
 }
 
 /// Samplers must name a column of a filled table; say which query asks for what.

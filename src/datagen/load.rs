@@ -8,6 +8,7 @@
 //! are vacuumed and analyzed. Keys (primary, unique, exclusion) are dropped and recreated
 //! the same way, which also checks that the generated keys are unique.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -69,6 +70,34 @@ struct Deferred {
     foreign_keys: Vec<(String, String, String)>,
 }
 
+/// A user trigger or rule of a filled table, switched off while rows load.
+#[derive(Debug, Clone)]
+struct Switch {
+    /// The table as `regclass::text` spells it.
+    table: String,
+    /// `TRIGGER` or `RULE`.
+    what: &'static str,
+    /// Quoted name.
+    name: String,
+    /// `pg_trigger.tgenabled` / `pg_rewrite.ev_enabled`: O (origin), A (always), R (replica).
+    enabled: String,
+}
+
+impl Switch {
+    fn off(&self) -> String {
+        format!("ALTER TABLE {} DISABLE {} {}", self.table, self.what, self.name)
+    }
+
+    fn on(&self) -> String {
+        let mode = match self.enabled.as_str() {
+            "A" => "ALWAYS ",
+            "R" => "REPLICA ",
+            _ => "",
+        };
+        format!("ALTER TABLE {} ENABLE {mode}{} {}", self.table, self.what, self.name)
+    }
+}
+
 /// Grows the world scale by scale.
 #[derive(Debug)]
 pub struct Loader {
@@ -80,11 +109,33 @@ pub struct Loader {
     regclass: Vec<String>,
     /// A second session: rebuilding and analyzing run on two connections when there is one.
     helper: Option<PgConnection>,
+    /// The application's triggers and rules, off while rows load.
+    switches: Vec<Switch>,
+    /// Rows loaded so far, per filled table.
+    loaded_rows: BTreeMap<String, u64>,
 }
 
+/// Session settings of the loading sessions. Commits wait for their WAL to be flushed
+/// (locally; no standby is waited for): VACUUM can set a tuple's hint bits, and so mark
+/// its page all-visible, only once the commit that wrote it is flushed. With the
+/// disposable servers' asynchronous commit, how many pages VACUUM marks would depend on
+/// when the WAL writer last ran, and index-only scans, heap fetches and plans with it.
+/// fsync is off on throwaway servers, so the flush costs next to nothing.
+const LOADING_SESSION: &str = "SET synchronous_commit = local";
+
 impl Loader {
-    /// Read what must be dropped and recreated around each step.
-    pub async fn new(conn: &mut PgConnection, model: DataModel, seed: u64) -> Result<Loader> {
+    /// Read what must be dropped and recreated around each step; set up the loading
+    /// sessions (`helper`, a second one, rebuilds and analyzes in parallel).
+    pub async fn new(
+        conn: &mut PgConnection,
+        mut helper: Option<PgConnection>,
+        model: DataModel,
+        seed: u64,
+    ) -> Result<Loader> {
+        exec(conn, LOADING_SESSION, "setting up the loading session").await?;
+        if let Some(h) = helper.as_mut() {
+            exec(h, LOADING_SESSION, "setting up the loading session").await?;
+        }
         let names: Vec<String> = model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
         let err = |e: sqlx::Error| Error::postgres("cannot read indexes and foreign keys", e);
         let indexes = sqlx::query(
@@ -121,20 +172,61 @@ impl Loader {
                                 OR confrelid = ANY (SELECT unnest($1::text[])::regclass))",
         )
         .await?;
+        let quiet: Vec<String> =
+            model.tables.iter().filter(|t| !t.fire_triggers).map(|t| quote_qualified(&t.name)).collect();
+        let switches = switches(conn, &quiet).await?;
         Ok(Loader {
             model,
             seed,
             deferred: Deferred { indexes, keys, foreign_keys },
             loaded: None,
             regclass,
-            helper: None,
+            helper,
+            switches,
+            loaded_rows: BTreeMap::new(),
         })
     }
 
-    /// Rebuild indexes and keys, and analyze, on a second session too (the tables split between them).
-    pub fn with_helper(mut self, helper: PgConnection) -> Loader {
-        self.helper = Some(helper);
-        self
+    /// What a reader of the report should know about how the data was loaded.
+    pub fn notes(&self) -> Vec<String> {
+        if self.switches.is_empty() {
+            return Vec::new();
+        }
+        let names: Vec<String> =
+            self.switches.iter().map(|s| format!("{} {} on {}", s.what.to_lowercase(), s.name, s.table)).collect();
+        vec![format!(
+            "the application's triggers and rules did not fire while rows loaded ({}); set `fire_triggers = true` \
+             in a table's [tables.NAME] entry to load through them",
+            names.join(", ")
+        )]
+    }
+
+    /// Rows of every filled table as loaded (after duplicate keys were dropped), and of each
+    /// of their partitions as the last VACUUM and ANALYZE counted them; keyed by table name
+    /// as plans and plangate name tables (`t` in `public`, else `schema.t`).
+    pub async fn relation_rows(&self, conn: &mut PgConnection) -> Result<BTreeMap<String, u64>> {
+        let names: Vec<String> = self.model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
+        let partitions: Vec<(String, f64)> = sqlx::query_as(
+            "SELECT CASE WHEN n.nspname = 'public' THEN c.relname::text ELSE n.nspname || '.' || c.relname END,
+                    (SELECT COALESCE(sum(GREATEST(lc.reltuples, 0)), 0)::float8
+                     FROM pg_partition_tree(p.relid) l JOIN pg_class lc ON lc.oid = l.relid WHERE l.isleaf)
+             FROM unnest($1::text[]) u(t), pg_partition_tree(u.t::regclass) p
+             JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE p.level > 0",
+        )
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| Error::postgres("cannot count the rows of partitions", e))?;
+        let mut rows = self.loaded_rows.clone();
+        for t in &self.model.tables {
+            rows.entry(t.name.clone()).or_insert(0);
+        }
+        for (name, n) in partitions {
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            rows.insert(name, n.round() as u64);
+        }
+        Ok(rows)
     }
 
     /// The model being loaded.
@@ -164,6 +256,9 @@ impl Loader {
         for (_, name, _) in &self.deferred.indexes {
             exec(conn, &format!("DROP INDEX {name}"), "dropping an index before loading").await?;
         }
+        for s in &self.switches {
+            exec(conn, &s.off(), "turning off a trigger or rule before loading").await?;
+        }
 
         for g in gens {
             if g.end <= g.start {
@@ -189,9 +284,14 @@ impl Loader {
                 exec(conn, "DROP TABLE plangate_stage", "dropping the staging table").await?;
                 loaded
             };
+            *self.loaded_rows.entry(name.clone()).or_default() += rows;
             let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
             progress(LoadEvent::Done(&t));
             timings.loads.push(t);
+        }
+
+        for s in &self.switches {
+            exec(conn, &s.on(), "turning a trigger or rule back on after loading").await?;
         }
 
         progress(LoadEvent::Rebuilding);
@@ -298,6 +398,34 @@ impl Loader {
         }
         Ok(())
     }
+}
+
+/// The enabled user triggers and rules of `tables` and of their partitions.
+async fn switches(conn: &mut PgConnection, tables: &[String]) -> Result<Vec<Switch>> {
+    let rows = sqlx::query(
+        "WITH rel AS (SELECT u.t::regclass AS relid FROM unnest($1::text[]) u(t)
+                     UNION SELECT p.relid FROM unnest($1::text[]) u(t), pg_partition_tree(u.t::regclass) p)
+         SELECT 'TRIGGER' AS what, tgrelid::regclass::text AS tbl, quote_ident(tgname) AS name,
+                tgenabled::text AS enabled, tgparentid <> 0 AS cloned
+         FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' AND tgrelid IN (SELECT relid FROM rel)
+         UNION ALL
+         SELECT 'RULE', ev_class::regclass::text, quote_ident(rulename), ev_enabled::text, false
+         FROM pg_rewrite WHERE rulename <> '_RETURN' AND ev_enabled <> 'D' AND ev_class IN (SELECT relid FROM rel)
+         ORDER BY cloned, tbl, name",
+    )
+    .bind(tables)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| Error::postgres("cannot read the tables' triggers and rules", e))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Switch {
+            what: if r.get::<String, _>("what") == "RULE" { "RULE" } else { "TRIGGER" },
+            table: r.get("tbl"),
+            name: r.get("name"),
+            enabled: r.get("enabled"),
+        })
+        .collect())
 }
 
 /// (quoted table, quoted name, definition) of the constraints matching `filter` over `tables`.

@@ -32,9 +32,12 @@ pub struct TableModel {
     pub columns: Vec<ColumnModel>,
     /// `serial`-style sequences to move past the generated values: (column, sequence).
     pub sequences: Vec<(String, String)>,
-    /// Composite keys no generator makes unique (say, a join table's pair of foreign keys):
-    /// rows load through a staging table that keeps the first row of each key.
+    /// Keys no generator makes unique (a join table's pair of foreign keys, a one-to-one
+    /// table keyed by its foreign key): rows load through a staging table that keeps the
+    /// first row of each key.
     pub dedupe_on: Vec<Vec<String>>,
+    /// Load through the table's triggers and rules.
+    pub fire_triggers: bool,
 }
 
 impl TableModel {
@@ -47,6 +50,8 @@ impl TableModel {
 #[derive(Debug, Clone)]
 pub struct DataModel {
     pub tables: Vec<TableModel>,
+    /// What inference decided that a reader should know (columns left NULL, ...).
+    pub notes: Vec<String>,
 }
 
 impl DataModel {
@@ -58,6 +63,7 @@ impl DataModel {
     pub fn build(settings: &Settings, catalog: &Catalog) -> Result<DataModel> {
         let cfg = |key: String, detail: String| Error::config(&settings.config_path, key, detail);
         let mut tables = Vec::new();
+        let notes = Vec::new();
         for (name, spec) in &settings.tables {
             let table = catalog.get(name).ok_or_else(|| {
                 cfg(
@@ -132,11 +138,18 @@ impl DataModel {
                 .uniques
                 .iter()
                 .chain(std::iter::once(&table.primary_key))
-                .filter(|k| k.len() > 1)
+                .filter(|k| !k.is_empty())
                 .filter(|k| !k.iter().any(|c| columns.iter().any(|m: &ColumnModel| m.name == *c && distinct(m))))
                 .cloned()
                 .collect();
-            tables.push(TableModel { name: name.clone(), size: spec.size, columns, sequences, dedupe_on });
+            tables.push(TableModel {
+                name: name.clone(),
+                size: spec.size,
+                columns,
+                sequences,
+                dedupe_on,
+                fire_triggers: spec.fire_triggers,
+            });
         }
         // Every ref must reach a column of a filled table that plangate (or an identity) fills.
         for t in &tables {
@@ -157,7 +170,7 @@ impl DataModel {
                 }
             }
         }
-        Ok(DataModel { tables: order_by_references(tables) })
+        Ok(DataModel { tables: order_by_references(tables), notes })
     }
 }
 

@@ -43,6 +43,12 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             )?;
         }
     }
+    if !report.notes.is_empty() {
+        writeln!(out)?;
+        for note in &report.notes {
+            writeln!(out, "> note: {note}")?;
+        }
+    }
     for q in ordered.iter().filter(|q| q.verdict == Verdict::Fail) {
         writeln!(out, "\n<details><summary><b>❌ {}</b> (<code>{}</code>)</summary>\n", q.title(), q.file)?;
         if let Some(hint) = &q.hint {

@@ -39,6 +39,9 @@ pub struct Report {
     /// What ran: one entry, or one per image of a version matrix.
     pub targets: Vec<TargetReport>,
     pub queries: Vec<QueryReport>,
+    /// How the synthetic world was made, where a reader should know (triggers off, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Summed over the targets.
     pub timings: Timings,
 }
@@ -228,7 +231,17 @@ impl Report {
         let first = targets.first();
         let postgres_version = first.map(|t| t.postgres_version.clone()).unwrap_or_default();
         let backend = first.map(|t| t.backend.clone()).unwrap_or_default();
-        Report { format_version: FORMAT_VERSION, verdict, postgres_version, backend, scales, targets, queries, timings }
+        Report {
+            format_version: FORMAT_VERSION,
+            verdict,
+            postgres_version,
+            backend,
+            scales,
+            targets,
+            queries,
+            notes: Vec::new(),
+            timings,
+        }
     }
 }
 

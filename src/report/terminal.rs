@@ -56,6 +56,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
             writeln!(out, "note: {}: {note}", q.title())?;
         }
     }
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
     for q in report.queries.iter().filter(|q| q.verdict == Verdict::Fail) {
         writeln!(out)?;
         writeln!(out, "{} ({})", paint(&format!("FAIL {}", q.title()), "1;31", color), q.file)?;

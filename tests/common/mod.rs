@@ -24,6 +24,14 @@ impl Project {
         p
     }
 
+    /// A project holding a copy of the folder `tests/data/NAME` of this repository.
+    pub fn from_data(name: &str) -> Project {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+        let p = Project::new(&[]);
+        copy_tree(&src, p.dir.path());
+        p
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -73,6 +81,19 @@ impl Project {
         assert!(left.is_empty(), "left behind in TMPDIR: {left:?}");
         let procs = processes_mentioning(&self.tmp);
         assert!(procs.is_empty(), "postgres processes left behind: {procs:?}");
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
     }
 }
 
