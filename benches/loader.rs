@@ -126,7 +126,7 @@ async fn throughput() {
     .unwrap();
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
     let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
-    schema::apply(&mut conn, &settings.schema_files).await.unwrap();
+    schema::apply(&mut conn, &settings.schema_files, schema::Target::Throwaway).await.unwrap();
     let catalog = plangate::datagen::schema::read(&mut conn).await.unwrap();
     let model = DataModel::build(&settings, &catalog).unwrap();
     let raw = raw_rows();

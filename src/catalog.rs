@@ -259,7 +259,7 @@ fn parse_param(v: &toml::Value) -> std::result::Result<ParamSpec, String> {
                 }
             };
             let arg = rest.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{s}`"))?;
-            let (table, column) = arg.split_once('.').ok_or_else(|| format!("`{s}` needs table.column"))?;
+            let (table, column) = arg.rsplit_once('.').ok_or_else(|| format!("`{s}` needs table.column"))?;
             ParamSpec::Sample { how, table: table.trim().to_string(), column: column.trim().to_string() }
         }
         other => {

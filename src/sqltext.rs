@@ -35,6 +35,17 @@ impl Statement {
         }
     }
 
+    /// The statement's unquoted words, uppercased, in order (strings and symbols left out).
+    pub fn words(&self) -> Vec<String> {
+        self.tokens
+            .iter()
+            .filter_map(|t| match t {
+                Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_uppercase()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The highest `$n` parameter.
     pub fn param_count(&self) -> usize {
         self.tokens
@@ -106,6 +117,12 @@ mod tests {
         assert!(statements("(select 1) union (select 2)").unwrap()[0].is_query());
         assert!(statements("values (1)").unwrap()[0].is_query());
         assert!(!statements("delete from t").unwrap()[0].is_query());
+    }
+
+    #[test]
+    fn words_leave_out_strings_and_quoted_names() {
+        let s = statements("ALTER TABLE \"Owner\" OWNER TO 'x' ;").unwrap();
+        assert_eq!(s[0].words(), ["ALTER", "TABLE", "OWNER", "TO"]);
     }
 
     #[test]

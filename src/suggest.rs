@@ -532,12 +532,15 @@ mod tests {
                     generated: false,
                     serial_sequence: None,
                     enum_labels: vec![],
+                    domain: None,
+                    domain_checks: vec![],
                 })
                 .collect(),
             primary_key: vec!["id".into()],
             uniques: vec![],
             foreign_keys: vec![],
             checks: vec![],
+            partitioning: None,
         };
         BTreeMap::from([
             (

@@ -17,7 +17,7 @@ async fn load(config: &str, schema_sql: &str, scales: &[f64]) -> plangate::error
     let settings = Settings::from_text(&dir.path().join("plangate.toml"), config, &CommonArgs::default())?;
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await?;
     let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
-    schema::apply(&mut conn, &settings.schema_files).await?;
+    schema::apply(&mut conn, &settings.schema_files, schema::Target::Throwaway).await?;
     let catalog = plangate::datagen::schema::read(&mut conn).await?;
     let model = DataModel::build(&settings, &catalog)?;
     let mut loader = Loader::new(&mut conn, None, model, settings.seed).await?;

@@ -109,6 +109,10 @@ fn report() -> Report {
                 }],
             },
         ],
+        notes: vec![
+            "the application's triggers and rules did not fire while rows loaded (trigger orders_audit on orders)"
+                .into(),
+        ],
         timings: Timings { backend: "local".into(), total_ms: 10_600, ..Timings::default() },
     }
 }

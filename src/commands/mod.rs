@@ -154,12 +154,17 @@ async fn measure_on<'q>(
     if std::env::var_os("PLANGATE_TEST_PANIC_AFTER_START").is_some() {
         panic!("PLANGATE_TEST_PANIC_AFTER_START is set");
     }
-    let mut conn = server.connect().await?;
     let t = Instant::now();
-    schema::apply(&mut conn, &settings.schema_files).await?;
+    // The schema gets a session of its own: what its files set must not reach plangate's.
+    let mut schema_conn = server.connect().await?;
+    let target = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
+    let applied = schema::apply(&mut schema_conn, &settings.schema_files, target).await?;
+    let _ = schema_conn.close().await;
+    let mut conn = server.connect().await?;
     let catalog = crate::datagen::schema::read(&mut conn).await?;
     let model = DataModel::build(settings, &catalog)?;
-    let mut notes = model.notes.clone();
+    let mut notes = applied.notes();
+    notes.extend(model.notes.iter().cloned());
     let mut table_rows = BTreeMap::new();
     check_samplers(settings, &model, queries)?;
     // Postgres parses every query against the schema now, before any data is loaded.

@@ -36,9 +36,11 @@ pub enum GenExpr {
         values: Vec<String>,
         weights: Vec<f64>,
     },
-    /// Within `days` days before the fixed epoch; `date_only` for date columns, `tz` for timestamptz.
+    /// Within the `days` days before the fixed epoch, or, with `from` (seconds since
+    /// 1970), within the `days` days from then on; `date_only` for dates, `tz` for timestamptz.
     Timestamp {
         days: f64,
+        from: Option<i64>,
         date_only: bool,
         tz: bool,
     },
@@ -68,6 +70,36 @@ pub enum GenExpr {
     Json,
     /// An array of 0..=4 elements of the inner generator (inferred for arrays).
     Array(Box<GenExpr>),
+    /// Plausible values of a type no generator above names (inferred from the column's type).
+    Typed(TypedGen),
+}
+
+/// Values of one Postgres type, for columns of that type the config does not name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypedGen {
+    /// bytea: 8 to 64 random bytes.
+    Bytes,
+    /// tsvector: 3 to 12 words.
+    Tsvector,
+    /// inet: an address in 10.0.0.0/8.
+    Inet,
+    /// cidr: a /24 network in 10.0.0.0/8.
+    Cidr,
+    Macaddr,
+    /// interval: up to 30 days, in seconds.
+    Interval,
+    Time {
+        tz: bool,
+    },
+    /// "char": one letter.
+    Letter,
+    /// int4range, int8range, numrange: `[a,b)` within 0..1000.
+    NumRange,
+    /// daterange, tsrange, tstzrange: up to 30 days within the 1000 days before the epoch.
+    TimeRange {
+        date_only: bool,
+        tz: bool,
+    },
 }
 
 impl GenExpr {
@@ -233,6 +265,23 @@ impl Parser {
         self.number(name)
     }
 
+    /// `name = "YYYY-MM-DD[ HH:MM:SS]"`: seconds since 1970 (UTC).
+    fn time_keyword(&mut self, name: &str, generator: &str) -> Result<i64, String> {
+        match self.next() {
+            Some(Tok::Ident(s)) if s == name => {}
+            Some(t) => return Err(format!("expected `{name} = \"...\"` in {generator}(), found `{t}`")),
+            None => return Err(format!("expected `{name} = \"...\"` in {generator}()")),
+        }
+        self.expect('=')?;
+        match self.next() {
+            Some(Tok::Str(s)) => parse_time(&s).ok_or_else(|| {
+                format!("{generator}({name} = \"{s}\"): expected a date \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM:SS\"")
+            }),
+            Some(t) => Err(format!("{generator}({name} = ...) takes a quoted date, found `{t}`")),
+            None => Err(format!("{generator}({name} = ...) takes a quoted date")),
+        }
+    }
+
     fn generator(&mut self) -> Result<GenExpr, String> {
         let name = match self.next() {
             Some(Tok::Ident(s)) => s,
@@ -285,11 +334,28 @@ impl Parser {
             ("bool", true) => GenExpr::Bool { p: probability(self.number("p")?)? },
             ("choice", true) => self.choice()?,
             ("timestamp" | "date", true) => {
-                let days = self.keyword("days")?;
-                if days.is_nan() || days <= 0.0 {
-                    return Err(format!("{name}(days = {days}): days must be positive"));
+                let date_only = name == "date";
+                if self.peek() == Some(&Tok::Ident("from".into())) {
+                    let from = self.time_keyword("from", &name)?;
+                    self.expect(',')?;
+                    let to = self.time_keyword("to", &name)?;
+                    // A date range counts whole days; `to` is never included.
+                    if to <= from {
+                        return Err(format!("{name}(from, to): `to` must be after `from`"));
+                    }
+                    #[expect(clippy::cast_precision_loss)]
+                    let days = (to - from) as f64 / 86_400.0;
+                    if date_only && (from % 86_400 != 0 || to % 86_400 != 0) {
+                        return Err("date(from, to) takes dates (\"YYYY-MM-DD\") without a time".into());
+                    }
+                    GenExpr::Timestamp { days, from: Some(from), date_only, tz: false }
+                } else {
+                    let days = self.keyword("days")?;
+                    if days.is_nan() || days <= 0.0 {
+                        return Err(format!("{name}(days = {days}): days must be positive"));
+                    }
+                    GenExpr::Timestamp { days, from: None, date_only, tz: false }
                 }
-                GenExpr::Timestamp { days, date_only: name == "date", tz: false }
             }
             ("text", true) => {
                 let min = whole(self.number("min_words")?, "min_words")?;
@@ -305,9 +371,15 @@ impl Parser {
                 }
             }
             ("ref", true) => {
-                let table = self.ident("a table name")?;
+                // `t.c`, or `schema.t.c` for a table outside `public`.
+                let mut parts = vec![self.ident("a table name")?];
                 self.expect('.')?;
-                let column = self.ident("a column name")?;
+                parts.push(self.ident("a column name")?);
+                if self.eat('.') {
+                    parts.push(self.ident("a column name")?);
+                }
+                let column = parts.pop().expect("two parts at least");
+                let table = parts.join(".");
                 let zipf = if self.eat(',') { Some(self.keyword("zipf")?) } else { None };
                 if zipf.is_some_and(|s| s < 0.0) {
                     return Err("ref(..., zipf = s) needs s >= 0".into());
@@ -403,6 +475,52 @@ const KNOWN: &[&str] = &[
     "stats",
 ];
 
+/// Seconds since 1970-01-01 00:00:00 UTC of "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]".
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, time) = match s.split_once([' ', 'T']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut d = date.splitn(3, '-');
+    let (y, m, day): (i64, u32, u32) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
+    if !(1..=12).contains(&m) || day == 0 || day > days_in_month(y, m) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, day) * 86_400;
+    if let Some(t) = time {
+        let mut parts = t.split(':');
+        let h: i64 = parts.next()?.parse().ok()?;
+        let min: i64 = parts.next()?.parse().ok()?;
+        let sec: i64 = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        if parts.next().is_some() || h > 23 || min > 59 || sec > 59 {
+            return None;
+        }
+        secs += h * 3600 + min * 60 + sec;
+    }
+    Some(secs)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn whole(v: f64, what: &str) -> Result<i64, String> {
     if v.fract() != 0.0 || !v.is_finite() || v.abs() > 9.0e18 {
         return Err(format!("{what} needs a whole number, found {v}"));
@@ -428,7 +546,15 @@ mod tests {
             ("normal(50, 5.5)", GenExpr::Normal { mean: 50.0, sd: 5.5 }),
             ("zipf(1_000, 1.1)", GenExpr::Zipf { n: 1000, s: 1.1 }),
             ("bool(0.9)", GenExpr::Bool { p: 0.9 }),
-            ("timestamp(days = 1000)", GenExpr::Timestamp { days: 1000.0, date_only: false, tz: false }),
+            ("timestamp(days = 1000)", GenExpr::Timestamp { days: 1000.0, from: None, date_only: false, tz: false }),
+            (
+                r#"date(from = "1992-01-01", to = "1999-01-01")"#,
+                GenExpr::Timestamp { days: 2557.0, from: Some(694_224_000), date_only: true, tz: false },
+            ),
+            (
+                r#"timestamp(from = "2024-10-01 12:00", to = "2024-10-02 12:00")"#,
+                GenExpr::Timestamp { days: 1.0, from: Some(1_727_784_000), date_only: false, tz: false },
+            ),
             ("text(2, 8)", GenExpr::Text { min_words: 2, max_words: 8, max_len: None }),
             ("uuid", GenExpr::Uuid),
             (
@@ -436,6 +562,7 @@ mod tests {
                 GenExpr::Ref { table: "categories".into(), column: "id".into(), zipf: Some(1.1) },
             ),
             ("ref(users.id)", GenExpr::Ref { table: "users".into(), column: "id".into(), zipf: None }),
+            ("ref(app.users.id)", GenExpr::Ref { table: "app.users".into(), column: "id".into(), zipf: None }),
             ("unique(int(1, 100))", GenExpr::Unique(Box::new(GenExpr::Int { lo: 1, hi: 100 }))),
             ("const(7)", GenExpr::Const(Some("7".into()))),
             ("const(null)", GenExpr::Const(None)),
@@ -469,6 +596,9 @@ mod tests {
             ("choice(\"a\" = 1, \"b\")", "every value or to none"),
             ("int(1.5, 3)", "whole number"),
             ("timestamp(1000)", "days = ..."),
+            (r#"timestamp(from = "2024-02-30", to = "2025-01-01")"#, "expected a date"),
+            (r#"date(from = "2024-01-01", to = "2023-01-01")"#, "must be after"),
+            (r#"date(from = "2024-01-01 10:00", to = "2025-01-01")"#, "without a time"),
             ("int", "needs arguments"),
             ("int(1, 2) x", "unexpected `x`"),
         ] {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rand_distr::{Distribution, Normal, Zipf};
 
-use crate::datagen::expr::GenExpr;
+use crate::datagen::expr::{GenExpr, TypedGen};
 use crate::datagen::model::{DataModel, TableModel};
 use crate::datagen::random::{CellRng, Permutation, derive, stream_seed};
 
@@ -74,11 +74,13 @@ enum Sampler {
     },
     Timestamp {
         span_secs: u64,
+        at: TimeAt,
         date_only: bool,
         tz: bool,
     },
     TimestampPerm {
         perm: Permutation,
+        at: TimeAt,
         date_only: bool,
         tz: bool,
     },
@@ -97,6 +99,29 @@ enum Sampler {
     Const(Option<Vec<u8>>),
     Json,
     Array(Box<Sampler>),
+    Typed(TypedGen),
+}
+
+/// Where generated times lie: an offset counts back from the epoch, or on from a start.
+#[derive(Debug, Clone, Copy)]
+enum TimeAt {
+    BeforeEpoch,
+    /// Seconds since 1970 (a date's midnight for dates).
+    After(i64),
+}
+
+impl TimeAt {
+    /// Write the time `offset` seconds (days for dates) away from the anchor.
+    fn write(self, out: &mut Vec<u8>, offset: u64, date_only: bool, tz: bool) {
+        match self {
+            TimeAt::BeforeEpoch => write_time(out, offset, date_only, tz),
+            TimeAt::After(start) => {
+                let offset = i64::try_from(offset).unwrap_or(i64::MAX / 4);
+                let t = if date_only { start + offset * 86_400 } else { start + offset };
+                write_unix(out, t, date_only, tz);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -303,17 +328,22 @@ impl Ctx<'_> {
                     Sampler::Choice { cumulative: cumulative.collect(), values }
                 }
             }
-            GenExpr::Timestamp { days, date_only, tz } => {
+            GenExpr::Timestamp { days, from, date_only, tz } => {
                 #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let span_secs = if *date_only { (*days as u64).max(1) } else { ((days * 86_400.0) as u64).max(1) };
+                let at = match from {
+                    Some(f) => TimeAt::After(*f),
+                    None => TimeAt::BeforeEpoch,
+                };
                 if unique {
                     Sampler::TimestampPerm {
                         perm: need_domain(span_secs, "timestamp")?,
+                        at,
                         date_only: *date_only,
                         tz: *tz,
                     }
                 } else {
-                    Sampler::Timestamp { span_secs, date_only: *date_only, tz: *tz }
+                    Sampler::Timestamp { span_secs, at, date_only: *date_only, tz: *tz }
                 }
             }
             GenExpr::Text { min_words, max_words, max_len } => {
@@ -347,6 +377,12 @@ impl Ctx<'_> {
                 Sampler::Const(v.as_deref().map(escape))
             }
             GenExpr::Json => Sampler::Json,
+            GenExpr::Typed(t) => {
+                if unique {
+                    return Err("unique() of an inferred type is not supported".into());
+                }
+                Sampler::Typed(*t)
+            }
             GenExpr::Array(inner) => Sampler::Array(Box::new(self.sampler(inner, derive(seed, 17), fmt, false)?)),
         })
     }
@@ -454,11 +490,10 @@ impl Sampler {
             Sampler::ChoicePerm { values, perm } => {
                 out.extend_from_slice(&values[usize::try_from(perm.apply(row)).unwrap_or(0)]);
             }
-            Sampler::Timestamp { span_secs, date_only, tz } => {
-                let back = CellRng::new(seed, row).below(*span_secs);
-                write_time(out, back, *date_only, *tz);
+            Sampler::Timestamp { span_secs, at, date_only, tz } => {
+                at.write(out, CellRng::new(seed, row).below(*span_secs), *date_only, *tz);
             }
-            Sampler::TimestampPerm { perm, date_only, tz } => write_time(out, perm.apply(row), *date_only, *tz),
+            Sampler::TimestampPerm { perm, at, date_only, tz } => at.write(out, perm.apply(row), *date_only, *tz),
             Sampler::Text { min, max, max_len, unique } => {
                 let mut rng = CellRng::new(seed, row);
                 let n = *min + u32::try_from(rng.below(u64::from(max - min) + 1)).unwrap_or(0);
@@ -514,6 +549,7 @@ impl Sampler {
                 let tag = WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)];
                 let _ = write!(out, "{{\"k\": {k}, \"tag\": \"{tag}\"}}");
             }
+            Sampler::Typed(t) => write_typed(*t, &mut CellRng::new(seed, row), out),
             Sampler::Array(inner) => {
                 let n = CellRng::new(seed, row).below(5);
                 out.push(b'{');
@@ -528,6 +564,69 @@ impl Sampler {
                 }
                 out.push(b'}');
             }
+        }
+    }
+}
+
+/// A value of an inferred type, in COPY text format.
+fn write_typed(t: TypedGen, rng: &mut CellRng, out: &mut Vec<u8>) {
+    let word = |rng: &mut CellRng| WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)];
+    match t {
+        TypedGen::Bytes => {
+            // `\x` hex input; COPY's own escaping doubles the backslash.
+            out.extend_from_slice(b"\\\\x");
+            for _ in 0..8 + rng.below(57) {
+                let _ = write!(out, "{:02x}", rng.below(256));
+            }
+        }
+        TypedGen::Tsvector => {
+            for i in 0..3 + rng.below(10) {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(word(rng).as_bytes());
+            }
+        }
+        TypedGen::Inet => {
+            let _ = write!(out, "10.{}.{}.{}", rng.below(256), rng.below(256), 1 + rng.below(254));
+        }
+        TypedGen::Cidr => {
+            let _ = write!(out, "10.{}.{}.0/24", rng.below(256), rng.below(256));
+        }
+        TypedGen::Macaddr => {
+            let b: Vec<String> = (0..6).map(|_| format!("{:02x}", rng.below(256))).collect();
+            out.extend_from_slice(b.join(":").as_bytes());
+        }
+        TypedGen::Interval => {
+            let _ = write!(out, "{} seconds", rng.below(30 * 86_400));
+        }
+        TypedGen::Time { tz } => {
+            let secs = rng.below(86_400);
+            let _ = write!(out, "{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+            if tz {
+                out.extend_from_slice(b"+00");
+            }
+        }
+        TypedGen::Letter => out.push(b'a' + u8::try_from(rng.below(26)).unwrap_or(0)),
+        TypedGen::NumRange => {
+            let lo = rng.below(1000);
+            let _ = write!(out, "[{lo},{})", lo + 1 + rng.below(100));
+        }
+        TypedGen::TimeRange { date_only, tz } => {
+            let unit = if date_only { 1 } else { 86_400 };
+            let start = 30 * unit + rng.below(970 * unit);
+            let end = start - 1 - rng.below(30 * unit - 1);
+            out.push(b'[');
+            if !date_only {
+                out.push(b'"');
+            }
+            write_time(out, start, date_only, tz);
+            out.extend_from_slice(if date_only { b"," } else { b"\",\"" });
+            write_time(out, end, date_only, tz);
+            if !date_only {
+                out.push(b'"');
+            }
+            out.push(b')');
         }
     }
 }
@@ -550,6 +649,11 @@ fn write_float(out: &mut Vec<u8>, v: f64, fmt: NumFmt) {
 fn write_time(out: &mut Vec<u8>, back: u64, date_only: bool, tz: bool) {
     let back = i64::try_from(back).unwrap_or(i64::MAX / 4);
     let t = if date_only { EPOCH_UNIX - back * 86_400 } else { EPOCH_UNIX - back };
+    write_unix(out, t, date_only, tz);
+}
+
+/// Write the time `t` (seconds since 1970, UTC).
+fn write_unix(out: &mut Vec<u8>, t: i64, date_only: bool, tz: bool) {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -610,6 +714,16 @@ mod tests {
         let mut out = Vec::new();
         write_time(&mut out, 366, true, false);
         assert_eq!(String::from_utf8(out).unwrap(), "2024-01-01");
+    }
+
+    #[test]
+    fn times_count_on_from_a_start() {
+        let mut out = Vec::new();
+        TimeAt::After(crate::datagen::expr::parse_time("1992-01-01").unwrap()).write(&mut out, 2556, true, false);
+        assert_eq!(String::from_utf8(out).unwrap(), "1998-12-31");
+        let mut out = Vec::new();
+        TimeAt::After(crate::datagen::expr::parse_time("2024-10-01 12:00").unwrap()).write(&mut out, 61, false, true);
+        assert_eq!(String::from_utf8(out).unwrap(), "2024-10-01 12:01:01+00");
     }
 
     #[test]

@@ -68,6 +68,9 @@ struct Deferred {
     keys: Vec<(String, String, String)>,
     /// (quoted table, quoted constraint name, definition).
     foreign_keys: Vec<(String, String, String)>,
+    /// Indexes of partitions attached to a partitioned index: (parent index, partition,
+    /// quoted index name), parents before children.
+    attached: Vec<(String, String, String)>,
 }
 
 /// A user trigger or rule of a filled table, switched off while rows load.
@@ -121,7 +124,8 @@ pub struct Loader {
 /// disposable servers' asynchronous commit, how many pages VACUUM marks would depend on
 /// when the WAL writer last ran, and index-only scans, heap fetches and plans with it.
 /// fsync is off on throwaway servers, so the flush costs next to nothing.
-const LOADING_SESSION: &str = "SET synchronous_commit = local";
+/// Generated times without an offset are UTC, whatever time zone the server has.
+const LOADING_SESSION: &str = "SET synchronous_commit = local; SET TimeZone = 'UTC'";
 
 impl Loader {
     /// Read what must be dropped and recreated around each step; set up the loading
@@ -138,20 +142,27 @@ impl Loader {
         }
         let names: Vec<String> = model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
         let err = |e: sqlx::Error| Error::postgres("cannot read indexes and foreign keys", e);
-        let indexes = sqlx::query(
+        // The filled tables and all their partitions. An index attached to a partitioned
+        // index, and a constraint cloned from the parent's, go and come back with the parent's.
+        let rels = "SELECT u.t::regclass FROM unnest($1::text[]) u(t)
+                    UNION SELECT p.relid FROM unnest($1::text[]) u(t), pg_partition_tree(u.t::regclass) p";
+        let indexes = sqlx::query(AssertSqlSafe(format!(
             "SELECT i.indrelid::regclass::text AS tbl, i.indexrelid::regclass::text AS name,
                     pg_get_indexdef(i.indexrelid) AS def
              FROM pg_index i
-             WHERE i.indrelid = ANY (SELECT unnest($1::text[])::regclass)
+             WHERE i.indrelid IN ({rels})
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-             ORDER BY 1",
-        )
+               AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+             ORDER BY 1, 2"
+        )))
         .bind(&names)
         .fetch_all(&mut *conn)
         .await
         .map_err(err)?
         .into_iter()
-        .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
+        // A partitioned index prints as `ON ONLY`, which would leave the partitions without
+        // one: recreate it for the whole tree (the names are restored afterwards).
+        .map(|r| (r.get("tbl"), r.get("name"), r.get::<String, _>("def").replacen(" ON ONLY ", " ON ", 1)))
         .collect();
         let regclass: Vec<String> =
             sqlx::query_scalar("SELECT x::regclass::text FROM unnest($1::text[]) WITH ORDINALITY u(x, n) ORDER BY n")
@@ -162,23 +173,34 @@ impl Loader {
         let keys = constraints(
             conn,
             &names,
-            "contype IN ('p', 'u', 'x') AND conrelid = ANY (SELECT unnest($1::text[])::regclass)",
+            &format!("contype IN ('p', 'u', 'x') AND conparentid = 0 AND conrelid IN ({rels})"),
         )
         .await?;
         let foreign_keys = constraints(
             conn,
             &names,
-            "contype = 'f' AND (conrelid = ANY (SELECT unnest($1::text[])::regclass)
-                                OR confrelid = ANY (SELECT unnest($1::text[])::regclass))",
+            &format!("contype = 'f' AND conparentid = 0 AND (conrelid IN ({rels}) OR confrelid IN ({rels}))"),
         )
         .await?;
+        // Indexes of partitions attached to a partitioned index come back with default names
+        // when the parent is recreated: remember theirs, to name them as the schema did.
+        let attached = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT h.inhparent::regclass::text, x.indrelid::regclass::text, quote_ident(c.relname::text)
+             FROM pg_inherits h JOIN pg_index x ON x.indexrelid = h.inhrelid JOIN pg_class c ON c.oid = h.inhrelid
+             WHERE x.indrelid IN ({rels})
+             ORDER BY (SELECT count(*) FROM pg_partition_ancestors(x.indrelid)), 2"
+        )))
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?;
         let quiet: Vec<String> =
             model.tables.iter().filter(|t| !t.fire_triggers).map(|t| quote_qualified(&t.name)).collect();
         let switches = switches(conn, &quiet).await?;
         Ok(Loader {
             model,
             seed,
-            deferred: Deferred { indexes, keys, foreign_keys },
+            deferred: Deferred { indexes, keys, foreign_keys, attached },
             loaded: None,
             regclass,
             helper,
@@ -315,6 +337,7 @@ impl Loader {
         };
         let (a, b) = (statements(&left), statements(&right));
         self.on_both(conn, a, b, "recreating indexes and keys after loading").await?;
+        self.rename_attached(conn).await?;
         for (table, name, def) in &self.deferred.foreign_keys {
             exec(
                 conn,
@@ -380,6 +403,28 @@ impl Loader {
             }
         }
         (left, right)
+    }
+
+    /// Give the indexes that partitions got from a recreated partitioned index (and key)
+    /// the names the schema gave them, which plan shapes show.
+    async fn rename_attached(&self, conn: &mut PgConnection) -> Result<()> {
+        for (parent, partition, name) in &self.deferred.attached {
+            let now: Option<(String, String)> = sqlx::query_as(
+                "SELECT quote_ident(n.nspname::text) || '.' || quote_ident(c.relname::text), quote_ident(c.relname::text)
+                 FROM pg_inherits h JOIN pg_index x ON x.indexrelid = h.inhrelid
+                 JOIN pg_class c ON c.oid = h.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE h.inhparent = $1::regclass AND x.indrelid = $2::regclass",
+            )
+            .bind(parent)
+            .bind(partition)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| Error::postgres("cannot read the indexes of partitions", e))?;
+            if let Some((qualified, current)) = now.filter(|(_, current)| current != name) {
+                exec(conn, &format!("ALTER INDEX {qualified} RENAME TO {name}"), "naming a partition's index").await?;
+            }
+        }
+        Ok(())
     }
 
     /// Run `a` on `conn` and `b` on the helper session at the same time.

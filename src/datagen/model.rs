@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::datagen::expr::GenExpr;
+use crate::datagen::expr::{GenExpr, TypedGen};
 use crate::datagen::schema::{Catalog, Column, Table};
 use crate::error::{Error, Result};
 use crate::settings::{Settings, TableSize};
@@ -63,7 +63,7 @@ impl DataModel {
     pub fn build(settings: &Settings, catalog: &Catalog) -> Result<DataModel> {
         let cfg = |key: String, detail: String| Error::config(&settings.config_path, key, detail);
         let mut tables = Vec::new();
-        let notes = Vec::new();
+        let mut notes = Vec::new();
         for (name, spec) in &settings.tables {
             let table = catalog.get(name).ok_or_else(|| {
                 cfg(
@@ -113,12 +113,24 @@ impl DataModel {
                 }
                 let (generator, ref_group) = match spec.columns.get(&column.name) {
                     Some(g) => (g.clone(), None),
-                    None => infer(table, column).map_err(|d| {
-                        cfg(
-                            format!("tables.{name}.columns.{}", column.name),
-                            format!("{d}; configure a generator for it in [tables.{name}.columns]"),
-                        )
-                    })?,
+                    None => match infer(table, column) {
+                        Ok(inferred) => inferred,
+                        // A nullable column of a type plangate cannot make stays NULL.
+                        Err(d) if !column.not_null && !table.in_key(&column.name) => {
+                            notes.push(format!(
+                                "{d}: the nullable column is left NULL; configure a generator for it in \
+                                 [tables.{}.columns] to fill it",
+                                toml_key(name)
+                            ));
+                            (GenExpr::Const(None), None)
+                        }
+                        Err(d) => {
+                            return Err(cfg(
+                                format!("tables.{}.columns.{}", toml_key(name), column.name),
+                                format!("{d}; configure a generator for it in [tables.{}.columns]", toml_key(name)),
+                            ));
+                        }
+                    },
                 };
                 if let Some(seq) = &column.serial_sequence {
                     sequences.push((column.name.clone(), seq.clone()));
@@ -237,18 +249,145 @@ fn infer(table: &Table, column: &Column) -> std::result::Result<(GenExpr, Option
     Ok((g, None))
 }
 
-/// The plain generator for a column's type, narrowed by its CHECK constraints.
+/// For the key column of a list or range partitioned table with no default partition:
+/// values that some partition takes (the listed values; the widest run of adjoining ranges).
+fn partition_generator(table: &Table, column: &Column) -> Option<GenExpr> {
+    let p = table.partitioning.as_ref().filter(|p| !p.has_default)?;
+    if p.key.as_deref() != Some(std::slice::from_ref(&column.name)) {
+        return None;
+    }
+    match p.strategy {
+        'l' => {
+            let mut values: Vec<String> = Vec::new();
+            for b in &p.bounds {
+                for v in bound_literals(b.split_once(" IN ")?.1).into_iter().flatten() {
+                    if !values.contains(&v) {
+                        values.push(v);
+                    }
+                }
+            }
+            (!values.is_empty()).then(|| GenExpr::Choice { weights: vec![1.0; values.len()], values })
+        }
+        'r' => {
+            let time = matches!(column.type_name.as_str(), "timestamp" | "timestamptz" | "date");
+            let value = |v: Option<String>| -> Option<Option<f64>> {
+                let Some(v) = v else { return Some(None) }; // MINVALUE or MAXVALUE
+                #[expect(clippy::cast_precision_loss)]
+                let parsed = if time {
+                    // '2024-01-01 00:00:00+00': the session printed it in UTC.
+                    let v = v.split(['+', '.']).next().unwrap_or(&v);
+                    crate::datagen::expr::parse_time(v).map(|t| t as f64)
+                } else {
+                    v.parse::<f64>().ok()
+                };
+                parsed.map(Some)
+            };
+            let mut ranges: Vec<(Option<f64>, Option<f64>)> = Vec::new();
+            for b in &p.bounds {
+                let (from, to) = b.split_once(" FROM ")?.1.split_once(" TO ")?;
+                let (from, to) = (bound_literals(from), bound_literals(to));
+                ranges.push((value(from.into_iter().next()?)?, value(to.into_iter().next()?)?));
+            }
+            ranges.sort_by(|a, b| a.0.unwrap_or(f64::MIN).total_cmp(&b.0.unwrap_or(f64::MIN)));
+            // Adjoining ranges merge into runs; the widest run is used.
+            let mut runs: Vec<(Option<f64>, Option<f64>)> = Vec::new();
+            for (lo, hi) in ranges {
+                match runs.last_mut() {
+                    Some(last) if last.1.is_some() && last.1 == lo => last.1 = hi,
+                    _ => runs.push((lo, hi)),
+                }
+            }
+            let width = |r: &(Option<f64>, Option<f64>)| match r {
+                (Some(lo), Some(hi)) => hi - lo,
+                _ => f64::INFINITY,
+            };
+            let (lo, hi) = runs.into_iter().max_by(|a, b| width(a).total_cmp(&width(b)))?;
+            let span = if time { 1_000.0 * 86_400.0 } else { 1_000_000.0 };
+            let (lo, hi) = match (lo, hi) {
+                (Some(lo), Some(hi)) => (lo, hi),
+                (Some(lo), None) => (lo, lo + span),
+                (None, Some(hi)) => (hi - span, hi),
+                (None, None) => return None,
+            };
+            #[expect(clippy::cast_possible_truncation)]
+            Some(if time {
+                let date_only = column.type_name == "date";
+                GenExpr::Timestamp {
+                    days: (hi - lo) / 86_400.0,
+                    from: Some(lo as i64),
+                    date_only,
+                    tz: column.type_name == "timestamptz",
+                }
+            } else if matches!(column.type_name.as_str(), "int2" | "int4" | "int8") {
+                GenExpr::Int { lo: lo.ceil() as i64, hi: hi.ceil() as i64 - 1 }
+            } else {
+                GenExpr::Float { lo, hi: hi - (hi - lo) * 1e-9, decimals: None }
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The literals of a partition bound's parenthesized list: `('a', 'b')` -> a, b; `MINVALUE`,
+/// `MAXVALUE` and `NULL` are None.
+fn bound_literals(text: &str) -> Vec<Option<String>> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&sqlparser::dialect::PostgreSqlDialect {}, text).tokenize() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut negative = false;
+    for t in tokens {
+        let keeps_sign = matches!(t, Token::Minus | Token::Whitespace(_));
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            Token::Minus if depth == 1 => negative = true,
+            Token::SingleQuotedString(v) if depth == 1 => out.push(Some(v)),
+            Token::Number(n, _) if depth == 1 => out.push(Some(if negative { format!("-{n}") } else { n })),
+            Token::Word(w) if depth == 1 => match w.value.to_uppercase().as_str() {
+                "MINVALUE" | "MAXVALUE" | "NULL" => out.push(None),
+                _ => out.push(Some(w.value)),
+            },
+            _ => {}
+        }
+        if !keeps_sign {
+            negative = false;
+        }
+    }
+    out
+}
+
+/// The plain generator for a column's type, narrowed by its CHECK constraints and, for a
+/// partition key, by the partitions' bounds.
 fn base_generator(table: &Table, column: &Column) -> std::result::Result<GenExpr, String> {
-    let checks: Vec<&str> = table.checks.iter().filter(|(c, _)| *c == column.name).map(|(_, d)| d.as_str()).collect();
-    for def in &checks {
+    if let Some(g) = partition_generator(table, column) {
+        return Ok(g);
+    }
+    // The column's own CHECKs name it; its domain's name the value `VALUE`.
+    let checks: Vec<(&str, &str)> = table
+        .checks
+        .iter()
+        .filter(|(c, _)| *c == column.name)
+        .map(|(_, d)| (d.as_str(), column.name.as_str()))
+        .chain(column.domain_checks.iter().map(|d| (d.as_str(), "VALUE")))
+        .collect();
+    for (def, _) in &checks {
         if let Some(values) = check_in_list(def) {
             let weights = vec![1.0; values.len()];
             return Ok(GenExpr::Choice { values, weights });
         }
     }
-    let (lo, hi) = checks.iter().fold((None, None), |(lo, hi), def| {
-        let (l, h) = check_bounds(def, &column.name);
-        (l.or(lo), h.or(hi))
+    // The tightest bounds of all the CHECKs.
+    let (lo, hi) = checks.iter().fold((None::<f64>, None::<f64>), |(lo, hi), (def, name)| {
+        let (l, h) = check_bounds(def, name);
+        (max_of(l, lo), min_of(h, hi))
     });
     if column.type_kind == "e" {
         let weights = vec![1.0; column.enum_labels.len()];
@@ -268,8 +407,28 @@ fn base_generator(table: &Table, column: &Column) -> std::result::Result<GenExpr
         })));
     }
     scalar(&column.type_name, column.typmod, lo, hi).ok_or_else(|| {
-        format!("cannot generate values of type {} for `{}.{}`", column.type_sql, table.name, column.name)
+        let over = column.domain.as_ref().map(|_| format!(" (over {})", column.type_name)).unwrap_or_default();
+        format!("cannot generate values of type {}{over} for `{}.{}`", column.type_sql, table.name, column.name)
     })
+}
+
+fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn min_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// A table's name as a TOML key: `app.users` must be quoted (`"app.users"`) to stay one key.
+pub fn toml_key(table: &str) -> String {
+    if table.contains('.') { format!("\"{table}\"") } else { table.to_string() }
 }
 
 /// A generator for a scalar type; `lo`/`hi` are bounds from CHECK constraints.
@@ -308,11 +467,25 @@ fn scalar(type_name: &str, typmod: i32, lo: Option<f64>, hi: Option<f64>) -> Opt
             let words = if max_len.is_some_and(|n| n < 12) { 1 } else { 3 };
             GenExpr::Text { min_words: 1, max_words: words, max_len }
         }
-        "date" => GenExpr::Timestamp { days: 1_000.0, date_only: true, tz: false },
-        "timestamp" => GenExpr::Timestamp { days: 1_000.0, date_only: false, tz: false },
-        "timestamptz" => GenExpr::Timestamp { days: 1_000.0, date_only: false, tz: true },
+        "date" => GenExpr::Timestamp { days: 1_000.0, from: None, date_only: true, tz: false },
+        "timestamp" => GenExpr::Timestamp { days: 1_000.0, from: None, date_only: false, tz: false },
+        "timestamptz" => GenExpr::Timestamp { days: 1_000.0, from: None, date_only: false, tz: true },
         "uuid" => GenExpr::Uuid,
         "json" | "jsonb" => GenExpr::Json,
+        "bytea" => GenExpr::Typed(TypedGen::Bytes),
+        "tsvector" => GenExpr::Typed(TypedGen::Tsvector),
+        "inet" => GenExpr::Typed(TypedGen::Inet),
+        "cidr" => GenExpr::Typed(TypedGen::Cidr),
+        "macaddr" => GenExpr::Typed(TypedGen::Macaddr),
+        "interval" => GenExpr::Typed(TypedGen::Interval),
+        "time" => GenExpr::Typed(TypedGen::Time { tz: false }),
+        "timetz" => GenExpr::Typed(TypedGen::Time { tz: true }),
+        "money" => GenExpr::Float { lo: lo.unwrap_or(0.0), hi: hi.unwrap_or(1_000.0), decimals: Some(2) },
+        "char" => GenExpr::Typed(TypedGen::Letter),
+        "int4range" | "int8range" | "numrange" => GenExpr::Typed(TypedGen::NumRange),
+        "daterange" => GenExpr::Typed(TypedGen::TimeRange { date_only: true, tz: false }),
+        "tsrange" => GenExpr::Typed(TypedGen::TimeRange { date_only: false, tz: false }),
+        "tstzrange" => GenExpr::Typed(TypedGen::TimeRange { date_only: false, tz: true }),
         _ => return None,
     })
 }
@@ -417,6 +590,17 @@ mod tests {
         assert_eq!(check_bounds("CHECK ((price > (0)::numeric))", "price"), (Some(1.0), None));
         assert_eq!(check_bounds("CHECK ((rating < 6))", "rating"), (None, Some(5.0)));
         assert_eq!(check_bounds("CHECK ((other_qty > 6))", "qty"), (None, None));
+    }
+
+    #[test]
+    fn partition_bound_literals() {
+        assert_eq!(bound_literals("('email', 'it''s')"), [Some("email".into()), Some("it's".into())]);
+        assert_eq!(bound_literals("(MINVALUE)"), [None]);
+        assert_eq!(bound_literals("(-5)"), [Some("-5".into())]);
+        assert_eq!(
+            bound_literals("('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')"),
+            [Some("2024-01-01 00:00:00+00".into())]
+        );
     }
 
     #[test]

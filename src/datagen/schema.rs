@@ -32,6 +32,10 @@ pub struct Column {
     pub serial_sequence: Option<String>,
     /// Labels of an enum type (or of the array element's enum type).
     pub enum_labels: Vec<String>,
+    /// The domain the column is declared with (e.g. `app.priority`), if any.
+    pub domain: Option<String>,
+    /// CHECK constraints of the domain and of the domains it is built on, written with `VALUE`.
+    pub domain_checks: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,11 +57,18 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// (column, constraint definition) of single-column CHECK constraints.
     pub checks: Vec<(String, String)>,
+    /// How a partitioned table routes rows to its partitions.
+    pub partitioning: Option<Partitioning>,
 }
 
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Whether the column is part of the primary key or of a unique key.
+    pub fn in_key(&self, column: &str) -> bool {
+        self.primary_key.iter().chain(self.uniques.iter().flatten()).any(|c| c == column)
     }
 }
 
@@ -71,19 +82,41 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
     let err = |e: sqlx::Error| Error::postgres("cannot read the schema from pg_catalog", e);
     let mut tables: Catalog = BTreeMap::new();
     let user_tables = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND c.relkind IN ('r', 'p') AND NOT c.relispartition";
+    // A domain may be built on another: `chain` walks each domain down to its base type,
+    // `dom` gathers what the levels add (NOT NULL, a length or precision, CHECKs).
     let cols = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {TABLE_NAME} AS tbl, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type_sql,
+        "WITH RECURSIVE chain AS (
+             SELECT t.oid AS top, t.oid AS cur, 0 AS depth FROM pg_type t WHERE t.typtype = 'd'
+             UNION ALL
+             SELECT c.top, t.typbasetype, c.depth + 1 FROM chain c JOIN pg_type t ON t.oid = c.cur WHERE t.typtype = 'd'
+         ), base AS (
+             SELECT DISTINCT ON (top) top, cur AS base FROM chain ORDER BY top, depth DESC
+         ), dom AS (
+             SELECT c.top, bool_or(t.typnotnull) AS notnull,
+                    (array_agg(t.typtypmod ORDER BY c.depth) FILTER (WHERE t.typtypmod >= 0))[1] AS typmod,
+                    COALESCE(array_agg(pg_get_constraintdef(k.oid) ORDER BY c.depth, k.conname)
+                             FILTER (WHERE k.oid IS NOT NULL), '{{}}') AS checks
+             FROM chain c JOIN pg_type t ON t.oid = c.cur AND t.typtype = 'd'
+             LEFT JOIN pg_constraint k ON k.contypid = t.oid AND k.contype = 'c'
+             GROUP BY c.top
+         )
+         SELECT {TABLE_NAME} AS tbl, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type_sql,
                 bt.typname::text AS type_name, bt.typtype::text AS type_kind,
                 et.typname::text AS element, et.typtype::text AS element_kind,
-                a.atttypmod AS typmod, a.attnotnull AS not_null, a.attidentity <> '' AS identity,
+                CASE WHEN a.atttypmod >= 0 THEN a.atttypmod ELSE COALESCE(dom.typmod, -1) END AS typmod,
+                a.attnotnull OR COALESCE(dom.notnull, false) AS not_null, a.attidentity <> '' AS identity,
                 a.attgenerated <> '' AS generated, pg_get_serial_sequence(c.oid::regclass::text, a.attname) AS seq,
                 COALESCE((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e
-                          WHERE e.enumtypid = COALESCE(et.oid, bt.oid)), '{{}}') AS labels
+                          WHERE e.enumtypid = COALESCE(et.oid, bt.oid)), '{{}}') AS labels,
+                CASE WHEN t.typtype = 'd' THEN format_type(t.oid, NULL) END AS domain,
+                COALESCE(dom.checks, '{{}}') AS domain_checks
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type t ON t.oid = a.atttypid
-         JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+         LEFT JOIN base ON base.top = t.oid
+         LEFT JOIN dom ON dom.top = t.oid
+         JOIN pg_type bt ON bt.oid = COALESCE(base.base, t.oid)
          LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
          WHERE {user_tables} AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY 1, a.attnum"
@@ -100,6 +133,7 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
             uniques: Vec::new(),
             foreign_keys: Vec::new(),
             checks: Vec::new(),
+            partitioning: None,
         });
         table.columns.push(Column {
             name: r.get("name"),
@@ -114,10 +148,18 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
             generated: r.get("generated"),
             serial_sequence: r.get("seq"),
             enum_labels: r.get("labels"),
+            domain: r.get("domain"),
+            domain_checks: r.get("domain_checks"),
         });
     }
+    // Constraints of partitions count for their table: a key or foreign key declared on
+    // every partition shapes the column like one declared on the parent. Constraints that
+    // Postgres cloned from the parent onto a partition (conparentid) are the parent's own.
+    let root = "CASE WHEN c.relispartition THEN pg_partition_root(c.oid) ELSE c.oid END";
     let cons = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {TABLE_NAME} AS tbl, con.conname::text AS name, con.contype::text AS kind,
+        "SELECT (SELECT CASE WHEN rn.nspname = 'public' THEN rc.relname ELSE rn.nspname || '.' || rc.relname END
+                 FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = {root}) AS tbl,
+                c.relispartition AS on_partition, con.conname::text AS name, con.contype::text AS kind,
                 ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
                       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
                 (SELECT CASE WHEN pn.nspname = 'public' THEN pc.relname ELSE pn.nspname || '.' || pc.relname END
@@ -128,8 +170,9 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
          FROM pg_constraint con
          JOIN pg_class c ON c.oid = con.conrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE {user_tables} AND con.contype IN ('p', 'u', 'f', 'c')
-         ORDER BY 1, con.conname"
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+           AND c.relkind IN ('r', 'p') AND con.contype IN ('p', 'u', 'f', 'c') AND con.conparentid = 0
+         ORDER BY c.relispartition, 1, con.conname"
     )))
     .fetch_all(&mut *conn)
     .await
@@ -140,18 +183,81 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
             continue;
         };
         let cols: Vec<String> = r.get("cols");
+        let on_partition: bool = r.get("on_partition");
         match r.get::<String, _>("kind").as_str() {
-            "p" => table.primary_key = cols,
-            "u" => table.uniques.push(cols),
-            "f" => table.foreign_keys.push(ForeignKey {
-                name: r.get("name"),
-                columns: cols,
-                parent: r.get::<Option<String>, _>("parent").unwrap_or_default(),
-                parent_columns: r.get("parent_cols"),
-            }),
+            // A partition's primary key is unique within the partition only.
+            "p" if !on_partition => table.primary_key = cols,
+            "p" | "u" => {
+                if !table.uniques.contains(&cols) && table.primary_key != cols {
+                    table.uniques.push(cols);
+                }
+            }
+            "f" => {
+                let fk = ForeignKey {
+                    name: r.get("name"),
+                    columns: cols,
+                    parent: r.get::<Option<String>, _>("parent").unwrap_or_default(),
+                    parent_columns: r.get("parent_cols"),
+                };
+                let known = table.foreign_keys.iter().any(|k| k.columns == fk.columns && k.parent == fk.parent);
+                if !known {
+                    table.foreign_keys.push(fk);
+                }
+            }
             "c" if cols.len() == 1 => table.checks.push((cols[0].clone(), r.get("def"))),
             _ => {}
         }
     }
+    read_partitioning(conn, &mut tables).await?;
     Ok(tables)
+}
+
+/// How a partitioned table routes rows, as far as generating its key column needs to know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partitioning {
+    /// `r` (range), `l` (list) or `h` (hash).
+    pub strategy: char,
+    /// The key's columns; None when a key part is an expression.
+    pub key: Option<Vec<String>>,
+    /// Each partition's bound as Postgres prints it (`FOR VALUES FROM (...) TO (...)`), UTC.
+    pub bounds: Vec<String>,
+    /// A default partition takes the rows no other one does.
+    pub has_default: bool,
+}
+
+async fn read_partitioning(conn: &mut PgConnection, tables: &mut Catalog) -> Result<()> {
+    // Bounds of timestamptz keys print in the session's time zone: make it UTC.
+    sqlx::raw_sql("SET TimeZone = 'UTC'")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| Error::postgres("cannot set the time zone", e))?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {TABLE_NAME} AS tbl, pt.partstrat::text AS strategy,
+                cardinality(pt.partattrs::int2[]) AS key_len,
+                ARRAY(SELECT a.attname::text FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(n, i)
+                      JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.n ORDER BY k.i) AS key,
+                ARRAY(SELECT pg_get_expr(p.relpartbound, p.oid) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+                      WHERE i.inhparent = pt.partrelid ORDER BY 1) AS bounds
+         FROM pg_partitioned_table pt
+         JOIN pg_class c ON c.oid = pt.partrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT c.relispartition"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| Error::postgres("cannot read how tables are partitioned", e))?;
+    for r in rows {
+        let Some(table) = tables.get_mut(&r.get::<String, _>("tbl")) else { continue };
+        let key: Vec<String> = r.get("key");
+        let key_len: i32 = r.get("key_len");
+        let bounds: Vec<String> = r.get("bounds");
+        let has_default = bounds.iter().any(|b| b == "DEFAULT");
+        table.partitioning = Some(Partitioning {
+            strategy: r.get::<String, _>("strategy").chars().next().unwrap_or('?'),
+            key: (usize::try_from(key_len).ok() == Some(key.len())).then_some(key),
+            bounds: bounds.into_iter().filter(|b| b != "DEFAULT").collect(),
+            has_default,
+        });
+    }
+    Ok(())
 }

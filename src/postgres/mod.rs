@@ -153,6 +153,11 @@ impl Server {
         Ok(server)
     }
 
+    /// Whether plangate started this server (and so may change anything in it).
+    pub fn is_throwaway(&self) -> bool {
+        !matches!(self.instance, Instance::Url(_))
+    }
+
     /// The backend's name as reports show it.
     pub fn backend_name(&self) -> &'static str {
         match self.instance {

@@ -131,25 +131,133 @@ fn object_name(n: &sqlparser::ast::ObjectName) -> Option<String> {
     }
 }
 
+/// Where the schema is applied: what it may change beyond the scratch database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A throwaway server plangate started: anything goes.
+    Throwaway,
+    /// Someone's server (the url backend): statements that change the server itself
+    /// (roles, databases, tablespaces, ALTER SYSTEM) are refused.
+    Shared,
+}
+
+/// What applying the schema left out, for the report.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// Ownership and privilege statements skipped: plangate runs as one role, and they
+    /// do not change plans (the roles they name usually do not exist in a throwaway server).
+    pub skipped_privileges: usize,
+}
+
+impl Applied {
+    pub fn notes(&self) -> Vec<String> {
+        match self.skipped_privileges {
+            0 => Vec::new(),
+            n => vec![format!(
+                "{n} ownership and privilege statement{} of the schema (OWNER TO, GRANT, REVOKE, ...) were skipped: \
+                 plangate runs as one role, and they do not change plans",
+                if n == 1 { "" } else { "s" }
+            )],
+        }
+    }
+}
+
+/// How one schema statement is treated.
+#[derive(Debug, PartialEq, Eq)]
+enum Treatment {
+    Apply,
+    /// Ownership or privileges: skipped.
+    Privileges,
+    /// Changes the server, not the database: refused on a shared server. The statement's kind.
+    ServerWide(String),
+}
+
+fn treatment(words: &[String]) -> Treatment {
+    let w = |i: usize| words.get(i).map_or("", String::as_str);
+    match (w(0), w(1), w(2)) {
+        ("GRANT" | "REVOKE", _, _) | ("SECURITY", "LABEL", _) | ("ALTER", "DEFAULT", "PRIVILEGES") => {
+            Treatment::Privileges
+        }
+        ("SET", "ROLE", _) | ("SET", "SESSION", "AUTHORIZATION") | ("RESET", "ROLE", _) => Treatment::Privileges,
+        ("ALTER", "SYSTEM", _) => Treatment::ServerWide("ALTER SYSTEM".into()),
+        ("CREATE" | "ALTER" | "DROP", kind @ ("ROLE" | "USER" | "GROUP" | "DATABASE" | "TABLESPACE"), next)
+            if next != "MAPPING" =>
+        {
+            Treatment::ServerWide(format!("{} {kind}", w(0)))
+        }
+        ("ALTER", _, _) if words.windows(2).any(|p| p[0] == "OWNER" && p[1] == "TO") => Treatment::Privileges,
+        _ => Treatment::Apply,
+    }
+}
+
+/// pg_dump's psql meta-commands that only guard a restore (`\restrict KEY`, `\unrestrict KEY`).
+const HARMLESS_META: &[&str] = &["\\restrict", "\\unrestrict"];
+
+/// The text with psql meta-command lines blanked (offsets and lines kept), or the line
+/// of one plangate cannot follow.
+fn without_meta_commands(sql: &str) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(sql.len());
+    for (i, line) in sql.split_inclusive('\n').enumerate() {
+        let command = line.trim_start();
+        if command.starts_with('\\') {
+            let name = command.split_whitespace().next().unwrap_or(command);
+            if !HARMLESS_META.contains(&name) {
+                return Err(format!(
+                    "line {}: psql meta-command `{name}` is not SQL; plangate applies schema files as plain SQL \
+                     (pg_dump's \\restrict and \\unrestrict are skipped)",
+                    i + 1
+                ));
+            }
+            out.extend(line.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+        } else {
+            out.push_str(line);
+        }
+    }
+    Ok(out)
+}
+
 /// Apply the schema files in order; an error names the file, line and column.
 ///
-/// Statements run one by one (split by a SQL tokenizer), so an error that carries
-/// no position still names the line of the statement that failed.
-pub async fn apply(conn: &mut PgConnection, files: &[PathBuf]) -> Result<()> {
+/// Statements run one by one (split by a SQL tokenizer), so an error that carries no
+/// position still names the line of the statement that failed. Give this a session of
+/// its own and close it afterwards: whatever the files set (a dump empties search_path)
+/// must not reach plangate's other sessions.
+pub async fn apply(conn: &mut PgConnection, files: &[PathBuf], target: Target) -> Result<Applied> {
+    let mut applied = Applied::default();
     for path in files {
-        let sql = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        let statements: Vec<(usize, &str)> = match crate::sqltext::statements(&sql) {
-            Ok(parts) => parts.iter().map(|p| (p.start, &sql[p.start..p.end])).collect(),
+        let raw = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        let sql = without_meta_commands(&raw).map_err(|detail| Error::Schema { path: path.clone(), detail })?;
+        let statements: Vec<(usize, &str, Treatment)> = match crate::sqltext::statements(&sql) {
+            Ok(parts) => parts.iter().map(|p| (p.start, &sql[p.start..p.end], treatment(&p.words()))).collect(),
             // Postgres will report what the tokenizer could not read, with its position.
-            Err(_) => vec![(0, sql.as_str())],
+            Err(_) => vec![(0, sql.as_str(), Treatment::Apply)],
         };
-        for (offset, stmt) in statements {
+        if target == Target::Shared {
+            if let Some((offset, _, Treatment::ServerWide(kind))) =
+                statements.iter().find(|s| matches!(s.2, Treatment::ServerWide(_)))
+            {
+                let (line, _) = line_col(&sql, sql[..*offset].chars().count() + 1);
+                return Err(Error::Schema {
+                    path: path.clone(),
+                    detail: format!(
+                        "line {line}: {kind} changes the server, not the database, and plangate does not touch \
+                         anything but its scratch database on a server it did not start; move the statement out \
+                         of [schema] files, or use the local or container backend"
+                    ),
+                });
+            }
+        }
+        for (offset, stmt, treatment) in statements {
+            if treatment == Treatment::Privileges {
+                applied.skipped_privileges += 1;
+                continue;
+            }
             if let Err(e) = sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut *conn).await {
                 return Err(Error::Schema { path: path.clone(), detail: describe_error(&sql, offset, &e) });
             }
         }
     }
-    Ok(())
+    Ok(applied)
 }
 
 /// Postgres' message with the line and column in `sql` of the statement starting at byte
@@ -229,6 +337,53 @@ mod tests {
         assert_eq!(t["items"].iter().collect::<Vec<_>>(), ["Kind", "note"]);
         std::fs::write(&f, "CREATE TABLE t AS SELECT 1 AS x;").unwrap();
         assert!(declared_tables(&[f]).is_none(), "beyond a plain reading: leave it to Postgres");
+    }
+
+    fn words(sql: &str) -> Vec<String> {
+        crate::sqltext::statements(sql).unwrap()[0].words()
+    }
+
+    #[test]
+    fn ownership_privileges_and_server_wide_statements_are_told_apart() {
+        for sql in [
+            "ALTER TABLE app.t OWNER TO helpdesk",
+            "ALTER SCHEMA app OWNER TO helpdesk",
+            "ALTER FUNCTION app.f() OWNER TO x",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA app TO ro",
+            "REVOKE ALL ON SCHEMA public FROM PUBLIC",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO ro",
+            "SET SESSION AUTHORIZATION helpdesk",
+        ] {
+            assert_eq!(treatment(&words(sql)), Treatment::Privileges, "{sql}");
+        }
+        for (sql, kind) in [
+            ("ALTER SYSTEM SET work_mem = '1GB'", "ALTER SYSTEM"),
+            ("CREATE ROLE app LOGIN", "CREATE ROLE"),
+            ("create user app", "CREATE USER"),
+            ("ALTER DATABASE x SET timezone = 'UTC'", "ALTER DATABASE"),
+            ("CREATE TABLESPACE fast LOCATION '/ssd'", "CREATE TABLESPACE"),
+        ] {
+            assert_eq!(treatment(&words(sql)), Treatment::ServerWide(kind.into()), "{sql}");
+        }
+        for sql in [
+            "CREATE TABLE owner (id int)",
+            "CREATE USER MAPPING FOR CURRENT_USER SERVER s",
+            "ALTER TABLE t ADD COLUMN owner_to int",
+            "SET search_path = app",
+        ] {
+            assert_eq!(treatment(&words(sql)), Treatment::Apply, "{sql}");
+        }
+    }
+
+    #[test]
+    fn pg_dumps_restrict_lines_are_blanked_in_place() {
+        let sql = "\\restrict abc\nCREATE TABLE t (x int);\n\\unrestrict abc\n";
+        let out = without_meta_commands(sql).unwrap();
+        assert_eq!(out.len(), sql.len());
+        assert_eq!(out.lines().nth(1), Some("CREATE TABLE t (x int);"));
+        assert!(out.lines().next().unwrap().trim().is_empty());
+        let err = without_meta_commands("SELECT 1;\n\\i other.sql\n").unwrap_err();
+        assert!(err.starts_with("line 2: psql meta-command `\\i`"), "{err}");
     }
 
     #[test]
