@@ -76,6 +76,11 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// The throwaway server died while plangate was using it (killed, out of memory, disk
+    /// full): what plangate was doing is only the symptom.
+    #[error("{report}\n(what plangate saw: {during})")]
+    ServerDied { report: String, during: String },
+
     /// A catalog query failed in Postgres.
     #[error("query `{query}` failed at scale {scale}: {message}")]
     QueryFailed { query: String, scale: f64, message: String },

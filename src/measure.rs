@@ -125,16 +125,24 @@ pub struct AtScale<'a> {
     pub seed: u64,
 }
 
-/// Measure one case of a query (prepared as statement `index`) at one scale.
+/// Measure one case of a query (prepared as statement `index`) at one scale, with the
+/// parameter values `follow` (those of a smaller scale), or values sampled now.
 pub async fn run_case(
     conn: &mut PgConnection,
     at: AtScale<'_>,
     query: &Query,
     index: usize,
     case: &Case,
+    follow: Option<&[Option<String>]>,
 ) -> Result<Run> {
     let AtScale { scale, table_rows, thresholds, seed } = at;
-    let values = params::sample(conn, &query.name, &case.params, seed).await?;
+    let values = match follow {
+        Some(texts) => texts
+            .iter()
+            .map(|t| params::ParamValue { sql: crate::catalog::sql_literal(t.as_deref()), text: t.clone() })
+            .collect(),
+        None => params::sample(conn, &query.name, &case.params, seed).await?,
+    };
     let literals: Vec<String> = values.iter().map(|v| v.sql.clone()).collect();
     let args = if literals.is_empty() { String::new() } else { format!("({})", literals.join(", ")) };
     let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) EXECUTE {}{args}", statement_name(index));

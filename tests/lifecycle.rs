@@ -136,3 +136,90 @@ fn a_migrations_folder_applies_by_version_not_by_name() {
     assert!(stdout.contains("by_kind"), "{stdout}");
     p.assert_nothing_left();
 }
+
+/// The processes whose parent is `pid`, as "pid: command line".
+fn children_of(pid: i32) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        // The parent pid is the second field after the parenthesized command name.
+        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok());
+        if ppid == Some(pid) {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            out.push(format!("{name}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ")));
+        }
+    }
+    out
+}
+
+/// Kill a process of the throwaway server while a query runs (the postmaster, or the
+/// backend running the query): `check` says the server died, shows the end of its log,
+/// exits 2 and leaves nothing behind. It used to blame whatever statement was running.
+fn server_dies_mid_query(kill_backend: bool, want: &str) {
+    let p = small_project("SELECT pg_sleep(60), count(*) FROM items");
+    let child = p
+        .cmd(&["check", "--backend", "local"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid_of = |line: &str| line.split(':').next().unwrap().trim().parse::<i32>().unwrap();
+    let victim = loop {
+        let postmaster =
+            processes_mentioning(&p.tmp).into_iter().find(|c| c.contains("postgres -D")).map(|c| pid_of(&c));
+        // The query must be running, not the loading: wait for the backend that sleeps.
+        let backend = postmaster.and_then(|pm| {
+            children_of(pm).into_iter().find(|c| c.contains("[local] EXPLAIN")).map(|c| (pm, pid_of(&c)))
+        });
+        if let Some((pm, b)) = backend {
+            break if kill_backend { b } else { pm };
+        }
+        assert!(Instant::now() < deadline, "no query ran");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    kill(Pid::from_raw(victim), Signal::SIGKILL).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(want), "{stderr}");
+    assert!(stderr.contains("the end of its log"), "{stderr}");
+    assert!(stderr.contains("what plangate saw: query `by_kind` failed"), "{stderr}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_killed_server_is_reported_as_dead_with_its_log() {
+    server_dies_mid_query(false, "the local Postgres server exited");
+}
+
+#[test]
+fn a_crashed_server_process_is_reported_with_the_log() {
+    server_dies_mid_query(true, "a process of the local Postgres server crashed");
+}
+
+/// On someone's server, a schema that would change the server itself (a role, ALTER
+/// SYSTEM) is refused before anything runs, naming the file and line; the same schema
+/// is fine on a throwaway server.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_wide_statements_are_refused_on_the_url_backend() {
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+    let url = cluster.url("postgres");
+    let p = small_project(QUERY);
+    let schema = p.read("schema/schema.sql");
+    p.write("schema/schema.sql", &format!("{schema}\n-- the application's role\nCREATE ROLE app_reader;\n"));
+    let args = ["check", "--database-url", url.as_str()];
+    let (code, _, stderr) = tokio::task::block_in_place(|| p.run(&args));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("schema.sql: line 5: CREATE ROLE changes the server"), "{stderr}");
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let roles: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_roles WHERE rolname = 'app_reader'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(roles, 0, "the role was not created");
+    assert!(scratch_databases(&cluster).await.is_empty(), "scratch database left behind");
+    let (code, _, stderr) = tokio::task::block_in_place(|| p.run(&["check", "--backend", "local"]));
+    assert_eq!(code, 0, "a throwaway server takes it: {stderr}");
+}

@@ -96,22 +96,39 @@ pub fn evaluate(
             (r.growth_rows(), w)
         })
         .collect();
-    let exponent = growth::exponent(&points);
+    let fit = growth::fit(&points);
+    let exponent = fit.map(|f| f.exponent);
     let baseline_exponent = baseline.and_then(|b| b.growth_exponent);
     let mut notes = Vec::new();
-    match exponent {
+    // Rows the query returned at the smallest scale: a handful makes every fit fragile.
+    let matched = runs.runs.first().filter(|r| !r.timed_out).map(|r| r.actual_rows);
+    // A budget broken by a fit that means nothing is a warning, said so, not a failure.
+    let judged = |limit: f64, f: &growth::Fit, notes: &mut Vec<String>| -> (Severity, String) {
+        match f.weakness(limit) {
+            None => (Severity::Error, String::new()),
+            Some(why) => {
+                let rows =
+                    matched.map(|m| format!("; it returned {m:.0} rows at the smallest scale")).unwrap_or_default();
+                notes.push(format!("the growth fit is weak: {why}{rows}"));
+                (Severity::Warning, format!(" (weak fit: {why})"))
+            }
+        }
+    };
+    match fit {
         None => {
             notes.push(format!("growth not fitted: it needs {} scales with different row counts", growth::MIN_POINTS))
         }
-        Some(b) => {
+        Some(f) => {
+            let b = f.exponent;
             if b > budget.max_exponent() {
+                let (severity, weak) = judged(budget.max_exponent(), &f, &mut notes);
                 findings.push(Finding {
                     kind: Kind::Growth,
-                    severity: Severity::Error,
+                    severity,
                     scale: None,
                     node: None,
                     detail: format!(
-                        "work grows as rows^{b:.2}; budget {} (<= {})",
+                        "work grows as rows^{b:.2}; budget {} (<= {}){weak}",
                         budget.as_str(),
                         budget.max_exponent()
                     ),
@@ -119,13 +136,14 @@ pub fn evaluate(
             }
             if let Some(base) = baseline_exponent {
                 if b > base + thresholds.growth_slack {
+                    let (severity, weak) = judged(base + thresholds.growth_slack, &f, &mut notes);
                     findings.push(Finding {
                         kind: Kind::GrowthRegression,
-                        severity: Severity::Error,
+                        severity,
                         scale: None,
                         node: None,
                         detail: format!(
-                            "growth exponent {b:.2} vs {base:.2} in the baseline (slack {})",
+                            "growth exponent {b:.2} vs {base:.2} in the baseline (slack {}){weak}",
                             thresholds.growth_slack
                         ),
                     });

@@ -25,7 +25,14 @@ const LIMIT_FILTER_SHARE: f64 = 0.95;
 pub fn detect(plan: &PlanNode, ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     detect_node(plan, false, ctx, &mut out);
-    out
+    // A plan that reads a table twice the same way (a self-join, a subquery) has one finding.
+    let mut unique: Vec<Finding> = Vec::with_capacity(out.len());
+    for f in out {
+        if !unique.iter().any(|u| u.kind == f.kind && u.node == f.node && u.detail == f.detail) {
+            unique.push(f);
+        }
+    }
+    unique
 }
 
 fn detect_node(node: &PlanNode, under_limit: bool, ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -212,4 +219,19 @@ pub fn forbidden(plan: &PlanNode, plan_findings: &[Finding], forbid: &[Forbid], 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_scanned_twice_the_same_way_is_one_finding() {
+        let scan = PlanNode { node_type: "Seq Scan".into(), relation_name: Some("t".into()), ..Default::default() };
+        let plan = PlanNode { node_type: "Append".into(), plans: vec![scan.clone(), scan], ..Default::default() };
+        let rows = BTreeMap::from([("t".to_string(), 50_000)]);
+        let thresholds = Thresholds::default();
+        let found = detect(&plan, &Context { scale: 1.0, table_rows: &rows, thresholds: &thresholds });
+        assert_eq!(found.iter().filter(|f| f.kind == Kind::SeqScan).count(), 1, "{found:?}");
+    }
 }

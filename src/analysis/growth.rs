@@ -47,9 +47,50 @@ impl GrowthClass {
 /// Points needed for a fit worth gating on.
 pub const MIN_POINTS: usize = 3;
 
-/// The exponent b of work = a * rows^b over (rows, work) points, or None with fewer than
-/// [`MIN_POINTS`] distinct row counts. Zero work counts as one block.
-pub fn exponent(points: &[(f64, f64)]) -> Option<f64> {
+/// Work that moves by fewer blocks than this over all scales has not grown in any way
+/// worth gating on, whatever exponent the few blocks fit.
+pub const MIN_WORK_CHANGE: f64 = 5.0;
+
+/// work = a * rows^b fitted over the scales, and how far the fit can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fit {
+    /// b.
+    pub exponent: f64,
+    /// The standard error of b (zero when the points lie on the line).
+    pub stderr: f64,
+    /// The share of the variance of log work the line explains (1 when work is flat).
+    pub r2: f64,
+    /// The smallest and largest work over the scales.
+    pub min_work: f64,
+    pub max_work: f64,
+}
+
+impl Fit {
+    /// Why a fit over `limit` is not worth failing on, if it is not: work moved by a few
+    /// blocks only, or the points scatter so much that the limit is within one standard
+    /// error of the exponent.
+    pub fn weakness(&self, limit: f64) -> Option<String> {
+        if self.max_work - self.min_work < MIN_WORK_CHANGE {
+            return Some(format!(
+                "work moves by {:.0} blocks only over the scales ({:.0} to {:.0})",
+                self.max_work - self.min_work,
+                self.min_work,
+                self.max_work
+            ));
+        }
+        if self.exponent - self.stderr <= limit {
+            return Some(format!(
+                "the points scatter (exponent {:.2} +- {:.2}, r2 {:.2}): the limit is within one standard error",
+                self.exponent, self.stderr, self.r2
+            ));
+        }
+        None
+    }
+}
+
+/// The fit of work = a * rows^b over (rows, work) points by least squares on logs, or None
+/// with fewer than [`MIN_POINTS`] distinct row counts. Zero work counts as one block.
+pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
     let pts: Vec<(f64, f64)> =
         points.iter().filter(|(r, _)| *r > 0.0).map(|(r, w)| (r.ln(), w.max(1.0).ln())).collect();
     let mut xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
@@ -64,7 +105,24 @@ pub fn exponent(points: &[(f64, f64)]) -> Option<f64> {
     let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
     let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
     let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    Some(sxy / sxx)
+    let syy: f64 = pts.iter().map(|p| (p.1 - my).powi(2)).sum();
+    let b = sxy / sxx;
+    let a = my - b * mx;
+    let sse: f64 = pts.iter().map(|p| (p.1 - (a + b * p.0)).powi(2)).sum();
+    let works = points.iter().map(|p| p.1.max(1.0));
+    Some(Fit {
+        exponent: b,
+        stderr: (sse / (n - 2.0) / sxx).sqrt(),
+        r2: if syy > 0.0 { 1.0 - sse / syy } else { 1.0 },
+        min_work: works.clone().fold(f64::INFINITY, f64::min),
+        max_work: works.fold(0.0, f64::max),
+    })
+}
+
+/// The exponent b of work = a * rows^b over (rows, work) points, or None with fewer than
+/// [`MIN_POINTS`] distinct row counts.
+pub fn exponent(points: &[(f64, f64)]) -> Option<f64> {
+    fit(points).map(|f| f.exponent)
 }
 
 #[cfg(test)]
@@ -85,6 +143,24 @@ mod tests {
     fn too_few_points_give_no_exponent() {
         assert_eq!(exponent(&[(1.0, 1.0), (10.0, 10.0)]), None);
         assert_eq!(exponent(&[(10.0, 1.0), (10.0, 2.0), (10.0, 3.0)]), None);
+    }
+
+    #[test]
+    fn a_few_blocks_or_scattered_points_make_a_weak_fit() {
+        let rows = [3_400.0, 34_000.0, 340_000.0];
+        // 2 -> 5 blocks fits rows^0.2 but is three blocks.
+        let tiny = fit(&[(rows[0], 2.0), (rows[1], 3.0), (rows[2], 5.0)]).unwrap();
+        assert!(tiny.weakness(0.1).unwrap().contains("3 blocks only"));
+        // A clean line over a real range is strong.
+        let linear = fit(&rows.map(|r| (r, r / 10.0))).unwrap();
+        assert!(linear.stderr < 1e-9 && (linear.r2 - 1.0).abs() < 1e-9);
+        assert_eq!(linear.weakness(0.25), None);
+        // A plan that flips at the largest scale still fails: far over the limit.
+        let flip = fit(&[(rows[0], 100.0), (rows[1], 110.0), (rows[2], 20_000.0)]).unwrap();
+        assert_eq!(flip.weakness(0.25), None, "{flip:?}");
+        // Scatter around a small exponent: within one standard error of the limit.
+        let noisy = fit(&[(rows[0], 40.0), (rows[1], 20.0), (rows[2], 90.0)]).unwrap();
+        assert!(noisy.weakness(0.25).unwrap().contains("scatter"), "{noisy:?}");
     }
 
     #[test]

@@ -21,13 +21,26 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
             None
         }));
     }
+    let previous = new_baselines.clone();
     let measured = measure_matrix(settings, &queries).await?;
     for m in &measured {
         for (qr, slot) in m.runs.iter().zip(new_baselines.iter_mut()) {
             *slot = Some(Baseline::merge(slot.take(), fresh_baseline(settings, m, qr)));
         }
     }
-    let report = build_report(settings, measured, &new_baselines);
+    let mut report = build_report(settings, measured, &new_baselines);
+    // The report judges the new baselines, so its "was" would be the new exponent: say
+    // what the previous baseline had instead (nothing on a first bless).
+    for q in &mut report.queries {
+        let before = previous
+            .iter()
+            .flatten()
+            .find(|b| b.query == q.name)
+            .and_then(|b| b.for_major(baseline::major_of(&q.postgres_version)));
+        for c in &mut q.cases {
+            c.baseline_growth_exponent = before.and_then(|b| b.case(&c.case)).and_then(|b| b.growth_exponent);
+        }
+    }
     for b in new_baselines.iter().flatten() {
         let path = baseline::write(&settings.baselines_dir(), b)?;
         progress(&format!("blessed {}", path.strip_prefix(&settings.root).unwrap_or(&path).display()));

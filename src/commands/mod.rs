@@ -122,7 +122,8 @@ async fn measure_on_target<T>(
         server.backend_name(),
         timings.start_ms
     ));
-    let result = match measure_on(&server, settings, queries, &mut timings).await {
+    let mut server = server;
+    let mut result = match measure_on(&server, settings, queries, &mut timings).await {
         Ok(mut session) => {
             let extra = after(&mut session).await;
             let _ = session.conn.close().await;
@@ -130,6 +131,13 @@ async fn measure_on_target<T>(
         }
         Err(e) => Err(e),
     };
+    // An error because the server died blames whatever statement was running: say so.
+    if let Err(e) = &result {
+        if let Some(report) = server.crash_report().await {
+            let during = e.to_string();
+            result = Err(Error::ServerDied { report, during: lowercase_first(&during) });
+        }
+    }
     let server_settings = server.server_settings.clone();
     let (version, major, backend) = server_info_then_shutdown(server).await?;
     let (runs, notes, extra) = result?;
@@ -216,7 +224,11 @@ async fn measure_on<'q>(
         display.start(&format!("scale {scale}: queries"), cases as u64, "cases");
         for (i, (q, qr)) in queries.iter().zip(runs.iter_mut()).enumerate() {
             for (case, cr) in q.cases.iter().zip(qr.cases.iter_mut()) {
-                cr.runs.push(measure::run_case(&mut qconn, at, q, i, case).await?);
+                // One key is followed across scales: sampled at the smallest, then reused
+                // (rows are only ever added, so it exists at every larger scale), so that
+                // the growth fit compares like with like.
+                let follow = cr.runs.first().map(|r| r.params.clone());
+                cr.runs.push(measure::run_case(&mut qconn, at, q, i, case, follow.as_deref()).await?);
                 display.inc(1);
             }
         }
@@ -249,6 +261,11 @@ fn check_samplers(settings: &Settings, model: &DataModel, queries: &[Query]) -> 
         }
     }
     Ok(())
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
 }
 
 fn ms_since(t: Instant) -> u64 {

@@ -81,6 +81,12 @@ async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggesti
         .iter()
         .map(|q| q.cases.iter().map(|c| c.runs.last().map_or((0, 0.0), |r| (r.work, r.time_ms))).collect())
         .collect();
+    // Candidates are measured with the values the catalog was measured with.
+    let follow: Vec<Vec<Vec<Option<String>>>> = s
+        .runs
+        .iter()
+        .map(|q| q.cases.iter().map(|c| c.runs.last().map(|r| r.params.clone()).unwrap_or_default()).collect())
+        .collect();
     let largest = s.table_rows.values().copied().max().unwrap_or(0);
     let table_rows = s.table_rows.clone();
     let at = AtScale { scale: s.scale, table_rows: &table_rows, thresholds: &settings.thresholds, seed: settings.seed };
@@ -102,7 +108,8 @@ async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggesti
                 progress(&format!("{}: cannot build {ddl}: {}", q.name, db_message(&e)));
                 continue;
             }
-            let measured = measure_candidate(&mut s.conn, s.queries, at, (qi, q), &cand, largest, &before).await;
+            let measured =
+                measure_candidate(&mut s.conn, s.queries, at, (qi, q), &cand, largest, &before, &follow).await;
             sqlx::raw_sql(AssertSqlSafe(format!("DROP INDEX {CANDIDATE}")))
                 .execute(&mut s.conn)
                 .await
@@ -145,6 +152,7 @@ async fn measure_candidate(
     cand: &Candidate,
     largest: u64,
     before: &[Vec<(u64, f64)>],
+    follow: &[Vec<Vec<Option<String>>>],
 ) -> Result<Option<(usize, (u64, f64), i64)>> {
     if cand.columns.iter().any(|c| c.contains('(')) {
         // Expression indexes have statistics of their own; sample the whole table, as the loader does.
@@ -160,7 +168,7 @@ async fn measure_candidate(
         .map_err(|e| Error::postgres("measuring a candidate's size", e))?;
     let mut best: Option<(usize, (u64, f64))> = None;
     for (ci, case) in q.cases.iter().enumerate() {
-        let run = measure::run_case(&mut *conn, at, q, qi, case).await?;
+        let run = measure::run_case(&mut *conn, at, q, qi, case, Some(&follow[qi][ci])).await?;
         let was = before[qi][ci].0;
         if run.work * 2 <= was && best.is_none_or(|(bi, b)| was - run.work > before[qi][bi].0 - b.0) {
             best = Some((ci, (run.work, run.time_ms)));
@@ -169,7 +177,7 @@ async fn measure_candidate(
     let Some((case, after)) = best else { return Ok(None) };
     for (oi, other) in queries.iter().enumerate().filter(|(oi, _)| *oi != qi) {
         for (ci, case) in other.cases.iter().enumerate() {
-            let run = measure::run_case(&mut *conn, at, other, oi, case).await?;
+            let run = measure::run_case(&mut *conn, at, other, oi, case, Some(&follow[oi][ci])).await?;
             #[expect(clippy::cast_precision_loss)]
             if run.work as f64 > at.thresholds.regression_ratio * before[oi][ci].0.max(1) as f64 {
                 progress(&format!("{}: {} would make `{}` worse; left out", q.name, cand.name(), other.name));

@@ -3,6 +3,11 @@
 
 use std::fmt;
 
+/// The share of the parents existing when a child row is made that `ref()` picks from:
+/// every parent but the newest tenth gets the same number of children on average, at
+/// every scale.
+pub const DEFAULT_SPREAD: f64 = 0.1;
+
 /// A column generator, as written by the user or inferred from the schema.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GenExpr {
@@ -52,10 +57,14 @@ pub enum GenExpr {
     },
     Uuid,
     /// A value of parent column `table.column`, uniform or zipf-skewed over parent rows.
+    /// `spread` is the newest share of the parents that exist when a child row is made
+    /// that it picks from (None: [`DEFAULT_SPREAD`]; 0: a few parents, which stores a
+    /// parent's children together; 1: any, so older parents gather more children).
     Ref {
         table: String,
         column: String,
         zipf: Option<f64>,
+        spread: Option<f64>,
     },
     /// NULL with probability p, else the inner generator.
     Null {
@@ -380,11 +389,29 @@ impl Parser {
                 }
                 let column = parts.pop().expect("two parts at least");
                 let table = parts.join(".");
-                let zipf = if self.eat(',') { Some(self.keyword("zipf")?) } else { None };
+                let (mut zipf, mut spread) = (None, None);
+                while self.eat(',') {
+                    match self.peek() {
+                        Some(Tok::Ident(k)) if k == "zipf" && zipf.is_none() => zipf = Some(self.keyword("zipf")?),
+                        Some(Tok::Ident(k)) if k == "spread" && spread.is_none() => {
+                            spread = Some(self.keyword("spread")?);
+                        }
+                        Some(t) => {
+                            return Err(format!("expected `zipf = ...` or `spread = ...` in ref(), found `{t}`"));
+                        }
+                        None => return Err("expected `zipf = ...` or `spread = ...` in ref()".into()),
+                    }
+                }
                 if zipf.is_some_and(|s| s < 0.0) {
                     return Err("ref(..., zipf = s) needs s >= 0".into());
                 }
-                GenExpr::Ref { table, column, zipf }
+                if spread.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+                    return Err("ref(..., spread = s) needs 0 <= s <= 1".into());
+                }
+                if zipf.is_some() && spread.is_some() {
+                    return Err("ref() takes zipf or spread, not both: zipf ranks every parent".into());
+                }
+                GenExpr::Ref { table, column, zipf, spread }
             }
             ("null", true) => {
                 let p = probability(self.number("p")?)?;
@@ -559,10 +586,13 @@ mod tests {
             ("uuid", GenExpr::Uuid),
             (
                 "ref(categories.id, zipf = 1.1)",
-                GenExpr::Ref { table: "categories".into(), column: "id".into(), zipf: Some(1.1) },
+                GenExpr::Ref { table: "categories".into(), column: "id".into(), zipf: Some(1.1), spread: None },
             ),
-            ("ref(users.id)", GenExpr::Ref { table: "users".into(), column: "id".into(), zipf: None }),
-            ("ref(app.users.id)", GenExpr::Ref { table: "app.users".into(), column: "id".into(), zipf: None }),
+            ("ref(users.id)", GenExpr::Ref { table: "users".into(), column: "id".into(), zipf: None, spread: None }),
+            (
+                "ref(app.users.id, spread = 0)",
+                GenExpr::Ref { table: "app.users".into(), column: "id".into(), zipf: None, spread: Some(0.0) },
+            ),
             ("unique(int(1, 100))", GenExpr::Unique(Box::new(GenExpr::Int { lo: 1, hi: 100 }))),
             ("const(7)", GenExpr::Const(Some("7".into()))),
             ("const(null)", GenExpr::Const(None)),
@@ -601,6 +631,8 @@ mod tests {
             (r#"date(from = "2024-01-01 10:00", to = "2025-01-01")"#, "without a time"),
             ("int", "needs arguments"),
             ("int(1, 2) x", "unexpected `x`"),
+            ("ref(t.c, spread = 2)", "0 <= s <= 1"),
+            ("ref(t.c, zipf = 1, spread = 0.5)", "not both"),
         ] {
             let err = GenExpr::parse(text).unwrap_err();
             assert!(err.contains(needle), "{text}: {err}");

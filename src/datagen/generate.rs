@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rand_distr::{Distribution, Normal, Zipf};
 
-use crate::datagen::expr::{GenExpr, TypedGen};
+use crate::datagen::expr::{DEFAULT_SPREAD, GenExpr, TypedGen};
 use crate::datagen::model::{DataModel, TableModel};
 use crate::datagen::random::{CellRng, Permutation, derive, stream_seed};
 
@@ -152,7 +152,14 @@ struct RefSampler {
     zipf: Option<(Zipf<f64>, Permutation, u64)>,
     /// Seed that picks the parent row (shared by the columns of a composite key).
     pick_seed: u64,
+    /// The newest share of the parents born so far that a child picks from (0: a few).
+    spread: f64,
 }
+
+/// How many of the newest parents a child picks from at spread 0: few enough that a
+/// parent's children lie within a few parents' worth of rows, enough that the number
+/// of children per parent varies.
+const CLUSTER_WINDOW: u64 = 4;
 
 /// One column's generator with its stream seed.
 #[derive(Debug)]
@@ -232,7 +239,7 @@ fn compile_column(
     let col = table.column(column).ok_or_else(|| format!("no column `{column}` in `{}`", table.name))?;
     let col_seed = stream_seed(seed, &table.name, column);
     let fmt = if col.integer { NumFmt::Integer } else { NumFmt::Shortest };
-    let ctx = Ctx { model, table, seed, scale, column, group: col.ref_group.as_deref() };
+    let ctx = Ctx { model, table, seed, scale, group: col.ref_group.as_deref() };
     let sampler = if col.filled_by_postgres {
         // Identity columns: Postgres numbers the rows 1, 2, 3 in load order.
         Sampler::Serial
@@ -247,7 +254,6 @@ struct Ctx<'a> {
     table: &'a TableModel,
     seed: u64,
     scale: f64,
-    column: &'a str,
     group: Option<&'a str>,
 }
 
@@ -357,11 +363,11 @@ impl Ctx<'_> {
                 Sampler::Text { min: *min_words, max: *max_words, max_len, unique }
             }
             GenExpr::Uuid => Sampler::Uuid,
-            GenExpr::Ref { table, column, zipf } => {
+            GenExpr::Ref { table, column, zipf, spread } => {
                 if unique {
                     return Err("unique(ref(...)) is not supported".into());
                 }
-                Sampler::Ref(Box::new(self.reference(table, column, *zipf, seed)?))
+                Sampler::Ref(Box::new(self.reference(table, column, *zipf, spread.unwrap_or(DEFAULT_SPREAD), seed)?))
             }
             GenExpr::Null { p, inner } => {
                 if unique {
@@ -387,7 +393,14 @@ impl Ctx<'_> {
         })
     }
 
-    fn reference(&self, table: &str, column: &str, zipf: Option<f64>, seed: u64) -> Result<RefSampler, CompileError> {
+    fn reference(
+        &self,
+        table: &str,
+        column: &str,
+        zipf: Option<f64>,
+        spread: f64,
+        seed: u64,
+    ) -> Result<RefSampler, CompileError> {
         let parent = self.model.table(table).ok_or_else(|| format!("references `{table}`, which is not filled"))?;
         let parent_col = compile_column(self.model, parent, column, self.seed, self.scale)?;
         let self_ref = parent.name == self.table.name;
@@ -424,8 +437,7 @@ impl Ctx<'_> {
             }
             None => None,
         };
-        let _ = self.column;
-        Ok(RefSampler { parent: parent_col, population, zipf, pick_seed })
+        Ok(RefSampler { parent: parent_col, population, zipf, pick_seed, spread })
     }
 }
 
@@ -453,7 +465,20 @@ impl RefSampler {
             let rank = (dist.sample(&mut rng) as u64).clamp(1, *full);
             return Some(perm.apply(rank - 1) % pop);
         }
-        Some(rng.below(pop))
+        if !matches!(self.population, Population::Proportional { .. }) {
+            return Some(rng.below(pop));
+        }
+        // Among the newest parents only: picking from all would give the oldest parent
+        // about ln(parents) times the average share (it exists for every child row),
+        // while a window that is a fixed share of the parents gives every parent but the
+        // newest the same expected share, at every scale.
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let window = if self.spread > 0.0 {
+            ((pop as f64 * self.spread).ceil() as u64).clamp(1, pop)
+        } else {
+            CLUSTER_WINDOW.min(pop)
+        };
+        Some(pop - window + rng.below(window))
     }
 }
 

@@ -84,6 +84,8 @@ struct Switch {
     name: String,
     /// `pg_trigger.tgenabled` / `pg_rewrite.ev_enabled`: O (origin), A (always), R (replica).
     enabled: String,
+    /// A partition's copy of its parent's trigger.
+    cloned: bool,
 }
 
 impl Switch {
@@ -214,8 +216,13 @@ impl Loader {
         if self.switches.is_empty() {
             return Vec::new();
         }
-        let names: Vec<String> =
-            self.switches.iter().map(|s| format!("{} {} on {}", s.what.to_lowercase(), s.name, s.table)).collect();
+        // A partition's copy of a trigger is its parent's: name the parent's only.
+        let names: Vec<String> = self
+            .switches
+            .iter()
+            .filter(|s| !s.cloned)
+            .map(|s| format!("{} {} on {}", s.what.to_lowercase(), s.name, s.table))
+            .collect();
         vec![format!(
             "the application's triggers and rules did not fire while rows loaded ({}); set `fire_triggers = true` \
              in a table's [tables.NAME] entry to load through them",
@@ -420,7 +427,7 @@ impl Loader {
             .fetch_optional(&mut *conn)
             .await
             .map_err(|e| Error::postgres("cannot read the indexes of partitions", e))?;
-            if let Some((qualified, current)) = now.filter(|(_, current)| current != name) {
+            if let Some((qualified, _)) = now.filter(|(_, current)| current != name) {
                 exec(conn, &format!("ALTER INDEX {qualified} RENAME TO {name}"), "naming a partition's index").await?;
             }
         }
@@ -469,6 +476,7 @@ async fn switches(conn: &mut PgConnection, tables: &[String]) -> Result<Vec<Swit
             table: r.get("tbl"),
             name: r.get("name"),
             enabled: r.get("enabled"),
+            cloned: r.get("cloned"),
         })
         .collect())
 }

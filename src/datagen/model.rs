@@ -143,6 +143,7 @@ impl DataModel {
                     ref_group,
                 });
             }
+            apply_cluster(settings, name, spec, table, &mut columns)?;
             let distinct = |c: &ColumnModel| {
                 c.filled_by_postgres || matches!(c.generator, GenExpr::Serial | GenExpr::Uuid | GenExpr::Unique(_))
             };
@@ -186,6 +187,54 @@ impl DataModel {
     }
 }
 
+/// Store the rows of one parent together: the table's `cluster` column, else by default
+/// a foreign key that is part of a composite primary key (an order's lines, inserted
+/// with their order), when its generator is a plain `ref()`.
+fn apply_cluster(
+    settings: &Settings,
+    name: &str,
+    spec: &crate::settings::TableSpec,
+    table: &Table,
+    columns: &mut [ColumnModel],
+) -> Result<()> {
+    fn spread_of(g: &mut GenExpr) -> Option<&mut Option<f64>> {
+        match g {
+            GenExpr::Ref { zipf: None, spread, .. } => Some(spread),
+            GenExpr::Null { inner, .. } => spread_of(inner),
+            _ => None,
+        }
+    }
+    let chosen = match spec.cluster.as_deref() {
+        Some("none") => return Ok(()),
+        Some(c) => c.to_string(),
+        None => {
+            let part_of_key = |c: &&String| {
+                table.primary_key.len() > 1
+                    && table.foreign_keys.iter().any(|fk| fk.columns.len() == 1 && fk.columns[0] == **c)
+                    && !spec.columns.contains_key(*c)
+            };
+            match table.primary_key.iter().find(part_of_key) {
+                Some(c) => c.clone(),
+                None => return Ok(()),
+            }
+        }
+    };
+    let spread = columns.iter_mut().find(|c| c.name == chosen).and_then(|c| spread_of(&mut c.generator));
+    match spread {
+        Some(s) => {
+            *s = Some(0.0);
+            Ok(())
+        }
+        None => Err(Error::config(
+            &settings.config_path,
+            format!("tables.{}.cluster", toml_key(name)),
+            format!(
+                "`{chosen}` is not a column filled by ref() without zipf; cluster names the foreign-key column whose rows are stored together, or \"none\""
+            ),
+        )),
+    }
+}
+
 /// Parents first; cycles and self-references keep their order (foreign keys are added after loading).
 fn order_by_references(tables: Vec<TableModel>) -> Vec<TableModel> {
     let mut out: Vec<TableModel> = Vec::new();
@@ -211,7 +260,8 @@ fn infer(table: &Table, column: &Column) -> std::result::Result<(GenExpr, Option
     // Foreign keys: a reference to the parent (composite keys share one parent row).
     if let Some(fk) = table.foreign_keys.iter().find(|fk| fk.columns.contains(name)) {
         let i = fk.columns.iter().position(|c| c == name).expect("found above");
-        let g = GenExpr::Ref { table: fk.parent.clone(), column: fk.parent_columns[i].clone(), zipf: None };
+        let g =
+            GenExpr::Ref { table: fk.parent.clone(), column: fk.parent_columns[i].clone(), zipf: None, spread: None };
         let group = (fk.columns.len() > 1).then(|| fk.name.clone());
         let g = if column.not_null || fk.parent == table.name {
             g
@@ -537,7 +587,13 @@ fn check_bounds(def: &str, column: &str) -> (Option<f64>, Option<f64>) {
         if !boundary_ok {
             continue;
         }
-        let after = after.trim_start_matches(|c: char| c == ')' || c.is_whitespace());
+        // Step over closing parentheses and casts: `((VALUE)::integer <= 15)`.
+        let mut after = after.trim_start_matches(|c: char| c == ')' || c.is_whitespace());
+        while let Some(cast) = after.strip_prefix("::") {
+            after = cast
+                .trim_start_matches(|c: char| c.is_alphanumeric() || c == '_' || c == ' ')
+                .trim_start_matches(|c: char| c == ')' || c.is_whitespace());
+        }
         let (op, tail) = if let Some(t) = after.strip_prefix(">=") {
             (">=", t)
         } else if let Some(t) = after.strip_prefix("<=") {
@@ -590,6 +646,7 @@ mod tests {
         assert_eq!(check_bounds("CHECK ((price > (0)::numeric))", "price"), (Some(1.0), None));
         assert_eq!(check_bounds("CHECK ((rating < 6))", "rating"), (None, Some(5.0)));
         assert_eq!(check_bounds("CHECK ((other_qty > 6))", "qty"), (None, None));
+        assert_eq!(check_bounds("CHECK (((VALUE)::integer <= 15))", "VALUE"), (None, Some(15.0)));
     }
 
     #[test]

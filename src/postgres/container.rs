@@ -207,6 +207,14 @@ impl Container {
         }
     }
 
+    /// Whether the server stopped on its own, with the end of its log.
+    pub async fn crash_report(&self) -> Option<String> {
+        if self.running().await {
+            return None;
+        }
+        Some(format!("the container of image {} stopped; the end of its log:\n{}", self.image, self.log_tail().await))
+    }
+
     async fn running(&self) -> bool {
         match &self.inner {
             Some(c) => c.is_running().await.unwrap_or(false),

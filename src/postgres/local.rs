@@ -166,6 +166,24 @@ impl LocalCluster {
         }
     }
 
+    /// Whether the server died or a server process crashed since it started, with the end
+    /// of its log.
+    pub fn crash_report(&mut self) -> Option<String> {
+        let log = std::fs::read_to_string(self.dir().join("server.log")).unwrap_or_default();
+        let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+        let what = match exited {
+            Some(status) => format!("the local Postgres server exited ({status})"),
+            // The postmaster survives a crashed backend (killed, out of memory) but ends
+            // every session while it recovers.
+            None if log.contains("terminated by signal") || log.contains("PANIC:") => {
+                "a process of the local Postgres server crashed and the server restarted".to_string()
+            }
+            None => return None,
+        };
+        let lines: Vec<&str> = log.lines().collect();
+        Some(format!("{what}; the end of its log:\n{}", lines[lines.len().saturating_sub(12)..].join("\n")))
+    }
+
     /// A URL for this cluster's database `db` (the socket folder as `host`).
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@localhost:{PORT}/{db}?host={}", self.dir().display())

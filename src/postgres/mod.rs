@@ -153,6 +153,34 @@ impl Server {
         Ok(server)
     }
 
+    /// Whether the server died (or a process of it crashed) since it started: what
+    /// happened, with the end of its log. Not known on the url backend.
+    pub async fn crash_report(&mut self) -> Option<String> {
+        if let Some(report) = self.instance_crash_report().await {
+            return Some(report);
+        }
+        // A server whose process crashed ends every session and refuses new ones while it
+        // recovers; the log may not say so yet when the client has already seen the EOF.
+        if self.connect().await.is_ok() {
+            return None;
+        }
+        for _ in 0..20 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if let Some(report) = self.instance_crash_report().await {
+                return Some(report);
+            }
+        }
+        Some("the Postgres server stopped accepting connections".into())
+    }
+
+    async fn instance_crash_report(&mut self) -> Option<String> {
+        match &mut self.instance {
+            Instance::Local(c) => c.crash_report(),
+            Instance::Container(c) => c.crash_report().await,
+            Instance::Url(_) => None,
+        }
+    }
+
     /// Whether plangate started this server (and so may change anything in it).
     pub fn is_throwaway(&self) -> bool {
         !matches!(self.instance, Instance::Url(_))
