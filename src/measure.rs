@@ -179,8 +179,7 @@ pub async fn run_case(
         .plan
         .walk()
         .into_iter()
-        .filter_map(|(n, _)| n.relation_name.as_ref())
-        .filter_map(|r| table_rows.get(r).map(|n| (r.clone(), *n)))
+        .filter_map(|(n, _)| findings::rows_of(table_rows, n).map(|(name, rows)| (name.to_string(), rows)))
         .collect();
     let ctx = Context { scale, table_rows, thresholds };
     let mut found = findings::detect(&last.plan, &ctx);

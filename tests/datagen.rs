@@ -442,3 +442,14 @@ async fn child_rows_are_stored_near_their_parent() {
     assert!(together < 2.0, "an order's lines sit on one or two pages: {together}");
     assert!(scattered > 3.5, "scattered, most lines of an order sit on pages of their own: {scattered}");
 }
+
+/// A CHECK plangate cannot read (a domain's pattern) makes the load fail naming the table,
+/// the column and what to do, where it used to give Postgres' message alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_value_a_domain_refuses_names_the_column_and_the_fix() {
+    let schema = "CREATE DOMAIN email AS text CHECK (VALUE ~ '@');
+        CREATE TABLE u (id int PRIMARY KEY, mail email NOT NULL);";
+    let err = load("[tables.u]\nrows = 10\n", schema, &[1.0]).await.unwrap_err().to_string();
+    assert!(err.contains("loading table `u`: value for domain email violates check constraint"), "{err}");
+    assert!(err.contains("(column `mail`)") && err.contains("[tables.u.columns]"), "{err}");
+}

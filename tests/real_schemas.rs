@@ -16,8 +16,11 @@ fn json_report(p: &Project, args: &[&str]) -> (i32, Value, String) {
     (code, v, stderr)
 }
 
+/// Work of every run of a report, keyed by (query, case, scale).
+type Works = Vec<((String, String, String), u64)>;
+
 /// (query, case, scale) -> work, for every run of a report.
-fn works(report: &Value) -> Vec<((String, String, String), u64)> {
+fn works(report: &Value) -> Works {
     let mut out = Vec::new();
     for q in report["queries"].as_array().unwrap() {
         for c in q["cases"].as_array().unwrap() {
@@ -61,7 +64,7 @@ fn index_only_scans_see_an_all_visible_heap_at_every_scale_in_every_run() {
         ),
         ("queries/by_kind.sql", "SELECT count(*) FROM events WHERE kind = $1;\n"),
     ]);
-    let mut seen: Vec<Vec<((String, String, String), u64)>> = Vec::new();
+    let mut seen: Vec<Works> = Vec::new();
     for _ in 0..4 {
         let (code, report, stderr) = json_report(&p, &["check"]);
         assert_eq!(code, 0, "{stderr}");
@@ -84,7 +87,7 @@ fn index_only_scans_see_an_all_visible_heap_at_every_scale_in_every_run() {
 fn bless_then_ten_identical_checks(p: &Project) -> Value {
     let (code, _, stderr) = json_report(p, &["bless"]);
     assert_eq!(code, 0, "bless: {stderr}");
-    let mut all: Vec<Vec<((String, String, String), u64)>> = Vec::new();
+    let mut all: Vec<Works> = Vec::new();
     let mut last = Value::Null;
     for i in 0..10 {
         let (code, report, stderr) = json_report(p, &["check"]);
@@ -134,5 +137,124 @@ fn fire_triggers_loads_through_the_application_triggers() {
     let (_, loud, stderr) = json_report(&p, &args);
     assert_eq!(audited(&loud), 15_000.0, "one audit row per comment: {stderr}");
     assert!(!loud["notes"].to_string().contains("comments_audit"), "{}", loud["notes"]);
+    p.assert_nothing_left();
+}
+
+/// A `pg_dump --schema-only` file as a user brings it: its own schema, owners and grants,
+/// an emptied search_path, domains, enums, partitions of three kinds with foreign keys
+/// declared on partitions, triggers, a generated tsvector, bytea, inet, interval, citext.
+#[test]
+fn a_pg_dump_schema_loads_and_repeats_exactly() {
+    let p = Project::from_data("helpdesk");
+    let report = bless_then_ten_identical_checks(&p);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("ownership and privilege statements"), "{notes}");
+    assert!(notes.contains("trigger messages_count on app.messages"), "{notes}");
+    assert!(!notes.contains("app.messages_chat"), "a partition's copy of a trigger is not named: {notes}");
+    // The timeline reads the June to December partitions through their own indexes.
+    let last = runs(&report, "ticket_timeline").last().unwrap().clone();
+    assert!(
+        last["shape"].as_str().unwrap().contains("Index Scan using events_2024_06_ticket_id_created_at_idx"),
+        "{last}"
+    );
+    assert!(last["rows"]["app.events_2024_07"].as_u64().unwrap() > 10_000, "partition rows as loaded: {last}");
+}
+
+/// What a schema file sets stays in the schema's session: a dump's empty search_path used
+/// to reach the loading session, which then found no table.
+#[test]
+fn a_schema_that_empties_search_path_does_not_change_plangates_sessions() {
+    let p = common::small_project("SELECT count(*) FROM items WHERE kind = 3");
+    p.write(
+        "schema/schema.sql",
+        "SET client_min_messages = warning;\nSELECT pg_catalog.set_config('search_path', '', false);\n\
+         CREATE TABLE public.items (id bigint PRIMARY KEY, kind int NOT NULL, note text);\n\
+         CREATE INDEX items_kind_idx ON public.items (kind);\n",
+    );
+    let (code, _, stderr) = p.run(&["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    p.assert_nothing_left();
+}
+
+/// An error in a schema file names that file and the statement's line, also after a
+/// dump's preamble, and leaves nothing behind.
+#[test]
+fn a_schema_error_names_the_file_and_line() {
+    let p = common::small_project("SELECT count(*) FROM items WHERE kind = 3");
+    p.write(
+        "schema/schema.sql",
+        "\\restrict abc\nSELECT pg_catalog.set_config('search_path', '', false);\n\
+         CREATE TABLE public.items (id bigint PRIMARY KEY, kind int NOT NULL);\n\n\
+         CREATE INDEX items_kind_idx ON public.items (knid);\n\\unrestrict abc\n",
+    );
+    let (code, _, stderr) = p.run(&["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("schema.sql: line 5, column 1: column \"knid\" does not exist"), "{stderr}");
+    p.assert_nothing_left();
+}
+
+/// A sampled parameter is sampled at the smallest scale and followed: every scale runs the
+/// same key, so the growth fit compares one key with itself.
+#[test]
+fn sampled_parameters_follow_one_key_across_scales() {
+    let p = Project::new(&[
+        (
+            "plangate.toml",
+            "[scales]\nfactors = [0.05, 0.2, 1.0]\n[thresholds]\nrepeats = 1\n\
+             [tables.users]\nrows = 2000\n[tables.posts]\nrows = 20000\n\
+             [query.by_user]\nparams = [\"cold(posts.user_id)\"]\ngrowth = \"constant\"\n",
+        ),
+        (
+            "schema/s.sql",
+            "CREATE TABLE users (id int PRIMARY KEY);\n\
+             CREATE TABLE posts (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users (id));\n\
+             CREATE INDEX posts_user_idx ON posts (user_id);\n",
+        ),
+        ("queries/by_user.sql", "SELECT id FROM posts WHERE user_id = $1;\n"),
+    ]);
+    let (code, report, stderr) = json_report(&p, &["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    let params: BTreeSet<String> = runs(&report, "by_user").iter().map(|r| r["params"].to_string()).collect();
+    assert_eq!(params.len(), 1, "one key at every scale: {params:?}");
+    p.assert_nothing_left();
+}
+
+/// A budget broken by a few blocks is a warning that says why, not a failure.
+#[test]
+fn a_growth_fit_over_a_few_blocks_warns_instead_of_failing() {
+    let p = Project::new(&[
+        (
+            "plangate.toml",
+            "[scales]\nfactors = [0.01, 0.1, 1.0]\n[thresholds]\nrepeats = 1\n\
+             [tables.items]\nrows = 400000\n[tables.items.columns]\nkind = \"int(1, 1000000)\"\n\
+             [query.lookup]\nparams = [\"42\"]\ngrowth = \"constant\"\n",
+        ),
+        (
+            "schema/s.sql",
+            "CREATE TABLE items (id bigint PRIMARY KEY, kind int NOT NULL);\nCREATE INDEX ON items (kind);\n",
+        ),
+        ("queries/lookup.sql", "SELECT id FROM items WHERE kind = $1 OR id = $1;\n"),
+    ]);
+    let (code, report, stderr) = json_report(&p, &["check"]);
+    let case = &report["queries"][0]["cases"][0];
+    let growth: Vec<&Value> = case["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "growth").collect();
+    for f in &growth {
+        assert_eq!(f["severity"], "warning", "{f}");
+        assert!(f["detail"].as_str().unwrap().contains("weak fit"), "{f}");
+    }
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    p.assert_nothing_left();
+}
+
+/// The first bless has no baseline to compare with: no "(was ...)"; the next one says
+/// what the previous baseline had.
+#[test]
+fn the_first_bless_shows_no_previous_growth() {
+    let p = common::small_project("SELECT count(*) FROM items WHERE kind = 3");
+    let (code, stdout, stderr) = p.run(&["bless"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("(was"), "{stdout}");
+    let (_, stdout, _) = p.run(&["bless"]);
+    assert!(stdout.contains("(was"), "{stdout}");
     p.assert_nothing_left();
 }

@@ -56,13 +56,31 @@ fn finding(kind: Kind, ctx: &Context<'_>, node: &PlanNode, detail: String) -> Fi
     Finding { kind, severity: Severity::Warning, scale: Some(ctx.scale), node: Some(node.label()), detail }
 }
 
+/// The rows of the table a plan node reads, and its name as plangate names tables (`t` in
+/// `public`, else `schema.t`). Plans name a relation without its schema (EXPLAIN prints
+/// it only with VERBOSE): a table outside `public` is found by its name when that is unique.
+pub fn rows_of<'m>(table_rows: &'m BTreeMap<String, u64>, node: &PlanNode) -> Option<(&'m str, u64)> {
+    let name = node.relation_name.as_deref()?;
+    let wanted = match node.schema.as_deref() {
+        Some(s) if s != "public" => format!("{s}.{name}"),
+        _ => name.to_string(),
+    };
+    if let Some((k, v)) = table_rows.get_key_value(&wanted) {
+        return Some((k.as_str(), *v));
+    }
+    let suffix = format!(".{name}");
+    let mut found = table_rows.iter().filter(|(k, _)| node.schema.is_none() && k.ends_with(&suffix));
+    match (found.next(), found.next()) {
+        (Some((k, v)), None) => Some((k.as_str(), *v)),
+        _ => None,
+    }
+}
+
 /// The table's size: from the generated data, else what the scan saw.
 fn table_rows(node: &PlanNode, ctx: &Context<'_>) -> f64 {
-    let name = node.relation_name.as_deref().unwrap_or("");
-    let qualified = node.schema.as_deref().filter(|s| *s != "public").map(|s| format!("{s}.{name}"));
-    match ctx.table_rows.get(qualified.as_deref().unwrap_or(name)) {
+    match rows_of(ctx.table_rows, node) {
         #[expect(clippy::cast_precision_loss)]
-        Some(n) => *n as f64,
+        Some((_, n)) => n as f64,
         None => node.rows_read() / node.actual_loops.max(1.0),
     }
 }
@@ -233,5 +251,15 @@ mod tests {
         let thresholds = Thresholds::default();
         let found = detect(&plan, &Context { scale: 1.0, table_rows: &rows, thresholds: &thresholds });
         assert_eq!(found.iter().filter(|f| f.kind == Kind::SeqScan).count(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn tables_outside_public_are_found_by_their_name() {
+        let rows = BTreeMap::from([("app.events".to_string(), 7), ("events_archive".to_string(), 9)]);
+        let node = |name: &str| PlanNode { relation_name: Some(name.into()), ..Default::default() };
+        assert_eq!(rows_of(&rows, &node("events")), Some(("app.events", 7)));
+        assert_eq!(rows_of(&rows, &node("events_archive")), Some(("events_archive", 9)));
+        let twice = BTreeMap::from([("a.t".to_string(), 1), ("b.t".to_string(), 2)]);
+        assert_eq!(rows_of(&twice, &node("t")), None, "ambiguous: the plan does not say which");
     }
 }

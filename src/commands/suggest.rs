@@ -75,17 +75,19 @@ async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggesti
     {
         indexdefs.entry(r.get("tbl")).or_default().push(r.get("def"));
     }
-    // Work before, at the largest scale: [query][case].
-    let before: Vec<Vec<(u64, f64)>> = s
+    // Each case at the largest scale before any candidate: [query][case].
+    let before: Vec<Vec<Before>> = s
         .runs
         .iter()
-        .map(|q| q.cases.iter().map(|c| c.runs.last().map_or((0, 0.0), |r| (r.work, r.time_ms))).collect())
-        .collect();
-    // Candidates are measured with the values the catalog was measured with.
-    let follow: Vec<Vec<Vec<Option<String>>>> = s
-        .runs
-        .iter()
-        .map(|q| q.cases.iter().map(|c| c.runs.last().map(|r| r.params.clone()).unwrap_or_default()).collect())
+        .map(|q| {
+            q.cases
+                .iter()
+                .map(|c| match c.runs.last() {
+                    Some(r) => Before { work: r.work, time_ms: r.time_ms, params: r.params.clone() },
+                    None => Before { work: 0, time_ms: 0.0, params: Vec::new() },
+                })
+                .collect()
+        })
         .collect();
     let largest = s.table_rows.values().copied().max().unwrap_or(0);
     let table_rows = s.table_rows.clone();
@@ -108,14 +110,13 @@ async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggesti
                 progress(&format!("{}: cannot build {ddl}: {}", q.name, db_message(&e)));
                 continue;
             }
-            let measured =
-                measure_candidate(&mut s.conn, s.queries, at, (qi, q), &cand, largest, &before, &follow).await;
+            let measured = measure_candidate(&mut s.conn, s.queries, at, (qi, q), &cand, largest, &before).await;
             sqlx::raw_sql(AssertSqlSafe(format!("DROP INDEX {CANDIDATE}")))
                 .execute(&mut s.conn)
                 .await
                 .map_err(|e| pg("dropping a candidate index", e))?;
             let Some((case, after, size)) = measured? else { continue };
-            let (work_before, time_before_ms) = before[qi][case];
+            let (work_before, time_before_ms) = (before[qi][case].work, before[qi][case].time_ms);
             progress(&format!("{}: {} cuts work from {work_before} to {} blocks", q.name, cand.name(), after.0));
             found.push((
                 work_before - after.0,
@@ -142,6 +143,14 @@ async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggesti
     Ok(found.into_iter().map(|(_, s)| s).collect())
 }
 
+/// A case at the largest scale before any candidate: candidates are measured with the
+/// same parameter values, and must halve its work.
+struct Before {
+    work: u64,
+    time_ms: f64,
+    params: Vec<Option<String>>,
+}
+
 /// With the candidate built: the case it helps most with its (work, time) after and the
 /// index size, or None when it does not halve work or makes another query worse.
 async fn measure_candidate(
@@ -151,8 +160,7 @@ async fn measure_candidate(
     (qi, q): (usize, &Query),
     cand: &Candidate,
     largest: u64,
-    before: &[Vec<(u64, f64)>],
-    follow: &[Vec<Vec<Option<String>>>],
+    before: &[Vec<Before>],
 ) -> Result<Option<(usize, (u64, f64), i64)>> {
     if cand.columns.iter().any(|c| c.contains('(')) {
         // Expression indexes have statistics of their own; sample the whole table, as the loader does.
@@ -168,18 +176,18 @@ async fn measure_candidate(
         .map_err(|e| Error::postgres("measuring a candidate's size", e))?;
     let mut best: Option<(usize, (u64, f64))> = None;
     for (ci, case) in q.cases.iter().enumerate() {
-        let run = measure::run_case(&mut *conn, at, q, qi, case, Some(&follow[qi][ci])).await?;
-        let was = before[qi][ci].0;
-        if run.work * 2 <= was && best.is_none_or(|(bi, b)| was - run.work > before[qi][bi].0 - b.0) {
+        let run = measure::run_case(&mut *conn, at, q, qi, case, Some(&before[qi][ci].params)).await?;
+        let was = before[qi][ci].work;
+        if run.work * 2 <= was && best.is_none_or(|(bi, b)| was - run.work > before[qi][bi].work - b.0) {
             best = Some((ci, (run.work, run.time_ms)));
         }
     }
     let Some((case, after)) = best else { return Ok(None) };
     for (oi, other) in queries.iter().enumerate().filter(|(oi, _)| *oi != qi) {
         for (ci, case) in other.cases.iter().enumerate() {
-            let run = measure::run_case(&mut *conn, at, other, oi, case, Some(&follow[oi][ci])).await?;
+            let run = measure::run_case(&mut *conn, at, other, oi, case, Some(&before[oi][ci].params)).await?;
             #[expect(clippy::cast_precision_loss)]
-            if run.work as f64 > at.thresholds.regression_ratio * before[oi][ci].0.max(1) as f64 {
+            if run.work as f64 > at.thresholds.regression_ratio * before[oi][ci].work.max(1) as f64 {
                 progress(&format!("{}: {} would make `{}` worse; left out", q.name, cand.name(), other.name));
                 return Ok(None);
             }

@@ -568,7 +568,7 @@ async fn copy_rows(
             }
         })
     };
-    let load_err = |e: sqlx::Error| Error::Load { table: g.name.clone(), detail: db_message(&e) };
+    let load_err = |e: sqlx::Error| Error::Load { table: g.name.clone(), detail: rejected_value(&g.name, &e) };
     let mut copy = conn.copy_in_raw(&stmt).await.map_err(load_err)?;
     while let Some((chunk, rows)) = rx.recv().await {
         sent(rows);
@@ -581,6 +581,43 @@ async fn copy_rows(
     }
     let _ = producer.await;
     copy.finish().await.map_err(load_err)
+}
+
+/// Why Postgres refused a generated row: its message, the column it names (COPY's context
+/// says "COPY t, line 5, column c: ..."), and what to do about it.
+fn rejected_value(table: &str, e: &sqlx::Error) -> String {
+    let mut msg = db_message(e);
+    let pg = match e {
+        sqlx::Error::Database(db) => db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>(),
+        _ => None,
+    };
+    let column = pg
+        .and_then(|pg| pg.r#where())
+        .and_then(|w| w.split(", column ").nth(1))
+        .and_then(|c| c.split(':').next())
+        .map(str::to_string)
+        .or_else(|| pg.and_then(|pg| pg.column()).map(str::to_string));
+    let key = crate::datagen::model::toml_key(table);
+    match (pg.map(|pg| pg.code()), column) {
+        // A check (a domain's too), NOT NULL, a bad value for the type, a too long string.
+        (Some("23514" | "23502" | "22P02" | "22001" | "22003" | "22007" | "22008"), Some(c)) => {
+            msg.push_str(&format!(
+                " (column `{c}`); give it a generator whose values it takes in [tables.{key}.columns]"
+            ));
+        }
+        (Some("23514"), None) if !msg.contains("no partition") => {
+            msg.push_str(&format!("; give the columns it checks generators in [tables.{key}.columns]"));
+        }
+        _ => {}
+    }
+    // No partition takes the row (23514 too, without a column).
+    if msg.contains("no partition of relation") {
+        msg.push_str(&format!(
+            "; the partition key's generator in [tables.{key}.columns] must stay within the partitions' bounds \
+             (for a time range: timestamp(from = \"...\", to = \"...\"))"
+        ));
+    }
+    msg
 }
 
 async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {

@@ -187,11 +187,7 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
         match r.get::<String, _>("kind").as_str() {
             // A partition's primary key is unique within the partition only.
             "p" if !on_partition => table.primary_key = cols,
-            "p" | "u" => {
-                if !table.uniques.contains(&cols) && table.primary_key != cols {
-                    table.uniques.push(cols);
-                }
-            }
+            "p" | "u" if !table.uniques.contains(&cols) && table.primary_key != cols => table.uniques.push(cols),
             "f" => {
                 let fk = ForeignKey {
                     name: r.get("name"),
