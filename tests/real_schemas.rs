@@ -140,6 +140,12 @@ fn fire_triggers_loads_through_the_application_triggers() {
     p.assert_nothing_left();
 }
 
+/// The repo's own shop, blessed afresh and checked ten times.
+#[test]
+fn the_repo_catalog_repeats_exactly() {
+    bless_then_ten_identical_checks(&Project::from_repo_catalog());
+}
+
 /// A `pg_dump --schema-only` file as a user brings it: its own schema, owners and grants,
 /// an emptied search_path, domains, enums, partitions of three kinds with foreign keys
 /// declared on partitions, triggers, a generated tsvector, bytea, inet, interval, citext.

@@ -32,6 +32,19 @@ impl Project {
         p
     }
 
+    /// A project holding a copy of this repository's own catalog (config, schema, queries;
+    /// not its baselines).
+    pub fn from_repo_catalog() -> Project {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let p = Project::new(&[]);
+        std::fs::copy(root.join("plangate.toml"), p.dir.path().join("plangate.toml")).unwrap();
+        for dir in ["schema", "queries"] {
+            std::fs::create_dir_all(p.dir.path().join(dir)).unwrap();
+            copy_tree(&root.join(dir), &p.dir.path().join(dir));
+        }
+        p
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
