@@ -58,6 +58,9 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         }
     }
     writeln!(out, "</table>")?;
+    for note in &report.notes {
+        writeln!(out, "<p><em>note: {}</em></p>", esc(note))?;
+    }
     let mut ordered: Vec<_> = report.queries.iter().collect();
     ordered.sort_by_key(|q| q.verdict != Verdict::Fail);
     for q in ordered {
