@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::Project;
+use common::{Project, json_report};
 use serde_json::Value;
 
 const NAME_INDEX: &str = "CREATE INDEX products_name_idx ON products (name);\n";
@@ -36,14 +36,6 @@ fn shop(with_listing_index: bool) -> Project {
         ("queries/product_listing.sql", LISTING_SQL),
         ("queries/by_name.sql", "SELECT id, price FROM products WHERE name = $1;\n"),
     ])
-}
-
-fn json_report(p: &Project, args: &[&str]) -> (i32, Value, String) {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let (code, stdout, stderr) = p.run(&all);
-    let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("json report ({e}): {stdout}\n{stderr}"));
-    (code, v, stderr)
 }
 
 fn query<'a>(report: &'a Value, name: &str) -> &'a Value {

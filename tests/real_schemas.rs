@@ -5,16 +5,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::Project;
+use common::{Project, json_report};
 use serde_json::Value;
-
-fn json_report(p: &Project, args: &[&str]) -> (i32, Value, String) {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let (code, stdout, stderr) = p.run(&all);
-    let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("json report ({e}): {stdout}\n{stderr}"));
-    (code, v, stderr)
-}
 
 /// Work of every run of a report, keyed by (query, case, scale).
 type Works = Vec<((String, String, String), u64)>;
@@ -262,5 +254,37 @@ fn the_first_bless_shows_no_previous_growth() {
     assert!(!stdout.contains("(was"), "{stdout}");
     let (_, stdout, _) = p.run(&["bless"]);
     assert!(stdout.contains("(was"), "{stdout}");
+    p.assert_nothing_left();
+}
+
+/// A sequential scan under a LIMIT reads from the table's first block, whatever ran before
+/// it. With synchronized scans it started where the previous scan of the table stopped (an
+/// earlier query of the catalog, an index build on another session), so its work depended
+/// on the catalog and, under load, on timing.
+#[test]
+fn a_limited_seq_scan_does_the_same_work_alone_and_after_other_queries() {
+    let p = Project::new(&[
+        (
+            "plangate.toml",
+            // Synchronized scans start at a quarter of shared_buffers: keep the table above it.
+            "[database]\nsettings = { shared_buffers = \"16MB\" }\n\
+             [scales]\nfactors = [0.5, 0.7, 1.0]\n[thresholds]\nrepeats = 1\n\
+             [tables.big]\nrows = 80000\n[tables.big.columns]\nn = \"serial\"\nk = \"int(1, 1000)\"\nv = \"text(10, 15)\"\n",
+        ),
+        (
+            "schema/s.sql",
+            "CREATE TABLE big (id bigint PRIMARY KEY, n int NOT NULL, k int NOT NULL, v text NOT NULL);\n",
+        ),
+        // Stops two thirds into the table: a scan that starts where it stopped reads other blocks.
+        ("queries/a_far.sql", "SELECT id FROM big WHERE n >= 50000 LIMIT 1;\n"),
+        ("queries/b_some.sql", "SELECT id FROM big WHERE k = 7 LIMIT 20;\n"),
+    ]);
+    let work = |report: &Value| runs(report, "b_some").iter().map(|r| r["work"].as_u64().unwrap()).collect::<Vec<_>>();
+    let (code, alone, stderr) = json_report(&p, &["check", "b_some"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, together, stderr) = json_report(&p, &["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(runs(&alone, "b_some")[0]["shape"].as_str().unwrap().contains("Seq Scan on big"));
+    assert_eq!(work(&alone), work(&together), "b_some's work depends on what ran before it");
     p.assert_nothing_left();
 }

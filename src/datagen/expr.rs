@@ -283,7 +283,7 @@ impl Parser {
         }
         self.expect('=')?;
         match self.next() {
-            Some(Tok::Str(s)) => parse_time(&s).ok_or_else(|| {
+            Some(Tok::Str(s)) => crate::datagen::time::parse_time(&s).ok_or_else(|| {
                 format!("{generator}({name} = \"{s}\"): expected a date \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM:SS\"")
             }),
             Some(t) => Err(format!("{generator}({name} = ...) takes a quoted date, found `{t}`")),
@@ -501,52 +501,6 @@ const KNOWN: &[&str] = &[
     "const",
     "stats",
 ];
-
-/// Seconds since 1970-01-01 00:00:00 UTC of "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]".
-pub fn parse_time(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (date, time) = match s.split_once([' ', 'T']) {
-        Some((d, t)) => (d, Some(t)),
-        None => (s, None),
-    };
-    let mut d = date.splitn(3, '-');
-    let (y, m, day): (i64, u32, u32) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
-    if !(1..=12).contains(&m) || day == 0 || day > days_in_month(y, m) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, day) * 86_400;
-    if let Some(t) = time {
-        let mut parts = t.split(':');
-        let h: i64 = parts.next()?.parse().ok()?;
-        let min: i64 = parts.next()?.parse().ok()?;
-        let sec: i64 = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-        if parts.next().is_some() || h > 23 || min > 59 || sec > 59 {
-            return None;
-        }
-        secs += h * 3600 + min * 60 + sec;
-    }
-    Some(secs)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
 
 fn whole(v: f64, what: &str) -> Result<i64, String> {
     if v.fract() != 0.0 || !v.is_finite() || v.abs() > 9.0e18 {

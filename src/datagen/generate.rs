@@ -9,25 +9,8 @@ use rand_distr::{Distribution, Normal, Zipf};
 use crate::datagen::expr::{DEFAULT_SPREAD, GenExpr, TypedGen};
 use crate::datagen::model::{DataModel, TableModel};
 use crate::datagen::random::{CellRng, Permutation, derive, stream_seed};
-
-/// The fixed epoch timestamps count back from (2025-01-01 00:00:00 UTC), never now():
-/// runs repeat exactly.
-pub const EPOCH_UNIX: i64 = 1_735_689_600;
-
-/// Words for text(). Short, lowercase, no characters COPY or arrays would need to escape.
-const WORDS: &[&str] = &[
-    "amber", "anchor", "apple", "arrow", "aspen", "atlas", "autumn", "badge", "basil", "beacon", "berry", "birch",
-    "blaze", "bloom", "bolt", "breeze", "brick", "bridge", "brook", "cable", "cactus", "canyon", "carbon", "cedar",
-    "chalk", "cherry", "cider", "citrus", "clover", "cobalt", "comet", "copper", "coral", "cotton", "crane", "crystal",
-    "dawn", "delta", "denim", "desert", "dune", "eagle", "ember", "falcon", "fern", "field", "flint", "forest",
-    "frost", "garnet", "glacier", "granite", "harbor", "hazel", "heron", "indigo", "iris", "ivory", "jade", "jasper",
-    "juniper", "kettle", "lagoon", "lantern", "lemon", "linen", "lotus", "maple", "marble", "meadow", "mesa", "mint",
-    "mist", "moss", "nectar", "nickel", "oak", "ocean", "olive", "onyx", "orbit", "orchid", "otter", "pebble",
-    "pepper", "pine", "plum", "prairie", "quartz", "quill", "rain", "raven", "reef", "ridge", "river", "robin",
-    "saffron", "sage", "salt", "sand", "shadow", "silk", "silver", "slate", "spruce", "stone", "storm", "summit",
-    "sun", "thistle", "thunder", "tide", "timber", "topaz", "tulip", "valley", "velvet", "violet", "walnut", "willow",
-    "winter", "wren", "zephyr",
-];
+use crate::datagen::time::TimeAt;
+use crate::datagen::values::{WORDS, write_typed};
 
 /// A generator ready to write values for one scale step.
 #[derive(Debug)]
@@ -100,28 +83,6 @@ enum Sampler {
     Json,
     Array(Box<Sampler>),
     Typed(TypedGen),
-}
-
-/// Where generated times lie: an offset counts back from the epoch, or on from a start.
-#[derive(Debug, Clone, Copy)]
-enum TimeAt {
-    BeforeEpoch,
-    /// Seconds since 1970 (a date's midnight for dates).
-    After(i64),
-}
-
-impl TimeAt {
-    /// Write the time `offset` seconds (days for dates) away from the anchor.
-    fn write(self, out: &mut Vec<u8>, offset: u64, date_only: bool, tz: bool) {
-        match self {
-            TimeAt::BeforeEpoch => write_time(out, offset, date_only, tz),
-            TimeAt::After(start) => {
-                let offset = i64::try_from(offset).unwrap_or(i64::MAX / 4);
-                let t = if date_only { start + offset * 86_400 } else { start + offset };
-                write_unix(out, t, date_only, tz);
-            }
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -593,69 +554,6 @@ impl Sampler {
     }
 }
 
-/// A value of an inferred type, in COPY text format.
-fn write_typed(t: TypedGen, rng: &mut CellRng, out: &mut Vec<u8>) {
-    let word = |rng: &mut CellRng| WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)];
-    match t {
-        TypedGen::Bytes => {
-            // `\x` hex input; COPY's own escaping doubles the backslash.
-            out.extend_from_slice(b"\\\\x");
-            for _ in 0..8 + rng.below(57) {
-                let _ = write!(out, "{:02x}", rng.below(256));
-            }
-        }
-        TypedGen::Tsvector => {
-            for i in 0..3 + rng.below(10) {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                out.extend_from_slice(word(rng).as_bytes());
-            }
-        }
-        TypedGen::Inet => {
-            let _ = write!(out, "10.{}.{}.{}", rng.below(256), rng.below(256), 1 + rng.below(254));
-        }
-        TypedGen::Cidr => {
-            let _ = write!(out, "10.{}.{}.0/24", rng.below(256), rng.below(256));
-        }
-        TypedGen::Macaddr => {
-            let b: Vec<String> = (0..6).map(|_| format!("{:02x}", rng.below(256))).collect();
-            out.extend_from_slice(b.join(":").as_bytes());
-        }
-        TypedGen::Interval => {
-            let _ = write!(out, "{} seconds", rng.below(30 * 86_400));
-        }
-        TypedGen::Time { tz } => {
-            let secs = rng.below(86_400);
-            let _ = write!(out, "{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
-            if tz {
-                out.extend_from_slice(b"+00");
-            }
-        }
-        TypedGen::Letter => out.push(b'a' + u8::try_from(rng.below(26)).unwrap_or(0)),
-        TypedGen::NumRange => {
-            let lo = rng.below(1000);
-            let _ = write!(out, "[{lo},{})", lo + 1 + rng.below(100));
-        }
-        TypedGen::TimeRange { date_only, tz } => {
-            let unit = if date_only { 1 } else { 86_400 };
-            let start = 30 * unit + rng.below(970 * unit);
-            let end = start - 1 - rng.below(30 * unit - 1);
-            out.push(b'[');
-            if !date_only {
-                out.push(b'"');
-            }
-            write_time(out, start, date_only, tz);
-            out.extend_from_slice(if date_only { b"," } else { b"\",\"" });
-            write_time(out, end, date_only, tz);
-            if !date_only {
-                out.push(b'"');
-            }
-            out.push(b')');
-        }
-    }
-}
-
 #[inline]
 fn write_int(out: &mut Vec<u8>, v: i128) {
     let _ = write!(out, "{v}");
@@ -668,41 +566,6 @@ fn write_float(out: &mut Vec<u8>, v: f64, fmt: NumFmt) {
         NumFmt::Decimals(d) => write!(out, "{v:.d$}"),
         NumFmt::Shortest => write!(out, "{v}"),
     };
-}
-
-/// Write the time `back` seconds (or days) before the epoch.
-fn write_time(out: &mut Vec<u8>, back: u64, date_only: bool, tz: bool) {
-    let back = i64::try_from(back).unwrap_or(i64::MAX / 4);
-    let t = if date_only { EPOCH_UNIX - back * 86_400 } else { EPOCH_UNIX - back };
-    write_unix(out, t, date_only, tz);
-}
-
-/// Write the time `t` (seconds since 1970, UTC).
-fn write_unix(out: &mut Vec<u8>, t: i64, date_only: bool, tz: bool) {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
-    if !date_only {
-        let _ = write!(out, " {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
-        if tz {
-            out.extend_from_slice(b"+00");
-        }
-    }
-}
-
-/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// A value in COPY text format: backslash, tab, newline and carriage return escaped.
@@ -723,33 +586,6 @@ pub fn escape(v: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_from_day_counts() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_089), (2025, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-    }
-
-    #[test]
-    fn times_count_back_from_the_epoch() {
-        let mut out = Vec::new();
-        write_time(&mut out, 1, false, true);
-        assert_eq!(String::from_utf8(out).unwrap(), "2024-12-31 23:59:59+00");
-        let mut out = Vec::new();
-        write_time(&mut out, 366, true, false);
-        assert_eq!(String::from_utf8(out).unwrap(), "2024-01-01");
-    }
-
-    #[test]
-    fn times_count_on_from_a_start() {
-        let mut out = Vec::new();
-        TimeAt::After(crate::datagen::expr::parse_time("1992-01-01").unwrap()).write(&mut out, 2556, true, false);
-        assert_eq!(String::from_utf8(out).unwrap(), "1998-12-31");
-        let mut out = Vec::new();
-        TimeAt::After(crate::datagen::expr::parse_time("2024-10-01 12:00").unwrap()).write(&mut out, 61, false, true);
-        assert_eq!(String::from_utf8(out).unwrap(), "2024-10-01 12:01:01+00");
-    }
 
     #[test]
     fn copy_escaping() {

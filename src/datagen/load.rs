@@ -18,6 +18,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::datagen::generate::{TableGen, compile};
 use crate::datagen::model::DataModel;
+use crate::datagen::triggers::{self, Switch};
 use crate::error::{Error, Result, db_message};
 
 /// Bytes per COPY chunk.
@@ -71,36 +72,6 @@ struct Deferred {
     /// Indexes of partitions attached to a partitioned index: (parent index, partition,
     /// quoted index name), parents before children.
     attached: Vec<(String, String, String)>,
-}
-
-/// A user trigger or rule of a filled table, switched off while rows load.
-#[derive(Debug, Clone)]
-struct Switch {
-    /// The table as `regclass::text` spells it.
-    table: String,
-    /// `TRIGGER` or `RULE`.
-    what: &'static str,
-    /// Quoted name.
-    name: String,
-    /// `pg_trigger.tgenabled` / `pg_rewrite.ev_enabled`: O (origin), A (always), R (replica).
-    enabled: String,
-    /// A partition's copy of its parent's trigger.
-    cloned: bool,
-}
-
-impl Switch {
-    fn off(&self) -> String {
-        format!("ALTER TABLE {} DISABLE {} {}", self.table, self.what, self.name)
-    }
-
-    fn on(&self) -> String {
-        let mode = match self.enabled.as_str() {
-            "A" => "ALWAYS ",
-            "R" => "REPLICA ",
-            _ => "",
-        };
-        format!("ALTER TABLE {} ENABLE {mode}{} {}", self.table, self.what, self.name)
-    }
 }
 
 /// Grows the world scale by scale.
@@ -198,7 +169,7 @@ impl Loader {
         .map_err(err)?;
         let quiet: Vec<String> =
             model.tables.iter().filter(|t| !t.fire_triggers).map(|t| quote_qualified(&t.name)).collect();
-        let switches = switches(conn, &quiet).await?;
+        let switches = triggers::read(conn, &quiet).await?;
         Ok(Loader {
             model,
             seed,
@@ -213,21 +184,7 @@ impl Loader {
 
     /// What a reader of the report should know about how the data was loaded.
     pub fn notes(&self) -> Vec<String> {
-        if self.switches.is_empty() {
-            return Vec::new();
-        }
-        // A partition's copy of a trigger is its parent's: name the parent's only.
-        let names: Vec<String> = self
-            .switches
-            .iter()
-            .filter(|s| !s.cloned)
-            .map(|s| format!("{} {} on {}", s.what.to_lowercase(), s.name, s.table))
-            .collect();
-        vec![format!(
-            "the application's triggers and rules did not fire while rows loaded ({}); set `fire_triggers = true` \
-             in a table's [tables.NAME] entry to load through them",
-            names.join(", ")
-        )]
+        triggers::note(&self.switches).into_iter().collect()
     }
 
     /// Rows of every filled table as loaded (after duplicate keys were dropped), and of each
@@ -450,35 +407,6 @@ impl Loader {
         }
         Ok(())
     }
-}
-
-/// The enabled user triggers and rules of `tables` and of their partitions.
-async fn switches(conn: &mut PgConnection, tables: &[String]) -> Result<Vec<Switch>> {
-    let rows = sqlx::query(
-        "WITH rel AS (SELECT u.t::regclass AS relid FROM unnest($1::text[]) u(t)
-                     UNION SELECT p.relid FROM unnest($1::text[]) u(t), pg_partition_tree(u.t::regclass) p)
-         SELECT 'TRIGGER' AS what, tgrelid::regclass::text AS tbl, quote_ident(tgname) AS name,
-                tgenabled::text AS enabled, tgparentid <> 0 AS cloned
-         FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' AND tgrelid IN (SELECT relid FROM rel)
-         UNION ALL
-         SELECT 'RULE', ev_class::regclass::text, quote_ident(rulename), ev_enabled::text, false
-         FROM pg_rewrite WHERE rulename <> '_RETURN' AND ev_enabled <> 'D' AND ev_class IN (SELECT relid FROM rel)
-         ORDER BY cloned, tbl, name",
-    )
-    .bind(tables)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(|e| Error::postgres("cannot read the tables' triggers and rules", e))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Switch {
-            what: if r.get::<String, _>("what") == "RULE" { "RULE" } else { "TRIGGER" },
-            table: r.get("tbl"),
-            name: r.get("name"),
-            enabled: r.get("enabled"),
-            cloned: r.get("cloned"),
-        })
-        .collect())
 }
 
 /// (quoted table, quoted name, definition) of the constraints matching `filter` over `tables`.

@@ -3,8 +3,12 @@
 
 pub mod expr;
 pub mod generate;
+pub mod infer;
 pub mod load;
 pub mod model;
 pub mod params;
 pub mod random;
 pub mod schema;
+pub mod time;
+pub mod triggers;
+pub mod values;

@@ -14,8 +14,16 @@ use crate::settings::{BackendChoice, Settings};
 /// Settings every session gets, on every backend, so that plans do not depend on the
 /// machine: no parallel workers (their timing varies), no JIT.
 /// Custom plans always: each EXECUTE is planned for its values, as a literal query is.
-pub const STABLE_SESSION: &[(&str, &str)] =
-    &[("max_parallel_workers_per_gather", "0"), ("jit", "off"), ("plan_cache_mode", "force_custom_plan")];
+/// Sequential scans start at the first block: with synchronized scans, a large table's
+/// scan starts where another scan of it last said it was (an index build, a foreign-key
+/// check, the catalog's previous query), and that report is skipped when its lock is
+/// busy, so a scan under a LIMIT read more or fewer blocks by chance.
+pub const STABLE_SESSION: &[(&str, &str)] = &[
+    ("max_parallel_workers_per_gather", "0"),
+    ("jit", "off"),
+    ("plan_cache_mode", "force_custom_plan"),
+    ("synchronize_seqscans", "off"),
+];
 
 /// Settings for a disposable instance, on the local and the container backend: durability
 /// off, autovacuum off so statistics change only when plangate runs ANALYZE.

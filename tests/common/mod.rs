@@ -110,6 +110,15 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// `plangate ARGS --format json` in `p`: (exit code, the JSON report, stderr).
+pub fn json_report(p: &Project, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, stdout, stderr) = p.run(&all);
+    let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("json report ({e}): {stdout}\n{stderr}"));
+    (code, v, stderr)
+}
+
 /// Processes whose command line mentions `path`.
 pub fn processes_mentioning(path: &Path) -> Vec<String> {
     let needle = path.to_string_lossy().to_string();
