@@ -453,3 +453,33 @@ async fn a_value_a_domain_refuses_names_the_column_and_the_fix() {
     assert!(err.contains("loading table `u`: value for domain email violates check constraint"), "{err}");
     assert!(err.contains("(column `mail`)") && err.contains("[tables.u.columns]"), "{err}");
 }
+
+/// A one-to-one link (a store's manager, unique by an index rather than a constraint)
+/// gives each row its own parent, and nothing is dropped: dropping a duplicate used to
+/// leave a hole in the stores' ids that customers then pointed at.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_to_one_link_gets_a_parent_per_row_and_keeps_every_row() {
+    let schema = "CREATE TABLE staff (staff_id serial PRIMARY KEY);
+        CREATE TABLE store (store_id serial PRIMARY KEY, manager_staff_id int NOT NULL REFERENCES staff);
+        CREATE UNIQUE INDEX store_manager ON store (manager_staff_id);
+        CREATE TABLE customer (customer_id serial PRIMARY KEY, store_id int NOT NULL REFERENCES store);";
+    let config = "[tables.staff]\nrows = 1000\n[tables.store]\nrows = 100\n[tables.customer]\nrows = 5000\n";
+    let (_c, mut conn) = load(config, schema, &[0.3, 1.0]).await.unwrap();
+    close(scalar_f64(&mut conn, "SELECT count(*)::float8 FROM store").await, 100.0, 0.0, "every store kept");
+    close(
+        scalar_f64(&mut conn, "SELECT count(DISTINCT manager_staff_id)::float8 FROM store").await,
+        100.0,
+        0.0,
+        "a manager per store",
+    );
+    close(
+        scalar_f64(
+            &mut conn,
+            "SELECT count(*)::float8 FROM customer WHERE store_id NOT IN (SELECT store_id FROM store)",
+        )
+        .await,
+        0.0,
+        0.0,
+        "no customer of a missing store",
+    );
+}

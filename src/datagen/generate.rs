@@ -115,6 +115,8 @@ struct RefSampler {
     pick_seed: u64,
     /// The newest share of the parents born so far that a child picks from (0: a few).
     spread: f64,
+    /// For a unique reference: the parents each child row owns (see `distinct_stride`).
+    stride: Option<f64>,
 }
 
 /// How many of the newest parents a child picks from at spread 0: few enough that a
@@ -325,10 +327,11 @@ impl Ctx<'_> {
             }
             GenExpr::Uuid => Sampler::Uuid,
             GenExpr::Ref { table, column, zipf, spread } => {
+                let mut r = self.reference(table, column, *zipf, spread.unwrap_or(DEFAULT_SPREAD), seed)?;
                 if unique {
-                    return Err("unique(ref(...)) is not supported".into());
+                    r.stride = Some(self.distinct_stride(&r, table)?);
                 }
-                Sampler::Ref(Box::new(self.reference(table, column, *zipf, spread.unwrap_or(DEFAULT_SPREAD), seed)?))
+                Sampler::Ref(Box::new(r))
             }
             GenExpr::Null { p, inner } => {
                 if unique {
@@ -398,7 +401,29 @@ impl Ctx<'_> {
             }
             None => None,
         };
-        Ok(RefSampler { parent: parent_col, population, zipf, pick_seed, spread })
+        Ok(RefSampler { parent: parent_col, population, zipf, pick_seed, spread, stride: None })
+    }
+
+    /// Parents per child row for `unique(ref(...))`: each child row owns a run of that many
+    /// parents and picks one of them, so no two rows share a parent and each picks one that
+    /// exists at every scale where the row does.
+    fn distinct_stride(&self, r: &RefSampler, table: &str) -> Result<f64, CompileError> {
+        if r.zipf.is_some() {
+            return Err("unique(ref(..., zipf = s)): a unique reference cannot favour popular parents".into());
+        }
+        let (parents, children) = match r.population {
+            Population::Proportional { parent_full, child_full, .. } => (parent_full, child_full),
+            Population::Fixed(n) => (n, self.table.size.full().max(self.table.size.rows_at(self.scale))),
+            Population::Earlier => return Err("unique(ref(...)) of the table itself is not supported".into()),
+        };
+        #[expect(clippy::cast_precision_loss)]
+        let stride = parents as f64 / children.max(1) as f64;
+        if stride < 1.0 {
+            return Err(format!(
+                "a unique reference to `{table}` needs a parent per row: {children} rows, {parents} rows in `{table}`"
+            ));
+        }
+        Ok(stride)
     }
 }
 
@@ -419,6 +444,11 @@ impl RefSampler {
             return None;
         }
         let mut rng = CellRng::new(self.pick_seed, row);
+        if let Some(stride) = self.stride {
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let (first, run) = ((row as f64 * stride) as u64, stride as u64);
+            return Some((first + rng.below(run.max(1))).min(pop - 1));
+        }
         if let Some((dist, perm, full)) = &self.zipf {
             // Ranks over the whole (full-size) parent table, so popular parents stay popular
             // at every scale; the share of a parent not yet born goes to a born one.

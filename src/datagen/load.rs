@@ -184,7 +184,19 @@ impl Loader {
 
     /// What a reader of the report should know about how the data was loaded.
     pub fn notes(&self) -> Vec<String> {
-        triggers::note(&self.switches).into_iter().collect()
+        let mut notes: Vec<String> = triggers::note(&self.switches).into_iter().collect();
+        // Postgres builds a GiST index (of a type with no sort order) row by row, breaking
+        // ties between equally good pages at random, from a state no SQL can seed.
+        let gist: Vec<&str> =
+            self.deferred.indexes.iter().filter(|i| i.2.contains(" USING gist ")).map(|i| i.1.as_str()).collect();
+        if !gist.is_empty() {
+            notes.push(format!(
+                "GiST indexes ({}) are built by Postgres with random tie-breaks: their pages, and the work of plans \
+                 that read them, may differ by a few blocks from run to run",
+                gist.join(", ")
+            ));
+        }
+        notes
     }
 
     /// Rows of every filled table as loaded (after duplicate keys were dropped), and of each

@@ -204,6 +204,30 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
             _ => {}
         }
     }
+    // A unique index is a key too, though no constraint says so (partial and expression
+    // indexes aside: they do not make every row's columns unique).
+    let unique_indexes: Vec<(String, Vec<String>)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT (SELECT CASE WHEN rn.nspname = 'public' THEN rc.relname ELSE rn.nspname || '.' || rc.relname END
+                 FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = {root}),
+                ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
+                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
+         FROM pg_index i
+         JOIN pg_class c ON c.oid = i.indrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+           AND c.relkind IN ('r', 'p') AND i.indisunique AND i.indpred IS NULL AND NOT (0 = ANY (i.indkey::int2[]))
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err)?;
+    for (tbl, cols) in unique_indexes {
+        if let Some(table) = tables.get_mut(&tbl) {
+            if !table.uniques.contains(&cols) && table.primary_key != cols {
+                table.uniques.push(cols);
+            }
+        }
+    }
     read_partitioning(conn, &mut tables).await?;
     Ok(tables)
 }
