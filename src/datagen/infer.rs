@@ -18,8 +18,8 @@ pub fn infer(table: &Table, column: &Column) -> std::result::Result<(GenExpr, Op
             GenExpr::Ref { table: fk.parent.clone(), column: fk.parent_columns[i].clone(), zipf: None, spread: None };
         let group = (fk.columns.len() > 1).then(|| fk.name.clone());
         // A one-to-one link (the foreign key is the whole of a key): a parent per row.
-        let one_to_one = fk.columns.len() == 1
-            && (table.primary_key == fk.columns || table.uniques.iter().any(|u| *u == fk.columns));
+        let one_to_one =
+            fk.columns.len() == 1 && (table.primary_key == fk.columns || table.uniques.contains(&fk.columns));
         let g = if one_to_one { GenExpr::Unique(Box::new(g)) } else { g };
         let g = if column.not_null || fk.parent == table.name {
             g
