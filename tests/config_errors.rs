@@ -177,3 +177,18 @@ fn bad_images_name_the_key() {
     p.write("plangate.toml", &config);
     assert_error(&p, &["check", "--image", "postgres@sha256:0123"], &["--image", "digests", "name the image by tag"]);
 }
+
+#[test]
+fn cluster_on_a_column_that_is_no_reference_names_the_key() {
+    let p = small_project(QUERY);
+    p.write("plangate.toml", "[tables.items]\nrows = 10\ncluster = \"kind\"\n");
+    assert_error(&p, &["check"], &["plangate.toml", "tables.items.cluster", "`kind` is not a column filled by ref()"]);
+}
+
+#[test]
+fn a_psql_meta_command_in_a_schema_file_names_its_line() {
+    let p = small_project(QUERY);
+    let schema = p.read("schema/schema.sql");
+    p.write("schema/schema.sql", &format!("{schema}\\i more.sql\n"));
+    assert_error(&p, &["check"], &["schema.sql", "line 3: psql meta-command `\\i`"]);
+}
