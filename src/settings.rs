@@ -342,7 +342,7 @@ impl Settings {
             Some(BackendKind::Local) => BackendChoice::Local,
             Some(BackendKind::Url) => BackendChoice::Url,
         };
-        // `auto` with a database URL is the url backend (SPEC section 1).
+        // `auto` with a database URL is the url backend.
         let backend =
             if backend == BackendChoice::Auto && args.database_url.is_some() { BackendChoice::Url } else { backend };
         if backend == BackendChoice::Url && args.database_url.is_none() {

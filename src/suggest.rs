@@ -88,7 +88,7 @@ impl Candidate {
     }
 }
 
-/// A suggestion that was verified by building it (SPEC section 7).
+/// A suggestion that was verified by building it and re-running the query.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggestion {
     pub query: String,

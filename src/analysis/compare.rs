@@ -1,4 +1,4 @@
-//! Verdicts: a case's runs against its budget and its baseline (SPEC section 4).
+//! Verdicts: a case's runs against its budget and its baseline.
 
 use crate::analysis::growth::{self, GrowthClass};
 use crate::analysis::{Finding, Kind, Severity};

@@ -25,7 +25,7 @@ pub struct Finding {
     pub detail: String,
 }
 
-/// The kinds of findings (SPEC section 4), plus `timeout`.
+/// The kinds of findings, as reports and baselines name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {

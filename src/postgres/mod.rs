@@ -64,7 +64,8 @@ impl Target {
     }
 }
 
-/// Resolve the backend (SPEC section 1) into the targets to run on: one per image for the
+/// Resolve the backend (`auto`: a URL, else a configured image with a runtime, else local
+/// binaries, else the default image) into the targets to run on: one per image for the
 /// container backend, else one. `auto` asks the Docker-API socket only when it matters.
 pub async fn targets(settings: &Settings) -> Result<Vec<Target>> {
     let containers = || {

@@ -1,4 +1,4 @@
-//! The JSON report: stable and documented (SPEC section 6).
+//! The JSON report: stable, versioned (`format_version`) and documented in the README.
 
 use crate::report::Report;
 

@@ -100,7 +100,7 @@ pub struct RunReport {
     pub shape_diff: Option<String>,
 }
 
-/// Where the wall time went (SPEC section 6).
+/// Where the wall time went: each phase, and each table's load at each scale.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
     pub backend: String,
