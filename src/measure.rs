@@ -109,7 +109,7 @@ pub async fn prepare(conn: &mut PgConnection, query: &Query, index: usize) -> Re
             .await
             .map_err(|e| fail(db_message(&e)))?;
     let explain = Explain::from_json(&plan.0).map_err(|e| fail(format!("unexpected EXPLAIN output: {e}")))?;
-    if explain.plan.walk().iter().any(|(n, _)| n.node_type == "ModifyTable") {
+    if explain.plan.walk().iter().any(|(n, _)| n.node_type == crate::plan::NodeType::ModifyTable) {
         return Err(fail("the query modifies data (a data-modifying WITH); plangate runs queries under EXPLAIN ANALYZE and only reads".into()));
     }
     Ok(())

@@ -14,7 +14,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 
 use crate::datagen::schema::Catalog;
-use crate::plan::PlanNode;
+use crate::plan::{NodeType, PlanNode};
 
 /// Most candidates tried per query.
 const MAX_CANDIDATES: usize = 6;
@@ -139,13 +139,13 @@ pub fn candidates(
         .walk()
         .into_iter()
         .filter(|(n, _)| {
-            n.node_type == "Seq Scan"
+            n.node_type == NodeType::SeqScan
                 || (n.filter.is_some()
-                    && matches!(n.node_type.as_str(), "Index Scan" | "Index Only Scan" | "Bitmap Heap Scan"))
+                    && matches!(n.node_type, NodeType::IndexScan | NodeType::IndexOnlyScan | NodeType::BitmapHeapScan))
         })
         .filter_map(|(n, _)| n.relation_name.clone())
         .collect();
-    let sorts = plan.walk().iter().any(|(n, _)| matches!(n.node_type.as_str(), "Sort" | "Incremental Sort"));
+    let sorts = plan.walk().iter().any(|(n, _)| matches!(n.node_type, NodeType::Sort | NodeType::IncrementalSort));
 
     let mut out: Vec<Candidate> = Vec::new();
     for (table, access) in &shape.tables {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::analysis::{Finding, Kind, Severity};
 use crate::catalog::Forbid;
-use crate::plan::PlanNode;
+use crate::plan::{NodeType, PlanNode};
 use crate::settings::Thresholds;
 
 /// What the detectors need to know besides the plan.
@@ -44,11 +44,11 @@ fn detect_node(node: &PlanNode, under_limit: bool, ctx: &Context<'_>, out: &mut 
         misestimate(node, ctx, out);
     }
     nested_loop_blowup(node, ctx, out);
-    if node.node_type == "Limit" {
+    if node.node_type == NodeType::Limit {
         limit_filter_scan(node, ctx, out);
     }
     for child in &node.plans {
-        detect_node(child, under_limit || node.node_type == "Limit", ctx, out);
+        detect_node(child, under_limit || node.node_type == NodeType::Limit, ctx, out);
     }
 }
 
@@ -86,7 +86,7 @@ fn table_rows(node: &PlanNode, ctx: &Context<'_>) -> f64 {
 }
 
 fn seq_scan(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    if node.node_type != "Seq Scan" {
+    if node.node_type != NodeType::SeqScan {
         return;
     }
     let rows = table_rows(node, ctx);
@@ -115,7 +115,7 @@ fn sort_spill(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
 }
 
 fn hash_spill(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    if node.node_type == "Hash" && node.hash_batches.unwrap_or(1) > 1 {
+    if node.node_type == NodeType::Hash && node.hash_batches.unwrap_or(1) > 1 {
         out.push(finding(
             Kind::HashSpill,
             ctx,
@@ -124,7 +124,7 @@ fn hash_spill(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         ));
     }
     let agg_batches = node.hashagg_batches.unwrap_or(0);
-    if node.node_type == "Aggregate" && (agg_batches > 1 || node.disk_usage.unwrap_or(0) > 0) {
+    if node.node_type == NodeType::Aggregate && (agg_batches > 1 || node.disk_usage.unwrap_or(0) > 0) {
         out.push(finding(
             Kind::HashSpill,
             ctx,
@@ -152,7 +152,7 @@ fn misestimate(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
 }
 
 fn nested_loop_blowup(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    if node.node_type != "Nested Loop" {
+    if node.node_type != NodeType::NestedLoop {
         return;
     }
     let Some(inner) = node.plans.get(1) else {
@@ -161,7 +161,7 @@ fn nested_loop_blowup(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
     if inner.actual_loops < NESTED_LOOP_MIN_LOOPS {
         return;
     }
-    if let Some((scan, _)) = inner.walk().into_iter().find(|(n, _)| n.node_type == "Seq Scan") {
+    if let Some((scan, _)) = inner.walk().into_iter().find(|(n, _)| n.node_type == NodeType::SeqScan) {
         out.push(finding(
             Kind::NestedLoopBlowup,
             ctx,
@@ -176,14 +176,14 @@ fn nested_loop_blowup(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
 fn limit_filter_scan(limit: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut stack: Vec<&PlanNode> = limit.plans.iter().collect();
     while let Some(n) = stack.pop() {
-        let blocking = matches!(n.node_type.as_str(), "Sort" | "Hash" | "Aggregate" | "Materialize" | "Limit");
+        let blocking = matches!(
+            n.node_type,
+            NodeType::Sort | NodeType::Hash | NodeType::Aggregate | NodeType::Materialize | NodeType::Limit
+        );
         if blocking {
             continue;
         }
-        if matches!(n.node_type.as_str(), "Index Scan" | "Index Only Scan")
-            && n.filter.is_some()
-            && n.index_cond.is_none()
-        {
+        if n.node_type.is_index_scan() && n.filter.is_some() && n.index_cond.is_none() {
             let read = n.rows_read();
             let removed = n.rows_removed_by_filter * n.actual_loops.max(1.0);
             if read > 0.0 && removed / read >= LIMIT_FILTER_SHARE {
@@ -211,10 +211,10 @@ pub fn forbidden(plan: &PlanNode, plan_findings: &[Finding], forbid: &[Forbid], 
             ("seq_scan", Some(rel)) => plan
                 .walk()
                 .into_iter()
-                .find(|(n, _)| n.node_type == "Seq Scan" && n.relation_name.as_deref() == Some(rel.as_str()))
+                .find(|(n, _)| n.node_type == NodeType::SeqScan && n.relation_name.as_deref() == Some(rel.as_str()))
                 .map(|(n, _)| n.label()),
             ("nested_loop", _) => {
-                plan.walk().into_iter().find(|(n, _)| n.node_type == "Nested Loop").map(|(n, _)| n.label())
+                plan.walk().into_iter().find(|(n, _)| n.node_type == NodeType::NestedLoop).map(|(n, _)| n.label())
             }
             (kind, rel) => plan_findings
                 .iter()

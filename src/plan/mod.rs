@@ -5,12 +5,92 @@ pub mod shape;
 
 use serde::Deserialize;
 
+/// A plan node's kind, as EXPLAIN names it: the kinds plangate looks at by name, and
+/// every other one as Postgres spells it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(from = "String")]
+pub enum NodeType {
+    SeqScan,
+    IndexScan,
+    IndexOnlyScan,
+    BitmapIndexScan,
+    BitmapHeapScan,
+    Limit,
+    Sort,
+    IncrementalSort,
+    Hash,
+    Aggregate,
+    Materialize,
+    NestedLoop,
+    HashJoin,
+    MergeJoin,
+    ModifyTable,
+    /// Any other kind, as EXPLAIN spells it.
+    Other(String),
+    /// No "Node Type" (never in a real plan).
+    #[default]
+    Unknown,
+}
+
+/// The kinds with a name of their own, and how EXPLAIN spells them.
+const NAMED: &[(NodeType, &str)] = &[
+    (NodeType::SeqScan, "Seq Scan"),
+    (NodeType::IndexScan, "Index Scan"),
+    (NodeType::IndexOnlyScan, "Index Only Scan"),
+    (NodeType::BitmapIndexScan, "Bitmap Index Scan"),
+    (NodeType::BitmapHeapScan, "Bitmap Heap Scan"),
+    (NodeType::Limit, "Limit"),
+    (NodeType::Sort, "Sort"),
+    (NodeType::IncrementalSort, "Incremental Sort"),
+    (NodeType::Hash, "Hash"),
+    (NodeType::Aggregate, "Aggregate"),
+    (NodeType::Materialize, "Materialize"),
+    (NodeType::NestedLoop, "Nested Loop"),
+    (NodeType::HashJoin, "Hash Join"),
+    (NodeType::MergeJoin, "Merge Join"),
+    (NodeType::ModifyTable, "ModifyTable"),
+];
+
+impl NodeType {
+    /// The kind as EXPLAIN spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            NodeType::Other(name) => name,
+            NodeType::Unknown => "",
+            named => NAMED.iter().find(|(t, _)| t == named).map_or("", |(_, s)| s),
+        }
+    }
+
+    /// A scan that reads a table through an index, row by row.
+    pub fn is_index_scan(&self) -> bool {
+        matches!(self, NodeType::IndexScan | NodeType::IndexOnlyScan)
+    }
+}
+
+impl From<String> for NodeType {
+    fn from(name: String) -> NodeType {
+        NAMED.iter().find(|(_, s)| *s == name).map_or(NodeType::Other(name), |(t, _)| t.clone())
+    }
+}
+
+impl From<&str> for NodeType {
+    fn from(name: &str) -> NodeType {
+        NodeType::from(name.to_string())
+    }
+}
+
+impl std::fmt::Display for NodeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One plan node, with the fields the detectors and the shape need.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct PlanNode {
     #[serde(rename = "Node Type")]
-    pub node_type: String,
+    pub node_type: NodeType,
     #[serde(rename = "Parent Relationship")]
     pub parent_relationship: Option<String>,
     #[serde(rename = "Join Type")]
@@ -125,7 +205,8 @@ impl PlanNode {
             ("Aggregate", Some("Mixed"), _) => "MixedAggregate".to_string(),
             ("SetOp", Some("Hashed"), _) => "HashSetOp".to_string(),
             ("Hash Join" | "Merge Join", _, Some(j)) if j != "Inner" => {
-                let (a, b) = self.node_type.split_once(' ').unwrap_or((&self.node_type, ""));
+                let name = self.node_type.as_str();
+                let (a, b) = name.split_once(' ').unwrap_or((name, ""));
                 format!("{a} {j} {b}")
             }
             ("Nested Loop", _, Some(j)) if j != "Inner" => format!("Nested Loop {j} Join"),
@@ -138,7 +219,7 @@ impl PlanNode {
             s.push_str(" Backward");
         }
         if let Some(idx) = &self.index_name {
-            s.push_str(if self.node_type == "Bitmap Index Scan" { " on " } else { " using " });
+            s.push_str(if self.node_type == NodeType::BitmapIndexScan { " on " } else { " using " });
             s.push_str(idx);
         }
         if let Some(rel) = &self.relation_name {
@@ -163,6 +244,16 @@ impl PlanNode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_types_read_and_print_as_explain_spells_them() {
+        for name in ["Seq Scan", "Index Only Scan", "Nested Loop", "Gather Merge", "Custom Scan"] {
+            let t = NodeType::from(name);
+            assert_eq!(t.as_str(), name);
+        }
+        assert_eq!(NodeType::from("Seq Scan"), NodeType::SeqScan);
+        assert_eq!(NodeType::from("Gather Merge"), NodeType::Other("Gather Merge".into()));
+    }
 
     #[test]
     fn labels_follow_postgres_text_format() {
