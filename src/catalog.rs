@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::analysis::Kind;
 use crate::analysis::growth::GrowthClass;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -55,22 +56,78 @@ pub struct Case {
     pub params: Vec<ParamSpec>,
 }
 
-/// A forbidden pattern: a finding kind, optionally restricted to one relation.
+/// A forbidden pattern: a plan finding, or any nested loop, optionally on one relation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forbid {
-    pub kind: String,
+    pub target: Forbidden,
     pub relation: Option<String>,
 }
 
-/// Kinds a `forbid` entry can name.
-pub const FORBIDDABLE: &[&str] =
-    &["seq_scan", "sort_spill", "hash_spill", "misestimate", "limit_filter_scan", "nested_loop_blowup", "nested_loop"];
+/// What a `forbid` entry names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forbidden {
+    /// A plan finding of this kind.
+    Finding(Kind),
+    /// Any nested loop, blown up or not.
+    NestedLoop,
+}
+
+/// Finding kinds a `forbid` entry can name (the plan's own; not verdicts on it).
+const FORBIDDABLE_FINDINGS: &[Kind] = &[
+    Kind::SeqScan,
+    Kind::SortSpill,
+    Kind::HashSpill,
+    Kind::Misestimate,
+    Kind::LimitFilterScan,
+    Kind::NestedLoopBlowup,
+];
+
+impl Forbidden {
+    fn as_str(self) -> &'static str {
+        match self {
+            Forbidden::Finding(kind) => kind.as_str(),
+            Forbidden::NestedLoop => "nested_loop",
+        }
+    }
+}
+
+impl std::str::FromStr for Forbid {
+    type Err = String;
+
+    /// `seq_scan(products)`, `sort_spill`, `nested_loop`, ...
+    fn from_str(s: &str) -> std::result::Result<Forbid, String> {
+        let s = s.trim();
+        let (name, relation) = match s.split_once('(') {
+            Some((k, rest)) => {
+                let r = rest.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{s}`"))?.trim();
+                (k.trim(), Some(r.to_string()))
+            }
+            None => (s, None),
+        };
+        let target = if name == "nested_loop" {
+            Forbidden::NestedLoop
+        } else {
+            match FORBIDDABLE_FINDINGS.iter().find(|k| k.as_str() == name) {
+                Some(kind) => Forbidden::Finding(*kind),
+                None => {
+                    let known: Vec<&str> = FORBIDDABLE_FINDINGS
+                        .iter()
+                        .map(|k| k.as_str())
+                        .chain(std::iter::once(Forbidden::NestedLoop.as_str()))
+                        .collect();
+                    return Err(format!("unknown pattern `{s}` (known: {})", known.join(", ")));
+                }
+            }
+        };
+        Ok(Forbid { target, relation })
+    }
+}
 
 impl std::fmt::Display for Forbid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.relation {
-            Some(r) => write!(f, "{}({r})", self.kind),
-            None => f.write_str(&self.kind),
+            Some(r) => write!(f, "{}({r})", self.target.as_str()),
+            None => f.write_str(self.target.as_str()),
         }
     }
 }
@@ -202,7 +259,7 @@ impl Query {
         }
         let mut forbid = Vec::new();
         for f in &section.forbid {
-            forbid.push(parse_forbid(f).map_err(|d| cfg_err("forbid", d))?);
+            forbid.push(f.parse::<Forbid>().map_err(|d| cfg_err("forbid", d))?);
         }
         Ok(Query { name, path, sql, param_count, cases, growth: section.growth.unwrap_or_default(), forbid })
     }
@@ -271,21 +328,6 @@ fn parse_param(v: &toml::Value) -> std::result::Result<ParamSpec, String> {
     })
 }
 
-fn parse_forbid(s: &str) -> std::result::Result<Forbid, String> {
-    let s = s.trim();
-    let (kind, relation) = match s.split_once('(') {
-        Some((k, rest)) => {
-            let r = rest.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{s}`"))?.trim();
-            (k.trim(), Some(r.to_string()))
-        }
-        None => (s, None),
-    };
-    if !FORBIDDABLE.contains(&kind) {
-        return Err(format!("unknown pattern `{s}` (known: {})", FORBIDDABLE.join(", ")));
-    }
-    Ok(Forbid { kind: kind.to_string(), relation })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,7 +390,10 @@ mod tests {
             q.cases[0].params[0],
             ParamSpec::Sample { how: Sampler::Hot, table: "products".into(), column: "category_id".into() }
         );
-        assert_eq!(q.forbid[0], Forbid { kind: "seq_scan".into(), relation: Some("products".into()) });
+        assert_eq!(
+            q.forbid[0],
+            Forbid { target: Forbidden::Finding(Kind::SeqScan), relation: Some("products".into()) }
+        );
         assert_eq!(q.growth, GrowthClass::Constant);
         let err = query("select 1", "forbid = [\"seqscan\"]").unwrap_err().to_string();
         assert!(err.contains("query.q.forbid") && err.contains("unknown pattern"), "{err}");

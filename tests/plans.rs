@@ -80,10 +80,7 @@ fn small_tables_are_no_seq_scan_finding_but_can_be_forbidden() {
     let thresholds = Thresholds::default();
     let found = detect(&p.plan, &Context { scale: 1.0, table_rows: &rows, thresholds: &thresholds });
     assert!(found.iter().all(|f| f.kind != Kind::SeqScan), "400 and 2000 rows are below seq_scan_min_rows");
-    let forbid = [
-        Forbid { kind: "seq_scan".into(), relation: Some("categories".into()) },
-        Forbid { kind: "nested_loop".into(), relation: None },
-    ];
+    let forbid = ["seq_scan(categories)".parse::<Forbid>().unwrap(), "nested_loop".parse::<Forbid>().unwrap()];
     let hits = forbidden(&p.plan, &found, &forbid, 1.0);
     assert_eq!(hits.len(), 2, "{hits:?}");
     assert!(hits.iter().all(|f| f.kind == Kind::Forbidden));

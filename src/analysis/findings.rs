@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::{Finding, Kind, Severity};
-use crate::catalog::Forbid;
+use crate::catalog::{Forbid, Forbidden};
 use crate::plan::{NodeType, PlanNode};
 use crate::settings::Thresholds;
 
@@ -207,19 +207,19 @@ fn limit_filter_scan(limit: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
 pub fn forbidden(plan: &PlanNode, plan_findings: &[Finding], forbid: &[Forbid], scale: f64) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in forbid {
-        let hit: Option<String> = match (f.kind.as_str(), &f.relation) {
-            ("seq_scan", Some(rel)) => plan
+        let hit: Option<String> = match (f.target, &f.relation) {
+            (Forbidden::Finding(Kind::SeqScan), Some(rel)) => plan
                 .walk()
                 .into_iter()
                 .find(|(n, _)| n.node_type == NodeType::SeqScan && n.relation_name.as_deref() == Some(rel.as_str()))
                 .map(|(n, _)| n.label()),
-            ("nested_loop", _) => {
+            (Forbidden::NestedLoop, _) => {
                 plan.walk().into_iter().find(|(n, _)| n.node_type == NodeType::NestedLoop).map(|(n, _)| n.label())
             }
-            (kind, rel) => plan_findings
+            (Forbidden::Finding(kind), rel) => plan_findings
                 .iter()
                 .find(|x| {
-                    x.kind.as_str() == kind
+                    x.kind == kind
                         && rel
                             .as_ref()
                             .is_none_or(|r| x.node.as_deref().is_some_and(|n| n.ends_with(&format!(" on {r}"))))
