@@ -470,7 +470,7 @@ async fn insert_distinct(
         .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected())
-        .map_err(|e| Error::Load { table: table.to_string(), detail: db_message(&e) })
+        .map_err(|e| Error::Load { table: table.to_string(), detail: rejected_value(table, &e) })
 }
 
 fn column_list(columns: &[String]) -> String {
@@ -523,8 +523,9 @@ async fn copy_rows(
     copy.finish().await.map_err(load_err)
 }
 
-/// Why Postgres refused a generated row: its message, the column it names (COPY's context
-/// says "COPY t, line 5, column c: ..."), and what to do about it.
+/// Why Postgres refused a generated row, loaded by COPY or from the staging table: its
+/// message, the column it names (COPY's context says "COPY t, line 5, column c: ..."; an
+/// INSERT's error names the column itself), and what to do about it.
 fn rejected_value(table: &str, e: &sqlx::Error) -> String {
     let mut msg = db_message(e);
     let pg = match e {
@@ -538,25 +539,22 @@ fn rejected_value(table: &str, e: &sqlx::Error) -> String {
         .map(str::to_string)
         .or_else(|| pg.and_then(|pg| pg.column()).map(str::to_string));
     let key = crate::datagen::model::toml_key(table);
-    match (pg.map(|pg| pg.code()), column) {
-        // A check (a domain's too), NOT NULL, a bad value for the type, a too long string.
-        (Some("23514" | "23502" | "22P02" | "22001" | "22003" | "22007" | "22008"), Some(c)) => {
-            msg.push_str(&format!(
-                " (column `{c}`); give it a generator whose values it takes in [tables.{key}.columns]"
-            ));
-        }
-        (Some("23514"), None) if !msg.contains("no partition") => {
-            msg.push_str(&format!("; give the columns it checks generators in [tables.{key}.columns]"));
-        }
-        _ => {}
-    }
-    // No partition takes the row (23514 too, without a column).
-    if msg.contains("no partition of relation") {
-        msg.push_str(&format!(
+    let hint = if msg.contains("no partition of relation") {
+        format!(
             "; the partition key's generator in [tables.{key}.columns] must stay within the partitions' bounds \
              (for a time range: timestamp(from = \"...\", to = \"...\"))"
-        ));
-    }
+        )
+    } else {
+        // A check (a domain's too), NOT NULL, a bad value for the type, a too long string.
+        match (pg.map(|pg| pg.code()), column) {
+            (Some("23514" | "23502" | "22P02" | "22001" | "22003" | "22007" | "22008"), Some(c)) => {
+                format!(" (column `{c}`); give it a generator whose values it takes in [tables.{key}.columns]")
+            }
+            (Some("23514"), None) => format!("; give the columns it checks generators in [tables.{key}.columns]"),
+            _ => String::new(),
+        }
+    };
+    msg.push_str(&hint);
     msg
 }
 
