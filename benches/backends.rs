@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use plangate::cli::CommonArgs;
 use plangate::postgres::{Server, Target};
-use plangate::settings::Settings;
+use plangate::config::Settings;
 use sqlx::Connection;
 
 const ROUNDS: usize = 5;

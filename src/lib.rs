@@ -6,7 +6,7 @@
 
 pub mod analysis;
 pub mod baseline;
-pub mod catalog;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod datagen;
@@ -16,16 +16,17 @@ pub mod plan;
 pub mod postgres;
 pub mod progress;
 pub mod report;
-pub mod settings;
+pub mod config;
 pub mod sqltext;
 pub mod suggest;
+pub mod verdict;
 
 use std::io::{IsTerminal, Write};
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::report::Report;
-use crate::settings::Settings;
+use crate::config::Settings;
 
 /// How a run that could run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

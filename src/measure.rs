@@ -9,11 +9,11 @@ use sqlx::postgres::PgConnection;
 
 use crate::analysis::findings::{self, Context};
 use crate::analysis::{Finding, Kind, Severity};
-use crate::catalog::{Case, Query};
+use crate::config::catalog::{Case, Query};
 use crate::datagen::params;
 use crate::error::{Error, Result, db_message};
 use crate::plan::{Explain, shape};
-use crate::settings::Thresholds;
+use crate::analysis::Thresholds;
 
 /// One query, case and scale.
 #[derive(Debug, Clone)]
@@ -139,7 +139,7 @@ pub async fn run_case(
     let values = match follow {
         Some(texts) => texts
             .iter()
-            .map(|t| params::ParamValue { sql: crate::catalog::sql_literal(t.as_deref()), text: t.clone() })
+            .map(|t| params::ParamValue { sql: crate::config::catalog::sql_literal(t.as_deref()), text: t.clone() })
             .collect(),
         None => params::sample(conn, &query.name, &case.params, seed).await?,
     };

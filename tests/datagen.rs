@@ -6,7 +6,7 @@ use plangate::datagen::load::Loader;
 use plangate::datagen::model::DataModel;
 use plangate::postgres::local::{LocalCluster, find_bindir};
 use plangate::postgres::schema;
-use plangate::settings::Settings;
+use plangate::config::Settings;
 use sqlx::{Connection, PgConnection};
 
 /// A cluster with `schema` applied and the world of `config` grown through `scales`.

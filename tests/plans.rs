@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use plangate::analysis::Kind;
 use plangate::analysis::findings::{Context, detect, forbidden};
-use plangate::catalog::Forbid;
+use plangate::config::catalog::Forbid;
 use plangate::plan::{Explain, shape};
-use plangate::settings::Thresholds;
+use plangate::analysis::Thresholds;
 
 fn plan(name: &str) -> Explain {
     let path = format!("{}/tests/fixtures/plans/{name}.json", env!("CARGO_MANIFEST_DIR"));

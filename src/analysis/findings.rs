@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::{Finding, Kind, Severity};
-use crate::catalog::{Forbid, Forbidden};
+use crate::config::catalog::{Forbid, Forbidden};
 use crate::plan::{NodeType, PlanNode};
-use crate::settings::Thresholds;
+use crate::analysis::Thresholds;
 
 /// What the detectors need to know besides the plan.
 #[derive(Debug, Clone)]

@@ -1,7 +1,6 @@
 //! Analysis: findings over plans, the growth fit, and comparison with baselines. Pure
 //! functions of measurements; no I/O.
 
-pub mod compare;
 pub mod findings;
 pub mod growth;
 
@@ -74,5 +73,36 @@ impl Kind {
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Detection thresholds (`[thresholds]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Work vs baseline at the same scale that counts as a regression.
+    pub regression_ratio: f64,
+    /// Exponent increase over the baseline's that counts as a regression.
+    pub growth_slack: f64,
+    /// A seq scan on a smaller table is not a finding.
+    pub seq_scan_min_rows: u64,
+    /// q-error that is reported.
+    pub misestimate_factor: f64,
+    /// Timed runs per query and scale, after one warm-up.
+    pub repeats: u32,
+    /// Statement timeout per query execution, in seconds.
+    pub statement_timeout_s: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            regression_ratio: 1.5,
+            growth_slack: 0.3,
+            seq_scan_min_rows: 10_000,
+            misestimate_factor: 10.0,
+            repeats: 5,
+            statement_timeout_s: 60.0,
+        }
     }
 }

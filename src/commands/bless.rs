@@ -1,12 +1,12 @@
 //! `plangate bless`: run the catalog and (re)write the baselines of the queries that ran.
 
 use crate::baseline::{self, Baseline, BaselineCase, BaselineRun};
-use crate::catalog;
+use crate::config::catalog;
 use crate::commands::{Measured, check::build_report, measure_matrix, progress};
 use crate::error::Result;
 use crate::measure::QueryRuns;
 use crate::report::{Verdict, round2};
-use crate::settings::{Settings, hex_sha256};
+use crate::config::{Settings, hex_sha256};
 use crate::{Outcome, emit};
 
 pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
@@ -54,7 +54,7 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
 fn fresh_baseline(settings: &Settings, measured: &Measured, qr: &QueryRuns) -> Baseline {
     let mut cases = Vec::new();
     for c in &qr.cases {
-        let verdict = crate::analysis::compare::evaluate(c, qr.query.growth, None, &settings.thresholds);
+        let verdict = crate::verdict::evaluate(c, qr.query.growth, None, &settings.thresholds);
         cases.push(BaselineCase {
             case: c.case.clone(),
             growth_exponent: verdict.exponent.map(round2),

@@ -1,12 +1,12 @@
 //! `plangate check`: run the catalog, compare with baselines, and gate.
 
-use crate::analysis::compare;
+use crate::verdict;
 use crate::baseline::{self, Baseline};
-use crate::catalog;
+use crate::config::catalog;
 use crate::commands::{Measured, measure_matrix};
 use crate::error::{Error, Result};
 use crate::report::{Judged, Report, TargetReport, Timings, Verdict};
-use crate::settings::Settings;
+use crate::config::Settings;
 use crate::{Outcome, emit};
 
 pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
@@ -76,7 +76,7 @@ pub fn build_report(settings: &Settings, measured: Vec<Measured>, baselines: &[O
                 .cases
                 .iter()
                 .map(|c| {
-                    compare::evaluate(c, qr.query.growth, usable.and_then(|b| b.case(&c.case)), &settings.thresholds)
+                    verdict::evaluate(c, qr.query.growth, usable.and_then(|b| b.case(&c.case)), &settings.thresholds)
                 })
                 .collect();
             judged.push(Judged {

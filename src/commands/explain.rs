@@ -3,12 +3,12 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::catalog::{self, sql_literal};
+use crate::config::catalog::{self, sql_literal};
 use crate::cli::Format;
 use crate::commands::{Session, measure_then};
 use crate::error::{Error, Result, db_message};
 use crate::plan::Explain;
-use crate::settings::Settings;
+use crate::config::Settings;
 use crate::{Outcome, measure};
 
 pub async fn run(settings: &Settings, query: &str, scale: Option<f64>, case: Option<&str>) -> Result<Outcome> {

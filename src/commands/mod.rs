@@ -12,7 +12,7 @@ use std::time::Instant;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
-use crate::catalog::{ParamSpec, Query};
+use crate::config::catalog::{ParamSpec, Query};
 use crate::datagen::load::{LoadEvent, Loader};
 use crate::datagen::model::DataModel;
 use crate::datagen::schema::Catalog;
@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::measure::{self, CaseRuns, QueryRuns};
 use crate::postgres::{self, Server, Target, schema};
 use crate::report::Timings;
-use crate::settings::Settings;
+use crate::config::Settings;
 
 /// What a measuring run produced.
 #[derive(Debug)]

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use rand_distr::{Distribution, Normal, Zipf};
 
-use crate::datagen::expr::{DEFAULT_SPREAD, GenExpr, TypedGen};
+use crate::config::generator::{DEFAULT_SPREAD, GenExpr, TypedGen};
 use crate::datagen::model::{DataModel, TableModel};
 use crate::datagen::random::{CellRng, Permutation, derive, stream_seed};
-use crate::datagen::time::TimeAt;
+use crate::calendar::TimeAt;
 use crate::datagen::values::{WORDS, write_typed};
 
 /// A generator ready to write values for one scale step.
@@ -372,8 +372,8 @@ impl Ctx<'_> {
             Population::Earlier
         } else {
             match (parent.size, self.table.size) {
-                (crate::settings::TableSize::Fixed(n), _) => Population::Fixed(n),
-                (_, crate::settings::TableSize::Fixed(_)) => Population::Fixed(parent.size.rows_at(self.scale)),
+                (crate::config::TableSize::Fixed(n), _) => Population::Fixed(n),
+                (_, crate::config::TableSize::Fixed(_)) => Population::Fixed(parent.size.rows_at(self.scale)),
                 (p, c) => Population::Proportional {
                     parent_full: p.full(),
                     child_full: c.full().max(1),

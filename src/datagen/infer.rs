@@ -2,7 +2,7 @@
 //! type (domains resolved), its keys and foreign keys, its CHECKs and, for a partition
 //! key, the partitions' bounds.
 
-use crate::datagen::expr::{GenExpr, TypedGen};
+use crate::config::generator::{GenExpr, TypedGen};
 use crate::datagen::schema::{Column, Table};
 
 /// Null fraction given to nullable columns the config does not name.
@@ -84,7 +84,7 @@ fn partition_generator(table: &Table, column: &Column) -> Option<GenExpr> {
                 let parsed = if time {
                     // '2024-01-01 00:00:00+00': the session printed it in UTC.
                     let v = v.split(['+', '.']).next().unwrap_or(&v);
-                    crate::datagen::time::parse_time(v).map(|t| t as f64)
+                    crate::calendar::parse_time(v).map(|t| t as f64)
                 } else {
                     v.parse::<f64>().ok()
                 };

@@ -1,7 +1,6 @@
 //! Synthetic data at production's size and shape: generator expressions, the data model
 //! (configured and inferred), value generation, loading, and parameter sampling.
 
-pub mod expr;
 pub mod generate;
 pub mod infer;
 pub mod load;
@@ -9,6 +8,5 @@ pub mod model;
 pub mod params;
 pub mod random;
 pub mod schema;
-pub mod time;
 pub mod triggers;
 pub mod values;

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::datagen::expr::GenExpr;
+use crate::config::generator::GenExpr;
 use crate::datagen::infer::infer;
 use crate::datagen::schema::{Catalog, Table};
 use crate::error::{Error, Result};
-use crate::settings::{Settings, TableSize};
+use crate::config::{Settings, TableSize};
 
 /// A column to fill.
 #[derive(Debug, Clone)]
@@ -191,7 +191,7 @@ impl DataModel {
 fn apply_cluster(
     settings: &Settings,
     name: &str,
-    spec: &crate::settings::TableSpec,
+    spec: &crate::config::TableSpec,
     table: &Table,
     columns: &mut [ColumnModel],
 ) -> Result<()> {

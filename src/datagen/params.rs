@@ -3,7 +3,7 @@
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 
-use crate::catalog::{ParamSpec, Sampler, sql_literal};
+use crate::config::catalog::{ParamSpec, Sampler, sql_literal};
 use crate::datagen::load::{quote_ident, quote_qualified};
 use crate::datagen::random::{CellRng, hash_str};
 use crate::error::{Error, Result, db_message};

@@ -3,9 +3,9 @@
 
 use std::io::Write;
 
-use crate::datagen::expr::TypedGen;
+use crate::config::generator::TypedGen;
 use crate::datagen::random::CellRng;
-use crate::datagen::time::write_time;
+use crate::calendar::write_time;
 
 /// Words for text(). Short, lowercase, no characters COPY or arrays would need to escape.
 pub const WORDS: &[&str] = &[

@@ -9,7 +9,7 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 use crate::error::{Error, Result, db_message};
-use crate::settings::{BackendChoice, Settings};
+use crate::config::{BackendChoice, Settings};
 
 /// Settings every session gets, on every backend, so that plans do not depend on the
 /// machine: no parallel workers (their timing varies), no JIT.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analysis::compare::CaseVerdict;
+use crate::verdict::CaseVerdict;
 use crate::analysis::{Finding, Kind};
 use crate::cli::Format;
 use crate::datagen::load::LoadTiming;

@@ -5,7 +5,7 @@ use crate::analysis::{Finding, Kind, Severity};
 use crate::baseline::BaselineCase;
 use crate::measure::CaseRuns;
 use crate::plan::shape;
-use crate::settings::Thresholds;
+use crate::analysis::Thresholds;
 
 /// A case's result after analysis.
 #[derive(Debug, Clone)]

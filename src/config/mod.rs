@@ -3,6 +3,10 @@
 //! Precedence: flags > environment > plangate.toml > defaults. Everything here is
 //! validated before any Postgres starts; errors name the file and the dotted key.
 
+pub mod catalog;
+pub mod expr;
+pub mod generator;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +14,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::cli::{BackendKind, CommonArgs, Format};
-use crate::datagen::expr::GenExpr;
+use crate::config::generator::GenExpr;
+use crate::analysis::Thresholds;
 use crate::error::{Error, Result};
 
 pub const CONFIG_FILE: &str = "plangate.toml";
@@ -30,7 +35,7 @@ struct ConfigFile {
     #[serde(default)]
     tables: BTreeMap<String, TableSection>,
     #[serde(default)]
-    query: BTreeMap<String, crate::catalog::QuerySection>,
+    query: BTreeMap<String, crate::config::catalog::QuerySection>,
     #[serde(default)]
     thresholds: Thresholds,
 }
@@ -75,37 +80,6 @@ struct TableSection {
     fire_triggers: bool,
     /// Store the rows of one parent together: the foreign-key column to group by.
     cluster: Option<String>,
-}
-
-/// Detection thresholds (`[thresholds]`).
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Thresholds {
-    /// Work vs baseline at the same scale that counts as a regression.
-    pub regression_ratio: f64,
-    /// Exponent increase over the baseline's that counts as a regression.
-    pub growth_slack: f64,
-    /// A seq scan on a smaller table is not a finding.
-    pub seq_scan_min_rows: u64,
-    /// q-error that is reported.
-    pub misestimate_factor: f64,
-    /// Timed runs per query and scale, after one warm-up.
-    pub repeats: u32,
-    /// Statement timeout per query execution, in seconds.
-    pub statement_timeout_s: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            regression_ratio: 1.5,
-            growth_slack: 0.3,
-            seq_scan_min_rows: 10_000,
-            misestimate_factor: 10.0,
-            repeats: 5,
-            statement_timeout_s: 60.0,
-        }
-    }
 }
 
 /// How many rows a table gets.
@@ -174,7 +148,7 @@ pub struct Settings {
     pub scales: Vec<f64>,
     pub seed: u64,
     pub tables: BTreeMap<String, TableSpec>,
-    pub queries: BTreeMap<String, crate::catalog::QuerySection>,
+    pub queries: BTreeMap<String, crate::config::catalog::QuerySection>,
     pub thresholds: Thresholds,
     pub format: Format,
     pub output: Option<PathBuf>,

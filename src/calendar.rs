@@ -1,5 +1,5 @@
-//! Calendar arithmetic for generated times: the fixed epoch, dates parsed from the config,
-//! and times written in COPY text format. Times are UTC; the clock is never read.
+//! Calendar arithmetic: the fixed epoch generated times count from, dates as the config
+//! writes them, and times in COPY text format. Times are UTC; the clock is never read.
 
 use std::io::Write;
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::analysis::Kind;
 use crate::analysis::growth::GrowthClass;
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::config::Settings;
 
 /// `[query.NAME]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
