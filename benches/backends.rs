@@ -14,8 +14,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use plangate::cli::CommonArgs;
-use plangate::postgres::{Server, Target};
 use plangate::config::Settings;
+use plangate::postgres::{Server, Target};
 use sqlx::Connection;
 
 const ROUNDS: usize = 5;

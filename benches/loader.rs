@@ -11,11 +11,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use plangate::cli::CommonArgs;
+use plangate::config::Settings;
 use plangate::datagen::load::Loader;
 use plangate::datagen::model::DataModel;
 use plangate::postgres::local::{LocalCluster, find_bindir};
 use plangate::postgres::schema;
-use plangate::config::Settings;
 use sqlx::{Connection, PgConnection};
 
 const SCHEMA: &str = "CREATE TABLE bench (id bigint, a int, b float8, c bool, d timestamptz, e text, f int);";

@@ -9,14 +9,15 @@ pub mod baseline;
 pub mod calendar;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod datagen;
 pub mod error;
+pub mod expr;
 pub mod measure;
 pub mod plan;
 pub mod postgres;
 pub mod progress;
 pub mod report;
-pub mod config;
 pub mod sqltext;
 pub mod suggest;
 pub mod verdict;
@@ -24,9 +25,9 @@ pub mod verdict;
 use std::io::{IsTerminal, Write};
 
 use crate::cli::{Cli, Command};
+use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::report::Report;
-use crate::config::Settings;
 
 /// How a run that could run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,13 +7,13 @@ use serde_json::Value;
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 
+use crate::analysis::Thresholds;
 use crate::analysis::findings::{self, Context};
 use crate::analysis::{Finding, Kind, Severity};
 use crate::config::catalog::{Case, Query};
 use crate::datagen::params;
 use crate::error::{Error, Result, db_message};
 use crate::plan::{Explain, shape};
-use crate::analysis::Thresholds;
 
 /// One query, case and scale.
 #[derive(Debug, Clone)]

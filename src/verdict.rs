@@ -1,11 +1,11 @@
 //! Verdicts: a case's runs against its budget and its baseline.
 
+use crate::analysis::Thresholds;
 use crate::analysis::growth::{self, GrowthClass};
 use crate::analysis::{Finding, Kind, Severity};
 use crate::baseline::BaselineCase;
 use crate::measure::CaseRuns;
 use crate::plan::shape;
-use crate::analysis::Thresholds;
 
 /// A case's result after analysis.
 #[derive(Debug, Clone)]

@@ -2,11 +2,11 @@
 //! across scales, and inference over a schema with no generator configured at all.
 
 use plangate::cli::CommonArgs;
+use plangate::config::Settings;
 use plangate::datagen::load::Loader;
 use plangate::datagen::model::DataModel;
 use plangate::postgres::local::{LocalCluster, find_bindir};
 use plangate::postgres::schema;
-use plangate::config::Settings;
 use sqlx::{Connection, PgConnection};
 
 /// A cluster with `schema` applied and the world of `config` grown through `scales`.

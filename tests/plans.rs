@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use plangate::analysis::Kind;
-use plangate::analysis::findings::{Context, detect, forbidden};
-use plangate::config::catalog::Forbid;
-use plangate::plan::{Explain, shape};
+use plangate::analysis::Pattern;
 use plangate::analysis::Thresholds;
+use plangate::analysis::findings::{Context, detect, forbidden};
+use plangate::plan::{Explain, shape};
 
 fn plan(name: &str) -> Explain {
     let path = format!("{}/tests/fixtures/plans/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -80,7 +80,7 @@ fn small_tables_are_no_seq_scan_finding_but_can_be_forbidden() {
     let thresholds = Thresholds::default();
     let found = detect(&p.plan, &Context { scale: 1.0, table_rows: &rows, thresholds: &thresholds });
     assert!(found.iter().all(|f| f.kind != Kind::SeqScan), "400 and 2000 rows are below seq_scan_min_rows");
-    let forbid = ["seq_scan(categories)".parse::<Forbid>().unwrap(), "nested_loop".parse::<Forbid>().unwrap()];
+    let forbid = ["seq_scan(categories)".parse::<Pattern>().unwrap(), "nested_loop".parse::<Pattern>().unwrap()];
     let hits = forbidden(&p.plan, &found, &forbid, 1.0);
     assert_eq!(hits.len(), 2, "{hits:?}");
     assert!(hits.iter().all(|f| f.kind == Kind::Forbidden));

@@ -24,7 +24,7 @@ fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: O
 }
 
 fn finding(kind: Kind, severity: Severity, scale: Option<f64>, detail: &str) -> Finding {
-    Finding { kind, severity, scale, node: scale.map(|_| "Seq Scan on products".to_string()), detail: detail.into() }
+    Finding { kind, severity, scale, node: scale.map(|_| "Seq Scan on products".into()), detail: detail.into() }
 }
 
 fn report() -> Report {

@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::{Finding, Kind, Severity};
-use crate::config::catalog::{Forbid, Forbidden};
-use crate::plan::{NodeType, PlanNode};
 use crate::analysis::Thresholds;
+use crate::analysis::{Finding, Kind, Pattern, Severity};
+use crate::plan::{NodeType, PlanNode};
 
 /// What the detectors need to know besides the plan.
 #[derive(Debug, Clone)]
@@ -53,7 +52,7 @@ fn detect_node(node: &PlanNode, under_limit: bool, ctx: &Context<'_>, out: &mut 
 }
 
 fn finding(kind: Kind, ctx: &Context<'_>, node: &PlanNode, detail: String) -> Finding {
-    Finding { kind, severity: Severity::Warning, scale: Some(ctx.scale), node: Some(node.label()), detail }
+    Finding { kind, severity: Severity::Warning, scale: Some(ctx.scale), node: Some(node.node_ref()), detail }
 }
 
 /// The rows of the table a plan node reads, and its name as plangate names tables (`t` in
@@ -203,40 +202,20 @@ fn limit_filter_scan(limit: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
     }
 }
 
-/// Forbidden patterns of the query's `forbid` list, over the plan and its findings.
-pub fn forbidden(plan: &PlanNode, plan_findings: &[Finding], forbid: &[Forbid], scale: f64) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for f in forbid {
-        let hit: Option<String> = match (f.target, &f.relation) {
-            (Forbidden::Finding(Kind::SeqScan), Some(rel)) => plan
-                .walk()
-                .into_iter()
-                .find(|(n, _)| n.node_type == NodeType::SeqScan && n.relation_name.as_deref() == Some(rel.as_str()))
-                .map(|(n, _)| n.label()),
-            (Forbidden::NestedLoop, _) => {
-                plan.walk().into_iter().find(|(n, _)| n.node_type == NodeType::NestedLoop).map(|(n, _)| n.label())
-            }
-            (Forbidden::Finding(kind), rel) => plan_findings
-                .iter()
-                .find(|x| {
-                    x.kind == kind
-                        && rel
-                            .as_ref()
-                            .is_none_or(|r| x.node.as_deref().is_some_and(|n| n.ends_with(&format!(" on {r}"))))
-                })
-                .map(|x| x.node.clone().unwrap_or_default()),
-        };
-        if let Some(node) = hit {
-            out.push(Finding {
+/// Findings for the patterns of the query's `forbid` list the plan matches.
+pub fn forbidden(plan: &PlanNode, plan_findings: &[Finding], forbid: &[Pattern], scale: f64) -> Vec<Finding> {
+    forbid
+        .iter()
+        .filter_map(|pattern| {
+            pattern.find(plan, plan_findings).map(|node| Finding {
                 kind: Kind::Forbidden,
                 severity: Severity::Error,
                 scale: Some(scale),
                 node: Some(node),
-                detail: format!("`{f}` is in this query's forbid list"),
-            });
-        }
-    }
-    out
+                detail: format!("`{pattern}` is in this query's forbid list"),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

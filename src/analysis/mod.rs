@@ -3,8 +3,13 @@
 
 pub mod findings;
 pub mod growth;
+pub mod pattern;
+
+pub use pattern::Pattern;
 
 use serde::{Deserialize, Serialize};
+
+use crate::plan::NodeRef;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -20,7 +25,7 @@ pub struct Finding {
     pub kind: Kind,
     pub severity: Severity,
     pub scale: Option<f64>,
-    pub node: Option<String>,
+    pub node: Option<NodeRef>,
     pub detail: String,
 }
 

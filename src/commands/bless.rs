@@ -1,12 +1,12 @@
 //! `plangate bless`: run the catalog and (re)write the baselines of the queries that ran.
 
 use crate::baseline::{self, Baseline, BaselineCase, BaselineRun};
-use crate::config::catalog;
 use crate::commands::{Measured, check::build_report, measure_matrix, progress};
+use crate::config::catalog;
+use crate::config::{Settings, hex_sha256};
 use crate::error::Result;
 use crate::measure::QueryRuns;
 use crate::report::{Verdict, round2};
-use crate::config::{Settings, hex_sha256};
 use crate::{Outcome, emit};
 
 pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {

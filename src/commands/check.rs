@@ -1,12 +1,12 @@
 //! `plangate check`: run the catalog, compare with baselines, and gate.
 
-use crate::verdict;
 use crate::baseline::{self, Baseline};
-use crate::config::catalog;
 use crate::commands::{Measured, measure_matrix};
+use crate::config::Settings;
+use crate::config::catalog;
 use crate::error::{Error, Result};
 use crate::report::{Judged, Report, TargetReport, Timings, Verdict};
-use crate::config::Settings;
+use crate::verdict;
 use crate::{Outcome, emit};
 
 pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {

@@ -8,13 +8,13 @@ use textplots::{Chart, LabelBuilder, LabelFormat, Plot, Shape};
 
 use crate::Outcome;
 use crate::analysis::growth::{self, GrowthClass};
-use crate::config::catalog;
 use crate::commands::measure_catalog;
+use crate::config::Settings;
+use crate::config::catalog;
 use crate::error::{Error, Result};
 use crate::measure::Run;
 use crate::plan::shape;
 use crate::report::chart::{self, Series, compact};
-use crate::config::Settings;
 
 pub async fn run(
     settings: &Settings,

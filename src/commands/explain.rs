@@ -3,12 +3,12 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::config::catalog::{self, sql_literal};
 use crate::cli::Format;
 use crate::commands::{Session, measure_then};
-use crate::error::{Error, Result, db_message};
-use crate::plan::Explain;
 use crate::config::Settings;
+use crate::config::catalog::{self, sql_literal};
+use crate::error::{Error, Result, db_message};
+use crate::plan::{Explain, NodeRef};
 use crate::{Outcome, measure};
 
 pub async fn run(settings: &Settings, query: &str, scale: Option<f64>, case: Option<&str>) -> Result<Outcome> {
@@ -63,8 +63,8 @@ async fn render(s: &mut Session<'_>, case: usize, json: bool) -> Result<String> 
         Error::QueryFailed { query: s.queries[0].name.clone(), scale: run.scale, message: db_message(&e) }
     })?;
     // Node lines are the first one and those with "->", in the JSON plan's depth-first order.
-    let nodes: Vec<String> =
-        Explain::from_json(plan).map(|e| e.plan.walk().iter().map(|(n, _)| n.label()).collect()).unwrap_or_default();
+    let nodes: Vec<NodeRef> =
+        Explain::from_json(plan).map(|e| e.plan.walk().iter().map(|(n, _)| n.node_ref()).collect()).unwrap_or_default();
     let mut out = format!(
         "-- {} ({}) at scale {} with {:?}\n",
         s.queries[0].name,
@@ -76,8 +76,8 @@ async fn render(s: &mut Session<'_>, case: usize, json: bool) -> Result<String> 
     for (i, line) in lines.iter().enumerate() {
         out.push_str(line);
         if i == 0 || line.trim_start().starts_with("->") {
-            if let Some(label) = nodes.get(node) {
-                for f in run.findings.iter().filter(|f| f.node.as_deref() == Some(label.as_str())) {
+            if let Some(this) = nodes.get(node) {
+                for f in run.findings.iter().filter(|f| f.node.as_ref() == Some(this)) {
                     out.push_str(&format!("    <== {}: {}", f.kind, f.detail));
                 }
             }

@@ -12,6 +12,7 @@ use std::time::Instant;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
+use crate::config::Settings;
 use crate::config::catalog::{ParamSpec, Query};
 use crate::datagen::load::{LoadEvent, Loader};
 use crate::datagen::model::DataModel;
@@ -20,7 +21,6 @@ use crate::error::{Error, Result};
 use crate::measure::{self, CaseRuns, QueryRuns};
 use crate::postgres::{self, Server, Target, schema};
 use crate::report::Timings;
-use crate::config::Settings;
 
 /// What a measuring run produced.
 #[derive(Debug)]

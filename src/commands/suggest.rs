@@ -6,14 +6,14 @@ use std::path::Path;
 
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::config::catalog::{self, Query};
 use crate::cli::Format;
 use crate::commands::{Session, measure_then, progress};
+use crate::config::Settings;
+use crate::config::catalog::{self, Query};
 use crate::datagen::load::statistics_target;
 use crate::error::{Error, Result, db_message};
 use crate::measure::{self, AtScale};
 use crate::plan::Explain;
-use crate::config::Settings;
 use crate::suggest::{self, Candidate, Suggestion, Suggestions};
 use crate::{Outcome, report};
 

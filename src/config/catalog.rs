@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::analysis::Kind;
+use crate::analysis::Pattern;
 use crate::analysis::growth::GrowthClass;
-use crate::error::{Error, Result};
 use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::expr::{self, Args, Expr, ExprError};
 
 /// `[query.NAME]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -56,82 +57,6 @@ pub struct Case {
     pub params: Vec<ParamSpec>,
 }
 
-/// A forbidden pattern: a plan finding, or any nested loop, optionally on one relation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Forbid {
-    pub target: Forbidden,
-    pub relation: Option<String>,
-}
-
-/// What a `forbid` entry names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Forbidden {
-    /// A plan finding of this kind.
-    Finding(Kind),
-    /// Any nested loop, blown up or not.
-    NestedLoop,
-}
-
-/// Finding kinds a `forbid` entry can name (the plan's own; not verdicts on it).
-const FORBIDDABLE_FINDINGS: &[Kind] = &[
-    Kind::SeqScan,
-    Kind::SortSpill,
-    Kind::HashSpill,
-    Kind::Misestimate,
-    Kind::LimitFilterScan,
-    Kind::NestedLoopBlowup,
-];
-
-impl Forbidden {
-    fn as_str(self) -> &'static str {
-        match self {
-            Forbidden::Finding(kind) => kind.as_str(),
-            Forbidden::NestedLoop => "nested_loop",
-        }
-    }
-}
-
-impl std::str::FromStr for Forbid {
-    type Err = String;
-
-    /// `seq_scan(products)`, `sort_spill`, `nested_loop`, ...
-    fn from_str(s: &str) -> std::result::Result<Forbid, String> {
-        let s = s.trim();
-        let (name, relation) = match s.split_once('(') {
-            Some((k, rest)) => {
-                let r = rest.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{s}`"))?.trim();
-                (k.trim(), Some(r.to_string()))
-            }
-            None => (s, None),
-        };
-        let target = if name == "nested_loop" {
-            Forbidden::NestedLoop
-        } else {
-            match FORBIDDABLE_FINDINGS.iter().find(|k| k.as_str() == name) {
-                Some(kind) => Forbidden::Finding(*kind),
-                None => {
-                    let known: Vec<&str> = FORBIDDABLE_FINDINGS
-                        .iter()
-                        .map(|k| k.as_str())
-                        .chain(std::iter::once(Forbidden::NestedLoop.as_str()))
-                        .collect();
-                    return Err(format!("unknown pattern `{s}` (known: {})", known.join(", ")));
-                }
-            }
-        };
-        Ok(Forbid { target, relation })
-    }
-}
-
-impl std::fmt::Display for Forbid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.relation {
-            Some(r) => write!(f, "{}({r})", self.target.as_str()),
-            None => f.write_str(self.target.as_str()),
-        }
-    }
-}
-
 /// A query of the catalog, validated.
 #[derive(Debug, Clone)]
 pub struct Query {
@@ -142,7 +67,7 @@ pub struct Query {
     pub param_count: usize,
     pub cases: Vec<Case>,
     pub growth: GrowthClass,
-    pub forbid: Vec<Forbid>,
+    pub forbid: Vec<Pattern>,
 }
 
 /// Load and validate every query of the catalog folder.
@@ -222,9 +147,10 @@ impl Query {
             (Some(_), Some(_)) => {
                 return Err(cfg_err("cases", "give `params` or `cases`, not both".into()));
             }
-            (Some(p), None) => {
-                cases.push(Case { name: "default".into(), params: parse_params(p).map_err(|d| cfg_err("params", d))? })
-            }
+            (Some(p), None) => cases.push(Case {
+                name: "default".into(),
+                params: parse_params(p).map_err(|e| cfg_err("params", e.to_string()))?,
+            }),
             (None, Some(c)) => {
                 if c.is_empty() {
                     return Err(cfg_err("cases", "no cases".into()));
@@ -232,7 +158,7 @@ impl Query {
                 for (case, p) in c {
                     cases.push(Case {
                         name: case.clone(),
-                        params: parse_params(p).map_err(|d| cfg_err(&format!("cases.{case}"), d))?,
+                        params: parse_params(p).map_err(|e| cfg_err(&format!("cases.{case}"), e.to_string()))?,
                     });
                 }
             }
@@ -259,7 +185,7 @@ impl Query {
         }
         let mut forbid = Vec::new();
         for f in &section.forbid {
-            forbid.push(f.parse::<Forbid>().map_err(|d| cfg_err("forbid", d))?);
+            forbid.push(f.parse::<Pattern>().map_err(|e| cfg_err("forbid", e.to_string()))?);
         }
         Ok(Query { name, path, sql, param_count, cases, growth: section.growth.unwrap_or_default(), forbid })
     }
@@ -284,11 +210,12 @@ pub fn sql_literal(value: Option<&str>) -> String {
     }
 }
 
-fn parse_params(values: &[toml::Value]) -> std::result::Result<Vec<ParamSpec>, String> {
+fn parse_params(values: &[toml::Value]) -> std::result::Result<Vec<ParamSpec>, ExprError> {
     values.iter().map(parse_param).collect()
 }
 
-fn parse_param(v: &toml::Value) -> std::result::Result<ParamSpec, String> {
+/// A literal, or a sampler written in the config's expression language: `hot(t.c)`.
+fn parse_param(v: &toml::Value) -> std::result::Result<ParamSpec, ExprError> {
     Ok(match v {
         toml::Value::Integer(i) => ParamSpec::Literal(Some(i.to_string())),
         toml::Value::Float(f) => ParamSpec::Literal(Some(f.to_string())),
@@ -301,31 +228,42 @@ fn parse_param(v: &toml::Value) -> std::result::Result<ParamSpec, String> {
             if s.eq_ignore_ascii_case("null") {
                 return Ok(ParamSpec::Literal(None));
             }
-            let Some((func, rest)) = s.split_once('(') else {
+            if !s.contains('(') {
                 return Ok(ParamSpec::Literal(Some(s.to_string())));
-            };
-            let how = match func.trim() {
-                "hot" => Sampler::Hot,
-                "cold" => Sampler::Cold,
-                "typical" => Sampler::Typical,
-                "any" => Sampler::Any,
-                other => {
-                    return Err(format!(
-                        "unknown sampler `{other}` in `{s}` (known: hot, cold, typical, any; quote a literal string as '...')"
-                    ));
-                }
-            };
-            let arg = rest.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{s}`"))?;
-            let (table, column) = arg.rsplit_once('.').ok_or_else(|| format!("`{s}` needs table.column"))?;
-            ParamSpec::Sample { how, table: table.trim().to_string(), column: column.trim().to_string() }
+            }
+            sampler(&expr::parse(s)?).map_err(|e| ExprError::invalid(format!("{} in `{s}`", e.message)))?
         }
         other => {
-            return Err(format!(
+            return Err(ExprError::invalid(format!(
                 "a parameter must be a sampler, a number, a string or a boolean, found {}",
                 other.type_str()
-            ));
+            )));
         }
     })
+}
+
+fn sampler(e: &Expr) -> std::result::Result<ParamSpec, ExprError> {
+    let Expr::Call { name, args } = e else {
+        return Err(ExprError::invalid(format!("expected a sampler, found `{e}`")));
+    };
+    let how = match name.as_str() {
+        "hot" => Sampler::Hot,
+        "cold" => Sampler::Cold,
+        "typical" => Sampler::Typical,
+        "any" => Sampler::Any,
+        other => {
+            return Err(ExprError::invalid(format!(
+                "unknown sampler `{other}` (known: hot, cold, typical, any; quote a literal string as '...')"
+            )));
+        }
+    };
+    let mut a = Args::new(name, args);
+    let (table, column) = match a.next("a column, as table.column")? {
+        Expr::Name(parts) if parts.len() >= 2 => (parts[..parts.len() - 1].join("."), parts[parts.len() - 1].clone()),
+        other => return Err(ExprError::invalid(format!("{name}() needs table.column, found `{other}`"))),
+    };
+    a.finish(&[])?;
+    Ok(ParamSpec::Sample { how, table, column })
 }
 
 #[cfg(test)]
@@ -392,7 +330,10 @@ mod tests {
         );
         assert_eq!(
             q.forbid[0],
-            Forbid { target: Forbidden::Finding(Kind::SeqScan), relation: Some("products".into()) }
+            Pattern {
+                target: crate::analysis::pattern::Target::Finding(crate::analysis::Kind::SeqScan),
+                relation: Some("products".into())
+            }
         );
         assert_eq!(q.growth, GrowthClass::Constant);
         let err = query("select 1", "forbid = [\"seqscan\"]").unwrap_err().to_string();

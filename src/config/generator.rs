@@ -1,7 +1,7 @@
 //! Column generators of plangate.toml (`zipf(1000, 1.1)`, `ref(t.c, zipf = 1.1)`, ...): the
 //! typed values, read out of the config's expression language.
 
-use crate::config::expr::{self, Arg, Args, Expr, ExprError, Result};
+use crate::expr::{self, Arg, Args, Expr, ExprError, Result};
 
 /// The share of the parents existing when a child row is made that `ref()` picks from:
 /// every parent but the newest tenth gets the same number of children on average, at
@@ -213,9 +213,7 @@ fn time_range(name: &str, a: &Args<'_>) -> Result<GenExpr> {
     let date_only = name == "date";
     let (from, to, days) = (a.keyword("from"), a.keyword("to"), a.keyword("days"));
     if let Some(extra) = a.positional().first() {
-        return Err(invalid(format!(
-            "{name}() takes `days = ...` or `from = \"...\", to = \"...\"`, not `{extra}`"
-        )));
+        return Err(invalid(format!("{name}() takes `days = ...` or `from = \"...\", to = \"...\"`, not `{extra}`")));
     }
     match (from, to, days) {
         (None, None, Some(days)) => {
@@ -245,9 +243,7 @@ fn time_range(name: &str, a: &Args<'_>) -> Result<GenExpr> {
 fn date_of(generator: &str, key: &str, e: &Expr) -> Result<i64> {
     match e {
         Expr::Str(s) => crate::calendar::parse_time(s).ok_or_else(|| {
-            invalid(format!(
-                "{generator}({key} = \"{s}\"): expected a date \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM:SS\""
-            ))
+            invalid(format!("{generator}({key} = \"{s}\"): expected a date \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM:SS\""))
         }),
         other => Err(invalid(format!("{generator}({key} = ...) takes a quoted date, found `{other}`"))),
     }
@@ -282,9 +278,7 @@ fn constant(e: &Expr) -> Result<GenExpr> {
         e if matches!(e.as_word(), Some("true" | "false")) => GenExpr::Const(e.as_word().map(str::to_string)),
         e if e.as_word() == Some("null") => GenExpr::Const(None),
         other => {
-            return Err(invalid(format!(
-                "const() takes a number, a string, true, false or null, found `{other}`"
-            )));
+            return Err(invalid(format!("const() takes a number, a string, true, false or null, found `{other}`")));
         }
     })
 }

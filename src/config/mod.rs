@@ -4,7 +4,6 @@
 //! validated before any Postgres starts; errors name the file and the dotted key.
 
 pub mod catalog;
-pub mod expr;
 pub mod generator;
 
 use std::collections::BTreeMap;
@@ -13,9 +12,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::analysis::Thresholds;
 use crate::cli::{BackendKind, CommonArgs, Format};
 use crate::config::generator::GenExpr;
-use crate::analysis::Thresholds;
 use crate::error::{Error, Result};
 
 pub const CONFIG_FILE: &str = "plangate.toml";

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use rand_distr::{Distribution, Normal, Zipf};
 
+use crate::calendar::TimeAt;
 use crate::config::generator::{DEFAULT_SPREAD, GenExpr, TypedGen};
 use crate::datagen::model::{DataModel, TableModel};
 use crate::datagen::random::{CellRng, Permutation, derive, stream_seed};
-use crate::calendar::TimeAt;
 use crate::datagen::values::{WORDS, write_typed};
 
 /// A generator ready to write values for one scale step.

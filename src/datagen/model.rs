@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 use crate::config::generator::GenExpr;
+use crate::config::{Settings, TableSize};
 use crate::datagen::infer::infer;
 use crate::datagen::schema::{Catalog, Table};
 use crate::error::{Error, Result};
-use crate::config::{Settings, TableSize};
 
 /// A column to fill.
 #[derive(Debug, Clone)]

@@ -3,9 +3,9 @@
 
 use std::io::Write;
 
+use crate::calendar::write_time;
 use crate::config::generator::TypedGen;
 use crate::datagen::random::CellRng;
-use crate::calendar::write_time;
 
 /// Words for text(). Short, lowercase, no characters COPY or arrays would need to escape.
 pub const WORDS: &[&str] = &[

@@ -3,7 +3,7 @@
 
 pub mod shape;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A plan node's kind, as EXPLAIN names it: the kinds plangate looks at by name, and
 /// every other one as Postgres spells it.
@@ -153,6 +153,48 @@ pub struct PlanNode {
     pub plans: Vec<PlanNode>,
 }
 
+/// A reference to a plan node from outside the plan (a finding's node): the node's label,
+/// which is its identity when comparing with a baseline (kind, direction, index and
+/// relation, as Postgres' text format prints them), and the relation it reads.
+///
+/// Stored as the label alone, so a reference read back from a baseline knows no relation.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub struct NodeRef {
+    pub label: String,
+    pub relation: Option<String>,
+}
+
+impl PartialEq for NodeRef {
+    fn eq(&self, other: &NodeRef) -> bool {
+        self.label == other.label
+    }
+}
+
+impl From<String> for NodeRef {
+    fn from(label: String) -> NodeRef {
+        NodeRef { label, relation: None }
+    }
+}
+
+impl From<&str> for NodeRef {
+    fn from(label: &str) -> NodeRef {
+        NodeRef::from(label.to_string())
+    }
+}
+
+impl From<NodeRef> for String {
+    fn from(n: NodeRef) -> String {
+        n.label
+    }
+}
+
+impl std::fmt::Display for NodeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
 /// The top-level object of EXPLAIN's JSON array.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Explain {
@@ -233,6 +275,11 @@ impl PlanNode {
             s.push_str(f);
         }
         s
+    }
+
+    /// A reference to this node, for findings.
+    pub fn node_ref(&self) -> NodeRef {
+        NodeRef { label: self.label(), relation: self.relation_name.clone() }
     }
 
     /// Rows read from the relation: those returned plus those a filter removed, over all loops.

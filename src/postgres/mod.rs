@@ -8,8 +8,8 @@ pub mod url;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use crate::error::{Error, Result, db_message};
 use crate::config::{BackendChoice, Settings};
+use crate::error::{Error, Result, db_message};
 
 /// Settings every session gets, on every backend, so that plans do not depend on the
 /// machine: no parallel workers (their timing varies), no JIT.

@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::verdict::CaseVerdict;
 use crate::analysis::{Finding, Kind};
 use crate::cli::Format;
 use crate::datagen::load::LoadTiming;
 use crate::measure::QueryRuns;
+use crate::verdict::CaseVerdict;
 
 pub const FORMAT_VERSION: u32 = 1;
 

@@ -32,11 +32,17 @@ type Input<'a> = LocatingSlice<&'a str>;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     /// `name(args)`; `name()` has no arguments and is not the same as `name`.
-    Call { name: String, args: Vec<Arg> },
+    Call {
+        name: String,
+        args: Vec<Arg>,
+    },
     /// `serial`, `users.id`, `app.users.id`.
     Name(Vec<String>),
     /// A number and its text as written.
-    Number { value: f64, text: String },
+    Number {
+        value: f64,
+        text: String,
+    },
     Str(String),
 }
 
@@ -127,7 +133,10 @@ fn expr(i: &mut Input<'_>) -> ModalResult<Expr> {
 }
 
 fn ident<'a>(i: &mut Input<'a>) -> ModalResult<&'a str> {
-    (one_of(|c: char| c.is_ascii_alphabetic() || c == '_'), take_while(0.., |c: char| c.is_ascii_alphanumeric() || c == '_'))
+    (
+        one_of(|c: char| c.is_ascii_alphabetic() || c == '_'),
+        take_while(0.., |c: char| c.is_ascii_alphanumeric() || c == '_'),
+    )
         .take()
         .parse_next(i)
 }
@@ -159,7 +168,10 @@ fn arg(i: &mut Input<'_>) -> ModalResult<Arg> {
 fn number(i: &mut Input<'_>) -> ModalResult<Expr> {
     let text = (
         opt(one_of(['+', '-'])),
-        alt(((one_of(|c: char| c.is_ascii_digit()), digits, opt(('.', digits))).void(), ('.', one_of(|c: char| c.is_ascii_digit()), digits).void())),
+        alt((
+            (one_of(|c: char| c.is_ascii_digit()), digits, opt(('.', digits))).void(),
+            ('.', one_of(|c: char| c.is_ascii_digit()), digits).void(),
+        )),
         opt((one_of(['e', 'E']), opt(one_of(['+', '-'])), take_while(1.., |c: char| c.is_ascii_digit()))),
     )
         .take()
@@ -272,7 +284,10 @@ impl<'a> Args<'a> {
     /// Fails when positional arguments are left over or a keyword is not one of `known`.
     pub fn finish(&self, known: &[&str]) -> Result<()> {
         if let Some(extra) = self.positional.get(self.next) {
-            return Err(ExprError::invalid(format!("{}() takes {} positional argument(s); `{extra}` is one too many", self.call, self.next)));
+            return Err(ExprError::invalid(format!(
+                "{}() takes {} positional argument(s); `{extra}` is one too many",
+                self.call, self.next
+            )));
         }
         for (k, _) in &self.keyword {
             if !k.as_word().is_some_and(|w| known.contains(&w)) {
@@ -281,7 +296,10 @@ impl<'a> Args<'a> {
                 } else {
                     known.iter().map(|k| format!("`{k} = ...`")).collect::<Vec<_>>().join(", ")
                 };
-                return Err(ExprError::invalid(format!("{}() does not take `{k} = ...` (it takes: {known})", self.call)));
+                return Err(ExprError::invalid(format!(
+                    "{}() does not take `{k} = ...` (it takes: {known})",
+                    self.call
+                )));
             }
         }
         Ok(())
