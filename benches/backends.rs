@@ -13,7 +13,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use plangate::cli::CommonArgs;
+use plangate::config::Overrides;
 use plangate::config::Settings;
 use plangate::postgres::{Server, Target};
 use sqlx::Connection;
@@ -38,7 +38,7 @@ fn main() {
 async fn start_to_first_query(image: &str) {
     let root = env!("CARGO_MANIFEST_DIR");
     let settings =
-        Settings::load(&CommonArgs { config: Some(format!("{root}/plangate.toml").into()), ..CommonArgs::default() })
+        Settings::load(&Overrides { config: Some(format!("{root}/plangate.toml").into()), ..Overrides::default() })
             .unwrap();
     let targets = [("local", Target::Local), ("container", Target::Container(image.to_string()))];
     let mut ms: [Vec<f64>; 2] = [Vec::new(), Vec::new()];

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use plangate::cli::CommonArgs;
+use plangate::config::Overrides;
 use plangate::config::Settings;
 use plangate::datagen::load::Loader;
 use plangate::datagen::model::DataModel;
@@ -121,7 +121,7 @@ async fn throughput() {
     let settings = Settings::from_text(
         &dir.path().join("plangate.toml"),
         &std::fs::read_to_string(dir.path().join("plangate.toml")).unwrap(),
-        &CommonArgs::default(),
+        &Overrides::default(),
     )
     .unwrap();
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();

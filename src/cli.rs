@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{self, BackendChoice, Overrides, Partition};
+use crate::error::{Error, Result};
+pub use crate::report::Format;
+
 /// PostgreSQL query-plan regression checker.
 ///
 /// Runs a catalog of critical SQL queries with EXPLAIN (ANALYZE, BUFFERS) at several
@@ -97,13 +101,19 @@ pub struct CommonArgs {
     pub backend: Option<BackendKind>,
     /// Container image; a comma-separated list (or the flag repeated) runs a version matrix
     /// [default: [database] image, else postgres:17].
-    #[arg(long, value_name = "IMAGE", value_delimiter = ',')]
+    #[arg(long, value_name = "IMAGE", value_delimiter = ',', value_parser = parse_image)]
     pub image: Vec<String>,
     /// An existing server; plangate creates and drops its own scratch database there.
-    #[arg(long, value_name = "URL", env = "PLANGATE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PLANGATE_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = parse_database_url
+    )]
     pub database_url: Option<String>,
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    #[arg(long, default_value_t = Format::Terminal, value_parser = format_parser())]
     pub format: Format,
     /// Write the report there instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -113,7 +123,7 @@ pub struct CommonArgs {
     pub seed: Option<u64>,
     /// Run only the K-th of N slices of the catalog (CI matrix).
     #[arg(long, value_name = "K/N")]
-    pub partition: Option<String>,
+    pub partition: Option<Partition>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,13 +134,55 @@ pub enum BackendKind {
     Url,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Format {
-    #[default]
-    Terminal,
-    Json,
-    Markdown,
-    Junit,
-    Github,
-    Html,
+impl CommonArgs {
+    /// The flags as plain values for the config layer, checked where only the list as a
+    /// whole can be (each value was checked by its parser).
+    pub fn overrides(&self) -> Result<Overrides> {
+        let scales = self
+            .scales
+            .clone()
+            .map(config::validate_factors)
+            .transpose()
+            .map_err(|e| Error::Argument { flag: "--scales".into(), detail: e.0 })?;
+        config::image::check_list(&self.image).map_err(|e| Error::Argument { flag: "--image".into(), detail: e.0 })?;
+        let backend = match self.backend {
+            Some(BackendKind::Auto) | None => BackendChoice::Auto,
+            Some(BackendKind::Container) => BackendChoice::Container,
+            Some(BackendKind::Local) => BackendChoice::Local,
+            Some(BackendKind::Url) => BackendChoice::Url,
+        };
+        if backend == BackendChoice::Url && self.database_url.is_none() {
+            return Err(Error::Argument {
+                flag: "--backend url".into(),
+                detail: "needs --database-url or PLANGATE_DATABASE_URL".into(),
+            });
+        }
+        Ok(Overrides {
+            config: self.config.clone(),
+            scales,
+            backend,
+            images: self.image.clone(),
+            database_url: self.database_url.clone(),
+            format: self.format,
+            output: self.output.clone(),
+            seed: self.seed,
+            partition: self.partition,
+        })
+    }
+}
+
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::as_str))
+        .map(|name| name.parse::<Format>().expect("one of the listed names"))
+}
+
+fn parse_image(s: &str) -> std::result::Result<String, config::Invalid> {
+    s.parse::<config::image::ImageRef>().map(|_| s.to_string())
+}
+
+/// A Postgres URL, checked the way the url backend will read it.
+fn parse_database_url(s: &str) -> std::result::Result<String, String> {
+    use std::str::FromStr;
+    sqlx::postgres::PgConnectOptions::from_str(s).map(|_| s.to_string()).map_err(|e| format!("not a Postgres URL: {e}"))
 }

@@ -38,9 +38,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A config problem; `key` is the dotted TOML key, `detail` says what is wrong.
-    #[error("{path}: {key}: {detail}")]
-    Config { path: PathBuf, key: String, detail: String },
+    /// A config problem; `key` is the dotted TOML key, `detail` says what is wrong, and
+    /// `source` why, when another error knows.
+    #[error("{path}: {key}: {}", with_cause(detail, source.as_deref()))]
+    Config {
+        path: PathBuf,
+        key: String,
+        detail: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 
     /// The TOML could not be parsed (toml's message has line and column).
     #[error("{path}: {message}")]
@@ -122,7 +129,38 @@ impl Error {
 
     /// A config error at `key` in `path`.
     pub fn config(path: impl Into<PathBuf>, key: impl Into<String>, detail: impl Into<String>) -> Self {
-        Error::Config { path: path.into(), key: key.into(), detail: detail.into() }
+        Error::Config { path: path.into(), key: key.into(), detail: detail.into(), source: None }
+    }
+
+    /// A config error at `key` in `path` that another error explains.
+    pub fn config_cause(
+        path: impl Into<PathBuf>,
+        key: impl Into<String>,
+        detail: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Config { path: path.into(), key: key.into(), detail: detail.into(), source: Some(Box::new(source)) }
+    }
+}
+
+/// `detail: cause`, or either alone: a message that says its cause in one line (the cause
+/// stays reachable as the error's source).
+fn with_cause(detail: &str, cause: Option<&(dyn std::error::Error + Send + Sync)>) -> String {
+    match (detail, cause) {
+        (d, None) => d.to_string(),
+        ("", Some(c)) => c.to_string(),
+        (d, Some(c)) => format!("{d}: {c}"),
+    }
+}
+
+/// Where in the statement Postgres says the error is: a 1-based character position.
+pub fn db_position(err: &sqlx::Error) -> Option<usize> {
+    let sqlx::Error::Database(db) = err else {
+        return None;
+    };
+    match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?.position()? {
+        sqlx::postgres::PgErrorPosition::Original(p) => Some(p),
+        sqlx::postgres::PgErrorPosition::Internal { .. } => None,
     }
 }
 

@@ -41,16 +41,21 @@ pub enum Outcome {
 /// Run one command.
 pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
-        Command::Check { queries, common } => commands::check::run(&Settings::load(&common)?, &queries).await,
-        Command::Bless { queries, common } => commands::bless::run(&Settings::load(&common)?, &queries).await,
+        Command::Check { queries, common } => {
+            commands::check::run(&Settings::load(&common.overrides()?)?, &queries).await
+        }
+        Command::Bless { queries, common } => {
+            commands::bless::run(&Settings::load(&common.overrides()?)?, &queries).await
+        }
         Command::Curve { query, points, max_scale, svg, common } => {
-            commands::curve::run(&Settings::load(&common)?, &query, points, max_scale, svg.as_deref()).await
+            commands::curve::run(&Settings::load(&common.overrides()?)?, &query, points, max_scale, svg.as_deref())
+                .await
         }
         Command::Explain { query, scale, case, common } => {
-            commands::explain::run(&Settings::load(&common)?, &query, scale, case.as_deref()).await
+            commands::explain::run(&Settings::load(&common.overrides()?)?, &query, scale, case.as_deref()).await
         }
         Command::Suggest { queries, from, common } => {
-            commands::suggest::run(&Settings::load(&common)?, &queries, from.as_deref()).await
+            commands::suggest::run(&Settings::load(&common.overrides()?)?, &queries, from.as_deref()).await
         }
         Command::Init { .. } => Err(Error::NotYetAvailable("init")),
     }

@@ -47,10 +47,15 @@ fn main() -> ExitCode {
 }
 
 fn report_error(e: &Error) {
-    eprintln!("error: {e}");
+    let message = e.to_string();
+    eprintln!("error: {message}");
+    // Causes the message already says are not said twice.
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        eprintln!("  caused by: {s}");
+        let cause = s.to_string();
+        if !message.contains(&cause) {
+            eprintln!("  caused by: {cause}");
+        }
         source = s.source();
     }
     if let Some(hint) = e.hint() {

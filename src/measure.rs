@@ -12,8 +12,9 @@ use crate::analysis::findings::{self, Context};
 use crate::analysis::{Finding, Kind, Severity};
 use crate::config::catalog::{Case, Query};
 use crate::datagen::params;
-use crate::error::{Error, Result, db_message};
+use crate::error::{Error, Result, db_message, db_position};
 use crate::plan::{Explain, shape};
+use crate::sqltext;
 
 /// One query, case and scale.
 #[derive(Debug, Clone)]
@@ -86,16 +87,10 @@ pub async fn prepare(conn: &mut PgConnection, query: &Query, index: usize) -> Re
     if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!("PREPARE {name} AS {sql}"))).execute(&mut *conn).await {
         // Positions refer to the PREPARE text: move them back into the file.
         let shift = format!("PREPARE {name} AS ").chars().count();
-        let detail = match &e {
-            sqlx::Error::Database(db) => {
-                match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().and_then(|pg| pg.position()) {
-                    Some(sqlx::postgres::PgErrorPosition::Original(p)) if p > shift => {
-                        let before: String = sql.chars().take(p - shift - 1).collect();
-                        let offset = query.statement_range().start + before.len();
-                        crate::postgres::schema::describe_at(&query.sql, offset, &e)
-                    }
-                    _ => db_message(&e),
-                }
+        let detail = match db_position(&e) {
+            Some(p) if p > shift => {
+                let at = sqltext::advance(&query.sql, query.statement_range().start, p - shift - 1);
+                crate::postgres::schema::describe_at(&query.sql, at, &e)
             }
             _ => db_message(&e),
         };

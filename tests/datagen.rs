@@ -1,7 +1,7 @@
 //! Synthetic data against real Postgres: distributions, determinism, the prefix property
 //! across scales, and inference over a schema with no generator configured at all.
 
-use plangate::cli::CommonArgs;
+use plangate::config::Overrides;
 use plangate::config::Settings;
 use plangate::datagen::load::Loader;
 use plangate::datagen::model::DataModel;
@@ -23,7 +23,7 @@ async fn load_with_notes(
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("schema")).unwrap();
     std::fs::write(dir.path().join("schema/s.sql"), schema_sql).unwrap();
-    let settings = Settings::from_text(&dir.path().join("plangate.toml"), config, &CommonArgs::default())?;
+    let settings = Settings::from_text(&dir.path().join("plangate.toml"), config, &Overrides::default())?;
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await?;
     let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
     schema::apply(&mut conn, &settings.schema_files, schema::Target::Throwaway).await?;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::analysis::Pattern;
 use crate::analysis::growth::GrowthClass;
-use crate::config::Settings;
+use crate::config::{Partition, Settings};
 use crate::error::{Error, Result};
 use crate::expr::{self, Args, Expr, ExprError};
 
@@ -102,7 +102,7 @@ pub fn load(settings: &Settings) -> Result<Vec<Query>> {
 }
 
 /// Keep only the named queries (all when `names` is empty), then this run's partition.
-pub fn select(queries: Vec<Query>, names: &[String], partition: Option<(usize, usize)>) -> Result<Vec<Query>> {
+pub fn select(queries: Vec<Query>, names: &[String], partition: Option<Partition>) -> Result<Vec<Query>> {
     for n in names {
         if !queries.iter().any(|q| &q.name == n) {
             let known: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
@@ -115,7 +115,9 @@ pub fn select(queries: Vec<Query>, names: &[String], partition: Option<(usize, u
     let chosen: Vec<Query> = queries.into_iter().filter(|q| names.is_empty() || names.contains(&q.name)).collect();
     Ok(match partition {
         None => chosen,
-        Some((k, n)) => chosen.into_iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, q)| q).collect(),
+        Some(Partition { index, count }) => {
+            chosen.into_iter().enumerate().filter(|(i, _)| i % count == index - 1).map(|(_, q)| q).collect()
+        }
     })
 }
 
@@ -142,15 +144,15 @@ impl Query {
 
         let key = |k: &str| format!("query.{name}.{k}");
         let cfg_err = |k: &str, detail: String| Error::config(config, key(k), detail);
+        let cause = |k: &str, e: ExprError| Error::config_cause(config, key(k), "", e);
         let mut cases = Vec::new();
         match (&section.params, &section.cases) {
             (Some(_), Some(_)) => {
                 return Err(cfg_err("cases", "give `params` or `cases`, not both".into()));
             }
-            (Some(p), None) => cases.push(Case {
-                name: "default".into(),
-                params: parse_params(p).map_err(|e| cfg_err("params", e.to_string()))?,
-            }),
+            (Some(p), None) => {
+                cases.push(Case { name: "default".into(), params: parse_params(p).map_err(|e| cause("params", e))? })
+            }
             (None, Some(c)) => {
                 if c.is_empty() {
                     return Err(cfg_err("cases", "no cases".into()));
@@ -158,7 +160,7 @@ impl Query {
                 for (case, p) in c {
                     cases.push(Case {
                         name: case.clone(),
-                        params: parse_params(p).map_err(|e| cfg_err(&format!("cases.{case}"), e.to_string()))?,
+                        params: parse_params(p).map_err(|e| cause(&format!("cases.{case}"), e))?,
                     });
                 }
             }
@@ -185,7 +187,7 @@ impl Query {
         }
         let mut forbid = Vec::new();
         for f in &section.forbid {
-            forbid.push(f.parse::<Pattern>().map_err(|e| cfg_err("forbid", e.to_string()))?);
+            forbid.push(f.parse::<Pattern>().map_err(|e| cause("forbid", e))?);
         }
         Ok(Query { name, path, sql, param_count, cases, growth: section.growth.unwrap_or_default(), forbid })
     }

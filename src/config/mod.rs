@@ -5,6 +5,10 @@
 
 pub mod catalog;
 pub mod generator;
+pub mod image;
+mod options;
+
+pub use options::{BackendChoice, Format, Invalid, Overrides, Partition};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,9 +17,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::analysis::Thresholds;
-use crate::cli::{BackendKind, CommonArgs, Format};
 use crate::config::generator::GenExpr;
 use crate::error::{Error, Result};
+use crate::sqltext::files;
 
 pub const CONFIG_FILE: &str = "plangate.toml";
 pub const DEFAULT_IMAGE: &str = "postgres:17";
@@ -120,15 +124,6 @@ pub struct TableSpec {
     pub cluster: Option<String>,
 }
 
-/// Which backend to use, after `auto` is resolved later against the machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackendChoice {
-    Auto,
-    Container,
-    Local,
-    Url,
-}
-
 /// Everything a run needs, resolved once.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -151,15 +146,15 @@ pub struct Settings {
     pub thresholds: Thresholds,
     pub format: Format,
     pub output: Option<PathBuf>,
-    /// (k, n): run the k-th (1-based) of n slices.
-    pub partition: Option<(usize, usize)>,
+    /// Run only this slice of the catalog.
+    pub partition: Option<Partition>,
     /// Hash of the config file text, recorded in baselines.
     pub config_sha256: String,
 }
 
 impl Settings {
     /// Find, read, parse and validate the config, then lay the flags over it.
-    pub fn load(args: &CommonArgs) -> Result<Settings> {
+    pub fn load(args: &Overrides) -> Result<Settings> {
         let config_path = match &args.config {
             Some(p) => p.clone(),
             None => {
@@ -172,7 +167,7 @@ impl Settings {
     }
 
     /// Parse and validate config text as if read from `config_path`.
-    pub fn from_text(config_path: &Path, text: &str, args: &CommonArgs) -> Result<Settings> {
+    pub fn from_text(config_path: &Path, text: &str, args: &Overrides) -> Result<Settings> {
         let file: ConfigFile = toml::from_str(text).map_err(|e| Error::ConfigSyntax {
             path: config_path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
@@ -185,8 +180,8 @@ impl Settings {
         let cfg_err = |key: &str, detail: String| Error::config(config_path, key, detail);
 
         // [database]
-        let (images, image_configured) = match (&args.image[..], file.database.image) {
-            ([_, ..], _) => (args.image.clone(), true),
+        let (images, image_configured) = match (&args.images[..], file.database.image) {
+            ([_, ..], _) => (args.images.clone(), true),
             ([], Some(ImageSpec::One(s))) => (vec![s], true),
             ([], Some(ImageSpec::Many(v))) if !v.is_empty() => (v, true),
             ([], Some(ImageSpec::Many(_))) => {
@@ -194,20 +189,8 @@ impl Settings {
             }
             ([], None) => (vec![DEFAULT_IMAGE.to_string()], false),
         };
-        for (i, image) in images.iter().enumerate() {
-            let problem = match crate::postgres::container::split_image(image) {
-                Err(Error::Argument { detail, .. }) => Some(format!("`{image}`: {detail}")),
-                Err(other) => Some(other.to_string()),
-                Ok(_) if images[..i].contains(image) => Some(format!("`{image}` is listed twice")),
-                Ok(_) => None,
-            };
-            if let Some(detail) = problem {
-                return Err(if args.image.is_empty() {
-                    cfg_err("database.image", detail)
-                } else {
-                    Error::Argument { flag: "--image".into(), detail }
-                });
-            }
+        if args.images.is_empty() {
+            image::check_list(&images).map_err(|Invalid(detail)| cfg_err("database.image", detail))?;
         }
         let mut pg_settings = Vec::new();
         for (name, value) in file.database.settings {
@@ -231,19 +214,17 @@ impl Settings {
 
         // [schema]
         let patterns = file.schema.files.unwrap_or_else(|| vec!["schema/*.sql".to_string()]);
-        let schema_files = crate::postgres::schema::resolve_files(&root, &patterns)
-            .map_err(|detail| cfg_err("schema.files", detail))?;
+        let schema_files = files::resolve_files(&root, &patterns)
+            .map_err(|e| Error::config_cause(config_path, "schema.files", "", e))?;
 
-        // [scales], --scales, --seed
-        let factors_key = if args.scales.is_some() { "--scales" } else { "scales.factors" };
-        let mut scales = args.scales.clone().or(file.scales.factors).unwrap_or_else(|| DEFAULT_FACTORS.to_vec());
-        validate_factors(&mut scales).map_err(|detail| {
-            if args.scales.is_some() {
-                Error::Argument { flag: factors_key.into(), detail }
-            } else {
-                cfg_err(factors_key, detail)
+        // [scales]
+        let scales = match (&args.scales, file.scales.factors) {
+            (Some(scales), _) => scales.clone(),
+            (None, Some(factors)) => {
+                validate_factors(factors).map_err(|Invalid(detail)| cfg_err("scales.factors", detail))?
             }
-        })?;
+            (None, None) => DEFAULT_FACTORS.to_vec(),
+        };
         let seed = args.seed.or(file.scales.seed).unwrap_or(1);
 
         // [tables]
@@ -264,8 +245,9 @@ impl Settings {
             };
             let mut columns = BTreeMap::new();
             for (col, expr) in t.columns {
-                let parsed = GenExpr::parse(&expr)
-                    .map_err(|e| cfg_err(&format!("tables.{name}.columns.{col}"), format!("{e} in `{expr}`")))?;
+                let parsed = GenExpr::parse(&expr).map_err(|e| {
+                    Error::config_cause(config_path, format!("tables.{name}.columns.{col}"), format!("`{expr}`"), e)
+                })?;
                 columns.insert(col, parsed);
             }
             tables.insert(name, TableSpec { size, columns, fire_triggers: t.fire_triggers, cluster: t.cluster });
@@ -285,7 +267,7 @@ impl Settings {
         }
 
         // Tables and columns the schema files do not declare, before any Postgres starts.
-        if let Some(declared) = crate::postgres::schema::declared_tables(&schema_files) {
+        if let Some(declared) = files::declared_tables(&schema_files) {
             for (name, t) in &tables {
                 let Some(columns) = declared.get(name) else {
                     let known = declared.keys().cloned().collect::<Vec<_>>().join(", ");
@@ -307,24 +289,11 @@ impl Settings {
 
         validate_thresholds(&file.thresholds).map_err(|(k, d)| cfg_err(&format!("thresholds.{k}"), d))?;
 
-        let partition = args.partition.as_deref().map(parse_partition).transpose()?;
-
-        let backend = match args.backend {
-            Some(BackendKind::Auto) | None => BackendChoice::Auto,
-            Some(BackendKind::Container) => BackendChoice::Container,
-            Some(BackendKind::Local) => BackendChoice::Local,
-            Some(BackendKind::Url) => BackendChoice::Url,
-        };
         // `auto` with a database URL is the url backend.
-        let backend =
-            if backend == BackendChoice::Auto && args.database_url.is_some() { BackendChoice::Url } else { backend };
-        if backend == BackendChoice::Url && args.database_url.is_none() {
-            return Err(Error::Argument {
-                flag: "--backend url".into(),
-                detail: "needs --database-url or PLANGATE_DATABASE_URL".into(),
-            });
-        }
-
+        let backend = match args.backend {
+            BackendChoice::Auto if args.database_url.is_some() => BackendChoice::Url,
+            chosen => chosen,
+        };
         Ok(Settings {
             config_path: config_path.to_path_buf(),
             root,
@@ -341,7 +310,7 @@ impl Settings {
             thresholds: file.thresholds,
             format: args.format,
             output: args.output.clone(),
-            partition,
+            partition: args.partition,
             config_sha256: hex_sha256(text.as_bytes()),
         })
     }
@@ -370,25 +339,26 @@ pub fn find_config(start: &Path) -> Result<PathBuf> {
     Err(Error::ConfigNotFound { start: start.to_path_buf() })
 }
 
-fn validate_factors(scales: &mut Vec<f64>) -> std::result::Result<(), String> {
+/// Scale factors, checked, ascending.
+pub fn validate_factors(mut scales: Vec<f64>) -> std::result::Result<Vec<f64>, Invalid> {
     if scales.is_empty() {
-        return Err("needs at least one scale factor".into());
+        return Err(Invalid("needs at least one scale factor".into()));
     }
-    for &f in scales.iter() {
+    for &f in &scales {
         if !f.is_finite() || f <= 0.0 {
-            return Err(format!("scale factor {f} must be a positive number"));
+            return Err(Invalid(format!("scale factor {f} must be a positive number")));
         }
         if f > 1000.0 {
-            return Err(format!("scale factor {f} is larger than 1000"));
+            return Err(Invalid(format!("scale factor {f} is larger than 1000")));
         }
     }
     scales.sort_by(f64::total_cmp);
     let before = scales.len();
     scales.dedup();
     if scales.len() != before {
-        return Err("scale factors must not repeat".into());
+        return Err(Invalid("scale factors must not repeat".into()));
     }
-    Ok(())
+    Ok(scales)
 }
 
 fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str, String)> {
@@ -410,18 +380,6 @@ fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str,
     Ok(())
 }
 
-fn parse_partition(s: &str) -> Result<(usize, usize)> {
-    let bad =
-        || Error::Argument { flag: "--partition".into(), detail: format!("expected K/N with 1 <= K <= N, got `{s}`") };
-    let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let k: usize = k.trim().parse().map_err(|_| bad())?;
-    let n: usize = n.trim().parse().map_err(|_| bad())?;
-    if k == 0 || n == 0 || k > n {
-        return Err(bad());
-    }
-    Ok((k, n))
-}
-
 /// Lowercase hex SHA-256.
 pub fn hex_sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -437,7 +395,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("schema")).unwrap();
         std::fs::write(dir.path().join("schema/a.sql"), "create table t (id int);").unwrap();
         let path = dir.path().join("plangate.toml");
-        Settings::from_text(&path, text, &CommonArgs::default())
+        Settings::from_text(&path, text, &Overrides::default())
     }
 
     #[test]
@@ -487,9 +445,9 @@ mod tests {
 
     #[test]
     fn partition_parses() {
-        assert_eq!(parse_partition("2/3").unwrap(), (2, 3));
-        assert!(parse_partition("0/3").is_err());
-        assert!(parse_partition("4/3").is_err());
-        assert!(parse_partition("x").is_err());
+        assert_eq!("2/3".parse::<Partition>().unwrap(), Partition { index: 2, count: 3 });
+        assert!("0/3".parse::<Partition>().is_err());
+        assert!("4/3".parse::<Partition>().is_err());
+        assert!("x".parse::<Partition>().is_err());
     }
 }

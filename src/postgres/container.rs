@@ -22,6 +22,7 @@ use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
+use crate::config::image::ImageRef;
 use crate::error::{Error, Result};
 
 /// The label every container of this run carries: `dev.plangate.run=<pid>-<start time>`.
@@ -90,27 +91,11 @@ pub fn no_runtime_message() -> String {
     )
 }
 
-/// Split `registry/name:tag` into name and tag (`latest` when there is none).
-pub fn split_image(image: &str) -> Result<(String, String)> {
-    let bad = |detail: &str| Error::Argument { flag: format!("--image {image}"), detail: detail.into() };
-    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        return Err(bad("not an image name"));
-    }
-    if image.contains('@') {
-        return Err(bad("image digests (name@sha256:...) are not supported; name the image by tag"));
-    }
-    let slash = image.rfind('/').map_or(0, |i| i + 1);
-    Ok(match image[slash..].rfind(':') {
-        Some(i) => (image[..slash + i].to_string(), image[slash + i + 1..].to_string()),
-        None => (image.to_string(), "latest".to_string()),
-    })
-}
-
 impl Container {
     /// Start `image` with the disposable settings plus the user's, and wait until it
     /// accepts a connection.
     pub async fn start(docker: &Docker, image: &str, settings: &[(String, String)]) -> Result<Container> {
-        let (name, tag) = split_image(image)?;
+        let ImageRef { name, tag } = image.parse().map_err(|e| Error::postgres(format!("cannot start {image}"), e))?;
         let present = docker.inspect_image(image).await.is_ok();
         if !present {
             crate::progress::global().line(&format!("image {image} is not on this machine: pulling it"));
@@ -283,19 +268,3 @@ pub async fn reap_if_used() {
 
 /// Set once the container backend has been asked for.
 pub static USED: OnceLock<()> = OnceLock::new();
-
-#[cfg(test)]
-mod tests {
-    use super::split_image;
-
-    #[test]
-    fn image_names_split_at_the_tag() {
-        let s = |i: &str| split_image(i).map_err(|e| e.to_string());
-        assert_eq!(s("postgres:16-alpine").unwrap(), ("postgres".into(), "16-alpine".into()));
-        assert_eq!(s("postgres").unwrap(), ("postgres".into(), "latest".into()));
-        assert_eq!(s("registry:5000/team/pg:15").unwrap(), ("registry:5000/team/pg".into(), "15".into()));
-        assert_eq!(s("registry:5000/team/pg").unwrap(), ("registry:5000/team/pg".into(), "latest".into()));
-        assert!(s("postgres@sha256:abc").unwrap_err().contains("digests"));
-        assert!(s(" ").is_err());
-    }
-}

@@ -44,10 +44,8 @@ pub async fn connect(opts: &PgConnectOptions, what: &str) -> Result<PgConnection
 impl ScratchDb {
     /// Create a uniquely named scratch database on the server at `url`.
     pub async fn create(url: &str) -> Result<ScratchDb> {
-        let admin = PgConnectOptions::from_str(url).map_err(|e| Error::Argument {
-            flag: "--database-url".into(),
-            detail: format!("not a Postgres URL: {e}"),
-        })?;
+        let admin = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::postgres("the database URL is not a Postgres URL", e))?;
         let mut conn = connect(&admin, &describe(url)).await?;
         let name = format!("plangate_{}_{:08x}", std::process::id(), rand::random::<u32>());
         sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.map_err(|e| {

@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analysis::{Finding, Kind};
-use crate::cli::Format;
 use crate::datagen::load::LoadTiming;
 use crate::measure::QueryRuns;
 use crate::verdict::CaseVerdict;
+
+pub use crate::config::Format;
 
 pub const FORMAT_VERSION: u32 = 1;
 

@@ -2,6 +2,8 @@
 //! are not code): is there a statement, how many, which kind, which `$n`, where each starts.
 //! Parsing proper is left to Postgres itself.
 
+pub mod files;
+
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
@@ -93,6 +95,19 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>, String> {
     Ok(out)
 }
 
+/// The byte offset `n` characters after byte offset `from` in `text` (its end when shorter).
+pub fn advance(text: &str, from: usize, n: usize) -> usize {
+    text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i)
+}
+
+/// 1-based line and column (counted in characters) of byte offset `at` in `text`.
+pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +145,12 @@ mod tests {
         let sql = "select 'é';\nselect 2";
         let s = statements(sql).unwrap();
         assert_eq!(&sql[s[1].start..s[1].end], "select 2");
+    }
+
+    #[test]
+    fn offsets_become_lines_and_columns() {
+        assert_eq!(line_col("abc\ndef", 5), (2, 2));
+        assert_eq!(line_col("abc", 0), (1, 1));
+        assert_eq!(line_col("é\nx", advance("é\nx", 0, 2)), (2, 1));
     }
 }
