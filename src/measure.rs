@@ -9,6 +9,7 @@ use sqlx::postgres::PgConnection;
 
 use crate::analysis::Thresholds;
 use crate::analysis::findings::{self, Context};
+use crate::analysis::growth;
 use crate::analysis::{Finding, Kind, Severity};
 use crate::config::catalog::{Case, Query};
 use crate::datagen::params;
@@ -45,6 +46,33 @@ impl Run {
     #[expect(clippy::cast_precision_loss)]
     pub fn growth_rows(&self) -> f64 {
         self.rows.values().max().map_or(self.scale, |r| *r as f64)
+    }
+}
+
+/// A case's runs read as a scaling curve, once for every command and renderer: each run's
+/// x (its rows), where the plan's shape changes, and the fit of work over rows.
+#[derive(Debug, Clone)]
+pub struct Curve {
+    /// Per run: the rows growth is measured against.
+    pub rows: Vec<f64>,
+    /// Indices of the runs whose shape differs from the previous run's.
+    pub flips: Vec<usize>,
+    /// Work over rows, runs that timed out left out; None with too few distinct points.
+    pub fit: Option<growth::Fit>,
+}
+
+impl Curve {
+    pub fn of(runs: &[Run]) -> Curve {
+        let flips = shape::flips(runs.iter().map(|r| r.shape.as_str()));
+        #[expect(clippy::cast_precision_loss)]
+        let points: Vec<(f64, f64)> =
+            runs.iter().filter(|r| !r.timed_out).map(|r| (r.growth_rows(), r.work as f64)).collect();
+        Curve { rows: runs.iter().map(Run::growth_rows).collect(), flips, fit: growth::fit(&points) }
+    }
+
+    /// The rows at which the plan changes.
+    pub fn flip_rows(&self) -> Vec<f64> {
+        self.flips.iter().map(|&i| self.rows[i]).collect()
     }
 }
 

@@ -4,7 +4,7 @@ use crate::analysis::Thresholds;
 use crate::analysis::growth::{self, GrowthClass};
 use crate::analysis::{Finding, Kind, Severity};
 use crate::baseline::BaselineCase;
-use crate::measure::CaseRuns;
+use crate::measure::{CaseRuns, Curve};
 use crate::plan::shape;
 
 /// A case's result after analysis.
@@ -20,6 +20,8 @@ pub struct CaseVerdict {
     pub baseline_work: Vec<Option<u64>>,
     /// Things a reader should know that are not findings.
     pub notes: Vec<String>,
+    /// The runs as a curve (flips, fit), for the renderers.
+    pub curve: Curve,
 }
 
 impl CaseVerdict {
@@ -86,17 +88,8 @@ pub fn evaluate(
         }
     }
 
-    let points: Vec<(f64, f64)> = runs
-        .runs
-        .iter()
-        .filter(|r| !r.timed_out)
-        .map(|r| {
-            #[expect(clippy::cast_precision_loss)]
-            let w = r.work as f64;
-            (r.growth_rows(), w)
-        })
-        .collect();
-    let fit = growth::fit(&points);
+    let curve = Curve::of(&runs.runs);
+    let fit = curve.fit;
     let exponent = fit.map(|f| f.exponent);
     let baseline_exponent = baseline.and_then(|b| b.growth_exponent);
     let mut notes = Vec::new();
@@ -151,7 +144,7 @@ pub fn evaluate(
             }
         }
     }
-    CaseVerdict { exponent, baseline_exponent, findings, shape_diffs, baseline_work, notes }
+    CaseVerdict { exponent, baseline_exponent, findings, shape_diffs, baseline_work, notes, curve }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::commands::measure_catalog;
 use crate::config::Settings;
 use crate::config::catalog;
 use crate::error::{Error, Result};
-use crate::measure::Run;
+use crate::measure::{Curve, Run};
 use crate::plan::shape;
 use crate::report::chart::{self, Series, compact};
 
@@ -70,8 +70,9 @@ pub fn spaced(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
 fn case(out: &mut String, query: &str, case: &str, runs: &[Run], budget: GrowthClass) {
     let _ = writeln!(out, "{query} ({case})\n");
     let _ = writeln!(out, "{:>9}  {:>9}  {:>8}  {:>10}  plan", "scale", "rows", "work", "time ms");
+    let curve = Curve::of(runs);
     for (i, r) in runs.iter().enumerate() {
-        let flip = i > 0 && runs[i - 1].shape != r.shape;
+        let flip = curve.flips.contains(&i);
         let compact_shape = r.shape.lines().map(str::trim).collect::<Vec<_>>().join(" > ");
         let _ = writeln!(
             out,
@@ -83,14 +84,14 @@ fn case(out: &mut String, query: &str, case: &str, runs: &[Run], budget: GrowthC
             if flip { "* " } else { "  " }
         );
     }
-    for (i, w) in runs.windows(2).enumerate() {
-        if let Some(d) = shape::diff(&w[0].shape, &w[1].shape) {
+    for &i in &curve.flips {
+        if let Some(d) = shape::diff(&runs[i - 1].shape, &runs[i].shape) {
             let _ = writeln!(
                 out,
                 "\n* the plan changes between scale {} and {} ({} rows):",
-                w[0].scale,
-                w[1].scale,
-                compact(runs[i + 1].growth_rows())
+                runs[i - 1].scale,
+                runs[i].scale,
+                compact(curve.rows[i])
             );
             for line in d.lines() {
                 let _ = writeln!(out, "    {line}");
@@ -99,7 +100,7 @@ fn case(out: &mut String, query: &str, case: &str, runs: &[Run], budget: GrowthC
     }
     #[expect(clippy::cast_precision_loss)]
     let pts: Vec<(f64, f64)> = runs.iter().filter(|r| !r.timed_out).map(|r| (r.growth_rows(), r.work as f64)).collect();
-    match growth::exponent(&pts) {
+    match curve.fit.map(|f| f.exponent) {
         Some(b) => {
             let class = GrowthClass::of_exponent(b).map_or("beyond quadratic", GrowthClass::as_str);
             let verdict = if b <= budget.max_exponent() { "within" } else { "OVER" };
@@ -143,8 +144,7 @@ fn svg_document(query: &str, cases: &[(&str, &[Run])]) -> String {
         #[expect(clippy::cast_precision_loss)]
         let work: Vec<(f64, f64)> = runs.iter().map(|r| (r.growth_rows(), r.work.max(1) as f64)).collect();
         let time: Vec<(f64, f64)> = runs.iter().map(|r| (r.growth_rows(), r.time_ms.max(0.001))).collect();
-        let flips: Vec<f64> =
-            runs.windows(2).filter(|w| w[0].shape != w[1].shape).map(|w| w[1].growth_rows()).collect();
+        let flips = Curve::of(runs).flip_rows();
         let series = |label, points, color| [Series { label, points, color, dashed: false }];
         let left = chart::svg(&format!("{query} ({case}): work"), "blocks", &series("work", work, chart::WORK), &flips);
         let right = chart::svg(&format!("{query} ({case}): time"), "ms", &series("time", time, chart::TIME), &flips);

@@ -125,9 +125,9 @@ async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggesti
                     case: s.runs[qi].cases[case].case.clone(),
                     table: cand.table.clone(),
                     ddl: cand.ddl(true, &cand.name()),
-                    columns: cand.columns.clone(),
+                    columns: cand.columns.iter().map(ToString::to_string).collect(),
                     include: cand.include.clone(),
-                    predicate: cand.predicate.clone(),
+                    predicate: cand.predicate.as_ref().map(ToString::to_string),
                     scale: s.scale,
                     work_before,
                     work_after: after.0,
@@ -162,7 +162,7 @@ async fn measure_candidate(
     largest: u64,
     before: &[Vec<Before>],
 ) -> Result<Option<(usize, (u64, f64), i64)>> {
-    if cand.columns.iter().any(|c| c.contains('(')) {
+    if cand.columns.iter().any(suggest::IndexKey::is_expression) {
         // Expression indexes have statistics of their own; sample the whole table, as the loader does.
         let sql = format!("SET default_statistics_target = {}; ANALYZE {}", statistics_target(largest), cand.table);
         sqlx::raw_sql(AssertSqlSafe(sql))

@@ -2,7 +2,7 @@
 //! report appended to `$GITHUB_STEP_SUMMARY` when it is set.
 
 use crate::analysis::Severity;
-use crate::report::{Report, markdown, summary_line};
+use crate::report::{Report, markdown};
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     for q in &report.queries {
@@ -20,7 +20,7 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             }
         }
     }
-    writeln!(out, "{}", summary_line(report))?;
+    writeln!(out, "{}", report.summary())?;
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let mut md = Vec::new();
         markdown::render(report, &mut md)?;

@@ -3,8 +3,9 @@
 //! points where the plan changed, findings and shape diffs.
 
 use crate::analysis::Severity;
+use crate::plan::shape;
 use crate::report::chart::{self, Series};
-use crate::report::{CaseReport, Report, RunReport, Verdict, summary_line};
+use crate::report::{CaseReport, Report, RunReport, Verdict};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2330;max-width:1120px}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #d0d4db;padding:.3rem .6rem;text-align:left}
@@ -20,7 +21,7 @@ pub fn rows_of(r: &RunReport) -> f64 {
 
 /// x values where the shape differs from the previous scale's.
 pub fn flips(runs: &[RunReport]) -> Vec<f64> {
-    runs.windows(2).filter(|w| w[0].shape != w[1].shape).map(|w| rows_of(&w[1])).collect()
+    shape::flips(runs.iter().map(|r| r.shape.as_str())).into_iter().map(|i| rows_of(&runs[i])).collect()
 }
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
@@ -33,7 +34,7 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
     } else {
         "<span class=\"pass\">pass</span>"
     };
-    writeln!(out, "<h1>plangate: {verdict}</h1><p>{}</p>", esc(&summary_line(report)))?;
+    writeln!(out, "<h1>plangate: {verdict}</h1><p>{}</p>", esc(&report.summary().to_string()))?;
     writeln!(
         out,
         "<table><tr><th>query</th><th>case</th><th>verdict</th><th>work</th><th>time ms</th><th>growth</th><th>budget</th><th>findings</th></tr>"

@@ -2,17 +2,17 @@
 //! first), then each failing query's findings and shape diffs in collapsible blocks.
 
 use crate::analysis::Severity;
-use crate::report::{Report, Verdict, summary_line};
+use crate::report::{Report, Verdict};
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let failed = report.queries.iter().filter(|q| q.verdict == Verdict::Fail).count();
-    let head = if failed == 0 {
+    let summary = report.summary();
+    let head = if summary.failed == 0 {
         "✅ plangate: pass".to_string()
     } else {
-        format!("❌ plangate: {failed} of {} queries failed", report.queries.len())
+        format!("❌ plangate: {} of {} queries failed", summary.failed, summary.results)
     };
     writeln!(out, "## {head}\n")?;
-    writeln!(out, "{}\n", summary_line(report))?;
+    writeln!(out, "{summary}\n")?;
     writeln!(out, "| query | case | verdict | work | time ms | growth | budget | findings |")?;
     writeln!(out, "|---|---|---|---:|---:|---|---|---|")?;
     let mut ordered: Vec<_> = report.queries.iter().collect();

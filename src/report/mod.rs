@@ -264,27 +264,58 @@ pub fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// "Postgres 15.18 (local backend), scales 0.01, 0.1, 1; 5 queries, 1 failed; 4.9 s".
-pub fn summary_line(report: &Report) -> String {
-    let failed = report.queries.iter().filter(|q| q.verdict == Verdict::Fail).count();
-    let scales: Vec<String> = report.scales.iter().map(f64::to_string).collect();
-    #[expect(clippy::cast_precision_loss)]
-    let secs = report.timings.total_ms as f64 / 1000.0;
-    let versions: Vec<&str> = report.targets.iter().map(|t| t.postgres_version.as_str()).collect();
-    let versions = if versions.is_empty() { report.postgres_version.clone() } else { versions.join(" and ") };
-    let results = report.queries.len();
-    let noun = if report.targets.len() > 1 { "result" } else { "query" };
-    format!(
-        "{results} {}, {failed} failed; Postgres {versions} ({} backend), scales {}; {secs:.1} s",
-        match (noun, results) {
+/// The run in one line's facts, computed once for every renderer.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Query results: one per query, or per query and target with a version matrix.
+    pub results: usize,
+    pub failed: usize,
+    /// "result" with a version matrix, else "query".
+    noun: &'static str,
+    versions: String,
+    backend: String,
+    scales: Vec<f64>,
+    secs: f64,
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let versions: Vec<&str> = self.targets.iter().map(|t| t.postgres_version.as_str()).collect();
+        #[expect(clippy::cast_precision_loss)]
+        let secs = self.timings.total_ms as f64 / 1000.0;
+        Summary {
+            results: self.queries.len(),
+            failed: self.queries.iter().filter(|q| q.verdict == Verdict::Fail).count(),
+            noun: if self.targets.len() > 1 { "result" } else { "query" },
+            versions: if versions.is_empty() { self.postgres_version.clone() } else { versions.join(" and ") },
+            backend: self.backend.clone(),
+            scales: self.scales.clone(),
+            secs,
+        }
+    }
+}
+
+/// "5 queries, 1 failed; Postgres 15.18 (local backend), scales 0.01, 0.1, 1; 4.9 s".
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let noun = match (self.noun, self.results) {
             ("query", 1) => "query".to_string(),
             ("query", _) => "queries".to_string(),
             (n, 1) => n.to_string(),
             (n, _) => format!("{n}s"),
-        },
-        report.backend,
-        scales.join(", ")
-    )
+        };
+        let scales: Vec<String> = self.scales.iter().map(f64::to_string).collect();
+        write!(
+            f,
+            "{} {noun}, {} failed; Postgres {} ({} backend), scales {}; {:.1} s",
+            self.results,
+            self.failed,
+            self.versions,
+            self.backend,
+            scales.join(", "),
+            self.secs
+        )
+    }
 }
 
 /// Render in the given format.

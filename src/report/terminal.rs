@@ -96,7 +96,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
         Verdict::Pass => paint("pass", "32", color),
         Verdict::Fail => paint("FAIL", "1;31", color),
     };
-    writeln!(out, "{verdict}: {}", crate::report::summary_line(report))
+    writeln!(out, "{verdict}: {}", report.summary())
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {

@@ -1,0 +1,280 @@
+//! What a query asks of each table it reads, from its SQL's syntax tree: equality and
+//! range columns, constant predicates, the ORDER BY keys and the selected columns.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, Ident, Join, JoinConstraint, JoinOperator, OrderByKind, OrderBySort, SelectItem, SetExpr,
+    Statement, TableFactor, UnaryOperator, visit_expressions, visit_expressions_mut,
+};
+use sqlparser::dialect::PostgreSqlDialect;
+
+use crate::datagen::schema::Catalog;
+use crate::suggest::IndexKey;
+
+/// What one table contributes to a query's access path.
+#[derive(Debug, Default)]
+pub struct Access {
+    pub equal: Vec<Expr>,
+    /// Equalities with a column of another table (a join), weaker than a value's.
+    pub join_equal: Vec<Expr>,
+    pub range: Vec<Expr>,
+    pub constant_predicates: Vec<Expr>,
+    pub selected: Vec<String>,
+    pub select_all: bool,
+}
+
+/// The parts of a SELECT that indexes can serve.
+#[derive(Debug, Default)]
+pub struct QueryShape {
+    pub tables: BTreeMap<String, Access>,
+    /// ORDER BY keys when they all come from one table.
+    pub order: Vec<IndexKey>,
+    pub order_table: Option<String>,
+}
+
+pub fn read_query(sql: &str, catalog: &Catalog) -> Option<QueryShape> {
+    let stmts = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let Some(Statement::Query(query)) = stmts.into_iter().next() else { return None };
+    let SetExpr::Select(select) = query.body.as_ref() else { return None };
+
+    // alias or name -> table
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+    let mut conditions: Vec<&Expr> = Vec::new();
+    let add_factor = |f: &TableFactor, aliases: &mut BTreeMap<String, String>| {
+        if let TableFactor::Table { name, alias, .. } = f {
+            let table = name.0.iter().filter_map(|p| p.as_ident()).map(ident).collect::<Vec<_>>().join(".");
+            let table = table.strip_prefix("public.").unwrap_or(&table).to_string();
+            aliases.insert(
+                alias
+                    .as_ref()
+                    .map_or_else(|| table.rsplit('.').next().unwrap_or(&table).to_string(), |a| ident(&a.name)),
+                table,
+            );
+        }
+    };
+    for twj in &select.from {
+        add_factor(&twj.relation, &mut aliases);
+        for Join { relation, join_operator, .. } in &twj.joins {
+            add_factor(relation, &mut aliases);
+            if let JoinOperator::Join(JoinConstraint::On(e))
+            | JoinOperator::Inner(JoinConstraint::On(e))
+            | JoinOperator::Left(JoinConstraint::On(e))
+            | JoinOperator::LeftOuter(JoinConstraint::On(e)) = join_operator
+            {
+                conditions.push(e);
+            }
+        }
+    }
+    let resolver = Resolver { aliases: &aliases, catalog };
+    let mut shape = QueryShape::default();
+    for t in aliases.values() {
+        shape.tables.entry(t.clone()).or_default();
+    }
+    if let Some(w) = &select.selection {
+        conditions.push(w);
+    }
+    for c in conditions {
+        for conjunct in conjuncts(c) {
+            resolver.classify(conjunct, &mut shape.tables);
+        }
+    }
+    for item in &select.projection {
+        match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                if let Some((t, col)) = resolver.column(e) {
+                    let access = shape.tables.entry(t).or_default();
+                    if !access.selected.contains(&col) {
+                        access.selected.push(col);
+                    }
+                } else {
+                    // An expression over columns: an index-only scan would need them all.
+                    shape.tables.values_mut().for_each(|a| a.select_all = true);
+                }
+            }
+            _ => shape.tables.values_mut().for_each(|a| a.select_all = true),
+        }
+    }
+    if let Some(order) = &query.order_by {
+        if let OrderByKind::Expressions(exprs) = &order.kind {
+            let mut keys = Vec::new();
+            let mut table: Option<String> = None;
+            for o in exprs {
+                let Some((t, key)) = resolver.key(&o.expr) else { return Some(shape) };
+                if table.as_ref().is_some_and(|x| *x != t) {
+                    return Some(shape);
+                }
+                table = Some(t);
+                keys.push(IndexKey { expr: key, desc: matches!(o.options.sort, Some(OrderBySort::Desc)) });
+            }
+            shape.order = keys;
+            shape.order_table = table;
+        }
+    }
+    Some(shape)
+}
+
+/// The AND-ed parts of a condition.
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::BinaryOp { left, op: BinaryOperator::And, right } => [conjuncts(left), conjuncts(right)].concat(),
+        Expr::Nested(inner) => conjuncts(inner),
+        other => vec![other],
+    }
+}
+
+struct Resolver<'a> {
+    aliases: &'a BTreeMap<String, String>,
+    catalog: &'a Catalog,
+}
+
+impl Resolver<'_> {
+    /// The table and column a column reference names.
+    fn column(&self, e: &Expr) -> Option<(String, String)> {
+        match e {
+            Expr::Identifier(i) => {
+                let col = ident(i);
+                let t = self.owner(&col)?;
+                Some((t.clone(), col))
+            }
+            Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
+                let t = self.aliases.get(&ident(&parts[0]))?;
+                Some((t.clone(), ident(&parts[1])))
+            }
+            Expr::Nested(inner) => self.column(inner),
+            _ => None,
+        }
+    }
+
+    /// The one table among the query's that has column `col`.
+    fn owner(&self, col: &str) -> Option<&String> {
+        let mut owners =
+            self.aliases.values().filter(|t| self.catalog.get(*t).is_some_and(|x| x.column(col).is_some()));
+        let t = owners.next()?;
+        owners.next().is_none().then_some(t)
+    }
+
+    /// An index key: a column, or a function over columns of one table (e.g. lower(email)),
+    /// with the table and the key unqualified.
+    fn key(&self, e: &Expr) -> Option<(String, Expr)> {
+        if let Some((t, col)) = self.column(e) {
+            return Some((t, Expr::Identifier(Ident::new(col))));
+        }
+        if !matches!(e, Expr::Function(_)) {
+            return None;
+        }
+        let mut tables = Vec::new();
+        let _ = visit_expressions(e, |x| {
+            let t = match x {
+                Expr::CompoundIdentifier(parts) if parts.len() == 2 => self.aliases.get(&ident(&parts[0])),
+                Expr::Identifier(i) => self.owner(&ident(i)),
+                _ => return ControlFlow::<()>::Continue(()),
+            };
+            tables.push(t.cloned());
+            ControlFlow::Continue(())
+        });
+        let table = tables.first().cloned()??;
+        tables.iter().all(|t| t.as_ref() == Some(&table)).then(|| (table, self.unqualified(e)))
+    }
+
+    /// `e` with its columns' table qualifiers dropped (`u.email` -> `email`).
+    fn unqualified(&self, e: &Expr) -> Expr {
+        let mut e = e.clone();
+        let _ = visit_expressions_mut(&mut e, |x| {
+            if let Expr::CompoundIdentifier(parts) = x {
+                if parts.len() == 2 && self.aliases.contains_key(&ident(&parts[0])) {
+                    *x = Expr::Identifier(parts[1].clone());
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        e
+    }
+
+    fn classify(&self, e: &Expr, tables: &mut BTreeMap<String, Access>) {
+        match e {
+            Expr::BinaryOp { left, op, right } => {
+                let (key, other) = match (self.key(left), self.key(right)) {
+                    (Some(k), None) => (k, right.as_ref()),
+                    (None, Some(k)) => (k, left.as_ref()),
+                    (Some(a), Some(b)) if *op == BinaryOperator::Eq && a.0 != b.0 => {
+                        // A join: each side is an equality for a lookup into its table.
+                        tables.entry(a.0.clone()).or_default().join_equal.push(a.1);
+                        tables.entry(b.0.clone()).or_default().join_equal.push(b.1);
+                        return;
+                    }
+                    _ => return,
+                };
+                let access = tables.entry(key.0.clone()).or_default();
+                match op {
+                    BinaryOperator::Eq if is_constant(other) => {
+                        access.constant_predicates.push(Expr::BinaryOp {
+                            left: Box::new(key.1.clone()),
+                            op: BinaryOperator::Eq,
+                            right: Box::new(other.clone()),
+                        });
+                        access.equal.push(key.1);
+                    }
+                    BinaryOperator::Eq if is_value(other) => access.equal.push(key.1),
+                    BinaryOperator::Lt | BinaryOperator::LtEq | BinaryOperator::Gt | BinaryOperator::GtEq
+                        if is_value(other) =>
+                    {
+                        access.range.push(key.1);
+                    }
+                    _ => {}
+                }
+            }
+            Expr::Between { expr, negated: false, .. } => {
+                if let Some((t, k)) = self.key(expr) {
+                    tables.entry(t).or_default().range.push(k);
+                }
+            }
+            Expr::IsNull(inner) | Expr::IsNotNull(inner) | Expr::IsTrue(inner) | Expr::IsFalse(inner) => {
+                if let Some((t, _)) = self.column(inner) {
+                    tables.entry(t).or_default().constant_predicates.push(self.unqualified(e));
+                }
+            }
+            Expr::UnaryOp { op: UnaryOperator::Not, expr } => {
+                if let Some((t, _)) = self.column(expr) {
+                    tables.entry(t).or_default().constant_predicates.push(self.unqualified(e));
+                }
+            }
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+                // A boolean column on its own: `WHERE active`.
+                if let Some((t, _)) = self.column(e) {
+                    tables.entry(t).or_default().constant_predicates.push(self.unqualified(e));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A literal (not a parameter): a predicate on it can be a partial index's WHERE.
+fn is_constant(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => !matches!(v.value, sqlparser::ast::Value::Placeholder(_)),
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => is_constant(expr),
+        _ => false,
+    }
+}
+
+/// A value known when the query starts: a literal or a parameter.
+fn is_value(e: &Expr) -> bool {
+    match e {
+        Expr::Value(_) => true,
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => is_value(expr),
+        Expr::Function(_) => visit_expressions(e, |x| match x {
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        })
+        .is_continue(),
+        Expr::UnaryOp { expr, .. } => is_value(expr),
+        _ => false,
+    }
+}
+
+fn ident(i: &sqlparser::ast::Ident) -> String {
+    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+}
