@@ -92,8 +92,7 @@ pub struct QueryRuns {
 
 /// Set the statement timeout of a measuring session.
 pub async fn prepare_session(conn: &mut PgConnection, thresholds: &Thresholds) -> Result<()> {
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let ms = (thresholds.statement_timeout_s * 1000.0) as u64;
+    let ms = thresholds.statement_timeout.as_millis();
     sqlx::raw_sql(AssertSqlSafe(format!("SET statement_timeout = {ms}")))
         .execute(&mut *conn)
         .await
@@ -171,7 +170,7 @@ pub async fn run_case(
     let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) EXECUTE {}{args}", statement_name(index));
     let mut explains = Vec::new();
     let mut last_json = None;
-    for i in 0..=thresholds.repeats {
+    for i in 0..=thresholds.repeats.get() {
         let res: std::result::Result<sqlx::types::Json<Value>, sqlx::Error> =
             sqlx::query_scalar(AssertSqlSafe(sql.as_str())).fetch_one(&mut *conn).await;
         match res {
@@ -232,7 +231,7 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
         plan: None,
         shape: String::new(),
         work: 0,
-        time_ms: thresholds.statement_timeout_s * 1000.0,
+        time_ms: thresholds.statement_timeout.as_secs_f64() * 1000.0,
         planning_ms: 0.0,
         plan_rows: 0.0,
         actual_rows: 0.0,
@@ -241,7 +240,10 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
             severity: Severity::Error,
             scale: Some(scale),
             node: None,
-            detail: format!("ran longer than the statement timeout of {} s", thresholds.statement_timeout_s),
+            detail: format!(
+                "ran longer than the statement timeout of {} s",
+                thresholds.statement_timeout.as_secs_f64()
+            ),
         }],
         timed_out: true,
     }

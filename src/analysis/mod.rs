@@ -7,6 +7,9 @@ pub mod pattern;
 
 pub use pattern::Pattern;
 
+use std::num::NonZeroU32;
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::plan::NodeRef;
@@ -94,9 +97,10 @@ pub struct Thresholds {
     /// q-error that is reported.
     pub misestimate_factor: f64,
     /// Timed runs per query and scale, after one warm-up.
-    pub repeats: u32,
-    /// Statement timeout per query execution, in seconds.
-    pub statement_timeout_s: f64,
+    pub repeats: NonZeroU32,
+    /// Statement timeout per query execution (`statement_timeout_s`, in seconds).
+    #[serde(rename = "statement_timeout_s", with = "seconds")]
+    pub statement_timeout: Duration,
 }
 
 impl Default for Thresholds {
@@ -106,8 +110,27 @@ impl Default for Thresholds {
             growth_slack: 0.3,
             seq_scan_min_rows: 10_000,
             misestimate_factor: 10.0,
-            repeats: 5,
-            statement_timeout_s: 60.0,
+            repeats: NonZeroU32::new(5).expect("not zero"),
+            statement_timeout: Duration::from_secs(60),
         }
+    }
+}
+
+/// A duration as a positive number of seconds.
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| serde::de::Error::custom(format!("{secs} is not a positive number of seconds")))
     }
 }

@@ -4,16 +4,17 @@
 //! validated before any Postgres starts; errors name the file and the dotted key.
 
 pub mod catalog;
+mod file;
 pub mod generator;
 pub mod image;
 mod options;
 
+use file::{ConfigFile, Reader};
 pub use options::{BackendChoice, Format, Invalid, Overrides, Partition};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::analysis::Thresholds;
@@ -24,66 +25,6 @@ use crate::sqltext::files;
 pub const CONFIG_FILE: &str = "plangate.toml";
 pub const DEFAULT_IMAGE: &str = "postgres:17";
 pub const DEFAULT_FACTORS: [f64; 3] = [0.01, 0.1, 1.0];
-
-/// plangate.toml as written (unknown keys are rejected).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(default)]
-    database: DatabaseSection,
-    #[serde(default)]
-    schema: SchemaSection,
-    #[serde(default)]
-    scales: ScalesSection,
-    #[serde(default)]
-    tables: BTreeMap<String, TableSection>,
-    #[serde(default)]
-    query: BTreeMap<String, crate::config::catalog::QuerySection>,
-    #[serde(default)]
-    thresholds: Thresholds,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DatabaseSection {
-    image: Option<ImageSpec>,
-    #[serde(default)]
-    settings: BTreeMap<String, toml::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum ImageSpec {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SchemaSection {
-    files: Option<Vec<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ScalesSection {
-    factors: Option<Vec<f64>>,
-    seed: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TableSection {
-    rows: Option<u64>,
-    fixed_rows: Option<u64>,
-    #[serde(default)]
-    columns: BTreeMap<String, String>,
-    /// Load through the table's triggers and rules (off by default).
-    #[serde(default)]
-    fire_triggers: bool,
-    /// Store the rows of one parent together: the foreign-key column to group by.
-    cluster: Option<String>,
-}
 
 /// How many rows a table gets.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,118 +118,25 @@ impl Settings {
             .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
             .unwrap_or(Path::new("."))
             .to_path_buf();
-        let cfg_err = |key: &str, detail: String| Error::config(config_path, key, detail);
-
-        // [database]
-        let (images, image_configured) = match (&args.images[..], file.database.image) {
-            ([_, ..], _) => (args.images.clone(), true),
-            ([], Some(ImageSpec::One(s))) => (vec![s], true),
-            ([], Some(ImageSpec::Many(v))) if !v.is_empty() => (v, true),
-            ([], Some(ImageSpec::Many(_))) => {
-                return Err(cfg_err("database.image", "the list of images is empty".into()));
-            }
-            ([], None) => (vec![DEFAULT_IMAGE.to_string()], false),
-        };
-        if args.images.is_empty() {
-            image::check_list(&images).map_err(|Invalid(detail)| cfg_err("database.image", detail))?;
-        }
-        let mut pg_settings = Vec::new();
-        for (name, value) in file.database.settings {
-            let value = match value {
-                toml::Value::String(s) => s,
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                toml::Value::Boolean(b) => if b { "on" } else { "off" }.to_string(),
-                other => {
-                    return Err(cfg_err(
-                        &format!("database.settings.{name}"),
-                        format!("expected a string, number or boolean, found {}", other.type_str()),
-                    ));
-                }
-            };
-            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
-                return Err(cfg_err(&format!("database.settings.{name}"), "not a valid Postgres setting name".into()));
-            }
-            pg_settings.push((name, value));
-        }
-
-        // [schema]
+        let read = Reader { path: config_path };
+        let (images, image_configured) = read.images(file.database.image, &args.images)?;
+        let pg_settings = read.pg_settings(file.database.settings)?;
         let patterns = file.schema.files.unwrap_or_else(|| vec!["schema/*.sql".to_string()]);
         let schema_files = files::resolve_files(&root, &patterns)
             .map_err(|e| Error::config_cause(config_path, "schema.files", "", e))?;
-
-        // [scales]
         let scales = match (&args.scales, file.scales.factors) {
             (Some(scales), _) => scales.clone(),
             (None, Some(factors)) => {
-                validate_factors(factors).map_err(|Invalid(detail)| cfg_err("scales.factors", detail))?
+                validate_factors(factors).map_err(|Invalid(detail)| read.err("scales.factors", detail))?
             }
             (None, None) => DEFAULT_FACTORS.to_vec(),
         };
-        let seed = args.seed.or(file.scales.seed).unwrap_or(1);
-
-        // [tables]
-        let mut tables = BTreeMap::new();
-        for (name, t) in file.tables {
-            let size = match (t.rows, t.fixed_rows) {
-                (Some(n), None) => TableSize::Scaled(n),
-                (None, Some(n)) => TableSize::Fixed(n),
-                (Some(_), Some(_)) => {
-                    return Err(cfg_err(
-                        &format!("tables.{name}"),
-                        "give either `rows` (scales) or `fixed_rows` (does not scale), not both".into(),
-                    ));
-                }
-                (None, None) => {
-                    return Err(cfg_err(&format!("tables.{name}"), "missing `rows` or `fixed_rows`".into()));
-                }
-            };
-            let mut columns = BTreeMap::new();
-            for (col, expr) in t.columns {
-                let parsed = GenExpr::parse(&expr).map_err(|e| {
-                    Error::config_cause(config_path, format!("tables.{name}.columns.{col}"), format!("`{expr}`"), e)
-                })?;
-                columns.insert(col, parsed);
-            }
-            tables.insert(name, TableSpec { size, columns, fire_triggers: t.fire_triggers, cluster: t.cluster });
-        }
-        // ref(t.c) must point at a configured table and column shape is checked against the schema later.
-        for (name, t) in &tables {
-            for (col, g) in &t.columns {
-                for (pt, _) in g.references() {
-                    if !tables.contains_key(pt) {
-                        return Err(cfg_err(
-                            &format!("tables.{name}.columns.{col}"),
-                            format!("references table `{pt}`, which has no [tables.{pt}] entry and stays empty"),
-                        ));
-                    }
-                }
-            }
-        }
-
+        let tables = read.tables(file.tables)?;
         // Tables and columns the schema files do not declare, before any Postgres starts.
         if let Some(declared) = files::declared_tables(&schema_files) {
-            for (name, t) in &tables {
-                let Some(columns) = declared.get(name) else {
-                    let known = declared.keys().cloned().collect::<Vec<_>>().join(", ");
-                    return Err(cfg_err(
-                        &format!("tables.{name}"),
-                        format!("the schema has no table `{name}` (it has: {known})"),
-                    ));
-                };
-                for col in t.columns.keys() {
-                    if !columns.contains(col) {
-                        return Err(cfg_err(
-                            &format!("tables.{name}.columns.{col}"),
-                            format!("table `{name}` has no column `{col}`"),
-                        ));
-                    }
-                }
-            }
+            read.check_declared(&tables, &declared)?;
         }
-
-        validate_thresholds(&file.thresholds).map_err(|(k, d)| cfg_err(&format!("thresholds.{k}"), d))?;
-
+        validate_thresholds(&file.thresholds).map_err(|(k, d)| read.err(&format!("thresholds.{k}"), d))?;
         // `auto` with a database URL is the url backend.
         let backend = match args.backend {
             BackendChoice::Auto if args.database_url.is_some() => BackendChoice::Url,
@@ -304,7 +152,7 @@ impl Settings {
             pg_settings,
             schema_files,
             scales,
-            seed,
+            seed: args.seed.or(file.scales.seed).unwrap_or(1),
             tables,
             queries: file.query,
             thresholds: file.thresholds,
@@ -371,12 +219,6 @@ fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str,
     if t.misestimate_factor.is_nan() || t.misestimate_factor <= 1.0 {
         return Err(("misestimate_factor", format!("{} must be greater than 1", t.misestimate_factor)));
     }
-    if t.repeats == 0 {
-        return Err(("repeats", "must be at least 1".into()));
-    }
-    if t.statement_timeout_s.is_nan() || t.statement_timeout_s <= 0.0 {
-        return Err(("statement_timeout_s", "must be positive".into()));
-    }
     Ok(())
 }
 
@@ -403,7 +245,7 @@ mod tests {
         let s = parse("").unwrap();
         assert_eq!(s.scales, vec![0.01, 0.1, 1.0]);
         assert_eq!(s.seed, 1);
-        assert_eq!(s.thresholds.repeats, 5);
+        assert_eq!(s.thresholds.repeats.get(), 5);
         assert_eq!(s.images, vec!["postgres:17"]);
         assert!(!s.image_configured);
     }
