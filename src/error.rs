@@ -75,8 +75,9 @@ pub enum Error {
     #[error("{0}")]
     NoPostgres(String),
 
-    /// The throwaway Postgres could not be started or reached.
-    #[error("{what}")]
+    /// The throwaway Postgres could not be started or reached, or refused a statement of
+    /// plangate's own.
+    #[error("{}", with_cause(what, source.as_deref()))]
     Postgres {
         what: String,
         #[source]
@@ -122,9 +123,15 @@ impl Error {
         }
     }
 
-    /// A Postgres-side error with context.
+    /// A Postgres-side error with context. A database error is kept as a [`DbError`], which
+    /// says it as Postgres does.
     pub fn postgres(what: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Error::Postgres { what: what.into(), source: Some(Box::new(source)) }
+        let source: Box<dyn std::error::Error + Send + Sync> = Box::new(source);
+        let source = match source.downcast::<sqlx::Error>() {
+            Ok(db) => Box::new(DbError(*db)),
+            Err(other) => other,
+        };
+        Error::Postgres { what: what.into(), source: Some(source) }
     }
 
     /// A config error at `key` in `path`.
@@ -152,6 +159,12 @@ fn with_cause(detail: &str, cause: Option<&(dyn std::error::Error + Send + Sync)
         (d, Some(c)) => format!("{d}: {c}"),
     }
 }
+
+/// A database error, said as Postgres says it (see [`db_message`]); the sqlx error stays
+/// reachable.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", db_message(.0))]
+pub struct DbError(pub sqlx::Error);
 
 /// Where in the statement Postgres says the error is: a 1-based character position.
 pub fn db_position(err: &sqlx::Error) -> Option<usize> {

@@ -19,8 +19,9 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
-            return Err(Error::Postgres { what: "cannot install signal handlers".into(), source: None });
+        let (mut int, mut term) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(int), Ok(term)) => (int, term),
+            (Err(e), _) | (_, Err(e)) => return Err(Error::postgres("cannot install signal handlers", e)),
         };
         // On a signal the run's future is dropped, and with it every guard: the throwaway
         // server is stopped, its directory and any scratch database removed.

@@ -61,7 +61,7 @@ fn failing_in_report(path: &Path) -> Result<Vec<String>> {
 /// Build each candidate at the largest scale, re-run, and keep what cuts work at least in
 /// half for some case without making another query of the run worse.
 async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggestion>> {
-    let pg = |what: &str, e: sqlx::Error| Error::Postgres { what: format!("{what}: {}", db_message(&e)), source: None };
+    let pg = |what: &str, e: sqlx::Error| Error::postgres(what, e);
     let mut indexdefs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in sqlx::query(
         "SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS tbl,

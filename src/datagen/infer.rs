@@ -8,8 +8,25 @@ use crate::datagen::schema::{Column, Table};
 /// Null fraction given to nullable columns the config does not name.
 const INFERRED_NULL_FRACTION: f64 = 0.05;
 
+/// A column of a type no generator makes values of.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot generate values of type {type_sql}{} for `{table}.{column}`", over.as_ref().map(|o| format!(" (over {o})")).unwrap_or_default())]
+pub struct NoGenerator {
+    pub type_sql: String,
+    /// The base type, for a domain.
+    pub over: Option<String>,
+    pub table: String,
+    pub column: String,
+}
+
+impl NoGenerator {
+    fn of(table: &Table, column: &Column, over: Option<String>) -> NoGenerator {
+        NoGenerator { type_sql: column.type_sql.clone(), over, table: table.name.clone(), column: column.name.clone() }
+    }
+}
+
 /// A generator for a column the config does not name.
-pub fn infer(table: &Table, column: &Column) -> std::result::Result<(GenExpr, Option<String>), String> {
+pub fn infer(table: &Table, column: &Column) -> Result<(GenExpr, Option<String>), NoGenerator> {
     let name = &column.name;
     // Foreign keys: a reference to the parent (composite keys share one parent row).
     if let Some(fk) = table.foreign_keys.iter().find(|fk| fk.columns.contains(name)) {
@@ -174,7 +191,7 @@ fn bound_literals(text: &str) -> Vec<Option<String>> {
 
 /// The plain generator for a column's type, narrowed by its CHECK constraints and, for a
 /// partition key, by the partitions' bounds.
-fn base_generator(table: &Table, column: &Column) -> std::result::Result<GenExpr, String> {
+fn base_generator(table: &Table, column: &Column) -> Result<GenExpr, NoGenerator> {
     if let Some(g) = partition_generator(table, column) {
         return Ok(g);
     }
@@ -205,19 +222,15 @@ fn base_generator(table: &Table, column: &Column) -> std::result::Result<GenExpr
         let inner = if column.element_kind.as_deref() == Some("e") {
             GenExpr::Choice { values: column.enum_labels.clone(), weights: vec![1.0; column.enum_labels.len()] }
         } else {
-            scalar(elem, -1, None, None).ok_or_else(|| {
-                format!("cannot generate values of type {} for `{}.{}`", column.type_sql, table.name, column.name)
-            })?
+            scalar(elem, -1, None, None).ok_or_else(|| NoGenerator::of(table, column, None))?
         };
         return Ok(GenExpr::Array(Box::new(match inner {
             GenExpr::Text { .. } => GenExpr::Text { min_words: 1, max_words: 1, max_len: None },
             other => other,
         })));
     }
-    scalar(&column.type_name, column.typmod, lo, hi).ok_or_else(|| {
-        let over = column.domain.as_ref().map(|_| format!(" (over {})", column.type_name)).unwrap_or_default();
-        format!("cannot generate values of type {}{over} for `{}.{}`", column.type_sql, table.name, column.name)
-    })
+    scalar(&column.type_name, column.typmod, lo, hi)
+        .ok_or_else(|| NoGenerator::of(table, column, column.domain.as_ref().map(|_| column.type_name.clone())))
 }
 
 fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {

@@ -563,7 +563,7 @@ async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
         .execute(&mut *conn)
         .await
         .map(|_| ())
-        .map_err(|e| Error::Postgres { what: format!("{what}: {}: {}", db_message(&e), sql), source: None })
+        .map_err(|e| Error::postgres(format!("{what} ({sql})"), e))
 }
 
 fn elapsed_ms(since: Instant) -> u64 {

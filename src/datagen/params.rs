@@ -6,7 +6,7 @@ use sqlx::postgres::PgConnection;
 use crate::config::catalog::{ParamSpec, Sampler, sql_literal};
 use crate::datagen::load::{quote_ident, quote_qualified};
 use crate::datagen::random::{CellRng, hash_str};
-use crate::error::{Error, Result, db_message};
+use crate::error::{Error, Result};
 
 /// A sampled or literal value: its text (for reports and baselines) and its SQL literal.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,16 +43,12 @@ pub async fn sample(conn: &mut PgConnection, query: &str, specs: &[ParamSpec], s
                         )
                     }
                 };
-                let v: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(|e| Error::Postgres {
-                        what: format!(
-                            "sampling parameter ${} of query `{query}` from {table}.{column}: {}",
-                            i + 1,
-                            db_message(&e)
-                        ),
-                        source: None,
+                let v: Option<String> =
+                    sqlx::query_scalar(AssertSqlSafe(sql)).fetch_optional(&mut *conn).await.map_err(|e| {
+                        Error::postgres(
+                            format!("sampling parameter ${} of query `{query}` from {table}.{column}", i + 1),
+                            e,
+                        )
                     })?;
                 match v {
                     Some(v) => Some(v),

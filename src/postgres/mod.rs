@@ -9,7 +9,7 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 use crate::config::{BackendChoice, Settings};
-use crate::error::{Error, Result, db_message};
+use crate::error::{Error, Result};
 
 /// Settings every session gets, on every backend, so that plans do not depend on the
 /// machine: no parallel workers (their timing varies), no JIT.
@@ -222,12 +222,12 @@ impl Server {
             // The local and container backends pass the user's settings on the server's command line.
             self.settings.iter().filter(|_| url_backend).cloned(),
         ) {
-            sqlx::query("SELECT set_config($1, $2, false)").bind(&k).bind(&v).execute(&mut conn).await.map_err(
-                |e| Error::Postgres {
-                    what: format!("cannot apply setting {k} = {v}: {}", db_message(&e)),
-                    source: None,
-                },
-            )?;
+            sqlx::query("SELECT set_config($1, $2, false)")
+                .bind(&k)
+                .bind(&v)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| Error::postgres(format!("cannot apply setting {k} = {v}"), e))?;
         }
         Ok(conn)
     }

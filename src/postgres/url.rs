@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, Connection};
 
-use crate::error::{Error, Result, db_message};
+use crate::error::{Error, Result};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -31,9 +31,7 @@ pub fn describe(url: &str) -> String {
 pub async fn connect(opts: &PgConnectOptions, what: &str) -> Result<PgConnection> {
     match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(opts)).await {
         Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => {
-            Err(Error::Postgres { what: format!("cannot connect to {what}: {}", db_message(&e)), source: None })
-        }
+        Ok(Err(e)) => Err(Error::postgres(format!("cannot connect to {what}"), e)),
         Err(_) => Err(Error::Postgres {
             what: format!("cannot connect to {what}: no answer within {} s", CONNECT_TIMEOUT.as_secs()),
             source: None,
@@ -48,12 +46,10 @@ impl ScratchDb {
             .map_err(|e| Error::postgres("the database URL is not a Postgres URL", e))?;
         let mut conn = connect(&admin, &describe(url)).await?;
         let name = format!("plangate_{}_{:08x}", std::process::id(), rand::random::<u32>());
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.map_err(|e| {
-            Error::Postgres {
-                what: format!("cannot create scratch database {name} on {}: {}", describe(url), db_message(&e)),
-                source: None,
-            }
-        })?;
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| Error::postgres(format!("cannot create scratch database {name} on {}", describe(url)), e))?;
         let _ = conn.close().await;
         Ok(ScratchDb { admin, name, dropped: false })
     }
@@ -73,10 +69,7 @@ impl ScratchDb {
         sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
             .execute(&mut conn)
             .await
-            .map_err(|e| Error::Postgres {
-                what: format!("cannot drop scratch database {}: {}", self.name, db_message(&e)),
-                source: None,
-            })?;
+            .map_err(|e| Error::postgres(format!("cannot drop scratch database {}", self.name), e))?;
         let _ = conn.close().await;
         Ok(())
     }

@@ -6,7 +6,7 @@ pub mod files;
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError};
 
 /// One statement of a text: its byte range and its significant tokens.
 #[derive(Debug)]
@@ -62,9 +62,9 @@ impl Statement {
 }
 
 /// Split a text into its statements (empty ones dropped). Errors say what and where.
-pub fn statements(sql: &str) -> Result<Vec<Statement>, String> {
+pub fn statements(sql: &str) -> Result<Vec<Statement>, TokenizerError> {
     let dialect = PostgreSqlDialect {};
-    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| e.to_string())?;
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
     let line_starts: Vec<usize> = std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let offset = |t: &TokenWithSpan, end: bool| -> usize {
         let loc = if end { t.span.end } else { t.span.start };
