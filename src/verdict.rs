@@ -89,62 +89,69 @@ pub fn evaluate(
     }
 
     let curve = Curve::of(&runs.runs);
-    let fit = curve.fit;
-    let exponent = fit.map(|f| f.exponent);
+    let exponent = curve.fit.map(|f| f.exponent);
     let baseline_exponent = baseline.and_then(|b| b.growth_exponent);
     let mut notes = Vec::new();
     // Rows the query returned at the smallest scale: a handful makes every fit fragile.
     let matched = runs.runs.first().filter(|r| !r.timed_out).map(|r| r.actual_rows);
-    // A budget broken by a fit that means nothing is a warning, said so, not a failure.
-    let judged = |limit: f64, f: &growth::Fit, notes: &mut Vec<String>| -> (Severity, String) {
+    let growth = Growth { fit: curve.fit, budget, baseline_exponent, matched };
+    findings.extend(growth.findings(thresholds, &mut notes));
+    CaseVerdict { exponent, baseline_exponent, findings, shape_diffs, baseline_work, notes, curve }
+}
+
+/// What the growth of a case's work is judged on.
+struct Growth {
+    fit: Option<growth::Fit>,
+    budget: GrowthClass,
+    baseline_exponent: Option<f64>,
+    /// Rows the query returned at the smallest scale.
+    matched: Option<f64>,
+}
+
+impl Growth {
+    /// Findings for a broken budget or a steeper growth than the baseline's.
+    fn findings(&self, thresholds: &Thresholds, notes: &mut Vec<String>) -> Vec<Finding> {
+        let Some(f) = self.fit else {
+            notes.push(format!("growth not fitted: it needs {} scales with different row counts", growth::MIN_POINTS));
+            return Vec::new();
+        };
+        let b = f.exponent;
+        let budget = self.budget;
+        let mut out = Vec::new();
+        let mut finding = |kind: Kind, severity: Severity, detail: String| {
+            out.push(Finding { kind, severity, scale: None, node: None, detail });
+        };
+        if b > budget.max_exponent() {
+            let (severity, weak) = self.judged(budget.max_exponent(), &f, notes);
+            let detail =
+                format!("work grows as rows^{b:.2}; budget {} (<= {}){weak}", budget.as_str(), budget.max_exponent());
+            finding(Kind::Growth, severity, detail);
+        }
+        if let Some(base) = self.baseline_exponent.filter(|base| b > base + thresholds.growth_slack) {
+            let (severity, weak) = self.judged(base + thresholds.growth_slack, &f, notes);
+            let detail = format!(
+                "growth exponent {b:.2} vs {base:.2} in the baseline (slack {}){weak}",
+                thresholds.growth_slack
+            );
+            finding(Kind::GrowthRegression, severity, detail);
+        }
+        out
+    }
+
+    /// A limit broken by a fit that means nothing is a warning, said so, not a failure.
+    fn judged(&self, limit: f64, f: &growth::Fit, notes: &mut Vec<String>) -> (Severity, String) {
         match f.weakness(limit) {
             None => (Severity::Error, String::new()),
             Some(why) => {
-                let rows =
-                    matched.map(|m| format!("; it returned {m:.0} rows at the smallest scale")).unwrap_or_default();
+                let rows = self
+                    .matched
+                    .map(|m| format!("; it returned {m:.0} rows at the smallest scale"))
+                    .unwrap_or_default();
                 notes.push(format!("the growth fit is weak: {why}{rows}"));
                 (Severity::Warning, format!(" (weak fit: {why})"))
             }
         }
-    };
-    match fit {
-        None => {
-            notes.push(format!("growth not fitted: it needs {} scales with different row counts", growth::MIN_POINTS))
-        }
-        Some(f) => {
-            let b = f.exponent;
-            if b > budget.max_exponent() {
-                let (severity, weak) = judged(budget.max_exponent(), &f, &mut notes);
-                findings.push(Finding {
-                    kind: Kind::Growth,
-                    severity,
-                    scale: None,
-                    node: None,
-                    detail: format!(
-                        "work grows as rows^{b:.2}; budget {} (<= {}){weak}",
-                        budget.as_str(),
-                        budget.max_exponent()
-                    ),
-                });
-            }
-            if let Some(base) = baseline_exponent {
-                if b > base + thresholds.growth_slack {
-                    let (severity, weak) = judged(base + thresholds.growth_slack, &f, &mut notes);
-                    findings.push(Finding {
-                        kind: Kind::GrowthRegression,
-                        severity,
-                        scale: None,
-                        node: None,
-                        detail: format!(
-                            "growth exponent {b:.2} vs {base:.2} in the baseline (slack {}){weak}",
-                            thresholds.growth_slack
-                        ),
-                    });
-                }
-            }
-        }
     }
-    CaseVerdict { exponent, baseline_exponent, findings, shape_diffs, baseline_work, notes, curve }
 }
 
 #[cfg(test)]

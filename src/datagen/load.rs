@@ -16,19 +16,12 @@ use serde::Serialize;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::datagen::copy::{column_list, copy_rows, elapsed_ms, exec, insert_distinct};
+pub use crate::datagen::copy::{quote_ident, quote_qualified, statistics_target};
 use crate::datagen::generate::{TableGen, compile};
 use crate::datagen::model::DataModel;
 use crate::datagen::triggers::{self, Switch};
-use crate::error::{Error, Result, db_message};
-
-/// Bytes per COPY chunk.
-const CHUNK_BYTES: usize = 1 << 20;
-/// Chunks buffered between the generator thread and the connection.
-const CHANNEL_CHUNKS: usize = 4;
-/// ANALYZE samples 300 rows per unit of statistics target; the target is raised so that
-/// the sample is the whole table (up to 3M rows), which makes statistics, and so plans,
-/// repeat exactly from run to run.
-const MAX_STATISTICS_TARGET: u64 = 10_000;
+use crate::error::{Error, Result};
 
 /// One table's load at one scale: the rows that step added and its wall time.
 #[derive(Debug, Clone, Serialize)]
@@ -243,7 +236,31 @@ impl Loader {
         let gens = compile(&self.model, self.seed, self.loaded, scale)
             .map_err(|(t, c, e)| Error::Load { table: t, detail: format!("column `{c}`: {e}") })?;
         let mut timings = StepTimings::default();
+        self.set_aside(conn).await?;
+        for g in gens {
+            if g.end > g.start {
+                timings.loads.push(self.load_table(conn, g, scale, &mut progress).await?);
+            }
+        }
+        for s in &self.switches {
+            exec(conn, &s.on(), "turning a trigger or rule back on after loading").await?;
+        }
+        progress(LoadEvent::Rebuilding);
+        let started = Instant::now();
+        let (left, right) = self.split(scale);
+        self.rebuild(conn, &left, &right).await?;
+        timings.index_ms = elapsed_ms(started);
+        let started = Instant::now();
+        self.vacuum_analyze(conn, scale, &left, &right).await?;
+        timings.analyze_ms = elapsed_ms(started);
+        self.loaded = Some(scale);
+        Ok(timings)
+    }
+}
 
+impl Loader {
+    /// Drop the deferred foreign keys, keys and indexes, and turn triggers and rules off.
+    async fn set_aside(&self, conn: &mut PgConnection) -> Result<()> {
         for (table, name, _) in &self.deferred.foreign_keys {
             exec(conn, &format!("ALTER TABLE {table} DROP CONSTRAINT {name}"), "dropping a foreign key before loading")
                 .await?;
@@ -257,45 +274,46 @@ impl Loader {
         for s in &self.switches {
             exec(conn, &s.off(), "turning off a trigger or rule before loading").await?;
         }
+        Ok(())
+    }
 
-        for g in gens {
-            if g.end <= g.start {
-                continue;
-            }
-            let started = Instant::now();
-            let name = g.name.clone();
-            progress(LoadEvent::Started { table: &name, rows: g.end - g.start });
-            let dedupe = self.model.table(&name).map(|t| t.dedupe_on.clone()).unwrap_or_default();
-            let rows = if dedupe.is_empty() {
-                copy_rows(conn, Arc::new(g), None, &mut |n| progress(LoadEvent::Rows(n))).await?
-            } else {
-                let columns = g.columns.clone();
-                exec(conn, "DROP TABLE IF EXISTS plangate_stage", "preparing a staging table").await?;
-                let create = format!(
-                    "CREATE TEMP TABLE plangate_stage AS SELECT {} FROM {} LIMIT 0",
-                    column_list(&columns),
-                    quote_qualified(&name)
-                );
-                exec(conn, &create, "creating a staging table").await?;
-                copy_rows(conn, Arc::new(g), Some("plangate_stage"), &mut |n| progress(LoadEvent::Rows(n))).await?;
-                let loaded = insert_distinct(conn, &name, &columns, &dedupe).await?;
-                exec(conn, "DROP TABLE plangate_stage", "dropping the staging table").await?;
-                loaded
-            };
-            *self.loaded_rows.entry(name.clone()).or_default() += rows;
-            let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
-            progress(LoadEvent::Done(&t));
-            timings.loads.push(t);
-        }
-
-        for s in &self.switches {
-            exec(conn, &s.on(), "turning a trigger or rule back on after loading").await?;
-        }
-
-        progress(LoadEvent::Rebuilding);
+    /// COPY one table's new rows, through a staging table when rows must be distinct.
+    async fn load_table(
+        &mut self,
+        conn: &mut PgConnection,
+        g: TableGen,
+        scale: f64,
+        progress: &mut impl FnMut(LoadEvent<'_>),
+    ) -> Result<LoadTiming> {
         let started = Instant::now();
-        // Indexes and keys, table by table; each table's statements stay on one session.
-        let (left, right) = self.split(scale);
+        let name = g.name.clone();
+        progress(LoadEvent::Started { table: &name, rows: g.end - g.start });
+        let dedupe = self.model.table(&name).map(|t| t.dedupe_on.clone()).unwrap_or_default();
+        let rows = if dedupe.is_empty() {
+            copy_rows(conn, Arc::new(g), None, &mut |n| progress(LoadEvent::Rows(n))).await?
+        } else {
+            let columns = g.columns.clone();
+            exec(conn, "DROP TABLE IF EXISTS plangate_stage", "preparing a staging table").await?;
+            let create = format!(
+                "CREATE TEMP TABLE plangate_stage AS SELECT {} FROM {} LIMIT 0",
+                column_list(&columns),
+                quote_qualified(&name)
+            );
+            exec(conn, &create, "creating a staging table").await?;
+            copy_rows(conn, Arc::new(g), Some("plangate_stage"), &mut |n| progress(LoadEvent::Rows(n))).await?;
+            let loaded = insert_distinct(conn, &name, &columns, &dedupe).await?;
+            exec(conn, "DROP TABLE plangate_stage", "dropping the staging table").await?;
+            loaded
+        };
+        *self.loaded_rows.entry(name.clone()).or_default() += rows;
+        let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
+        progress(LoadEvent::Done(&t));
+        Ok(t)
+    }
+
+    /// Indexes and keys back, table by table (each table's statements stay on one
+    /// session), then foreign keys, then sequences past the generated values.
+    async fn rebuild(&mut self, conn: &mut PgConnection, left: &[usize], right: &[usize]) -> Result<()> {
         let statements = |tables: &[usize]| -> Vec<String> {
             let mut out = Vec::new();
             for &i in tables {
@@ -311,7 +329,7 @@ impl Loader {
             }
             out
         };
-        let (a, b) = (statements(&left), statements(&right));
+        let (a, b) = (statements(left), statements(right));
         self.on_both(conn, a, b, "recreating indexes and keys after loading").await?;
         self.rename_attached(conn).await?;
         for (table, name, def) in &self.deferred.foreign_keys {
@@ -337,13 +355,21 @@ impl Loader {
                 .await?;
             }
         }
-        timings.index_ms = elapsed_ms(started);
+        Ok(())
+    }
 
-        let started = Instant::now();
+    /// VACUUM (FREEZE, ANALYZE) every table. FREEZE sets hint bits and the visibility map
+    /// now, so the first measured query does not pay for them and index-only scans see the
+    /// same heap fetches every run.
+    async fn vacuum_analyze(
+        &mut self,
+        conn: &mut PgConnection,
+        scale: f64,
+        left: &[usize],
+        right: &[usize],
+    ) -> Result<()> {
         let largest = self.model.tables.iter().map(|t| t.size.rows_at(scale)).max().unwrap_or(0);
         let set_target = format!("SET default_statistics_target = {}", statistics_target(largest));
-        // FREEZE sets hint bits and the visibility map now, so the first measured query
-        // does not pay for them and index-only scans see the same heap fetches every run.
         let vacuum = |tables: &[usize]| -> Vec<String> {
             let names: Vec<String> = tables.iter().map(|&i| self.regclass[i].clone()).collect();
             if names.is_empty() {
@@ -352,11 +378,8 @@ impl Loader {
                 vec![set_target.clone(), format!("VACUUM (FREEZE, ANALYZE) {}", names.join(", "))]
             }
         };
-        let (a, b) = (vacuum(&left), vacuum(&right));
-        self.on_both(conn, a, b, "vacuuming and analyzing").await?;
-        timings.analyze_ms = elapsed_ms(started);
-        self.loaded = Some(scale);
-        Ok(timings)
+        let (a, b) = (vacuum(left), vacuum(right));
+        self.on_both(conn, a, b, "vacuuming and analyzing").await
     }
 }
 
@@ -439,143 +462,4 @@ async fn constraints(
         .into_iter()
         .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
         .collect())
-}
-
-/// The statistics target whose ANALYZE sample is the whole of a `rows`-row table (up to 3M rows).
-pub fn statistics_target(rows: u64) -> u64 {
-    rows.div_ceil(300).clamp(100, MAX_STATISTICS_TARGET)
-}
-
-/// Move the staging table's rows into `table`, keeping the first row (in load order) of each
-/// key in `keys` that the table does not have yet. Returns the rows added.
-async fn insert_distinct(
-    conn: &mut PgConnection,
-    table: &str,
-    columns: &[String],
-    keys: &[Vec<String>],
-) -> Result<u64> {
-    let cols = column_list(columns);
-    let mut sql = format!("SELECT {cols}, ctid AS plangate_order FROM plangate_stage s");
-    for key in keys {
-        let matches = key.iter().map(|c| format!("t.{0} = s.{0}", quote_ident(c))).collect::<Vec<_>>().join(" AND ");
-        let on = column_list(key);
-        sql = format!(
-            "SELECT DISTINCT ON ({on}) * FROM ({sql}) s WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE {matches}) ORDER BY {on}, plangate_order",
-            quote_qualified(table)
-        );
-    }
-    let insert =
-        format!("INSERT INTO {} ({cols}) SELECT {cols} FROM ({sql}) s ORDER BY plangate_order", quote_qualified(table));
-    sqlx::raw_sql(AssertSqlSafe(insert))
-        .execute(&mut *conn)
-        .await
-        .map(|r| r.rows_affected())
-        .map_err(|e| Error::Load { table: table.to_string(), detail: rejected_value(table, &e) })
-}
-
-fn column_list(columns: &[String]) -> String {
-    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
-}
-
-/// Stream rows [start, end) of one table (or into `target` instead) through COPY.
-async fn copy_rows(
-    conn: &mut PgConnection,
-    g: Arc<TableGen>,
-    target: Option<&str>,
-    sent: &mut dyn FnMut(u64),
-) -> Result<u64> {
-    let stmt = format!(
-        "COPY {} ({}) FROM STDIN",
-        target.map_or_else(|| quote_qualified(&g.name), str::to_string),
-        column_list(&g.columns)
-    );
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, u64)>(CHANNEL_CHUNKS);
-    let producer = {
-        let g = Arc::clone(&g);
-        tokio::task::spawn_blocking(move || {
-            let mut row = g.start;
-            while row < g.end {
-                let mut buf = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
-                let first = row;
-                while row < g.end && buf.len() < CHUNK_BYTES {
-                    let to = (row + 256).min(g.end);
-                    g.write_rows(row, to, &mut buf);
-                    row = to;
-                }
-                if tx.blocking_send((buf, row - first)).is_err() {
-                    return;
-                }
-            }
-        })
-    };
-    let load_err = |e: sqlx::Error| Error::Load { table: g.name.clone(), detail: rejected_value(&g.name, &e) };
-    let mut copy = conn.copy_in_raw(&stmt).await.map_err(load_err)?;
-    while let Some((chunk, rows)) = rx.recv().await {
-        sent(rows);
-        if let Err(e) = copy.send(chunk).await {
-            drop(rx);
-            let _ = producer.await;
-            let _ = copy.abort("plangate stopped sending").await;
-            return Err(load_err(e));
-        }
-    }
-    let _ = producer.await;
-    copy.finish().await.map_err(load_err)
-}
-
-/// Why Postgres refused a generated row, loaded by COPY or from the staging table: its
-/// message, the column it names (COPY's context says "COPY t, line 5, column c: ..."; an
-/// INSERT's error names the column itself), and what to do about it.
-fn rejected_value(table: &str, e: &sqlx::Error) -> String {
-    let mut msg = db_message(e);
-    let pg = match e {
-        sqlx::Error::Database(db) => db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>(),
-        _ => None,
-    };
-    let column = pg
-        .and_then(|pg| pg.r#where())
-        .and_then(|w| w.split(", column ").nth(1))
-        .and_then(|c| c.split(':').next())
-        .map(str::to_string)
-        .or_else(|| pg.and_then(|pg| pg.column()).map(str::to_string));
-    let key = crate::datagen::model::toml_key(table);
-    let hint = if msg.contains("no partition of relation") {
-        format!(
-            "; the partition key's generator in [tables.{key}.columns] must stay within the partitions' bounds \
-             (for a time range: timestamp(from = \"...\", to = \"...\"))"
-        )
-    } else {
-        // A check (a domain's too), NOT NULL, a bad value for the type, a too long string.
-        match (pg.map(|pg| pg.code()), column) {
-            (Some("23514" | "23502" | "22P02" | "22001" | "22003" | "22007" | "22008"), Some(c)) => {
-                format!(" (column `{c}`); give it a generator whose values it takes in [tables.{key}.columns]")
-            }
-            (Some("23514"), None) => format!("; give the columns it checks generators in [tables.{key}.columns]"),
-            _ => String::new(),
-        }
-    };
-    msg.push_str(&hint);
-    msg
-}
-
-async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
-    sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-        .map_err(|e| Error::postgres(format!("{what} ({sql})"), e))
-}
-
-fn elapsed_ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// `"name"` with embedded quotes doubled.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// A table name as plangate writes it (`t` or `schema.t`), quoted part by part.
-pub fn quote_qualified(name: &str) -> String {
-    name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
 }

@@ -1,6 +1,7 @@
 //! Synthetic data at production's size and shape: generator expressions, the data model
 //! (configured and inferred), value generation, loading, and parameter sampling.
 
+pub mod copy;
 pub mod generate;
 pub mod infer;
 pub mod load;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::generator::GenExpr;
-use crate::config::{Settings, TableSize};
+use crate::config::{Settings, TableSize, TableSpec};
 use crate::datagen::infer::infer;
 use crate::datagen::schema::{Catalog, Table};
 use crate::error::{Error, Result};
@@ -92,55 +92,7 @@ impl DataModel {
                     ));
                 }
             }
-            let mut columns = Vec::new();
-            let mut sequences = Vec::new();
-            for column in &table.columns {
-                let integer = matches!(column.type_name.as_str(), "int2" | "int4" | "int8");
-                if column.generated {
-                    continue;
-                }
-                if column.identity {
-                    columns.push(ColumnModel {
-                        name: column.name.clone(),
-                        generator: GenExpr::Serial,
-                        filled_by_postgres: true,
-                        integer,
-                        ref_group: None,
-                    });
-                    continue;
-                }
-                let (generator, ref_group) = match spec.columns.get(&column.name) {
-                    Some(g) => (g.clone(), None),
-                    None => match infer(table, column) {
-                        Ok(inferred) => inferred,
-                        // A nullable column of a type plangate cannot make stays NULL.
-                        Err(d) if !column.not_null && !table.in_key(&column.name) => {
-                            notes.push(format!(
-                                "{d}: the nullable column is left NULL; configure a generator for it in \
-                                 [tables.{}.columns] to fill it",
-                                toml_key(name)
-                            ));
-                            (GenExpr::Const(None), None)
-                        }
-                        Err(d) => {
-                            return Err(cfg(
-                                format!("tables.{}.columns.{}", toml_key(name), column.name),
-                                format!("{d}; configure a generator for it in [tables.{}.columns]", toml_key(name)),
-                            ));
-                        }
-                    },
-                };
-                if let Some(seq) = &column.serial_sequence {
-                    sequences.push((column.name.clone(), seq.clone()));
-                }
-                columns.push(ColumnModel {
-                    name: column.name.clone(),
-                    generator,
-                    filled_by_postgres: false,
-                    integer,
-                    ref_group,
-                });
-            }
+            let (mut columns, sequences) = column_models(settings, name, spec, table, &mut notes)?;
             apply_cluster(settings, name, spec, table, &mut columns)?;
             let distinct = |c: &ColumnModel| {
                 c.filled_by_postgres || matches!(c.generator, GenExpr::Serial | GenExpr::Uuid | GenExpr::Unique(_))
@@ -183,6 +135,71 @@ impl DataModel {
         }
         Ok(DataModel { tables: order_by_references(tables), notes })
     }
+}
+
+/// A column and the sequence that fills it by default.
+type Sequence = (String, String);
+
+/// The columns of one table: identities left to Postgres, configured generators, inferred
+/// ones; and the sequences to move past the generated values.
+fn column_models(
+    settings: &Settings,
+    name: &str,
+    spec: &TableSpec,
+    table: &Table,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<ColumnModel>, Vec<Sequence>)> {
+    let cfg = |key: String, detail: String| Error::config(&settings.config_path, key, detail);
+    let mut columns = Vec::new();
+    let mut sequences = Vec::new();
+    for column in &table.columns {
+        let integer = matches!(column.type_name.as_str(), "int2" | "int4" | "int8");
+        if column.generated {
+            continue;
+        }
+        if column.identity {
+            columns.push(ColumnModel {
+                name: column.name.clone(),
+                generator: GenExpr::Serial,
+                filled_by_postgres: true,
+                integer,
+                ref_group: None,
+            });
+            continue;
+        }
+        let (generator, ref_group) = match spec.columns.get(&column.name) {
+            Some(g) => (g.clone(), None),
+            None => match infer(table, column) {
+                Ok(inferred) => inferred,
+                // A nullable column of a type plangate cannot make stays NULL.
+                Err(d) if !column.not_null && !table.in_key(&column.name) => {
+                    notes.push(format!(
+                        "{d}: the nullable column is left NULL; configure a generator for it in \
+                         [tables.{}.columns] to fill it",
+                        toml_key(name)
+                    ));
+                    (GenExpr::Const(None), None)
+                }
+                Err(d) => {
+                    return Err(cfg(
+                        format!("tables.{}.columns.{}", toml_key(name), column.name),
+                        format!("{d}; configure a generator for it in [tables.{}.columns]", toml_key(name)),
+                    ));
+                }
+            },
+        };
+        if let Some(seq) = &column.serial_sequence {
+            sequences.push((column.name.clone(), seq.clone()));
+        }
+        columns.push(ColumnModel {
+            name: column.name.clone(),
+            generator,
+            filled_by_postgres: false,
+            integer,
+            ref_group,
+        });
+    }
+    Ok((columns, sequences))
 }
 
 /// Store the rows of one parent together: the table's `cluster` column, else by default

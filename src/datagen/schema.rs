@@ -78,6 +78,8 @@ pub type Catalog = BTreeMap<String, Table>;
 const TABLE_NAME: &str = "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
 
 /// Read the catalog of the current database.
+// Long: one catalog query per kind of fact (columns, keys, checks, partitions), and their
+// SQL is most of the length; split, the queries would lose the text that explains them.
 pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
     let err = |e: sqlx::Error| Error::postgres("cannot read the schema from pg_catalog", e);
     let mut tables: Catalog = BTreeMap::new();

@@ -1,0 +1,159 @@
+//! Rows into Postgres: COPY from the generators, the staging path for rows that must be
+//! distinct, why Postgres refused a row, and quoting.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgConnection;
+
+use crate::datagen::generate::TableGen;
+use crate::error::{Error, Result, db_message};
+
+/// Bytes per COPY chunk.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks buffered between the generator thread and the connection.
+const CHANNEL_CHUNKS: usize = 4;
+/// ANALYZE samples 300 rows per unit of statistics target; the target is raised so that
+/// the sample is the whole table (up to 3M rows), which makes statistics, and so plans,
+/// repeat exactly from run to run.
+const MAX_STATISTICS_TARGET: u64 = 10_000;
+
+/// The statistics target whose ANALYZE sample is the whole of a `rows`-row table (up to 3M rows).
+pub fn statistics_target(rows: u64) -> u64 {
+    rows.div_ceil(300).clamp(100, MAX_STATISTICS_TARGET)
+}
+
+/// Move the staging table's rows into `table`, keeping the first row (in load order) of each
+/// key in `keys` that the table does not have yet. Returns the rows added.
+pub async fn insert_distinct(
+    conn: &mut PgConnection,
+    table: &str,
+    columns: &[String],
+    keys: &[Vec<String>],
+) -> Result<u64> {
+    let cols = column_list(columns);
+    let mut sql = format!("SELECT {cols}, ctid AS plangate_order FROM plangate_stage s");
+    for key in keys {
+        let matches = key.iter().map(|c| format!("t.{0} = s.{0}", quote_ident(c))).collect::<Vec<_>>().join(" AND ");
+        let on = column_list(key);
+        sql = format!(
+            "SELECT DISTINCT ON ({on}) * FROM ({sql}) s WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE {matches}) ORDER BY {on}, plangate_order",
+            quote_qualified(table)
+        );
+    }
+    let insert =
+        format!("INSERT INTO {} ({cols}) SELECT {cols} FROM ({sql}) s ORDER BY plangate_order", quote_qualified(table));
+    sqlx::raw_sql(AssertSqlSafe(insert))
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(|e| Error::Load { table: table.to_string(), detail: rejected_value(table, &e) })
+}
+
+pub fn column_list(columns: &[String]) -> String {
+    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// Stream rows [start, end) of one table (or into `target` instead) through COPY.
+pub async fn copy_rows(
+    conn: &mut PgConnection,
+    g: Arc<TableGen>,
+    target: Option<&str>,
+    sent: &mut dyn FnMut(u64),
+) -> Result<u64> {
+    let stmt = format!(
+        "COPY {} ({}) FROM STDIN",
+        target.map_or_else(|| quote_qualified(&g.name), str::to_string),
+        column_list(&g.columns)
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, u64)>(CHANNEL_CHUNKS);
+    let producer = {
+        let g = Arc::clone(&g);
+        tokio::task::spawn_blocking(move || {
+            let mut row = g.start;
+            while row < g.end {
+                let mut buf = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
+                let first = row;
+                while row < g.end && buf.len() < CHUNK_BYTES {
+                    let to = (row + 256).min(g.end);
+                    g.write_rows(row, to, &mut buf);
+                    row = to;
+                }
+                if tx.blocking_send((buf, row - first)).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let load_err = |e: sqlx::Error| Error::Load { table: g.name.clone(), detail: rejected_value(&g.name, &e) };
+    let mut copy = conn.copy_in_raw(&stmt).await.map_err(load_err)?;
+    while let Some((chunk, rows)) = rx.recv().await {
+        sent(rows);
+        if let Err(e) = copy.send(chunk).await {
+            drop(rx);
+            let _ = producer.await;
+            let _ = copy.abort("plangate stopped sending").await;
+            return Err(load_err(e));
+        }
+    }
+    let _ = producer.await;
+    copy.finish().await.map_err(load_err)
+}
+
+/// Why Postgres refused a generated row, loaded by COPY or from the staging table: its
+/// message, the column it names (COPY's context says "COPY t, line 5, column c: ..."; an
+/// INSERT's error names the column itself), and what to do about it.
+fn rejected_value(table: &str, e: &sqlx::Error) -> String {
+    let mut msg = db_message(e);
+    let pg = match e {
+        sqlx::Error::Database(db) => db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>(),
+        _ => None,
+    };
+    let column = pg
+        .and_then(|pg| pg.r#where())
+        .and_then(|w| w.split(", column ").nth(1))
+        .and_then(|c| c.split(':').next())
+        .map(str::to_string)
+        .or_else(|| pg.and_then(|pg| pg.column()).map(str::to_string));
+    let key = crate::datagen::model::toml_key(table);
+    let hint = if msg.contains("no partition of relation") {
+        format!(
+            "; the partition key's generator in [tables.{key}.columns] must stay within the partitions' bounds \
+             (for a time range: timestamp(from = \"...\", to = \"...\"))"
+        )
+    } else {
+        // A check (a domain's too), NOT NULL, a bad value for the type, a too long string.
+        match (pg.map(|pg| pg.code()), column) {
+            (Some("23514" | "23502" | "22P02" | "22001" | "22003" | "22007" | "22008"), Some(c)) => {
+                format!(" (column `{c}`); give it a generator whose values it takes in [tables.{key}.columns]")
+            }
+            (Some("23514"), None) => format!("; give the columns it checks generators in [tables.{key}.columns]"),
+            _ => String::new(),
+        }
+    };
+    msg.push_str(&hint);
+    msg
+}
+
+pub async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
+    sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::postgres(format!("{what} ({sql})"), e))
+}
+
+pub fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `"name"` with embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A table name as plangate writes it (`t` or `schema.t`), quoted part by part.
+pub fn quote_qualified(name: &str) -> String {
+    name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
+}

@@ -1,0 +1,329 @@
+//! Compiled generators: what each writes for a row, in COPY text format.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use rand_distr::{Distribution, Normal, Zipf};
+
+use crate::calendar::TimeAt;
+use crate::config::generator::TypedGen;
+use crate::datagen::generate::ColumnGen;
+use crate::datagen::random::{CellRng, Permutation, derive};
+use crate::datagen::values::{WORDS, write_typed};
+
+/// A generator ready to write values for one scale step.
+#[derive(Debug)]
+pub(super) enum Sampler {
+    Serial,
+    Int {
+        lo: i64,
+        span: u64,
+    },
+    /// lo + a permutation of the row number: distinct values.
+    IntPerm {
+        lo: i64,
+        perm: Permutation,
+    },
+    Float {
+        lo: f64,
+        hi: f64,
+        fmt: NumFmt,
+    },
+    FloatPerm {
+        lo: f64,
+        step: f64,
+        perm: Permutation,
+        fmt: NumFmt,
+    },
+    Normal {
+        dist: Normal<f64>,
+        fmt: NumFmt,
+    },
+    Zipf {
+        dist: Zipf<f64>,
+        perm: Permutation,
+    },
+    Bool {
+        p: f64,
+    },
+    Choice {
+        values: Vec<Vec<u8>>,
+        cumulative: Vec<f64>,
+    },
+    ChoicePerm {
+        values: Vec<Vec<u8>>,
+        perm: Permutation,
+    },
+    Timestamp {
+        span_secs: u64,
+        at: TimeAt,
+        date_only: bool,
+        tz: bool,
+    },
+    TimestampPerm {
+        perm: Permutation,
+        at: TimeAt,
+        date_only: bool,
+        tz: bool,
+    },
+    Text {
+        min: u32,
+        max: u32,
+        max_len: Option<usize>,
+        unique: bool,
+    },
+    Uuid,
+    Ref(Box<RefSampler>),
+    Null {
+        p: f64,
+        inner: Box<Sampler>,
+    },
+    Const(Option<Vec<u8>>),
+    Json,
+    Array(Box<Sampler>),
+    Typed(TypedGen),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum NumFmt {
+    Integer,
+    Decimals(usize),
+    Shortest,
+}
+
+/// Which parent rows exist for a child row.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Population {
+    /// A fixed set of parent rows.
+    Fixed(u64),
+    /// The world grows together: child row i of n_child sees floor((i+1) * n_parent / n_child)
+    /// parents, never more than exist at this scale.
+    Proportional { parent_full: u64, child_full: u64, now: u64 },
+    /// Self-references: the rows before this one.
+    Earlier,
+}
+
+#[derive(Debug)]
+pub(super) struct RefSampler {
+    /// The parent column's sampler and stream seed: its value at parent row j is computed, not stored.
+    pub parent: Arc<ColumnGen>,
+    pub population: Population,
+    /// Zipf over the parent's full rows, popularity shuffled.
+    pub zipf: Option<(Zipf<f64>, Permutation, u64)>,
+    /// Seed that picks the parent row (shared by the columns of a composite key).
+    pub pick_seed: u64,
+    /// The newest share of the parents born so far that a child picks from (0: a few).
+    pub spread: f64,
+    /// For a unique reference: the parents each child row owns (see `distinct_stride`).
+    pub stride: Option<f64>,
+}
+
+/// How many of the newest parents a child picks from at spread 0: few enough that a
+/// parent's children lie within a few parents' worth of rows, enough that the number
+/// of children per parent varies.
+pub(super) const CLUSTER_WINDOW: u64 = 4;
+
+impl RefSampler {
+    /// The parent row for child row `row`, or None (a self-reference of the first row).
+    #[inline]
+    pub(super) fn pick(&self, row: u64) -> Option<u64> {
+        let pop = match self.population {
+            Population::Fixed(n) => n,
+            Population::Proportional { parent_full, child_full, now } => {
+                #[expect(clippy::cast_possible_truncation)]
+                let born = ((u128::from(row) + 1) * u128::from(parent_full) / u128::from(child_full)) as u64;
+                born.clamp(1, now.max(1))
+            }
+            Population::Earlier => row,
+        };
+        if pop == 0 {
+            return None;
+        }
+        let mut rng = CellRng::new(self.pick_seed, row);
+        if let Some(stride) = self.stride {
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let (first, run) = ((row as f64 * stride) as u64, stride as u64);
+            return Some((first + rng.below(run.max(1))).min(pop - 1));
+        }
+        if let Some((dist, perm, full)) = &self.zipf {
+            // Ranks over the whole (full-size) parent table, so popular parents stay popular
+            // at every scale; the share of a parent not yet born goes to a born one.
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let rank = (dist.sample(&mut rng) as u64).clamp(1, *full);
+            return Some(perm.apply(rank - 1) % pop);
+        }
+        if !matches!(self.population, Population::Proportional { .. }) {
+            return Some(rng.below(pop));
+        }
+        // Among the newest parents only: picking from all would give the oldest parent
+        // about ln(parents) times the average share (it exists for every child row),
+        // while a window that is a fixed share of the parents gives every parent but the
+        // newest the same expected share, at every scale.
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let window = if self.spread > 0.0 {
+            ((pop as f64 * self.spread).ceil() as u64).clamp(1, pop)
+        } else {
+            CLUSTER_WINDOW.min(pop)
+        };
+        Some(pop - window + rng.below(window))
+    }
+}
+
+impl Sampler {
+    // Long: one arm per sampler, the hot loop of the loader; a call per arm would cost.
+    pub(super) fn write(&self, seed: u64, row: u64, out: &mut Vec<u8>) {
+        match self {
+            Sampler::Serial => write_int(out, i128::from(row) + 1),
+            Sampler::Int { lo, span } => {
+                let v = CellRng::new(seed, row).below(*span);
+                write_int(out, i128::from(*lo) + i128::from(v));
+            }
+            Sampler::IntPerm { lo, perm } => write_int(out, i128::from(*lo) + i128::from(perm.apply(row))),
+            Sampler::Float { lo, hi, fmt } => {
+                let u = CellRng::new(seed, row).unit();
+                write_float(out, lo + u * (hi - lo), *fmt);
+            }
+            Sampler::FloatPerm { lo, step, perm, fmt } => {
+                #[expect(clippy::cast_precision_loss)]
+                let v = lo + step * perm.apply(row) as f64;
+                write_float(out, v, *fmt);
+            }
+            Sampler::Normal { dist, fmt } => write_float(out, dist.sample(&mut CellRng::new(seed, row)), *fmt),
+            Sampler::Zipf { dist, perm } => {
+                #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let rank = (dist.sample(&mut CellRng::new(seed, row)) as u64).max(1);
+                write_int(out, i128::from(perm.apply(rank - 1)) + 1);
+            }
+            Sampler::Bool { p } => out.push(if CellRng::new(seed, row).unit() < *p { b't' } else { b'f' }),
+            Sampler::Choice { values, cumulative } => {
+                let u = CellRng::new(seed, row).unit();
+                let i = cumulative.partition_point(|c| *c <= u).min(values.len() - 1);
+                out.extend_from_slice(&values[i]);
+            }
+            Sampler::ChoicePerm { values, perm } => {
+                out.extend_from_slice(&values[usize::try_from(perm.apply(row)).unwrap_or(0)]);
+            }
+            Sampler::Timestamp { span_secs, at, date_only, tz } => {
+                at.write(out, CellRng::new(seed, row).below(*span_secs), *date_only, *tz);
+            }
+            Sampler::TimestampPerm { perm, at, date_only, tz } => at.write(out, perm.apply(row), *date_only, *tz),
+            Sampler::Text { min, max, max_len, unique } => {
+                let mut rng = CellRng::new(seed, row);
+                let n = *min + u32::try_from(rng.below(u64::from(max - min) + 1)).unwrap_or(0);
+                let start = out.len();
+                for w in 0..n {
+                    if w > 0 {
+                        out.push(b' ');
+                    }
+                    out.extend_from_slice(
+                        WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)].as_bytes(),
+                    );
+                }
+                if *unique {
+                    let suffix = format!("{}{}", if n > 0 { "-" } else { "" }, row + 1);
+                    if let Some(limit) = max_len {
+                        out.truncate(start + limit.saturating_sub(suffix.len()).min(out.len() - start));
+                    }
+                    out.extend_from_slice(suffix.as_bytes());
+                } else if let Some(limit) = max_len {
+                    out.truncate(start + (*limit).min(out.len() - start));
+                }
+            }
+            Sampler::Uuid => {
+                let mut rng = CellRng::new(seed, row);
+                let (a, b) = (rng.draw(), rng.draw());
+                let a = (a & 0xffff_ffff_ffff_0fff) | 0x4000; // version 4
+                let b = (b & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000; // variant
+                let _ = write!(
+                    out,
+                    "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                    a >> 32,
+                    (a >> 16) & 0xffff,
+                    a & 0xffff,
+                    b >> 48,
+                    b & 0xffff_ffff_ffff
+                );
+            }
+            Sampler::Ref(r) => match r.pick(row) {
+                Some(j) => r.parent.write(j, out),
+                None => out.extend_from_slice(b"\\N"),
+            },
+            Sampler::Null { p, inner } => {
+                if CellRng::new(seed, row).unit() < *p {
+                    out.extend_from_slice(b"\\N");
+                } else {
+                    inner.write(derive(seed, 11), row, out);
+                }
+            }
+            Sampler::Const(v) => out.extend_from_slice(v.as_deref().unwrap_or(b"\\N")),
+            Sampler::Json => {
+                let mut rng = CellRng::new(seed, row);
+                let k = rng.below(1000);
+                let tag = WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)];
+                let _ = write!(out, "{{\"k\": {k}, \"tag\": \"{tag}\"}}");
+            }
+            Sampler::Typed(t) => write_typed(*t, &mut CellRng::new(seed, row), out),
+            Sampler::Array(inner) => {
+                let n = CellRng::new(seed, row).below(5);
+                out.push(b'{');
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.push(b'"');
+                    // Elements are rows of their own stream: row * 5 + i.
+                    inner.write(derive(seed, 17), row * 5 + i, out);
+                    out.push(b'"');
+                }
+                out.push(b'}');
+            }
+        }
+    }
+}
+
+#[inline]
+fn write_int(out: &mut Vec<u8>, v: i128) {
+    let _ = write!(out, "{v}");
+}
+
+#[inline]
+fn write_float(out: &mut Vec<u8>, v: f64, fmt: NumFmt) {
+    let _ = match fmt {
+        NumFmt::Integer => write!(out, "{}", v.round()),
+        NumFmt::Decimals(d) => write!(out, "{v:.d$}"),
+        NumFmt::Shortest => write!(out, "{v}"),
+    };
+}
+
+/// A value in COPY text format: backslash, tab, newline and carriage return escaped.
+pub fn escape(v: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_escaping() {
+        assert_eq!(escape("a\tb\\c\nd"), b"a\\tb\\\\c\\nd".to_vec());
+    }
+
+    #[test]
+    fn rng_ext_is_usable_with_cell_rng() {
+        use rand::RngExt;
+        let mut r = CellRng::new(1, 2);
+        let v: f64 = r.random();
+        assert!((0.0..1.0).contains(&v));
+    }
+}
