@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Finding;
 use crate::error::{Error, Result};
+use crate::measure::{Run, round2};
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -107,6 +108,23 @@ impl<'a> VersionView<'a> {
 
     pub fn case(&self, name: &str) -> Option<&'a BaselineCase> {
         self.cases.iter().find(|c| c.case == name)
+    }
+}
+
+impl BaselineRun {
+    /// What a baseline records of a run (times to two decimals).
+    pub fn of(r: &Run) -> BaselineRun {
+        BaselineRun {
+            scale: r.scale,
+            rows: r.rows.clone(),
+            params: r.params.clone(),
+            shape: r.shape.clone(),
+            work: r.work,
+            time_ms: round2(r.time_ms),
+            plan_rows: r.plan_rows,
+            actual_rows: r.actual_rows,
+            findings: r.findings.clone(),
+        }
     }
 }
 

@@ -76,6 +76,11 @@ impl Curve {
     }
 }
 
+/// Round to two decimals: times and exponents as reports and baselines record them.
+pub fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
 /// All scales of one case of one query.
 #[derive(Debug, Clone)]
 pub struct CaseRuns {

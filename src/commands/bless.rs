@@ -5,7 +5,7 @@ use crate::commands::{Measured, check::build_report, measure_matrix, progress};
 use crate::config::catalog;
 use crate::config::{Settings, hex_sha256};
 use crate::error::Result;
-use crate::measure::QueryRuns;
+use crate::measure::{Curve, QueryRuns};
 use crate::report::{Verdict, round2};
 use crate::{Outcome, emit};
 
@@ -54,25 +54,10 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
 fn fresh_baseline(settings: &Settings, measured: &Measured, qr: &QueryRuns) -> Baseline {
     let mut cases = Vec::new();
     for c in &qr.cases {
-        let verdict = crate::verdict::evaluate(c, qr.query.growth, None, &settings.thresholds);
         cases.push(BaselineCase {
             case: c.case.clone(),
-            growth_exponent: verdict.exponent.map(round2),
-            runs: c
-                .runs
-                .iter()
-                .map(|r| BaselineRun {
-                    scale: r.scale,
-                    rows: r.rows.clone(),
-                    params: r.params.clone(),
-                    shape: r.shape.clone(),
-                    work: r.work,
-                    time_ms: round2(r.time_ms),
-                    plan_rows: r.plan_rows,
-                    actual_rows: r.actual_rows,
-                    findings: r.findings.clone(),
-                })
-                .collect(),
+            growth_exponent: Curve::of(&c.runs).fit.map(|f| round2(f.exponent)),
+            runs: c.runs.iter().map(BaselineRun::of).collect(),
         });
     }
     Baseline {

@@ -259,10 +259,7 @@ pub fn grouped_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
     diffs
 }
 
-/// Round to two decimals (times and exponents in reports).
-pub fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
-}
+pub use crate::measure::round2;
 
 /// The run in one line's facts, computed once for every renderer.
 #[derive(Debug, Clone)]
