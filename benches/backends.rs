@@ -7,7 +7,7 @@
 //! `cargo bench --bench backends -- check` the full `plangate check` of the repo's catalog
 //!                                         on each backend, 3 rounds alternating; medians.
 //!
-//! The container rounds need a Docker-API socket in DOCKER_HOST (see ci/container-runtime.sh);
+//! The container rounds need a Docker-API socket in `DOCKER_HOST` (see ci/container-runtime.sh);
 //! `PLANGATE_BENCH_IMAGE` picks the image (default postgres:15, the local major version).
 
 use std::process::Command;

@@ -5,7 +5,8 @@
 //!                                     7-column shape, into the same bare table, alternating
 //!                                     rounds in one run; prints medians and their ratio.
 //! `cargo bench --bench loader -- rss` peak resident memory of `plangate check` loading
-//!                                     10M rows of that table (VmHWM of the plangate process).
+//!                                     10M rows of that table (`VmHWM` of the plangate process).
+#![allow(clippy::cast_precision_loss, reason = "rates and sizes printed to three digits")]
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -195,7 +196,7 @@ async fn throughput() {
     );
 }
 
-/// Peak RSS of the plangate process (VmHWM, polled until it exits) for a 10M-row load.
+/// Peak RSS of the plangate process (`VmHWM`, polled until it exits) for a 10M-row load.
 fn peak_rss() {
     let rows = 10_000_000;
     let dir = project(rows, "[thresholds]\nrepeats = 1");

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-/// The fixed epoch timestamps count back from (2025-01-01 00:00:00 UTC), never now():
+/// The fixed epoch timestamps count back from (2025-01-01 00:00:00 UTC), never `now()`:
 /// runs repeat exactly.
 pub const EPOCH_UNIX: i64 = 1_735_689_600;
 
@@ -30,6 +30,7 @@ impl TimeAt {
 }
 
 /// Seconds since 1970-01-01 00:00:00 UTC of "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]".
+#[expect(clippy::many_single_char_names, reason = "the calendar's own names: y, m, d, h")]
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
     let (date, time) = match s.split_once([' ', 'T']) {

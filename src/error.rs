@@ -4,6 +4,7 @@
 //! query) is a variant here. Messages are lowercase fragments that name the file,
 //! key or query involved.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Exit code: ran, and nothing falls short.
@@ -184,10 +185,10 @@ pub fn db_message(err: &sqlx::Error) -> String {
             let mut msg = db.message().to_string();
             if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
                 if let Some(detail) = pg.detail() {
-                    msg.push_str(&format!(" ({detail})"));
+                    let _ = write!(msg, " ({detail})");
                 }
                 if let Some(hint) = pg.hint() {
-                    msg.push_str(&format!("; hint: {hint}"));
+                    let _ = write!(msg, "; hint: {hint}");
                 }
             }
             msg

@@ -63,19 +63,16 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
 
 /// Write the report to `--output` or stdout.
 pub fn emit(settings: &Settings, report: &Report) -> Result<()> {
-    match &settings.output {
-        Some(path) => {
-            let mut buf = Vec::new();
-            report::render(report, settings.format, false, &mut buf).expect("writing to memory");
-            std::fs::write(path, buf).map_err(|source| Error::Write { path: path.clone(), source })
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let mut lock = stdout.lock();
-            report::render(report, settings.format, color, &mut lock)
-                .and_then(|()| lock.flush())
-                .map_err(|source| Error::Write { path: "<stdout>".into(), source })
-        }
+    if let Some(path) = &settings.output {
+        let mut buf = Vec::new();
+        report::render(report, settings.format, false, &mut buf).expect("writing to memory");
+        std::fs::write(path, buf).map_err(|source| Error::Write { path: path.clone(), source })
+    } else {
+        let stdout = std::io::stdout();
+        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let mut lock = stdout.lock();
+        report::render(report, settings.format, color, &mut lock)
+            .and_then(|()| lock.flush())
+            .map_err(|source| Error::Write { path: "<stdout>".into(), source })
     }
 }

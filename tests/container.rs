@@ -18,7 +18,7 @@ use nix::unistd::Pid;
 
 const PODMAN_SOCKET: &str = "unix:///run/podman/podman.sock";
 
-/// GET `path` from the Docker API at `host` (unix:// or tcp://): (status, body).
+/// GET `path` from the Docker API at `host` (unix:// or <tcp://)>: (status, body).
 fn docker_get(host: &str, path: &str) -> Option<(u16, String)> {
     let request = format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n");
     let mut raw = String::new();

@@ -1,5 +1,6 @@
 //! Synthetic data against real Postgres: distributions, determinism, the prefix property
 //! across scales, and inference over a schema with no generator configured at all.
+#![allow(clippy::float_cmp, reason = "counts and shares of seeded data are exact")]
 
 use plangate::config::Overrides;
 use plangate::config::Settings;
@@ -408,7 +409,7 @@ async fn oldest_share(config: &str) -> f64 {
     .await
 }
 
-/// ref() without zipf gives every parent but the newest the same share at every scale;
+/// `ref()` without zipf gives every parent but the newest the same share at every scale;
 /// `spread = 1` (any parent) shows the ageing it used to have: the oldest gather more.
 #[tokio::test(flavor = "multi_thread")]
 async fn references_are_uniform_over_parents_unless_asked_to_age() {

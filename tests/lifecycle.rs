@@ -1,5 +1,6 @@
 //! The throwaway Postgres is removed however a run ends: success, a failing query, a
 //! panic, SIGINT and SIGTERM; on the url backend the scratch database is dropped.
+#![allow(clippy::similar_names, reason = "pid and ppid are the names /proc uses")]
 
 mod common;
 

@@ -1,5 +1,6 @@
-//! Schemas nobody here designed: pg_dump files, migrations with triggers, partitions,
+//! Schemas nobody here designed: `pg_dump` files, migrations with triggers, partitions,
 //! domains, odd types; and verdicts that repeat exactly from run to run.
+#![allow(clippy::float_cmp, reason = "runs repeat exactly: their numbers are compared as they are")]
 
 mod common;
 
@@ -138,7 +139,7 @@ fn the_repo_catalog_repeats_exactly() {
 }
 
 /// A `pg_dump --schema-only` file as a user brings it: its own schema, owners and grants,
-/// an emptied search_path, domains, enums, partitions of three kinds with foreign keys
+/// an emptied `search_path`, domains, enums, partitions of three kinds with foreign keys
 /// declared on partitions, triggers, a generated tsvector, bytea, inet, interval, citext.
 #[test]
 fn a_pg_dump_schema_loads_and_repeats_exactly() {
@@ -157,7 +158,7 @@ fn a_pg_dump_schema_loads_and_repeats_exactly() {
     assert!(last["rows"]["app.events_2024_07"].as_u64().unwrap() > 10_000, "partition rows as loaded: {last}");
 }
 
-/// What a schema file sets stays in the schema's session: a dump's empty search_path used
+/// What a schema file sets stays in the schema's session: a dump's empty `search_path` used
 /// to reach the loading session, which then found no table.
 #[test]
 fn a_schema_that_empties_search_path_does_not_change_plangates_sessions() {

@@ -1,5 +1,6 @@
 //! Every report format, rendered from one fixed Report: snapshots (insta) of the text
-//! formats, JUnit parsed back as XML, HTML self-contained with its charts.
+//! formats, `JUnit` parsed back as XML, HTML self-contained with its charts.
+#![allow(clippy::cast_precision_loss, reason = "row counts in a hand-made report")]
 
 use std::collections::BTreeMap;
 
@@ -41,7 +42,7 @@ fn report() -> Report {
             backend: "local".into(),
             image: None,
             postgres_version: "15.18".into(),
-            settings: Default::default(),
+            settings: BTreeMap::default(),
         }],
         queries: vec![
             QueryReport {
@@ -127,13 +128,13 @@ fn matrix_report() -> Report {
             backend: "container".into(),
             image: Some("postgres:15".into()),
             postgres_version: "15.20".into(),
-            settings: Default::default(),
+            settings: BTreeMap::default(),
         },
         TargetReport {
             backend: "container".into(),
             image: Some("postgres:17".into()),
             postgres_version: "17.10".into(),
-            settings: Default::default(),
+            settings: BTreeMap::default(),
         },
     ];
     r.postgres_version = "15.20".into();

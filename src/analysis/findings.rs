@@ -17,7 +17,7 @@ pub struct Context<'a> {
 
 /// Inner-side loops that make a nested loop's seq scan a blow-up.
 const NESTED_LOOP_MIN_LOOPS: f64 = 1000.0;
-/// Share of rows read that a filter must throw away for a limit_filter_scan.
+/// Share of rows read that a filter must throw away for a `limit_filter_scan`.
 const LIMIT_FILTER_SHARE: f64 = 0.95;
 
 /// Every plan finding (as warnings; the comparison with the baseline decides what fails).

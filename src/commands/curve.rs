@@ -149,11 +149,12 @@ fn svg_document(query: &str, cases: &[(&str, &[Run])]) -> String {
         let left = chart::svg(&format!("{query} ({case}): work"), "blocks", &series("work", work, chart::WORK), &flips);
         let right = chart::svg(&format!("{query} ({case}): time"), "ms", &series("time", time, chart::TIME), &flips);
         let y = i * 300;
-        rows.push_str(&format!(
+        let _ = write!(
+            rows,
             "<g transform=\"translate(0,{y})\">{}</g>\n<g transform=\"translate(520,{y})\">{}</g>\n",
             strip_decl(&left),
             strip_decl(&right)
-        ));
+        );
     }
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1040\" height=\"{}\">\n{rows}</svg>\n",
@@ -170,6 +171,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "the ends are the given numbers, exactly")]
     fn scales_are_spaced_geometrically_up_to_the_max() {
         assert_eq!(spaced(0.01, 1.0, 3).unwrap(), vec![0.01, 0.1, 1.0]);
         let s = spaced(0.035, 1.0, 8).unwrap();

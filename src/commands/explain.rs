@@ -2,6 +2,7 @@
 //! findings marked on their nodes; `--format json` prints EXPLAIN's raw JSON.
 
 use sqlx::AssertSqlSafe;
+use std::fmt::Write as _;
 
 use crate::cli::Format;
 use crate::commands::{Session, measure_then};
@@ -78,7 +79,7 @@ async fn render(s: &mut Session<'_>, case: usize, json: bool) -> Result<String> 
         if i == 0 || line.trim_start().starts_with("->") {
             if let Some(this) = nodes.get(node) {
                 for f in run.findings.iter().filter(|f| f.node.as_ref() == Some(this)) {
-                    out.push_str(&format!("    <== {}: {}", f.kind, f.detail));
+                    let _ = write!(out, "    <== {}: {}", f.kind, f.detail);
                 }
             }
             node += 1;

@@ -204,12 +204,11 @@ fn emit(settings: &Settings, s: &Suggestions) -> Result<()> {
     } else {
         render_terminal(s, &mut out);
     }
-    match &settings.output {
-        Some(path) => std::fs::write(path, out).map_err(|source| Error::Write { path: path.clone(), source }),
-        None => {
-            use std::io::Write;
-            std::io::stdout().write_all(&out).map_err(|source| Error::Write { path: "<stdout>".into(), source })
-        }
+    if let Some(path) = &settings.output {
+        std::fs::write(path, out).map_err(|source| Error::Write { path: path.clone(), source })
+    } else {
+        std::io::Write::write_all(&mut std::io::stdout(), &out)
+            .map_err(|source| Error::Write { path: "<stdout>".into(), source })
     }
 }
 

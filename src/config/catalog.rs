@@ -151,7 +151,7 @@ impl Query {
                 return Err(cfg_err("cases", "give `params` or `cases`, not both".into()));
             }
             (Some(p), None) => {
-                cases.push(Case { name: "default".into(), params: parse_params(p).map_err(|e| cause("params", e))? })
+                cases.push(Case { name: "default".into(), params: parse_params(p).map_err(|e| cause("params", e))? });
             }
             (None, Some(c)) => {
                 if c.is_empty() {

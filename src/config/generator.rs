@@ -305,7 +305,7 @@ fn choice(args: &[Arg]) -> Result<GenExpr> {
     }
     let weighted = weights.iter().filter(|w| !w.is_nan()).count();
     if weighted == 0 {
-        weights.iter_mut().for_each(|w| *w = 1.0);
+        weights.fill(1.0);
     } else if weighted != weights.len() {
         return Err(invalid("choice(): give a weight to every value or to none"));
     }

@@ -11,6 +11,7 @@ mod options;
 
 use file::{ConfigFile, Reader};
 pub use options::{BackendChoice, Format, Invalid, Overrides, Partition};
+use std::fmt::Write as _;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -115,8 +116,7 @@ impl Settings {
         })?;
         let root = config_path
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
-            .unwrap_or(Path::new("."))
+            .map_or(Path::new("."), |p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
             .to_path_buf();
         let read = Reader { path: config_path };
         let (images, image_configured) = read.images(file.database.image, &args.images)?;
@@ -225,7 +225,10 @@ fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str,
 /// Lowercase hex SHA-256.
 pub fn hex_sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ fn rejected_value(table: &str, e: &sqlx::Error) -> String {
         )
     } else {
         // A check (a domain's too), NOT NULL, a bad value for the type, a too long string.
-        match (pg.map(|pg| pg.code()), column) {
+        match (pg.map(sqlx::postgres::PgDatabaseError::code), column) {
             (Some("23514" | "23502" | "22P02" | "22001" | "22003" | "22007" | "22008"), Some(c)) => {
                 format!(" (column `{c}`); give it a generator whose values it takes in [tables.{key}.columns]")
             }

@@ -158,7 +158,7 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
     // every partition shapes the column like one declared on the parent. Constraints that
     // Postgres cloned from the parent onto a partition (conparentid) are the parent's own.
     let root = "CASE WHEN c.relispartition THEN pg_partition_root(c.oid) ELSE c.oid END";
-    let cons = sqlx::query(AssertSqlSafe(format!(
+    let constraints = sqlx::query(AssertSqlSafe(format!(
         "SELECT (SELECT CASE WHEN rn.nspname = 'public' THEN rc.relname ELSE rn.nspname || '.' || rc.relname END
                  FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = {root}) AS tbl,
                 c.relispartition AS on_partition, con.conname::text AS name, con.contype::text AS kind,
@@ -179,7 +179,7 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
     .fetch_all(&mut *conn)
     .await
     .map_err(err)?;
-    for r in cons {
+    for r in constraints {
         let tbl: String = r.get("tbl");
         let Some(table) = tables.get_mut(&tbl) else {
             continue;

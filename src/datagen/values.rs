@@ -7,7 +7,7 @@ use crate::calendar::write_time;
 use crate::config::generator::TypedGen;
 use crate::datagen::random::CellRng;
 
-/// Words for text(). Short, lowercase, no characters COPY or arrays would need to escape.
+/// Words for `text()`. Short, lowercase, no characters COPY or arrays would need to escape.
 pub const WORDS: &[&str] = &[
     "amber", "anchor", "apple", "arrow", "aspen", "atlas", "autumn", "badge", "basil", "beacon", "berry", "birch",
     "blaze", "bloom", "bolt", "breeze", "brick", "bridge", "brook", "cable", "cactus", "canyon", "carbon", "cedar",

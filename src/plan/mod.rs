@@ -227,13 +227,13 @@ impl Explain {
 impl PlanNode {
     /// Every node, depth first, with its depth.
     pub fn walk(&self) -> Vec<(&PlanNode, usize)> {
-        let mut out = Vec::new();
         fn go<'a>(n: &'a PlanNode, depth: usize, out: &mut Vec<(&'a PlanNode, usize)>) {
             out.push((n, depth));
             for c in &n.plans {
                 go(c, depth + 1, out);
             }
         }
+        let mut out = Vec::new();
         go(self, 0, &mut out);
         out
     }

@@ -3,6 +3,7 @@
 //! it, and snapshot tests use the same function, so tests exercise the real comparison.
 
 use similar::TextDiff;
+use std::fmt::Write as _;
 
 use crate::plan::PlanNode;
 
@@ -12,7 +13,7 @@ pub fn shape(plan: &PlanNode) -> String {
     for (node, depth) in plan.walk() {
         let mut line = format!("{}{}", "  ".repeat(depth), node.label());
         if let Some(keys) = &node.sort_key {
-            line.push_str(&format!(" [{}]", keys.join(", ")));
+            let _ = write!(line, " [{}]", keys.join(", "));
         }
         lines.push(line);
     }

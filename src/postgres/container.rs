@@ -232,7 +232,7 @@ impl Container {
     }
 }
 
-/// Where the published port is reached: the host of a `tcp://` DOCKER_HOST, else the
+/// Where the published port is reached: the host of a `tcp://` `DOCKER_HOST`, else the
 /// loopback. (testcontainers' own guess answers the bridge gateway when `/.dockerenv` exists.)
 fn connect_host() -> String {
     let host = docker_host();

@@ -112,7 +112,7 @@ pub struct Server {
     pub major: u32,
     /// The user's GUCs, applied to every session.
     pub settings: Vec<(String, String)>,
-    /// What the server was started with (pg_settings' source `command line`), as it reports them.
+    /// What the server was started with (`pg_settings`' source `command line`), as it reports them.
     pub server_settings: Vec<(String, String)>,
 }
 

@@ -55,7 +55,7 @@ fn treatment(words: &[String]) -> Treatment {
         ("GRANT" | "REVOKE", _, _) | ("SECURITY", "LABEL", _) | ("ALTER", "DEFAULT", "PRIVILEGES") => {
             Treatment::Privileges
         }
-        ("SET", "ROLE", _) | ("SET", "SESSION", "AUTHORIZATION") | ("RESET", "ROLE", _) => Treatment::Privileges,
+        ("SET" | "RESET", "ROLE", _) | ("SET", "SESSION", "AUTHORIZATION") => Treatment::Privileges,
         ("ALTER", "SYSTEM", _) => Treatment::ServerWide("ALTER SYSTEM".into()),
         ("CREATE" | "ALTER" | "DROP", kind @ ("ROLE" | "USER" | "GROUP" | "DATABASE" | "TABLESPACE"), next)
             if next != "MAPPING" =>
@@ -67,7 +67,7 @@ fn treatment(words: &[String]) -> Treatment {
     }
 }
 
-/// pg_dump's psql meta-commands that only guard a restore (`\restrict KEY`, `\unrestrict KEY`).
+/// `pg_dump`'s psql meta-commands that only guard a restore (`\restrict KEY`, `\unrestrict KEY`).
 const HARMLESS_META: &[&str] = &["\\restrict", "\\unrestrict"];
 
 /// The text with psql meta-command lines blanked (offsets and lines kept), or the line
@@ -97,7 +97,7 @@ fn without_meta_commands(sql: &str) -> std::result::Result<String, String> {
 ///
 /// Statements run one by one (split by a SQL tokenizer), so an error that carries no
 /// position still names the line of the statement that failed. Give this a session of
-/// its own and close it afterwards: whatever the files set (a dump empties search_path)
+/// its own and close it afterwards: whatever the files set (a dump empties `search_path`)
 /// must not reach plangate's other sessions.
 pub async fn apply(conn: &mut PgConnection, files: &[PathBuf], target: Target) -> Result<Applied> {
     let mut applied = Applied::default();

@@ -2,6 +2,8 @@
 //! report appended to `$GITHUB_STEP_SUMMARY` when it is set.
 
 use crate::analysis::Severity;
+use std::io::Write as _;
+
 use crate::report::{Report, markdown};
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
@@ -24,7 +26,6 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let mut md = Vec::new();
         markdown::render(report, &mut md)?;
-        use std::io::Write;
         std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(&md)?;
     }
     Ok(())

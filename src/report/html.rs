@@ -86,7 +86,9 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
 fn case(out: &mut dyn std::io::Write, c: &CaseReport) -> std::io::Result<()> {
     writeln!(out, "<h3>case {}</h3>", esc(&c.case))?;
     let flips = flips(&c.runs);
+    #[expect(clippy::cast_precision_loss)]
     let work: Vec<(f64, f64)> = c.runs.iter().map(|r| (rows_of(r), r.work.max(1) as f64)).collect();
+    #[expect(clippy::cast_precision_loss)]
     let base: Vec<(f64, f64)> =
         c.runs.iter().filter_map(|r| r.baseline_work.map(|b| (rows_of(r), b.max(1) as f64))).collect();
     let time: Vec<(f64, f64)> = c.runs.iter().map(|r| (rows_of(r), r.time_ms.max(0.001))).collect();

@@ -60,7 +60,8 @@ pub fn resolve_files(root: &Path, patterns: &[String]) -> Result<Vec<PathBuf>, F
 
 fn is_migration(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with(".sql") && !name.ends_with(".down.sql")
+    let sql = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"));
+    sql && !name.to_ascii_lowercase().ends_with(".down.sql")
 }
 
 /// Sort key: the version number a migration file starts with (`0001_`, `V12__`, a timestamp),

@@ -5,6 +5,7 @@
 //! candidate and re-running the catalog) is `commands::suggest`.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 use std::ops::ControlFlow;
@@ -103,10 +104,10 @@ impl Candidate {
             keys.join(", ")
         );
         if !self.include.is_empty() {
-            ddl.push_str(&format!(" INCLUDE ({})", self.include.join(", ")));
+            let _ = write!(ddl, " INCLUDE ({})", self.include.join(", "));
         }
         if let Some(p) = &self.predicate {
-            ddl.push_str(&format!(" WHERE {p}"));
+            let _ = write!(ddl, " WHERE {p}");
         }
         ddl
     }

@@ -264,13 +264,12 @@ fn is_constant(e: &Expr) -> bool {
 fn is_value(e: &Expr) -> bool {
     match e {
         Expr::Value(_) => true,
-        Expr::Cast { expr, .. } | Expr::Nested(expr) => is_value(expr),
+        Expr::Cast { expr, .. } | Expr::Nested(expr) | Expr::UnaryOp { expr, .. } => is_value(expr),
         Expr::Function(_) => visit_expressions(e, |x| match x {
             Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ControlFlow::Break(()),
             _ => ControlFlow::Continue(()),
         })
         .is_continue(),
-        Expr::UnaryOp { expr, .. } => is_value(expr),
         _ => false,
     }
 }

@@ -96,7 +96,7 @@ pub(super) enum NumFmt {
 pub(super) enum Population {
     /// A fixed set of parent rows.
     Fixed(u64),
-    /// The world grows together: child row i of n_child sees floor((i+1) * n_parent / n_child)
+    /// The world grows together: child row i of `n_child` sees `floor((i+1) * n_parent / n_child)`
     /// parents, never more than exist at this scale.
     Proportional { parent_full: u64, child_full: u64, now: u64 },
     /// Self-references: the rows before this one.
