@@ -179,20 +179,6 @@ mod tests {
         }
     }
 
-    fn base_of(r: &Run) -> BaselineRun {
-        BaselineRun {
-            scale: r.scale,
-            rows: r.rows.clone(),
-            params: vec![],
-            shape: r.shape.clone(),
-            work: r.work,
-            time_ms: r.time_ms,
-            plan_rows: r.plan_rows,
-            actual_rows: r.actual_rows,
-            findings: r.findings.clone(),
-        }
-    }
-
     fn seq_scan(scale: f64) -> Finding {
         Finding {
             kind: Kind::SeqScan,
@@ -227,7 +213,7 @@ mod tests {
         let base = BaselineCase {
             case: "default".into(),
             growth_exponent: Some(0.0),
-            runs: before.iter().map(base_of).collect(),
+            runs: before.iter().map(BaselineRun::of).collect(),
         };
         let now = CaseRuns {
             case: "default".into(),
@@ -245,7 +231,7 @@ mod tests {
         let base = BaselineCase {
             case: "default".into(),
             growth_exponent: Some(0.0),
-            runs: now.runs.iter().map(base_of).collect(),
+            runs: now.runs.iter().map(BaselineRun::of).collect(),
         };
         let v = evaluate(&now, GrowthClass::Linear, Some(&base), &Thresholds::default());
         assert!(!v.failed(), "{:?}", v.findings);
@@ -258,7 +244,7 @@ mod tests {
         let base = BaselineCase {
             case: "default".into(),
             growth_exponent: Some(0.0),
-            runs: before.iter().map(base_of).collect(),
+            runs: before.iter().map(BaselineRun::of).collect(),
         };
         let same_work = CaseRuns {
             case: "default".into(),

@@ -167,18 +167,27 @@ fn server_dies_mid_query(kill_backend: bool, want: &str) {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let pid_of = |line: &str| line.split(':').next().unwrap().trim().parse::<i32>().unwrap();
-    let victim = loop {
+    // The query must be running, not the loading: wait for the backend that sleeps. The
+    // statement check before loading (a plain EXPLAIN) also shows as EXPLAIN, for a moment:
+    // the sleeping one is the backend still in EXPLAIN a poll later.
+    let explaining = || {
         let postmaster =
             processes_mentioning(&p.tmp).into_iter().find(|c| c.contains("postgres -D")).map(|c| pid_of(&c));
-        // The query must be running, not the loading: wait for the backend that sleeps.
-        let backend = postmaster.and_then(|pm| {
+        postmaster.and_then(|pm| {
             children_of(pm).into_iter().find(|c| c.contains("[local] EXPLAIN")).map(|c| (pm, pid_of(&c)))
-        });
-        if let Some((pm, b)) = backend {
-            break if kill_backend { b } else { pm };
+        })
+    };
+    let mut seen = None;
+    let victim = loop {
+        let now = explaining();
+        if let (Some((pm, b)), Some(before)) = (now, seen) {
+            if before == (pm, b) {
+                break if kill_backend { b } else { pm };
+            }
         }
+        seen = now;
         assert!(Instant::now() < deadline, "no query ran");
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(200));
     };
     kill(Pid::from_raw(victim), Signal::SIGKILL).unwrap();
     let out = child.wait_with_output().unwrap();

@@ -152,6 +152,7 @@ async fn server_info_then_shutdown(server: Server) -> Result<(String, u32, Strin
     Ok(info)
 }
 
+// Long: the pipeline's steps in the order they run, each timed for the report.
 async fn measure_on<'q>(
     server: &Server,
     settings: &Settings,

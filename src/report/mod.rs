@@ -156,6 +156,73 @@ impl QueryReport {
     }
 }
 
+impl QueryReport {
+    /// One query measured on one target, judged, as the report shows it.
+    fn new(j: &Judged, root: &std::path::Path) -> QueryReport {
+        let Judged { runs: q, verdicts, baseline_note, postgres_version, image } = j;
+        let mut cases = Vec::new();
+        for (c, v) in q.cases.iter().zip(verdicts) {
+            let runs = c
+                .runs
+                .iter()
+                .zip(v.shape_diffs.iter().zip(&v.baseline_work))
+                .map(|(r, (diff, bw))| RunReport {
+                    scale: r.scale,
+                    rows: r.rows.clone(),
+                    params: r.params.clone(),
+                    work: r.work,
+                    baseline_work: *bw,
+                    time_ms: round2(r.time_ms),
+                    planning_ms: round2(r.planning_ms),
+                    plan_rows: r.plan_rows,
+                    actual_rows: r.actual_rows,
+                    shape: r.shape.clone(),
+                    shape_diff: diff.clone(),
+                })
+                .collect();
+            cases.push(CaseReport {
+                case: c.case.clone(),
+                verdict: if v.failed() { Verdict::Fail } else { Verdict::Pass },
+                growth_exponent: v.exponent.map(round2),
+                baseline_growth_exponent: v.baseline_exponent,
+                runs,
+                findings: v.findings.clone(),
+                notes: v.notes.clone(),
+            });
+        }
+        let failed = cases.iter().any(|c| c.verdict == Verdict::Fail);
+        let index_could_help = cases.iter().flat_map(|c| &c.findings).any(|f| {
+            f.severity == crate::analysis::Severity::Error
+                && matches!(
+                    f.kind,
+                    Kind::SeqScan
+                        | Kind::LimitFilterScan
+                        | Kind::SortSpill
+                        | Kind::WorkRegression
+                        | Kind::Growth
+                        | Kind::GrowthRegression
+                )
+        });
+        let hint = index_could_help.then(|| {
+            format!(
+                "`plangate suggest {}` builds index candidates for it and keeps those that cut its work in half",
+                q.query.name
+            )
+        });
+        QueryReport {
+            name: q.query.name.clone(),
+            postgres_version: postgres_version.clone(),
+            image: image.clone(),
+            file: q.query.path.strip_prefix(root).unwrap_or(&q.query.path).display().to_string(),
+            verdict: if failed { Verdict::Fail } else { Verdict::Pass },
+            growth_budget: q.query.growth.as_str().to_string(),
+            baseline_note: baseline_note.clone(),
+            hint,
+            cases,
+        }
+    }
+}
+
 impl Report {
     /// Assemble the report of judged queries, in order, from the targets they ran on.
     pub fn new(
@@ -165,69 +232,7 @@ impl Report {
         root: &std::path::Path,
         timings: Timings,
     ) -> Report {
-        let mut queries = Vec::new();
-        for Judged { runs: q, verdicts, baseline_note, postgres_version, image } in judged {
-            let mut cases = Vec::new();
-            for (c, v) in q.cases.iter().zip(verdicts) {
-                let runs = c
-                    .runs
-                    .iter()
-                    .zip(v.shape_diffs.iter().zip(&v.baseline_work))
-                    .map(|(r, (diff, bw))| RunReport {
-                        scale: r.scale,
-                        rows: r.rows.clone(),
-                        params: r.params.clone(),
-                        work: r.work,
-                        baseline_work: *bw,
-                        time_ms: round2(r.time_ms),
-                        planning_ms: round2(r.planning_ms),
-                        plan_rows: r.plan_rows,
-                        actual_rows: r.actual_rows,
-                        shape: r.shape.clone(),
-                        shape_diff: diff.clone(),
-                    })
-                    .collect();
-                cases.push(CaseReport {
-                    case: c.case.clone(),
-                    verdict: if v.failed() { Verdict::Fail } else { Verdict::Pass },
-                    growth_exponent: v.exponent.map(round2),
-                    baseline_growth_exponent: v.baseline_exponent,
-                    runs,
-                    findings: v.findings.clone(),
-                    notes: v.notes.clone(),
-                });
-            }
-            let failed = cases.iter().any(|c| c.verdict == Verdict::Fail);
-            let index_could_help = cases.iter().flat_map(|c| &c.findings).any(|f| {
-                f.severity == crate::analysis::Severity::Error
-                    && matches!(
-                        f.kind,
-                        Kind::SeqScan
-                            | Kind::LimitFilterScan
-                            | Kind::SortSpill
-                            | Kind::WorkRegression
-                            | Kind::Growth
-                            | Kind::GrowthRegression
-                    )
-            });
-            let hint = index_could_help.then(|| {
-                format!(
-                    "`plangate suggest {}` builds index candidates for it and keeps those that cut its work in half",
-                    q.query.name
-                )
-            });
-            queries.push(QueryReport {
-                name: q.query.name.clone(),
-                postgres_version: postgres_version.clone(),
-                image: image.clone(),
-                file: q.query.path.strip_prefix(root).unwrap_or(&q.query.path).display().to_string(),
-                verdict: if failed { Verdict::Fail } else { Verdict::Pass },
-                growth_budget: q.query.growth.as_str().to_string(),
-                baseline_note: baseline_note.clone(),
-                hint,
-                cases,
-            });
-        }
+        let queries: Vec<QueryReport> = judged.iter().map(|j| QueryReport::new(j, root)).collect();
         let verdict = if queries.iter().any(|q| q.verdict == Verdict::Fail) { Verdict::Fail } else { Verdict::Pass };
         let first = targets.first();
         let postgres_version = first.map(|t| t.postgres_version.clone()).unwrap_or_default();

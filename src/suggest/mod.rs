@@ -15,7 +15,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 
 use crate::datagen::schema::Catalog;
 use crate::plan::{NodeType, PlanNode};
-use crate::suggest::query::read_query;
+use crate::suggest::query::{Access, read_query};
 
 mod query;
 
@@ -176,73 +176,70 @@ pub fn candidates(
             continue;
         }
         let order: &[IndexKey] = if shape.order_table.as_deref() == Some(table.as_str()) { &shape.order } else { &[] };
-        let asc = |e: &Expr| IndexKey { expr: e.clone(), desc: false };
-        let equal: Vec<IndexKey> = access.equal.iter().chain(&access.join_equal).map(asc).collect();
-        let range: Vec<IndexKey> =
-            access.range.iter().take(1).map(asc).filter(|r| !equal.iter().any(|k| k.expr == r.expr)).collect();
-        let predicate = access.constant_predicates.iter().cloned().reduce(|a, b| Expr::BinaryOp {
-            left: Box::new(a),
-            op: BinaryOperator::And,
-            right: Box::new(b),
-        });
-        let mut key_sets: Vec<Vec<IndexKey>> = Vec::new();
-        let mut push = |keys: Vec<IndexKey>| {
-            let mut unique: Vec<IndexKey> = Vec::new();
-            for k in keys {
-                if !unique.iter().any(|u| u.expr == k.expr) {
-                    unique.push(k);
-                }
-            }
-            if !unique.is_empty() && !key_sets.contains(&unique) {
-                key_sets.push(unique);
-            }
-        };
-        push([equal.clone(), order.to_vec()].concat());
-        push([equal.clone(), range.clone()].concat());
-        push([equal.clone(), range.clone(), order.to_vec()].concat());
-        for keys in key_sets {
-            let include: Vec<String> = if access.select_all {
-                Vec::new()
-            } else {
-                access
-                    .selected
-                    .iter()
-                    .filter(|c| !keys.iter().any(|k| k.column_name().as_ref() == Some(*c)))
-                    .cloned()
-                    .collect()
-            };
-            let mut variants = Vec::new();
-            if predicate.is_some() {
-                variants.push(Candidate {
-                    table: table.clone(),
-                    columns: keys.clone(),
-                    include: Vec::new(),
-                    predicate: predicate.clone(),
-                });
-            }
-            variants.push(Candidate {
-                table: table.clone(),
-                columns: keys.clone(),
-                include: Vec::new(),
-                predicate: None,
-            });
-            if !include.is_empty() && include.len() <= MAX_INCLUDE {
-                variants.push(Candidate {
-                    table: table.clone(),
-                    columns: keys.clone(),
-                    include,
-                    predicate: predicate.clone(),
-                });
-            }
-            for c in variants {
-                let existing = indexdefs.get(table).is_some_and(|defs| defs.iter().any(|d| c.covered_by(d)));
-                if !existing && !out.contains(&c) {
-                    out.push(c);
-                }
+        for c in table_candidates(table, access, order) {
+            let existing = indexdefs.get(table).is_some_and(|defs| defs.iter().any(|d| c.covered_by(d)));
+            if !existing && !out.contains(&c) {
+                out.push(c);
             }
         }
     }
     out.truncate(MAX_CANDIDATES);
+    out
+}
+
+/// One table's candidates, best first: equality keys then the ORDER BY, equality then
+/// one range, and all three; each partial (when the query has constant predicates), plain,
+/// and covering (when the selected columns are few).
+fn table_candidates(table: &str, access: &Access, order: &[IndexKey]) -> Vec<Candidate> {
+    let asc = |e: &Expr| IndexKey { expr: e.clone(), desc: false };
+    let equal: Vec<IndexKey> = access.equal.iter().chain(&access.join_equal).map(asc).collect();
+    let range: Vec<IndexKey> =
+        access.range.iter().take(1).map(asc).filter(|r| !equal.iter().any(|k| k.expr == r.expr)).collect();
+    let predicate = access.constant_predicates.iter().cloned().reduce(|a, b| Expr::BinaryOp {
+        left: Box::new(a),
+        op: BinaryOperator::And,
+        right: Box::new(b),
+    });
+    let mut key_sets: Vec<Vec<IndexKey>> = Vec::new();
+    for keys in
+        [[&equal[..], order].concat(), [&equal[..], &range[..]].concat(), [&equal[..], &range[..], order].concat()]
+    {
+        let mut unique: Vec<IndexKey> = Vec::new();
+        for k in keys {
+            if !unique.iter().any(|u| u.expr == k.expr) {
+                unique.push(k);
+            }
+        }
+        if !unique.is_empty() && !key_sets.contains(&unique) {
+            key_sets.push(unique);
+        }
+    }
+    let mut out = Vec::new();
+    for keys in key_sets {
+        let include: Vec<String> = if access.select_all {
+            Vec::new()
+        } else {
+            access
+                .selected
+                .iter()
+                .filter(|c| !keys.iter().any(|k| k.column_name().as_ref() == Some(*c)))
+                .cloned()
+                .collect()
+        };
+        let candidate = |include: Vec<String>, predicate: Option<Expr>| Candidate {
+            table: table.to_string(),
+            columns: keys.clone(),
+            include,
+            predicate,
+        };
+        if predicate.is_some() {
+            out.push(candidate(Vec::new(), predicate.clone()));
+        }
+        out.push(candidate(Vec::new(), None));
+        if !include.is_empty() && include.len() <= MAX_INCLUDE {
+            out.push(candidate(include, predicate.clone()));
+        }
+    }
     out
 }
 
