@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::config::Format;
 use crate::config::{self, BackendChoice, Overrides, Partition};
 use crate::error::{Error, Result};
-pub use crate::report::Format;
 
 /// PostgreSQL query-plan regression checker.
 ///
