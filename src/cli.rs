@@ -76,14 +76,21 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Write a starting plangate.toml from a schema or a live database.
+    /// Write a starting plangate.toml from the schema: every table, and every column with
+    /// the generator plangate infers for it.
     Init {
-        /// Schema files to read.
-        #[arg(long, num_args = 1..)]
-        schema: Vec<PathBuf>,
+        /// Schema files or folders of migrations (globs) [default: schema/*.sql].
+        #[arg(long, value_name = "FILES", num_args = 1..)]
+        schema: Vec<String>,
         /// A live database to read statistics from (read-only).
-        #[arg(long)]
+        #[arg(long, value_name = "URL")]
         from_url: Option<String>,
+        /// Overwrite an existing config file.
+        #[arg(long)]
+        force: bool,
+        /// Where the schema is read: `--config` (the file to write), `--backend`, `--image`.
+        #[command(flatten)]
+        common: CommonArgs,
     },
 }
 

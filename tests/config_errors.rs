@@ -151,9 +151,9 @@ fn a_format_a_command_does_not_print_is_an_argument_error() {
 }
 
 #[test]
-fn init_is_not_yet_available_and_says_so() {
+fn init_from_a_database_is_not_yet_available_and_says_so() {
     let p = small_project(QUERY);
-    assert_error(&p, &["init"], &["not yet available"]);
+    assert_error(&p, &["init", "--from-url", "postgres://u@127.0.0.1:9/db"], &["init --from-url", "not yet available"]);
 }
 
 #[test]

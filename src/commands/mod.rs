@@ -4,6 +4,7 @@ pub mod bless;
 pub mod check;
 pub mod curve;
 pub mod explain;
+pub mod init;
 pub mod suggest;
 
 use std::collections::BTreeMap;

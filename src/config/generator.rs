@@ -208,6 +208,71 @@ impl GenExpr {
     }
 }
 
+impl GenExpr {
+    /// The generator as the config writes it, when the config's language can say it: a
+    /// generator inferred from a column's type alone (json, arrays, network types...) cannot.
+    /// What the language leaves implicit (rounding to a numeric's scale, a varchar's length,
+    /// a time zone) is what the column's type says anyway.
+    pub fn to_config(&self) -> Option<String> {
+        Some(match self {
+            GenExpr::Serial => "serial".into(),
+            GenExpr::Uuid => "uuid".into(),
+            GenExpr::Int { lo, hi } => format!("int({lo}, {hi})"),
+            GenExpr::Float { lo, hi, .. } => format!("float({}, {})", number(*lo), number(*hi)),
+            GenExpr::Normal { mean, sd } => format!("normal({}, {})", number(*mean), number(*sd)),
+            GenExpr::Zipf { n, s } => format!("zipf({n}, {})", number(*s)),
+            GenExpr::Bool { p } => format!("bool({})", number(*p)),
+            GenExpr::Choice { values, weights } => {
+                // Equal weights were written without any (`choice("a", "b")`): bit for bit.
+                let even = weights.windows(2).all(|w| w[0].to_bits() == w[1].to_bits());
+                let items: Vec<String> = values
+                    .iter()
+                    .zip(weights)
+                    .map(|(v, w)| if even { quoted(v) } else { format!("{} = {}", quoted(v), number(*w)) })
+                    .collect();
+                format!("choice({})", items.join(", "))
+            }
+            GenExpr::Timestamp { days, from, date_only, .. } => {
+                let name = if *date_only { "date" } else { "timestamp" };
+                match from {
+                    None => format!("{name}(days = {})", number(*days)),
+                    Some(from) => {
+                        #[expect(clippy::cast_possible_truncation)]
+                        let to = from + (days * 86_400.0).round() as i64;
+                        let at = |t: i64| {
+                            let mut out = Vec::new();
+                            crate::calendar::write_unix(&mut out, t, *date_only, false);
+                            String::from_utf8(out).unwrap_or_default()
+                        };
+                        format!("{name}(from = \"{}\", to = \"{}\")", at(*from), at(to))
+                    }
+                }
+            }
+            GenExpr::Text { min_words, max_words, .. } => format!("text({min_words}, {max_words})"),
+            GenExpr::Ref { table, column, zipf, spread } => {
+                let zipf = zipf.map(|z| format!(", zipf = {}", number(z))).unwrap_or_default();
+                let spread = spread.map(|s| format!(", spread = {}", number(s))).unwrap_or_default();
+                format!("ref({table}.{column}{zipf}{spread})")
+            }
+            GenExpr::Null { p, inner } => format!("null({}, {})", number(*p), inner.to_config()?),
+            GenExpr::Unique(inner) => format!("unique({})", inner.to_config()?),
+            GenExpr::Const(None) => "const(null)".into(),
+            GenExpr::Const(Some(v)) => format!("const({})", quoted(v)),
+            GenExpr::Json | GenExpr::Array(_) | GenExpr::Typed(_) => return None,
+        })
+    }
+}
+
+/// A number as the expression language reads it back to the same value.
+fn number(v: f64) -> String {
+    format!("{v}")
+}
+
+/// A string literal: double quotes, a double quote doubled.
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
 /// `days = n`, or `from = "...", to = "..."` (seconds since 1970, UTC).
 fn time_range(name: &str, a: &Args<'_>) -> Result<GenExpr> {
     let date_only = name == "date";
@@ -435,5 +500,34 @@ mod tests {
             let err = GenExpr::parse(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn generators_print_as_the_config_writes_them_and_read_back() {
+        for text in [
+            "serial",
+            "int(1, 10)",
+            "float(0.5, 99.25)",
+            "normal(50, 5.5)",
+            "zipf(1000, 1.1)",
+            "bool(0.9)",
+            r#"choice("a", "b")"#,
+            r#"choice("it""s" = 0.7, "b" = 0.3)"#,
+            "timestamp(days = 1000)",
+            r#"date(from = "1992-01-01", to = "1999-01-01")"#,
+            r#"timestamp(from = "2024-10-01 12:00:00", to = "2024-10-02 12:00:00")"#,
+            "text(2, 8)",
+            "uuid",
+            "ref(app.users.id, zipf = 1.1)",
+            "ref(users.id, spread = 0)",
+            "null(0.05, unique(ref(users.id)))",
+            "const(null)",
+            r#"const("7")"#,
+        ] {
+            let g = GenExpr::parse(text).unwrap();
+            let printed = g.to_config().unwrap();
+            assert_eq!(GenExpr::parse(&printed).unwrap(), g, "{text} printed as {printed}");
+        }
+        assert_eq!(GenExpr::Json.to_config(), None);
     }
 }

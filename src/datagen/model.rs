@@ -271,5 +271,6 @@ fn order_by_references(tables: Vec<TableModel>) -> Vec<TableModel> {
 
 /// A table's name as a TOML key: `app.users` must be quoted (`"app.users"`) to stay one key.
 pub fn toml_key(table: &str) -> String {
-    if table.contains('.') { format!("\"{table}\"") } else { table.to_string() }
+    let bare = !table.is_empty() && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare { table.to_string() } else { toml::Value::String(table.to_string()).to_string() }
 }
