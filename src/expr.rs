@@ -57,22 +57,22 @@ pub struct Arg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExprError {
     pub message: String,
-    /// Where the text stops making sense (a byte offset), for syntax errors.
-    pub offset: Option<usize>,
+    /// Where the text stops making sense (a 1-based column, in characters), for syntax errors.
+    pub column: Option<usize>,
 }
 
 impl ExprError {
     /// An expression that parses but does not mean what its place needs.
     pub fn invalid(message: impl Into<String>) -> ExprError {
-        ExprError { message: message.into(), offset: None }
+        ExprError { message: message.into(), column: None }
     }
 }
 
 impl fmt::Display for ExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
-        match self.offset {
-            Some(at) => write!(f, " at column {}", at + 1),
+        match self.column {
+            Some(column) => write!(f, " at column {column}"),
             None => Ok(()),
         }
     }
@@ -87,6 +87,7 @@ pub fn parse(text: &str) -> Result<Expr> {
     let mut input = LocatingSlice::new(text);
     let parsed = delimited(multispace0, expr, multispace0).parse_next(&mut input);
     let at = |rest: &Input<'_>| text.len() - rest.len();
+    let column = |offset: usize| Some(text[..offset].chars().count() + 1);
     match parsed {
         Ok(e) if input.is_empty() => Ok(e),
         Ok(_) => {
@@ -99,7 +100,7 @@ pub fn parse(text: &str) -> Result<Expr> {
                 Some(c) => c.to_string(),
                 None => String::new(),
             };
-            Err(ExprError { message: format!("unexpected `{token}`"), offset: Some(offset) })
+            Err(ExprError { message: format!("unexpected `{token}`"), column: column(offset) })
         }
         Err(e) => {
             let inner = match e {
@@ -119,7 +120,7 @@ pub fn parse(text: &str) -> Result<Expr> {
                     None => "unexpected end".to_string(),
                 },
             };
-            Err(ExprError { message, offset: Some(offset) })
+            Err(ExprError { message, column: column(offset) })
         }
     }
 }
@@ -271,11 +272,6 @@ impl<'a> Args<'a> {
         self.keyword.iter().find(|(k, _)| k.as_word() == Some(key)).map(|(_, v)| *v)
     }
 
-    /// Every keyword argument, key first.
-    pub fn keywords(&self) -> &[(&'a Expr, &'a Expr)] {
-        &self.keyword
-    }
-
     /// Every positional argument.
     pub fn positional(&self) -> &[&'a Expr] {
         &self.positional
@@ -366,6 +362,7 @@ mod tests {
             ("int(1, = 2)", "expected `)`", 6),
             ("", "expected a name, a number or a string", 1),
             ("a = b", "unexpected `=`", 3),
+            ("choice(\"é\", ", "expected `)`", 11),
         ] {
             let err = parse(text).unwrap_err();
             assert_eq!(err.to_string(), format!("{message} at column {column}"), "{text}");
