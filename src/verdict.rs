@@ -179,6 +179,15 @@ mod tests {
         }
     }
 
+    /// A baseline of these runs, with a flat growth.
+    fn blessed(runs: &[Run]) -> BaselineCase {
+        BaselineCase {
+            case: "default".into(),
+            growth_exponent: Some(0.0),
+            runs: runs.iter().map(BaselineRun::of).collect(),
+        }
+    }
+
     fn seq_scan(scale: f64) -> Finding {
         Finding {
             kind: Kind::SeqScan,
@@ -210,11 +219,7 @@ mod tests {
     fn a_new_seq_scan_fails_a_known_one_warns() {
         let before =
             [run(0.01, 3_400, 10, "a", vec![]), run(0.1, 34_000, 10, "a", vec![]), run(1.0, 340_000, 10, "a", vec![])];
-        let base = BaselineCase {
-            case: "default".into(),
-            growth_exponent: Some(0.0),
-            runs: before.iter().map(BaselineRun::of).collect(),
-        };
+        let base = blessed(&before);
         let now = CaseRuns {
             case: "default".into(),
             runs: vec![
@@ -228,11 +233,7 @@ mod tests {
         assert_eq!(kinds, vec![(Kind::SeqScan, Severity::Error), (Kind::ShapeChange, Severity::Warning)]);
         assert!(v.shape_diffs[2].is_some());
 
-        let base = BaselineCase {
-            case: "default".into(),
-            growth_exponent: Some(0.0),
-            runs: now.runs.iter().map(BaselineRun::of).collect(),
-        };
+        let base = blessed(&now.runs);
         let v = evaluate(&now, GrowthClass::Linear, Some(&base), &Thresholds::default());
         assert!(!v.failed(), "{:?}", v.findings);
     }
@@ -241,11 +242,7 @@ mod tests {
     fn shape_change_without_more_work_is_only_a_warning_more_work_fails() {
         let before =
             [run(0.01, 3_400, 10, "a", vec![]), run(0.1, 34_000, 10, "a", vec![]), run(1.0, 340_000, 10, "a", vec![])];
-        let base = BaselineCase {
-            case: "default".into(),
-            growth_exponent: Some(0.0),
-            runs: before.iter().map(BaselineRun::of).collect(),
-        };
+        let base = blessed(&before);
         let same_work = CaseRuns {
             case: "default".into(),
             runs: before.iter().map(|r| Run { shape: "b".into(), ..r.clone() }).collect(),
