@@ -58,6 +58,7 @@ fn failing_in_report(path: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
+// Long: each candidate is built, measured, dropped and ranked in turn, on one session.
 /// Build each candidate at the largest scale, re-run, and keep what cuts work at least in
 /// half for some case without making another query of the run worse.
 async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggestion>> {
