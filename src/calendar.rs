@@ -29,7 +29,7 @@ impl TimeAt {
     }
 }
 
-/// Seconds since 1970-01-01 00:00:00 UTC of "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]".
+/// Seconds since 1970-01-01 00:00:00 UTC of `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS]`.
 #[expect(clippy::many_single_char_names, reason = "the calendar's own names: y, m, d, h")]
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();

@@ -1,5 +1,8 @@
 //! The command line: the only module that knows clap.
 
+// Doc comments here are `--help` text, where `[default: ...]` is prose, not a link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

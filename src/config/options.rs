@@ -18,10 +18,10 @@ pub enum BackendChoice {
 pub struct Overrides {
     /// The config file; searched upward from the working directory when None.
     pub config: Option<PathBuf>,
-    /// Scale factors, ascending, without repeats (see [`validate_factors`]).
+    /// Scale factors, ascending, without repeats (see [`crate::config::validate_factors`]).
     pub scales: Option<Vec<f64>>,
     pub backend: BackendChoice,
-    /// Images, each a valid reference (see [`image::ImageRef`]); empty: the config's.
+    /// Images, each a valid reference (see [`crate::config::image::ImageRef`]); empty: the config's.
     pub images: Vec<String>,
     pub database_url: Option<String>,
     pub format: Format,
