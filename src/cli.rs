@@ -85,8 +85,9 @@ pub enum Command {
         /// Schema files or folders of migrations (globs) [default: schema/*.sql].
         #[arg(long, value_name = "FILES", num_args = 1..)]
         schema: Vec<String>,
-        /// A live database to read statistics from (read-only).
-        #[arg(long, value_name = "URL")]
+        /// A production database to read each table's row count from (read-only; the URL is
+        /// never written anywhere).
+        #[arg(long, value_name = "URL", value_parser = parse_database_url)]
         from_url: Option<String>,
         /// Overwrite an existing config file.
         #[arg(long)]

@@ -57,9 +57,8 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Suggest { queries, from, common } => {
             commands::suggest::run(&Settings::load(&common.overrides()?)?, &queries, from.as_deref()).await
         }
-        Command::Init { from_url: Some(_), .. } => Err(Error::NotYetAvailable("init --from-url")),
-        Command::Init { schema, force, common, from_url: None } => {
-            commands::init::run(&schema, force, &common.overrides()?).await
+        Command::Init { schema, force, common, from_url } => {
+            commands::init::run(&schema, force, from_url.as_deref(), &common.overrides()?).await
         }
     }
 }

@@ -151,9 +151,11 @@ fn a_format_a_command_does_not_print_is_an_argument_error() {
 }
 
 #[test]
-fn init_from_a_database_is_not_yet_available_and_says_so() {
+fn init_from_an_unreachable_database_names_it_and_writes_nothing() {
     let p = small_project(QUERY);
-    assert_error(&p, &["init", "--from-url", "postgres://u@127.0.0.1:9/db"], &["init --from-url", "not yet available"]);
+    std::fs::remove_file(p.path().join("plangate.toml")).unwrap();
+    assert_error(&p, &["init", "--from-url", "postgres://u@127.0.0.1:9/db"], &["127.0.0.1:9", "cannot connect"]);
+    assert!(!p.path().join("plangate.toml").exists());
 }
 
 #[test]

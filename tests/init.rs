@@ -4,6 +4,8 @@
 mod common;
 
 use common::Project;
+use plangate::postgres::local::{LocalCluster, find_bindir};
+use sqlx::Connection;
 
 /// Every `# column = "generator"` line of the config, uncommented.
 fn uncommented(config: &str) -> String {
@@ -68,9 +70,14 @@ fn init_never_overwrites_without_force_and_names_a_bad_schema() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("schema.files") && stderr.contains("db/*.sql"), "{stderr}");
     assert!(!q.path().join("plangate.toml").exists(), "no file on an error");
-    let (code, _, stderr) = q.run(&["init", "--from-url", "postgres://x@127.0.0.1:9/db"]);
+    q.write("schema/a.sql", "CREATE TABLE t (id int PRIMARY KEY);");
+    let (code, _, stderr) = q.run(&["init", "--from-url", "postgres://x:secret@127.0.0.1:9/db"]);
     assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("127.0.0.1:9") && !stderr.contains("secret"), "{stderr}");
     assert!(!q.path().join("plangate.toml").exists());
+    let (code, _, stderr) = q.run(&["init", "--backend", "url", "--database-url", "postgres://x@127.0.0.1:9/db"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--from-url"), "{stderr}");
     q.assert_nothing_left();
 }
 
@@ -91,4 +98,76 @@ fn init_reads_a_pg_dump_and_a_migrations_folder() {
         assert_eq!(code, 0, "{data}: {stderr}\n{}", uncommented(&config));
         p.assert_nothing_left();
     }
+}
+
+const PRODUCTION_SCHEMA: &str = "
+CREATE TABLE categories (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE products (id bigint PRIMARY KEY, category_id int NOT NULL REFERENCES categories(id), price numeric(10,2));
+CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE drafts (id int PRIMARY KEY);
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_from_a_production_database_takes_its_row_counts_read_only() {
+    // "Production": a server with the schema, rows, and statistics of its own.
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+    let url = cluster.url("postgres");
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(PRODUCTION_SCHEMA).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO categories SELECT g, 'c' || g FROM generate_series(1, 400) g;
+         INSERT INTO products SELECT g, 1 + g % 400, g % 1000 FROM generate_series(1, 34000) g;
+         INSERT INTO events SELECT g, DATE '2024-06-01' + (g % 300) FROM generate_series(1, 9000) g;
+         CREATE TABLE audit_only_in_production (id int);
+         ANALYZE categories, products, events;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    // The repository: the same schema, but for a table production does not have yet.
+    let p = Project::new(&[("schema/a.sql", &PRODUCTION_SCHEMA.replace("drafts", "drafts_new"))]);
+    let (code, _, stderr) = tokio::task::spawn_blocking({
+        let (p_dir, url) = (p.path().to_path_buf(), url.clone());
+        move || {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_plangate"))
+                .args(["init", "--backend", "local", "--from-url", &url])
+                .current_dir(&p_dir)
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let config = p.read("plangate.toml");
+    assert!(config.contains("[tables.categories]\nrows = 400\n"), "{config}");
+    assert!(config.contains("[tables.products]\nrows = 34000\n"), "{config}");
+    assert!(config.contains("[tables.events]\nrows = 9000\n"), "partitions summed:\n{config}");
+    assert!(config.contains("[tables.drafts_new]\nrows = 10000  # not in production"), "{config}");
+    assert!(stderr.contains("audit_only_in_production"), "{stderr}");
+    assert!(!config.contains(&url) && !config.contains("127.0.0.1"), "the URL is never written:\n{config}");
+
+    // Read-only: production gained no table, database or statistics run of plangate's.
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(tables, 6, "categories, products, two partitions, drafts, audit_only_in_production, and nothing else");
+    let databases: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname LIKE 'plangate%'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(databases, 0);
+    p.assert_nothing_left();
 }

@@ -2,6 +2,7 @@
 
 pub mod container;
 pub mod local;
+pub mod production;
 pub mod schema;
 pub mod url;
 
