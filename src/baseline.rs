@@ -5,7 +5,6 @@
 //! `format_version` they do not know.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -198,10 +197,7 @@ pub fn write(dir: &Path, baseline: &Baseline) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(werr)?;
     let mut text = serde_json::to_string_pretty(baseline).expect("a baseline serializes");
     text.push('\n');
-    let mut tmp = tempfile::Builder::new().prefix(".plangate-").suffix(".tmp").tempfile_in(dir).map_err(werr)?;
-    tmp.write_all(text.as_bytes()).map_err(werr)?;
-    tmp.as_file().sync_all().map_err(werr)?;
-    tmp.persist(&path).map_err(|e| werr(e.error))?;
+    crate::files::write_atomically(&path, &text)?;
     Ok(path)
 }
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod datagen;
 pub mod error;
 pub mod expr;
+pub mod files;
 pub mod measure;
 pub mod plan;
 pub mod postgres;

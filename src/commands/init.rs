@@ -5,8 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::Outcome;
 use crate::commands::progress;
@@ -55,7 +54,7 @@ pub async fn run(patterns: &[String], force: bool, from_url: Option<&str>, args:
         }
     }
     let text = config_text(&patterns, &catalog, production.as_ref());
-    write_atomically(&path, &text)?;
+    crate::files::write_atomically(&path, &text)?;
     progress(&format!(
         "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
         path.display(),
@@ -144,14 +143,4 @@ fn describe(g: &GenExpr) -> &'static str {
         GenExpr::Array(_) => "arrays of 0 to 4 elements",
         _ => "inferred from the type",
     }
-}
-
-/// Write through a temporary file in the same folder, then rename: never half a file.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let err = |source| Error::Write { path: path.to_path_buf(), source };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(text.as_bytes()).map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
 }

@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::sqltext::{ident, table_name};
+
 /// A `[schema] files` entry that names no readable file.
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
@@ -95,10 +97,10 @@ pub fn declared_tables(files: &[PathBuf]) -> Option<BTreeMap<String, BTreeSet<St
                     {
                         return None;
                     }
-                    tables.insert(object_name(&t.name)?, t.columns.iter().map(|c| ident(&c.name)).collect());
+                    tables.insert(table_name(&t.name)?, t.columns.iter().map(|c| ident(&c.name)).collect());
                 }
                 Statement::AlterTable(a) => {
-                    let name = object_name(&a.name)?;
+                    let name = table_name(&a.name)?;
                     for op in &a.operations {
                         let cols = tables.get_mut(&name)?;
                         match op {
@@ -121,7 +123,7 @@ pub fn declared_tables(files: &[PathBuf]) -> Option<BTreeMap<String, BTreeSet<St
                 }
                 Statement::Drop { object_type: ObjectType::Table, names, .. } => {
                     for n in &names {
-                        tables.remove(&object_name(n)?);
+                        tables.remove(&table_name(n)?);
                     }
                 }
                 _ => {}
@@ -129,22 +131,6 @@ pub fn declared_tables(files: &[PathBuf]) -> Option<BTreeMap<String, BTreeSet<St
         }
     }
     Some(tables)
-}
-
-/// Postgres' folding: unquoted names are lowercased.
-fn ident(i: &sqlparser::ast::Ident) -> String {
-    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
-}
-
-/// `t` for public tables, `schema.t` otherwise, as plangate names tables.
-fn object_name(n: &sqlparser::ast::ObjectName) -> Option<String> {
-    let parts: Vec<String> = n.0.iter().map(|p| p.as_ident().map(ident)).collect::<Option<_>>()?;
-    match parts.as_slice() {
-        [t] => Some(t.clone()),
-        [s, t] if s == "public" => Some(t.clone()),
-        [s, t] => Some(format!("{s}.{t}")),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

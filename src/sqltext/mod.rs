@@ -108,6 +108,22 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Postgres' folding: unquoted names are lowercased.
+pub fn ident(i: &sqlparser::ast::Ident) -> String {
+    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+}
+
+/// `t` for public tables, `schema.t` otherwise, as plangate names tables.
+pub fn table_name(n: &sqlparser::ast::ObjectName) -> Option<String> {
+    let parts: Vec<String> = n.0.iter().map(|p| p.as_ident().map(ident)).collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [t] => Some(t.clone()),
+        [s, t] if s == "public" => Some(t.clone()),
+        [s, t] => Some(format!("{s}.{t}")),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 
 use crate::datagen::schema::Catalog;
+use crate::sqltext::{ident, table_name};
 use crate::suggest::IndexKey;
 
 /// What one table contributes to a query's access path.
@@ -44,8 +45,7 @@ pub fn read_query(sql: &str, catalog: &Catalog) -> Option<QueryShape> {
     let mut conditions: Vec<&Expr> = Vec::new();
     let add_factor = |f: &TableFactor, aliases: &mut BTreeMap<String, String>| {
         if let TableFactor::Table { name, alias, .. } = f {
-            let table = name.0.iter().filter_map(|p| p.as_ident()).map(ident).collect::<Vec<_>>().join(".");
-            let table = table.strip_prefix("public.").unwrap_or(&table).to_string();
+            let Some(table) = table_name(name) else { return };
             aliases.insert(
                 alias
                     .as_ref()
@@ -272,8 +272,4 @@ fn is_value(e: &Expr) -> bool {
         .is_continue(),
         _ => false,
     }
-}
-
-fn ident(i: &sqlparser::ast::Ident) -> String {
-    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
 }
