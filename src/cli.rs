@@ -79,16 +79,32 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Production's statistics beside the world's, per column, at scale 1.0: how closely
+    /// the `stats` generators reproduce production's shape, worst first.
+    Fidelity {
+        /// Only these tables.
+        tables: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Write a starting plangate.toml from the schema: every table, and every column with
     /// the generator plangate infers for it.
     Init {
         /// Schema files or folders of migrations (globs) [default: schema/*.sql].
         #[arg(long, value_name = "FILES", num_args = 1..)]
         schema: Vec<String>,
-        /// A production database to read each table's row count from (read-only; the URL is
-        /// never written anywhere).
+        /// A production database to read, read-only: each table's row count and its columns'
+        /// statistics (written to snapshot/), and production's plan for each query. The URL
+        /// is never written anywhere. On an initialized repository: refresh the snapshot.
         #[arg(long, value_name = "URL", value_parser = parse_database_url)]
         from_url: Option<String>,
+        /// Columns (table.column) whose text values may be written to the snapshot as they
+        /// are; others get surrogates that keep order, frequency and width.
+        #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+        keep_values: Vec<String>,
+        /// Write the top N read queries of production's `pg_stat_statements` to queries/.
+        #[arg(long, value_name = "N")]
+        queries: Option<usize>,
         /// Overwrite an existing config file.
         #[arg(long)]
         force: bool,

@@ -76,6 +76,10 @@ pub enum Error {
     #[error("{path}: {detail}")]
     Baseline { path: PathBuf, detail: String },
 
+    /// A file of production's snapshot is unusable.
+    #[error("{path}: {detail}")]
+    Snapshot { path: PathBuf, detail: String },
+
     /// No way to get a Postgres server.
     #[error("{0}")]
     NoPostgres(String),

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod postgres;
 pub mod progress;
 pub mod report;
+pub mod snapshot;
 pub mod sqltext;
 pub mod suggest;
 pub mod verdict;
@@ -58,8 +59,12 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Suggest { queries, from, common } => {
             commands::suggest::run(&Settings::load(&common.overrides()?)?, &queries, from.as_deref()).await
         }
-        Command::Init { schema, force, common, from_url } => {
-            commands::init::run(&schema, force, from_url.as_deref(), &common.overrides()?).await
+        Command::Init { schema, force, common, from_url, keep_values, queries } => {
+            let request = commands::init::Request { schema, force, from_url, keep_values, queries };
+            commands::init::run(&request, &common.overrides()?).await
+        }
+        Command::Fidelity { tables, common } => {
+            commands::fidelity::run(&Settings::load(&common.overrides()?)?, &tables).await
         }
     }
 }

@@ -39,6 +39,10 @@ pub struct Run {
     pub actual_rows: f64,
     pub findings: Vec<Finding>,
     pub timed_out: bool,
+    /// At production's size, when the followed parameters are not the ones sampled at
+    /// this scale: the plan's shape with those (plain EXPLAIN), which is what production's
+    /// plan, chosen the same way, is compared with.
+    pub sampled_shape: Option<String>,
 }
 
 impl Run {
@@ -150,6 +154,8 @@ pub struct AtScale<'a> {
     pub table_rows: &'a BTreeMap<String, u64>,
     pub thresholds: &'a Thresholds,
     pub seed: u64,
+    /// Also plan the query with parameters sampled at this scale (see `Run::sampled_shape`).
+    pub sample_shape: bool,
 }
 
 /// Measure one case of a query (prepared as statement `index`) at one scale, with the
@@ -162,7 +168,7 @@ pub async fn run_case(
     case: &Case,
     follow: Option<&[Option<String>]>,
 ) -> Result<Run> {
-    let AtScale { scale, table_rows, thresholds, seed } = at;
+    let AtScale { scale, table_rows, thresholds, seed, sample_shape } = at;
     let values = match follow {
         Some(texts) => texts
             .iter()
@@ -208,6 +214,10 @@ pub async fn run_case(
         .into_iter()
         .filter_map(|(n, _)| findings::rows_of(table_rows, n).map(|(name, rows)| (name.to_string(), rows)))
         .collect();
+    let sampled_shape = match follow {
+        Some(_) if sample_shape => sampled_shape(conn, query, index, case, seed, &values).await?,
+        _ => None,
+    };
     let ctx = Context { scale, table_rows, thresholds };
     let mut found = findings::detect(&last.plan, &ctx);
     let forbidden = findings::forbidden(&last.plan, &found, &query.forbid, scale);
@@ -225,7 +235,36 @@ pub async fn run_case(
         plan: last_json,
         findings: found,
         timed_out: false,
+        sampled_shape,
     })
+}
+
+/// The shape of the plan with parameters sampled now, when they differ from `followed`.
+async fn sampled_shape(
+    conn: &mut PgConnection,
+    query: &Query,
+    index: usize,
+    case: &Case,
+    seed: u64,
+    followed: &[params::ParamValue],
+) -> Result<Option<String>> {
+    let values = params::sample(conn, &query.name, &case.params, seed).await?;
+    if values == followed {
+        return Ok(None);
+    }
+    let literals: Vec<String> = values.iter().map(|v| v.sql.clone()).collect();
+    let args = if literals.is_empty() { String::new() } else { format!("({})", literals.join(", ")) };
+    let sql = format!("EXPLAIN (FORMAT JSON) EXECUTE {}{args}", statement_name(index));
+    let json: sqlx::types::Json<Value> = sqlx::query_scalar(AssertSqlSafe(sql))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| Error::QueryFailed { query: query.name.clone(), scale: 1.0, message: db_message(&e) })?;
+    let e = Explain::from_json(&json.0).map_err(|e| Error::QueryFailed {
+        query: query.name.clone(),
+        scale: 1.0,
+        message: format!("unexpected EXPLAIN output: {e}"),
+    })?;
+    Ok(Some(shape::shape(&e.plan)))
 }
 
 fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Thresholds) -> Run {
@@ -251,6 +290,7 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
             ),
         }],
         timed_out: true,
+        sampled_shape: None,
     }
 }
 

@@ -6,6 +6,7 @@ use crate::analysis::{Finding, Kind, Severity};
 use crate::baseline::BaselineCase;
 use crate::measure::{CaseRuns, Curve};
 use crate::plan::shape;
+use crate::snapshot::CasePlan;
 
 /// A case's result after analysis.
 #[derive(Debug, Clone)]
@@ -99,6 +100,30 @@ pub fn evaluate(
     CaseVerdict { exponent, baseline_exponent, findings, shape_diffs, baseline_work, notes, curve }
 }
 
+/// A warning when the world, at production's size (scale 1.0), plans the case differently
+/// from production: the verdict may not hold there. It names the first place the plans part.
+pub fn world_mismatch(runs: &CaseRuns, production: &CasePlan) -> Option<Finding> {
+    let run = runs.runs.iter().find(|r| (r.scale - 1.0).abs() < 1e-9 && !r.timed_out)?;
+    let diff = shape::diff(&production.shape, run.sampled_shape.as_ref().unwrap_or(&run.shape))?;
+    let first = |sign: char| {
+        diff.lines()
+            .find(|l| l.starts_with(sign))
+            .map_or_else(|| "nothing".to_string(), |l| format!("`{}`", l[1..].trim()))
+    };
+    Some(Finding {
+        kind: Kind::WorldMismatch,
+        severity: Severity::Warning,
+        scale: Some(run.scale),
+        node: None,
+        detail: format!(
+            "at production's size the world plans this differently from production (production has {}, the world {}): \
+             the verdict may not hold in production; bring the data's shape closer (`plangate fidelity`)",
+            first('-'),
+            first('+')
+        ),
+    })
+}
+
 /// What the growth of a case's work is judged on.
 struct Growth {
     fit: Option<growth::Fit>,
@@ -176,6 +201,7 @@ mod tests {
             actual_rows: 20.0,
             findings,
             timed_out: false,
+            sampled_shape: None,
         }
     }
 

@@ -49,6 +49,8 @@ pub enum Kind {
     Forbidden,
     /// The query ran past the statement timeout at a scale.
     Timeout,
+    /// At production's size, the world plans the query differently from production.
+    WorldMismatch,
 }
 
 impl Kind {
@@ -66,6 +68,7 @@ impl Kind {
             Kind::GrowthRegression => "growth_regression",
             Kind::Forbidden => "forbidden",
             Kind::Timeout => "timeout",
+            Kind::WorldMismatch => "world_mismatch",
         }
     }
 

@@ -1,7 +1,8 @@
 //! `plangate bless`: run the catalog and (re)write the baselines of the queries that ran.
 
 use crate::baseline::{self, Baseline, BaselineCase, BaselineRun};
-use crate::commands::{Measured, check::build_report, measure_matrix, progress};
+use crate::commands::check::{build_report, production_plans};
+use crate::commands::{Measured, measure_matrix, progress};
 use crate::config::catalog;
 use crate::config::{Settings, hex_sha256};
 use crate::error::Result;
@@ -22,13 +23,14 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
         }));
     }
     let previous = new_baselines.clone();
+    let production = production_plans(settings, &queries)?;
     let measured = measure_matrix(settings, &queries).await?;
     for m in &measured {
         for (qr, slot) in m.runs.iter().zip(new_baselines.iter_mut()) {
             *slot = Some(Baseline::merge(slot.take(), fresh_baseline(settings, m, qr)));
         }
     }
-    let mut report = build_report(settings, measured, &new_baselines);
+    let mut report = build_report(settings, measured, &new_baselines, &production);
     // The report judges the new baselines, so its "was" would be the new exponent: say
     // what the previous baseline had instead (nothing on a first bless).
     for q in &mut report.queries {

@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::config::catalog;
 use crate::error::{Error, Result};
 use crate::report::{Judged, Report, TargetReport, Timings, Verdict};
+use crate::snapshot::QueryPlans;
 use crate::verdict;
 use crate::{Outcome, emit};
 
@@ -25,15 +26,33 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     for q in &queries {
         baselines.push(baseline::read(&baseline::path_for(&settings.baselines_dir(), &q.name))?);
     }
+    let production = production_plans(settings, &queries)?;
     let measured = measure_matrix(settings, &queries).await?;
-    let report = build_report(settings, measured, &baselines);
+    let report = build_report(settings, measured, &baselines, &production);
     emit(settings, &report)?;
     Ok(if report.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
 }
 
 /// Judge every query on every target against its baseline entry for that target's major
 /// version, and assemble the report.
-pub fn build_report(settings: &Settings, measured: Vec<Measured>, baselines: &[Option<Baseline>]) -> Report {
+/// Production's plans of these queries (from the snapshot), where recorded for their SQL.
+pub fn production_plans(settings: &Settings, queries: &[catalog::Query]) -> Result<Vec<Option<QueryPlans>>> {
+    let store = settings.snapshot();
+    let mut out = Vec::new();
+    for q in queries {
+        let plans = store.read_plans(&q.name)?;
+        let current = plans.filter(|p| p.sql_sha256 == crate::config::hex_sha256(q.sql.as_bytes()));
+        out.push(current);
+    }
+    Ok(out)
+}
+
+pub fn build_report(
+    settings: &Settings,
+    measured: Vec<Measured>,
+    baselines: &[Option<Baseline>],
+    production: &[Option<QueryPlans>],
+) -> Report {
     let matrix = measured.len() > 1;
     let mut judged = Vec::new();
     let mut targets = Vec::new();
@@ -51,7 +70,7 @@ pub fn build_report(settings: &Settings, measured: Vec<Measured>, baselines: &[O
             postgres_version: m.postgres_version.clone(),
             settings: m.server_settings.iter().cloned().collect(),
         });
-        for (qr, base) in m.runs.into_iter().zip(baselines) {
+        for ((qr, base), plans) in m.runs.into_iter().zip(baselines).zip(production) {
             let (usable, note) = match base {
                 None => (
                     None,
@@ -76,7 +95,15 @@ pub fn build_report(settings: &Settings, measured: Vec<Measured>, baselines: &[O
                 .cases
                 .iter()
                 .map(|c| {
-                    verdict::evaluate(c, qr.query.growth, usable.and_then(|b| b.case(&c.case)), &settings.thresholds)
+                    let mut v = verdict::evaluate(
+                        c,
+                        qr.query.growth,
+                        usable.and_then(|b| b.case(&c.case)),
+                        &settings.thresholds,
+                    );
+                    let theirs = plans.as_ref().and_then(|p| p.cases.get(&c.case));
+                    v.findings.extend(theirs.and_then(|p| verdict::world_mismatch(c, p)));
+                    v
                 })
                 .collect();
             judged.push(Judged {

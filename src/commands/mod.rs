@@ -4,6 +4,7 @@ pub mod bless;
 pub mod check;
 pub mod curve;
 pub mod explain;
+pub mod fidelity;
 pub mod init;
 pub mod suggest;
 
@@ -217,8 +218,16 @@ async fn measure_on<'q>(
         timings.index_ms += step.index_ms;
         timings.analyze_ms += step.analyze_ms;
         table_rows = loader.relation_rows(&mut conn).await?;
-        let at =
-            measure::AtScale { scale, table_rows: &table_rows, thresholds: &settings.thresholds, seed: settings.seed };
+        // At production's size, production's plans (if recorded) are compared with the
+        // plans of parameters chosen there.
+        let sample_shape = (scale - 1.0).abs() < 1e-9 && settings.snapshot().dir.join("plans").is_dir();
+        let at = measure::AtScale {
+            scale,
+            table_rows: &table_rows,
+            thresholds: &settings.thresholds,
+            seed: settings.seed,
+            sample_shape,
+        };
         let t = Instant::now();
         let cases: usize = queries.iter().map(|q| q.cases.len()).sum();
         display.start(&format!("scale {scale}: queries"), cases as u64, "cases");

@@ -92,7 +92,13 @@ async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggesti
         .collect();
     let largest = s.table_rows.values().copied().max().unwrap_or(0);
     let table_rows = s.table_rows.clone();
-    let at = AtScale { scale: s.scale, table_rows: &table_rows, thresholds: &settings.thresholds, seed: settings.seed };
+    let at = AtScale {
+        scale: s.scale,
+        table_rows: &table_rows,
+        thresholds: &settings.thresholds,
+        seed: settings.seed,
+        sample_shape: false,
+    };
 
     let mut found: Vec<(u64, Suggestion)> = Vec::new();
     for (qi, q) in s.queries.iter().enumerate() {

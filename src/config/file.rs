@@ -10,6 +10,7 @@ use crate::analysis::Thresholds;
 use crate::config::generator::GenExpr;
 use crate::config::{DEFAULT_IMAGE, Invalid, TableSize, TableSpec, image};
 use crate::error::{Error, Result};
+use crate::snapshot::{Snapshot, TableStats};
 
 /// plangate.toml as written (unknown keys are rejected).
 #[derive(Debug, Default, Deserialize)]
@@ -27,6 +28,15 @@ pub(super) struct ConfigFile {
     pub query: BTreeMap<String, crate::config::catalog::QuerySection>,
     #[serde(default)]
     pub thresholds: Thresholds,
+    #[serde(default)]
+    pub snapshot: SnapshotSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SnapshotSection {
+    /// Where production's snapshot lives, relative to the config.
+    pub dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +169,41 @@ impl Reader<'_> {
             }
         }
         Ok(tables)
+    }
+
+    /// Attach production's statistics to every `stats` generator: the column's entry in the
+    /// snapshot's file for its table.
+    pub fn attach_stats(&self, tables: &mut BTreeMap<String, TableSpec>, snapshot: &Snapshot) -> Result<()> {
+        for (name, t) in tables.iter_mut() {
+            let mut file = None;
+            for (col, g) in &mut t.columns {
+                let GenExpr::Stats { column, .. } = g else { continue };
+                let key = format!("tables.{name}.columns.{col}");
+                if file.is_none() {
+                    file = Some(snapshot.read_table(name)?.ok_or_else(|| {
+                        self.err(
+                            &key,
+                            format!(
+                                "`stats` reads production's statistics from {}, which does not exist; run \
+                                 `plangate init --from-url` to write it",
+                                snapshot.table_path(name).display()
+                            ),
+                        )
+                    })?);
+                }
+                let stats = file.as_ref().and_then(|f: &TableStats| f.columns.get(col)).ok_or_else(|| {
+                    self.err(
+                        &key,
+                        format!(
+                            "{} has no statistics for column `{col}` (production never analyzed it, or the column is new)",
+                            snapshot.table_path(name).display()
+                        ),
+                    )
+                })?;
+                *column = Some(std::sync::Arc::new(stats.clone()));
+            }
+        }
+        Ok(())
     }
 
     /// Every configured table and column is one the schema files declare.

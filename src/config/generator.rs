@@ -1,7 +1,10 @@
 //! Column generators of plangate.toml (`zipf(1000, 1.1)`, `ref(t.c, zipf = 1.1)`, ...): the
 //! typed values, read out of the config's expression language.
 
+use std::sync::Arc;
+
 use crate::expr::{self, Arg, Args, Expr, ExprError, Result};
+use crate::snapshot::ColumnStats;
 
 /// The share of the parents existing when a child row is made that `ref()` picks from:
 /// every parent but the newest tenth gets the same number of children on average, at
@@ -81,6 +84,13 @@ pub enum GenExpr {
     Array(Box<GenExpr>),
     /// Plausible values of a type no generator above names (inferred from the column's type).
     Typed(TypedGen),
+    /// Production's statistics for the column, from the snapshot `plangate init --from-url`
+    /// wrote (attached when the config is read). With `reference`, a foreign key: parents
+    /// are picked with production's fan-out, its hot keys staying hot.
+    Stats {
+        reference: Option<(String, String)>,
+        column: Option<Arc<ColumnStats>>,
+    },
 }
 
 /// Values of one Postgres type, for columns of that type the config does not name.
@@ -125,7 +135,7 @@ impl GenExpr {
                 return match parts[0].as_str() {
                     "serial" => Ok(GenExpr::Serial),
                     "uuid" => Ok(GenExpr::Uuid),
-                    "stats" => Err(stats_not_yet()),
+                    "stats" => Ok(GenExpr::Stats { reference: None, column: None }),
                     known if KNOWN.contains(&known) => {
                         Err(invalid(format!("`{known}` needs arguments in parentheses")))
                     }
@@ -191,7 +201,7 @@ impl GenExpr {
             }
             "unique" => (GenExpr::Unique(Box::new(GenExpr::from_expr(a.next("a generator")?)?)), &[]),
             "const" => (constant(a.next("a value")?)?, &[]),
-            "stats" => return Err(stats_not_yet()),
+            "stats" => (stats(&a)?, &["ref"]),
             other => return Err(unknown(other)),
         };
         a.finish(keywords)?;
@@ -201,7 +211,9 @@ impl GenExpr {
     /// Every (table, column) this generator references.
     pub fn references(&self) -> Vec<(&str, &str)> {
         match self {
-            GenExpr::Ref { table, column, .. } => vec![(table.as_str(), column.as_str())],
+            GenExpr::Ref { table, column, .. } | GenExpr::Stats { reference: Some((table, column)), .. } => {
+                vec![(table.as_str(), column.as_str())]
+            }
             GenExpr::Null { inner, .. } | GenExpr::Unique(inner) | GenExpr::Array(inner) => inner.references(),
             _ => Vec::new(),
         }
@@ -258,6 +270,8 @@ impl GenExpr {
             GenExpr::Unique(inner) => format!("unique({})", inner.to_config()?),
             GenExpr::Const(None) => "const(null)".into(),
             GenExpr::Const(Some(v)) => format!("const({})", quoted(v)),
+            GenExpr::Stats { reference: None, .. } => "stats".into(),
+            GenExpr::Stats { reference: Some((t, c)), .. } => format!("stats(ref = {t}.{c})"),
             GenExpr::Json | GenExpr::Array(_) | GenExpr::Typed(_) => return None,
         })
     }
@@ -388,8 +402,23 @@ fn unknown(name: &str) -> ExprError {
     invalid(format!("unknown generator `{name}` (known: {})", KNOWN.join(", ")))
 }
 
-fn stats_not_yet() -> ExprError {
-    invalid("the stats(...) generator is written by `plangate init --from-url`, which is not yet available")
+/// `stats` or `stats(ref = t.c)`.
+fn stats(a: &Args<'_>) -> Result<GenExpr> {
+    if let Some(extra) = a.positional().first() {
+        return Err(invalid(format!(
+            "stats takes no values, or `ref = table.column` for a foreign key, not `{extra}`"
+        )));
+    }
+    let reference = match a.keyword("ref") {
+        None => None,
+        Some(Expr::Name(parts)) if (2..=3).contains(&parts.len()) => {
+            Some((parts[..parts.len() - 1].join("."), parts[parts.len() - 1].clone()))
+        }
+        Some(other) => {
+            return Err(invalid(format!("stats(ref = ...) takes a column as table.column, found `{other}`")));
+        }
+    };
+    Ok(GenExpr::Stats { reference, column: None })
 }
 
 const KNOWN: &[&str] = &[
@@ -459,6 +488,11 @@ mod tests {
             ("unique(int(1, 100))", GenExpr::Unique(Box::new(GenExpr::Int { lo: 1, hi: 100 }))),
             ("const(7)", GenExpr::Const(Some("7".into()))),
             ("const(null)", GenExpr::Const(None)),
+            ("stats", GenExpr::Stats { reference: None, column: None }),
+            (
+                "stats(ref = customers.id)",
+                GenExpr::Stats { reference: Some(("customers".into(), "id".into())), column: None },
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(GenExpr::parse(text).unwrap(), want, "{text}");
@@ -523,6 +557,8 @@ mod tests {
             "null(0.05, unique(ref(users.id)))",
             "const(null)",
             r#"const("7")"#,
+            "stats",
+            "stats(ref = app.users.id)",
         ] {
             let g = GenExpr::parse(text).unwrap();
             let printed = g.to_config().unwrap();

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::analysis::Thresholds;
 use crate::config::generator::GenExpr;
 use crate::error::{Error, Result};
+use crate::snapshot::Snapshot;
 use crate::sqltext::files;
 
 pub const CONFIG_FILE: &str = "plangate.toml";
@@ -92,6 +93,8 @@ pub struct Settings {
     pub partition: Option<Partition>,
     /// Hash of the config file text, recorded in baselines.
     pub config_sha256: String,
+    /// Production's snapshot (`[snapshot] dir`).
+    pub snapshot_dir: PathBuf,
 }
 
 impl Settings {
@@ -131,7 +134,9 @@ impl Settings {
             }
             (None, None) => DEFAULT_FACTORS.to_vec(),
         };
-        let tables = read.tables(file.tables)?;
+        let mut tables = read.tables(file.tables)?;
+        let snapshot_dir = root.join(file.snapshot.dir.as_deref().unwrap_or(crate::snapshot::DEFAULT_DIR));
+        read.attach_stats(&mut tables, &Snapshot::new(snapshot_dir.clone()))?;
         // Tables and columns the schema files do not declare, before any Postgres starts.
         if let Some(declared) = files::declared_tables(&schema_files) {
             read.check_declared(&tables, &declared)?;
@@ -160,12 +165,18 @@ impl Settings {
             output: args.output.clone(),
             partition: args.partition,
             config_sha256: hex_sha256(text.as_bytes()),
+            snapshot_dir,
         })
     }
 
     /// The catalog folder.
     pub fn queries_dir(&self) -> PathBuf {
         self.root.join("queries")
+    }
+
+    /// Production's snapshot.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::new(self.snapshot_dir.clone())
     }
 
     /// The baselines folder.

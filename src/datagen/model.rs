@@ -20,6 +20,8 @@ pub struct ColumnModel {
     pub integer: bool,
     /// Columns of one composite foreign key pick the same parent row: the key's name.
     pub ref_group: Option<String>,
+    /// The longest value the type holds, in characters (varchar(n), char(n)).
+    pub max_len: Option<usize>,
 }
 
 /// A table to fill.
@@ -154,6 +156,8 @@ fn column_models(
     let mut sequences = Vec::new();
     for column in &table.columns {
         let integer = matches!(column.type_name.as_str(), "int2" | "int4" | "int8");
+        let max_len = (matches!(column.type_name.as_str(), "varchar" | "bpchar") && column.typmod >= 4)
+            .then(|| usize::try_from(column.typmod - 4).unwrap_or(usize::MAX));
         if column.generated {
             continue;
         }
@@ -164,6 +168,7 @@ fn column_models(
                 filled_by_postgres: true,
                 integer,
                 ref_group: None,
+                max_len,
             });
             continue;
         }
@@ -197,6 +202,7 @@ fn column_models(
             filled_by_postgres: false,
             integer,
             ref_group,
+            max_len,
         });
     }
     Ok((columns, sequences))

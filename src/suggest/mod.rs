@@ -17,7 +17,7 @@ use crate::datagen::schema::Catalog;
 use crate::plan::{NodeType, PlanNode};
 use crate::suggest::query::{Access, read_query};
 
-mod query;
+pub mod query;
 
 /// Most candidates tried per query.
 const MAX_CANDIDATES: usize = 6;

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, Ident, Join, JoinConstraint, JoinOperator, OrderByKind, OrderBySort, SelectItem, SetExpr,
-    Statement, TableFactor, UnaryOperator, visit_expressions, visit_expressions_mut,
+    BinaryOperator, Expr, Ident, Join, JoinConstraint, JoinOperator, LimitClause, OrderByKind, OrderBySort, SelectItem,
+    SetExpr, Statement, TableFactor, UnaryOperator, visit_expressions, visit_expressions_mut, visit_relations,
+    visit_statements,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 
@@ -39,34 +40,7 @@ pub fn read_query(sql: &str, catalog: &Catalog) -> Option<QueryShape> {
     let stmts = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
     let Some(Statement::Query(query)) = stmts.into_iter().next() else { return None };
     let SetExpr::Select(select) = query.body.as_ref() else { return None };
-
-    // alias or name -> table
-    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
-    let mut conditions: Vec<&Expr> = Vec::new();
-    let add_factor = |f: &TableFactor, aliases: &mut BTreeMap<String, String>| {
-        if let TableFactor::Table { name, alias, .. } = f {
-            let Some(table) = table_name(name) else { return };
-            aliases.insert(
-                alias
-                    .as_ref()
-                    .map_or_else(|| table.rsplit('.').next().unwrap_or(&table).to_string(), |a| ident(&a.name)),
-                table,
-            );
-        }
-    };
-    for twj in &select.from {
-        add_factor(&twj.relation, &mut aliases);
-        for Join { relation, join_operator, .. } in &twj.joins {
-            add_factor(relation, &mut aliases);
-            if let JoinOperator::Join(JoinConstraint::On(e))
-            | JoinOperator::Inner(JoinConstraint::On(e))
-            | JoinOperator::Left(JoinConstraint::On(e))
-            | JoinOperator::LeftOuter(JoinConstraint::On(e)) = join_operator
-            {
-                conditions.push(e);
-            }
-        }
-    }
+    let (aliases, mut conditions) = from_clause(select);
     let resolver = Resolver { aliases: &aliases, catalog };
     let mut shape = QueryShape::default();
     for t in aliases.values() {
@@ -113,6 +87,132 @@ pub fn read_query(sql: &str, catalog: &Catalog) -> Option<QueryShape> {
         }
     }
     Some(shape)
+}
+
+/// What a query's `$n` stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parameter {
+    /// Compared with this column (table, column).
+    Column(String, String),
+    Limit,
+    Offset,
+}
+
+/// A read-only query's tables and what each of its `$1..$n` stands for (None where the
+/// syntax does not say); None for anything but one plain SELECT (no locking clause, no
+/// data-modifying part).
+pub fn parameters(sql: &str, catalog: &Catalog) -> Option<(Vec<String>, Vec<Option<Parameter>>)> {
+    let stmts = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let [Statement::Query(query)] = stmts.as_slice() else { return None };
+    if !query.locks.is_empty() {
+        return None;
+    }
+    let mut modifies = false;
+    let _ = visit_statements(query, |s| {
+        modifies |= !matches!(s, Statement::Query(_));
+        ControlFlow::<()>::Continue(())
+    });
+    if modifies {
+        return None;
+    }
+    let mut tables = Vec::new();
+    let _ = visit_relations(query, |name| {
+        if let Some(t) = table_name(name) {
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let placeholder = |e: &Expr| match e {
+        Expr::Value(v) => match &v.value {
+            sqlparser::ast::Value::Placeholder(p) => p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()),
+            _ => None,
+        },
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => match expr.as_ref() {
+            Expr::Value(v) => match &v.value {
+                sqlparser::ast::Value::Placeholder(p) => p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut count = 0;
+    let _ = visit_expressions(query, |e| {
+        count = count.max(placeholder(e).unwrap_or(0));
+        ControlFlow::<()>::Continue(())
+    });
+    let mut params: Vec<Option<Parameter>> = vec![None; count];
+    let mut set = |n: usize, p: Parameter| {
+        if let Some(slot) = params.get_mut(n.wrapping_sub(1)) {
+            slot.get_or_insert(p);
+        }
+    };
+    if let SetExpr::Select(select) = query.body.as_ref() {
+        let (aliases, mut conditions) = from_clause(select);
+        let resolver = Resolver { aliases: &aliases, catalog };
+        conditions.extend(select.selection.iter());
+        for c in conditions {
+            let _ = visit_expressions(c, |e| {
+                let pairs: Vec<(&Expr, &Expr)> = match e {
+                    Expr::BinaryOp { left, right, .. } => vec![(left, right), (right, left)],
+                    Expr::In { expr, target: sqlparser::ast::InTarget::List(list), .. } => {
+                        list.iter().map(|x| (expr.as_ref(), x)).collect()
+                    }
+                    Expr::Between { expr, low, high, .. } => vec![(expr, low), (expr, high)],
+                    Expr::Like { expr, pattern, .. } | Expr::ILike { expr, pattern, .. } => vec![(expr, pattern)],
+                    _ => Vec::new(),
+                };
+                for (col, value) in pairs {
+                    if let (Some((t, c)), Some(n)) = (resolver.column(col), placeholder(value)) {
+                        set(n, Parameter::Column(t, c));
+                    }
+                }
+                ControlFlow::<()>::Continue(())
+            });
+        }
+    }
+    if let Some(LimitClause::LimitOffset { limit, offset, .. }) = &query.limit_clause {
+        if let Some(n) = limit.as_ref().and_then(placeholder) {
+            set(n, Parameter::Limit);
+        }
+        if let Some(n) = offset.as_ref().and_then(|o| placeholder(&o.value)) {
+            set(n, Parameter::Offset);
+        }
+    }
+    Some((tables, params))
+}
+
+/// The FROM clause: alias (or name) to table, and the join conditions.
+fn from_clause(select: &sqlparser::ast::Select) -> (BTreeMap<String, String>, Vec<&Expr>) {
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+    let mut conditions: Vec<&Expr> = Vec::new();
+    let add_factor = |f: &TableFactor, aliases: &mut BTreeMap<String, String>| {
+        if let TableFactor::Table { name, alias, .. } = f {
+            let Some(table) = table_name(name) else { return };
+            aliases.insert(
+                alias
+                    .as_ref()
+                    .map_or_else(|| table.rsplit('.').next().unwrap_or(&table).to_string(), |a| ident(&a.name)),
+                table,
+            );
+        }
+    };
+    for twj in &select.from {
+        add_factor(&twj.relation, &mut aliases);
+        for Join { relation, join_operator, .. } in &twj.joins {
+            add_factor(relation, &mut aliases);
+            if let JoinOperator::Join(JoinConstraint::On(e))
+            | JoinOperator::Inner(JoinConstraint::On(e))
+            | JoinOperator::Left(JoinConstraint::On(e))
+            | JoinOperator::LeftOuter(JoinConstraint::On(e)) = join_operator
+            {
+                conditions.push(e);
+            }
+        }
+    }
+    (aliases, conditions)
 }
 
 /// The AND-ed parts of a condition.

@@ -11,9 +11,11 @@ use crate::datagen::model::{DataModel, TableModel};
 use crate::datagen::random::{Permutation, derive, stream_seed};
 
 mod sampler;
+mod stats;
 
 pub use sampler::escape;
-use sampler::{NumFmt, Population, RefSampler, Sampler};
+use sampler::{HotParents, NumFmt, Population, RefSampler, Sampler};
+use stats::StatsSampler;
 
 /// One column's generator with its stream seed.
 #[derive(Debug)]
@@ -93,7 +95,7 @@ fn compile_column(
     let col = table.column(column).ok_or_else(|| format!("no column `{column}` in `{}`", table.name))?;
     let col_seed = stream_seed(seed, &table.name, column);
     let fmt = if col.integer { NumFmt::Integer } else { NumFmt::Shortest };
-    let ctx = Ctx { model, table, seed, scale, group: col.ref_group.as_deref() };
+    let ctx = Ctx { model, table, seed, scale, group: col.ref_group.as_deref(), max_len: col.max_len };
     let sampler = if col.filled_by_postgres {
         // Identity columns: Postgres numbers the rows 1, 2, 3 in load order.
         Sampler::Serial
@@ -109,6 +111,8 @@ struct Ctx<'a> {
     seed: u64,
     scale: f64,
     group: Option<&'a str>,
+    /// The column's longest value, in characters.
+    max_len: Option<usize>,
 }
 
 impl Ctx<'_> {
@@ -246,6 +250,32 @@ impl Ctx<'_> {
                 Sampler::Typed(*t)
             }
             GenExpr::Array(inner) => Sampler::Array(Box::new(self.sampler(inner, derive(seed, 17), fmt, false)?)),
+            GenExpr::Stats { column, reference } => {
+                let stats = column.as_deref().ok_or("stats: production's statistics were not read")?;
+                if unique {
+                    return Err("unique(stats) is not supported: a unique column's statistics say only that".into());
+                }
+                let full_rows = self.table.size.full().max(1);
+                match reference {
+                    None => Sampler::Stats(Box::new(StatsSampler::new(
+                        stats,
+                        full_rows,
+                        matches!(fmt, NumFmt::Integer),
+                        self.max_len,
+                        derive(seed, 37),
+                    )?)),
+                    Some((table, column)) => {
+                        let mut r = self.reference(table, column, None, DEFAULT_SPREAD, seed)?;
+                        // Any parent of this scale, as production's picks are spread over
+                        // all its parents (its correlation says how much they follow order).
+                        if let Some(parent) = self.model.table(table).filter(|p| p.name != self.table.name) {
+                            r.population = Population::Fixed(parent.size.rows_at(self.scale));
+                        }
+                        r.hot = Some(self.hot_parents(stats, table, column, seed)?);
+                        Sampler::Ref(Box::new(r))
+                    }
+                }
+            }
         })
     }
 
@@ -293,7 +323,52 @@ impl Ctx<'_> {
             }
             None => None,
         };
-        Ok(RefSampler { parent: parent_col, population, zipf, pick_seed, spread, stride: None })
+        Ok(RefSampler { parent: parent_col, population, zipf, pick_seed, spread, stride: None, hot: None })
+    }
+
+    /// The parent rows of production's most common foreign-key values: the row that holds
+    /// the value when the parent's key is numbered 1, 2, 3 (as `serial` and identities
+    /// are), else a parent chosen by the value's rank; the same parent at every scale.
+    fn hot_parents(
+        &self,
+        stats: &crate::snapshot::ColumnStats,
+        table: &str,
+        column: &str,
+        seed: u64,
+    ) -> Result<HotParents, CompileError> {
+        let parent = self.model.table(table).ok_or_else(|| format!("references `{table}`, which is not filled"))?;
+        let full = parent.size.full().max(1);
+        let numbered = parent.column(column).is_some_and(|c| c.filled_by_postgres || c.generator == GenExpr::Serial);
+        let ranks = Permutation::new(full, derive(seed, 31));
+        let non_null = (1.0 - stats.null_frac).max(f64::MIN_POSITIVE);
+        let mut ends = Vec::new();
+        let mut rows = Vec::new();
+        let mut acc = 0.0;
+        for (rank, m) in stats.most_common.iter().enumerate() {
+            let by_value = m.value.parse::<u64>().ok().filter(|v| numbered && (1..=full).contains(v)).map(|v| v - 1);
+            rows.push(by_value.unwrap_or_else(|| ranks.apply(rank as u64 % full)));
+            acc += m.freq / non_null;
+            ends.push(acc);
+        }
+        let rest = (1.0 - acc).max(0.0);
+        #[expect(clippy::cast_precision_loss)]
+        let spread = (stats.distinct_at(self.table.size.full()) - stats.most_common.len() as f64).max(1.0);
+        let ties = stats.most_common.iter().map(|m| (m.freq / non_null).powi(2)).sum::<f64>() + rest * rest / spread;
+        let correlation = stats.correlation.unwrap_or(0.0);
+        let sorted = ((correlation - ties) / (1.0 - ties)).clamp(0.0, 1.0) / rest.max(f64::MIN_POSITIVE);
+        let mut sorted_rows = rows.clone();
+        sorted_rows.sort_unstable();
+        sorted_rows.dedup();
+        Ok(HotParents {
+            ends,
+            rows,
+            sorted_rows,
+            sorted: sorted.min(1.0),
+            parent_full: full,
+            child_full: self.table.size.full().max(1),
+            null_frac: stats.null_frac,
+            strata: Permutation::new(self.table.size.full().max(1), derive(seed, 37)),
+        })
     }
 
     /// Parents per child row for `unique(ref(...))`: each child row owns a run of that many

@@ -8,6 +8,7 @@ use rand_distr::{Distribution, Normal, Zipf};
 use crate::calendar::TimeAt;
 use crate::config::generator::TypedGen;
 use crate::datagen::generate::ColumnGen;
+use crate::datagen::generate::stats::StatsSampler;
 use crate::datagen::random::{CellRng, Permutation, derive};
 use crate::datagen::values::{WORDS, write_typed};
 
@@ -82,6 +83,7 @@ pub(super) enum Sampler {
     Json,
     Array(Box<Sampler>),
     Typed(TypedGen),
+    Stats(Box<StatsSampler>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +118,27 @@ pub(super) struct RefSampler {
     pub spread: f64,
     /// For a unique reference: the parents each child row owns (see `distinct_stride`).
     pub stride: Option<f64>,
+    /// Production's hot parents (a `stats` foreign key): picked with their frequencies.
+    pub hot: Option<HotParents>,
+}
+
+/// Parent rows that production's statistics name as most common, with the end of each
+/// one's share of the child rows (cumulative); a draw past the last end picks as usual.
+#[derive(Debug)]
+pub(super) struct HotParents {
+    pub ends: Vec<f64>,
+    pub rows: Vec<u64>,
+    /// `rows`, sorted and without repeats.
+    pub sorted_rows: Vec<u64>,
+    /// The share of the other rows that follow insertion order (production's correlation):
+    /// child row i of `child_full` picks parent row `i * parent_full / child_full`.
+    pub sorted: f64,
+    pub parent_full: u64,
+    pub child_full: u64,
+    pub null_frac: f64,
+    /// A permutation of the child's full rows: row i's stratum, which decides NULL and the
+    /// hot parent, so that at production's size their shares are exact.
+    pub strata: Permutation,
 }
 
 /// How many of the newest parents a child picks from at spread 0: few enough that a
@@ -140,6 +163,46 @@ impl RefSampler {
             return None;
         }
         let mut rng = CellRng::new(self.pick_seed, row);
+        if let Some(hot) = &self.hot {
+            #[expect(clippy::cast_precision_loss)]
+            let stratum = if row < hot.child_full {
+                (hot.strata.apply(row) as f64 + 0.5) / hot.child_full as f64
+            } else {
+                rng.unit()
+            };
+            if stratum < hot.null_frac {
+                return None;
+            }
+            let u = (stratum - hot.null_frac) / (1.0 - hot.null_frac);
+            let k = hot.ends.partition_point(|e| *e <= u);
+            if let Some(parent) = hot.rows.get(k) {
+                // A hot parent not born yet at this row: one that is.
+                return Some(parent % pop);
+            }
+            if rng.unit() < hot.sorted {
+                let at = u128::from(row) * u128::from(hot.parent_full) / u128::from(hot.child_full.max(1));
+                return Some(u64::try_from(at).unwrap_or(u64::MAX).min(pop - 1));
+            }
+            // The rest spread evenly over the parents, by the stratum's place past the hot ones.
+            let start = hot.ends.last().copied().unwrap_or(0.0);
+            let rest = ((u - start) / (1.0 - start).max(f64::MIN_POSITIVE)).clamp(0.0, 1.0 - f64::EPSILON);
+            // Production's hot parents have their share already: the rest goes to the others.
+            let hot_here = hot.sorted_rows.partition_point(|h| *h < pop) as u64;
+            let others = pop.saturating_sub(hot_here).max(1);
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let mut j = ((rest * others as f64) as u64).min(others - 1);
+            // The j-th parent that is not hot: step past the hot ones at or below it.
+            let mut skipped = 0;
+            loop {
+                let below = hot.sorted_rows.partition_point(|h| *h <= j + skipped) as u64;
+                if below == skipped {
+                    break;
+                }
+                skipped = below;
+            }
+            j += skipped;
+            return Some(j.min(pop - 1));
+        }
         if let Some(stride) = self.stride {
             #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
             let (first, run) = ((row as f64 * stride) as u64, stride as u64);
@@ -263,6 +326,7 @@ impl Sampler {
                 let _ = write!(out, "{{\"k\": {k}, \"tag\": \"{tag}\"}}");
             }
             Sampler::Typed(t) => write_typed(*t, &mut CellRng::new(seed, row), out),
+            Sampler::Stats(s) => s.write(seed, row, out),
             Sampler::Array(inner) => {
                 let n = CellRng::new(seed, row).below(5);
                 out.push(b'{');
@@ -287,7 +351,7 @@ fn write_int(out: &mut Vec<u8>, v: i128) {
 }
 
 #[inline]
-fn write_float(out: &mut Vec<u8>, v: f64, fmt: NumFmt) {
+pub(super) fn write_float(out: &mut Vec<u8>, v: f64, fmt: NumFmt) {
     let _ = match fmt {
         NumFmt::Integer => write!(out, "{}", v.round()),
         NumFmt::Decimals(d) => write!(out, "{v:.d$}"),

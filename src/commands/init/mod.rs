@@ -1,0 +1,279 @@
+//! `plangate init`: a starting plangate.toml from the schema. The schema is applied to a
+//! throwaway Postgres and read back from its catalog, so every table and column is listed
+//! with the generator a run would infer for it, as a commented line to start from.
+//!
+//! With `--from-url`, production is read, read-only: each table's `rows`, a snapshot of its
+//! columns' statistics that `stats` generators read, the shape of production's plan for
+//! each query of the catalog, and (with `--queries N`) the catalog itself from
+//! `pg_stat_statements`. Run again on an initialized repository, it refreshes the snapshot
+//! in place and says what moved, leaving plangate.toml as it is.
+
+mod shape;
+mod workload;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::Outcome;
+use crate::commands::progress;
+use crate::config::generator::GenExpr;
+use crate::config::{BackendChoice, CONFIG_FILE, DEFAULT_FACTORS, Overrides, Settings};
+use crate::datagen::infer::infer;
+use crate::datagen::model::toml_key;
+use crate::datagen::schema::{Catalog, Column, Table};
+use crate::error::{Error, Result};
+use crate::postgres::production::{Production, TableRows};
+use crate::postgres::{self, Server, schema};
+use crate::snapshot::TableStats;
+
+/// Rows written for every table: a placeholder the user replaces with production's count.
+const PLACEHOLDER_ROWS: u64 = 10_000;
+
+/// What `plangate init` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Schema files (globs); empty: `schema/*.sql`.
+    pub schema: Vec<String>,
+    pub force: bool,
+    pub from_url: Option<String>,
+    /// `table.column`s whose text values may be kept in the snapshot.
+    pub keep_values: Vec<String>,
+    /// Write the top N read queries of `pg_stat_statements` to the catalog.
+    pub queries: Option<usize>,
+}
+
+pub async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
+    let path = args.config.clone().unwrap_or_else(|| PathBuf::from(CONFIG_FILE));
+    let from_url = req.from_url.as_deref().or(args.database_url.as_deref());
+    // Re-run on an initialized repository with production: refresh the snapshot only.
+    let refresh = path.exists() && !req.force && from_url.is_some();
+    if path.exists() && !req.force && !refresh {
+        return Err(Error::WouldOverwrite { path });
+    }
+    // The schema goes to a throwaway server only: a database URL (flag or environment) is
+    // production, to read from, never a server to create a scratch database on.
+    if args.backend == BackendChoice::Url {
+        return Err(Error::Argument {
+            flag: "--backend url".into(),
+            detail: "init applies the schema to a throwaway server (local or container); \
+                     production is read with --from-url"
+                .into(),
+        });
+    }
+    if req.queries.is_some() && from_url.is_none() {
+        return Err(Error::Argument {
+            flag: "--queries".into(),
+            detail: "the catalog is read from production's pg_stat_statements: give --from-url".into(),
+        });
+    }
+    let args = &Overrides { database_url: None, config: Some(path.clone()), ..args.clone() };
+    let patterns = if req.schema.is_empty() { vec!["schema/*.sql".to_string()] } else { req.schema.clone() };
+    let settings = if refresh {
+        if !req.schema.is_empty() {
+            return Err(Error::Argument {
+                flag: "--schema".into(),
+                detail: format!(
+                    "{} names the schema; --schema is for writing a new one (with --force)",
+                    path.display()
+                ),
+            });
+        }
+        Settings::load(args)?
+    } else {
+        let files = toml::Value::Array(patterns.iter().cloned().map(toml::Value::String).collect());
+        Settings::from_text(&path, &format!("[schema]\nfiles = {files}\n"), args)?
+    };
+    let Some(url) = from_url else {
+        let catalog = read_schema(&settings).await?;
+        let text = config_text(&patterns, &catalog, None);
+        crate::files::write_atomically(&path, &text)?;
+        progress(&format!(
+            "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
+            path.display(),
+            catalog.len()
+        ));
+        return Ok(Outcome::Pass);
+    };
+    // Production first: a URL that does not answer fails before a server starts.
+    let mut production = Production::open(url).await?;
+    let read = async {
+        let stats = production.statistics().await?;
+        let catalog = read_schema(&settings).await?;
+        // Text a previous snapshot kept as it is stays kept.
+        let mut keep = req.keep_values.clone();
+        if refresh {
+            for (table, t) in settings.snapshot().read_tables()? {
+                let kept = t.columns.iter().filter(|(_, c)| c.kind.is_text() && !c.surrogates);
+                keep.extend(kept.map(|(column, _)| format!("{table}.{column}")));
+            }
+        }
+        let snapshot = shape::snapshot(&stats, &catalog, &keep)?;
+        let statements = match req.queries {
+            Some(n) => Some(workload::read(&mut production, n, &catalog, &settings).await?),
+            None => None,
+        };
+        let plans = shape::plans(&mut production, &settings, &snapshot, statements.as_ref()).await?;
+        Ok::<_, Error>((stats, catalog, snapshot, statements, plans))
+    }
+    .await;
+    production.close().await;
+    let (stats, catalog, snapshot, statements, plans) = read?;
+    for note in &snapshot.notes {
+        progress(note);
+    }
+    // Everything is read: now write, each file whole.
+    let store = settings.snapshot();
+    let before = if refresh { store.read_tables()? } else { BTreeMap::new() };
+    if let Some(w) = &statements {
+        w.write(&settings)?;
+    }
+    for t in snapshot.tables.values() {
+        store.write_table(t)?;
+    }
+    for p in &plans {
+        store.write_plans(p)?;
+    }
+    store.remove_others(
+        &snapshot.tables.keys().cloned().collect::<Vec<_>>(),
+        &plans.iter().map(|p| p.query.clone()).collect::<Vec<_>>(),
+    )?;
+    if refresh {
+        let moved = crate::snapshot::compare::drift(&before, &snapshot.tables);
+        progress(&format!("refreshed {} from production", store.dir.display()));
+        if moved.is_empty() {
+            progress("nothing moved since the last snapshot");
+        }
+        for line in moved {
+            progress(&format!("  {line}"));
+        }
+    } else {
+        let text = config_text(&patterns, &catalog, Some((&stats.sizes, &snapshot.tables, statements.as_ref())));
+        crate::files::write_atomically(&path, &text)?;
+        progress(&format!(
+            "wrote {} with {} tables and production's statistics in {}",
+            path.display(),
+            catalog.len(),
+            store.dir.display()
+        ));
+    }
+    Ok(Outcome::Pass)
+}
+
+/// Apply the schema to a throwaway Postgres and read its catalog.
+async fn read_schema(settings: &Settings) -> Result<Catalog> {
+    let targets = postgres::targets(settings).await?;
+    let target = targets.first().expect("a backend has a target");
+    let server = Server::start(settings, target).await?;
+    let read = async {
+        let mut conn = server.connect().await?;
+        let kind = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
+        schema::apply(&mut conn, &settings.schema_files, kind).await?;
+        let mut conn = server.connect().await?;
+        crate::datagen::schema::read(&mut conn).await
+    }
+    .await;
+    server.shutdown().await?;
+    read
+}
+
+/// What production says, for the config: sizes, the snapshot's tables, the catalog read
+/// from its workload.
+type FromProduction<'a> =
+    (&'a BTreeMap<String, TableRows>, &'a BTreeMap<String, TableStats>, Option<&'a workload::Workload>);
+
+/// The config: the schema's files, the default scales, and every table with its size and
+/// its columns' generators: `stats` where production's statistics describe the column,
+/// else the inferred one, commented.
+fn config_text(patterns: &[String], catalog: &Catalog, production: Option<FromProduction<'_>>) -> String {
+    let files = toml::Value::Array(patterns.iter().cloned().map(toml::Value::String).collect());
+    let factors: Vec<String> = DEFAULT_FACTORS.iter().map(f64::to_string).collect();
+    let rows_note = match production {
+        None => "Set each table's `rows` to its row count in production",
+        Some(_) => {
+            "Each table's `rows` is production's estimate (`pg_class.reltuples`), and `stats` columns\n\
+             # follow production's statistics (snapshot/, refreshed by running `plangate init --from-url`\n\
+             # again). Set"
+        }
+    };
+    let mut out = format!(
+        "# Written by `plangate init`. {rows_note}\n\
+         # (`fixed_rows` for a table that does not grow with the data). Each column shows, commented,\n\
+         # the generator plangate infers for it; uncomment and edit a line to choose another.\n\n\
+         [schema]\nfiles = {files}\n\n[scales]\nfactors = [{}]\n",
+        factors.join(", ")
+    );
+    for (name, table) in catalog {
+        let rows = match production.map(|p| p.0.get(name)) {
+            None => format!("rows = {PLACEHOLDER_ROWS}"),
+            Some(Some(TableRows::Estimated(n))) if *n > 0 => format!("rows = {n}"),
+            Some(Some(TableRows::Estimated(_))) => format!("rows = {PLACEHOLDER_ROWS}  # empty in production"),
+            Some(Some(TableRows::Unknown)) => {
+                format!("rows = {PLACEHOLDER_ROWS}  # production has no estimate: the table was never analyzed")
+            }
+            Some(None) => format!("rows = {PLACEHOLDER_ROWS}  # not in production"),
+        };
+        let _ = write!(out, "\n[tables.{}]\n{rows}\n", toml_key(name));
+        let stats = production.and_then(|p| p.1.get(name));
+        out.push_str(&columns_text(name, table, stats));
+    }
+    if let Some(w) = production.and_then(|p| p.2) {
+        out.push_str(&w.config_text());
+    }
+    out
+}
+
+/// `[tables.t.columns]`: `stats` for a column production's statistics describe, else a
+/// commented line with the inferred generator.
+fn columns_text(name: &str, table: &Table, stats: Option<&TableStats>) -> String {
+    let mut out = format!("[tables.{}.columns]\n", toml_key(name));
+    for column in &table.columns {
+        let key = toml_key(&column.name);
+        let line = if column.generated {
+            format!("# {key}: generated by Postgres ({})", column.type_sql)
+        } else if column.identity {
+            format!("# {key}: an identity, numbered by Postgres")
+        } else if let Some(g) = stats.and_then(|s| stats_generator(table, column, s)) {
+            format!("{key} = {}", toml::Value::String(g))
+        } else {
+            match infer(table, column) {
+                Ok((g, _)) => match g.to_config() {
+                    Some(text) => format!("# {key} = {}", toml::Value::String(text)),
+                    None => format!("# {key}: values of its type {} ({})", column.type_sql, describe(&g)),
+                },
+                Err(e) if column.not_null => format!("# {key} = \"...\"  # {e}: configure a generator"),
+                Err(e) => format!("# {key}: left NULL ({e})"),
+            }
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `stats` (or `stats(ref = ...)` for a foreign key) when the snapshot describes the column
+/// and the column is not a key: keys keep the generators that make them unique.
+fn stats_generator(table: &Table, column: &Column, stats: &TableStats) -> Option<String> {
+    let s = stats.columns.get(&column.name)?;
+    if !shape::reproducible(s) {
+        return None;
+    }
+    let name = &column.name;
+    let in_key = table.uniques.iter().chain(std::iter::once(&table.primary_key)).any(|k| k.len() == 1 && k[0] == *name);
+    if in_key {
+        return None;
+    }
+    match table.foreign_keys.iter().find(|fk| fk.columns.contains(name)) {
+        Some(fk) if fk.columns.len() == 1 => Some(format!("stats(ref = {}.{})", fk.parent, fk.parent_columns[0])),
+        Some(_) => None,
+        None => Some("stats".into()),
+    }
+}
+
+fn describe(g: &GenExpr) -> &'static str {
+    match g {
+        GenExpr::Json => "small JSON objects",
+        GenExpr::Array(_) => "arrays of 0 to 4 elements",
+        _ => "inferred from the type",
+    }
+}

@@ -1,0 +1,180 @@
+//! The catalog from production's workload: the top read queries of `pg_stat_statements` by
+//! total time (already normalized with `$n`), each with a readable name and parameters
+//! sampled from the columns they are compared with.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::commands::progress;
+use crate::config::Settings;
+use crate::config::catalog::{Query, QuerySection};
+use crate::datagen::schema::Catalog;
+use crate::error::{Error, Result};
+use crate::postgres::production::Production;
+use crate::suggest::query::{Parameter, parameters};
+
+/// Queries read from production's workload.
+#[derive(Debug, Clone, Default)]
+pub struct Workload {
+    pub entries: Vec<Entry>,
+}
+
+/// One query for the catalog.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub sql: String,
+    /// The config's `params`, as TOML values.
+    pub params: Vec<toml::Value>,
+    pub calls: i64,
+    pub total_ms: f64,
+}
+
+/// The top `n` read queries over the schema's tables.
+pub async fn read(production: &mut Production, n: usize, catalog: &Catalog, settings: &Settings) -> Result<Workload> {
+    let Some(statements) = production.statements(n).await? else {
+        progress(&format!(
+            "pg_stat_statements is not installed on {}: no queries were read (CREATE EXTENSION pg_stat_statements, \
+             with it in shared_preload_libraries, to use --queries)",
+            production.name()
+        ));
+        return Ok(Workload::default());
+    };
+    let mut taken: BTreeSet<String> = existing_names(settings);
+    let mut entries = Vec::new();
+    let (mut not_read, mut unknown, mut unparameterized) = (0, 0, 0);
+    for s in statements {
+        if entries.len() == n {
+            break;
+        }
+        let Some((tables, params)) = parameters(&s.sql, catalog) else {
+            not_read += 1;
+            continue;
+        };
+        if tables.is_empty() || tables.iter().any(|t| !catalog.contains_key(t)) {
+            unknown += 1;
+            continue;
+        }
+        let Some(params) = params.into_iter().collect::<Option<Vec<Parameter>>>() else {
+            unparameterized += 1;
+            continue;
+        };
+        let name = unique_name(&name_for(&tables, &params), &mut taken);
+        let params = params
+            .iter()
+            .map(|p| match p {
+                Parameter::Column(t, c) => toml::Value::String(format!("hot({t}.{c})")),
+                Parameter::Limit => toml::Value::Integer(20),
+                Parameter::Offset => toml::Value::Integer(0),
+            })
+            .collect();
+        entries.push(Entry {
+            name,
+            sql: s.sql.trim().trim_end_matches(';').to_string(),
+            params,
+            calls: s.calls,
+            total_ms: s.total_ms,
+        });
+    }
+    if not_read + unknown + unparameterized > 0 {
+        progress(&format!(
+            "pg_stat_statements: skipped {not_read} statements that are not a plain read (utility, data-modifying, \
+             locking), {unknown} on tables the schema does not have, and {unparameterized} whose parameters are not \
+             compared with a column"
+        ));
+    }
+    progress(&format!("read {} queries from production's pg_stat_statements", entries.len()));
+    Ok(Workload { entries })
+}
+
+impl Workload {
+    /// The entries as catalog queries (for planning them in production before they are written).
+    pub fn queries(&self, settings: &Settings) -> Result<Vec<Query>> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let section = QuerySection { params: Some(e.params.clone()), ..QuerySection::default() };
+                Query::new(e.name.clone(), path(settings, &e.name), e.file_text(), &section, &settings.config_path)
+            })
+            .collect()
+    }
+
+    /// Write each query's file.
+    pub fn write(&self, settings: &Settings) -> Result<()> {
+        let dir = settings.queries_dir();
+        if !self.entries.is_empty() {
+            std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
+        }
+        for e in &self.entries {
+            crate::files::write_atomically(&path(settings, &e.name), &e.file_text())?;
+        }
+        if !self.entries.is_empty() && settings.config_path.exists() {
+            progress(&format!("add to {}:\n{}", settings.config_path.display(), self.config_text()));
+        }
+        Ok(())
+    }
+
+    /// `[query.NAME]` sections with each query's parameters.
+    pub fn config_text(&self) -> String {
+        let mut out = String::new();
+        for e in &self.entries {
+            let params = toml::Value::Array(e.params.clone());
+            let _ = write!(out, "\n[query.{}]\nparams = {params}\n", e.name);
+        }
+        out
+    }
+}
+
+impl Entry {
+    fn file_text(&self) -> String {
+        format!(
+            "-- From production's pg_stat_statements: {} calls, {:.0} ms in all.\n{};\n",
+            self.calls, self.total_ms, self.sql
+        )
+    }
+}
+
+fn path(settings: &Settings, name: &str) -> std::path::PathBuf {
+    settings.queries_dir().join(format!("{name}.sql"))
+}
+
+fn existing_names(settings: &Settings) -> BTreeSet<String> {
+    std::fs::read_dir(settings.queries_dir())
+        .map(|d| {
+            d.filter_map(std::result::Result::ok)
+                .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `orders_by_customer_id`, `orders_customers_by_status`, `orders_list`.
+fn name_for(tables: &[String], params: &[Parameter]) -> String {
+    let mut name: Vec<String> = tables.iter().take(2).map(|t| t.rsplit('.').next().unwrap_or(t).to_string()).collect();
+    let mut columns: Vec<&str> = Vec::new();
+    for p in params {
+        if let Parameter::Column(_, c) = p {
+            if !columns.contains(&c.as_str()) {
+                columns.push(c);
+            }
+        }
+    }
+    if columns.is_empty() {
+        name.push("list".into());
+    } else {
+        name.push("by".into());
+        name.extend(columns.iter().take(3).map(|c| (*c).to_string()));
+    }
+    name.join("_").chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut name = base.to_string();
+    let mut i = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{i}");
+        i += 1;
+    }
+    taken.insert(name.clone());
+    name
+}

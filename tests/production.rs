@@ -1,0 +1,230 @@
+//! Production's shape without copying a row, against real Postgres: a "production" server
+//! with distributions no built-in generator makes, `plangate init --from-url` on it, and
+//! the world loaded from the snapshot compared with production column by column and plan
+//! by plan.
+
+mod common;
+
+use std::path::Path;
+
+use common::Project;
+use plangate::postgres::local::{LocalCluster, find_bindir};
+use serde_json::Value;
+use sqlx::{Connection, PgConnection};
+
+const SCHEMA: &str = "
+CREATE TYPE channel AS ENUM ('web', 'app', 'store');
+CREATE TABLE customers (id serial PRIMARY KEY, region text NOT NULL);
+CREATE TABLE orders (
+    id bigserial PRIMARY KEY,
+    customer_id int NOT NULL REFERENCES customers(id),
+    status text NOT NULL,
+    amount numeric(10,2) NOT NULL,
+    placed_at timestamp NOT NULL,
+    promised_for timestamptz,
+    channel channel,
+    note varchar(40)
+);
+CREATE INDEX orders_status_idx ON orders (status);
+CREATE INDEX orders_placed_idx ON orders (placed_at);
+CREATE TABLE coupons (code text PRIMARY KEY, percent int NOT NULL);
+";
+
+/// Distributions none of the built-in generators make: a skewed foreign key with ten hot
+/// customers, a heavy-hitter status, log-normal amounts, a time in insertion order, a
+/// bimodal time, an enum with NULLs, and a sparse note.
+const DATA: &str = "
+SELECT setseed(0.42);
+INSERT INTO customers (region)
+SELECT (ARRAY['north', 'south', 'east', 'west', 'centre'])[1 + floor(random() ^ 2 * 5)::int] FROM generate_series(1, 2000);
+INSERT INTO orders (customer_id, status, amount, placed_at, promised_for, channel, note)
+SELECT CASE WHEN random() < 0.3 THEN 1 + floor(random() * 10)::int ELSE 1 + floor(random() * 2000)::int END,
+       CASE WHEN r < 0.90 THEN 'delivered' WHEN r < 0.96 THEN 'shipped' WHEN r < 0.99 THEN 'pending'
+            WHEN r < 0.999 THEN 'cancelled' ELSE 'lost' END,
+       round(exp(3.0 + 0.8 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::numeric, 2),
+       TIMESTAMP '2022-01-01' + g * interval '30 minutes' + random() * interval '2 hours',
+       CASE WHEN random() < 0.5 THEN TIMESTAMPTZ '2023-06-01 00:00+00' ELSE TIMESTAMPTZ '2024-11-01 00:00+00' END
+           + sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) * interval '10 days',
+       CASE WHEN random() < 0.2 THEN NULL ELSE (ARRAY['web', 'app', 'store'])[1 + floor(random() * 3)::int]::channel END,
+       CASE WHEN random() < 0.7 THEN NULL ELSE 'note ' || floor(random() * 500)::int END
+FROM (SELECT g, random() AS r FROM generate_series(1, 50000) g) s;
+ANALYZE;
+";
+
+/// A listing whose plan depends on the status skew: the hot status walks the time index
+/// backwards, the cold one reads the status index and sorts.
+const LISTING: &str = "SELECT id, amount FROM orders WHERE status = $1 ORDER BY placed_at DESC LIMIT 20";
+
+const CASES: &str = "
+[query.listing.cases]
+hot = [\"hot(orders.status)\"]
+cold = [\"cold(orders.status)\"]
+";
+
+async fn production() -> (LocalCluster, String) {
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+    let url = cluster.url("postgres");
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(SCHEMA).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(DATA).execute(&mut conn).await.unwrap();
+    (cluster, url)
+}
+
+/// Run plangate off the test's runtime.
+async fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let (dir, args): (std::path::PathBuf, Vec<String>) =
+        (dir.to_path_buf(), args.iter().map(|a| (*a).to_string()).collect());
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_plangate"))
+            .args(&args)
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .env_remove("PLANGATE_DATABASE_URL")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+fn column<'a>(fidelity: &'a Value, name: &str) -> &'a Value {
+    fidelity["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| format!("{}.{}", c["table"].as_str().unwrap(), c["column"].as_str().unwrap()) == name)
+        .unwrap_or_else(|| panic!("no fidelity row for {name}: {fidelity:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_world_has_productions_shape_and_plans_like_production() {
+    let (_cluster, url) = production().await;
+    let p = Project::new(&[("schema/shop.sql", SCHEMA), ("queries/listing.sql", LISTING)]);
+
+    // First init: the config, with `stats` generators, and the snapshot.
+    let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let config = p.read("plangate.toml");
+    assert!(config.contains("[tables.orders]\nrows = 50000\n"), "{config}");
+    assert!(config.contains("customer_id = \"stats(ref = customers.id)\""), "{config}");
+    assert!(config.contains("amount = \"stats\"") && config.contains("status = \"stats\""), "{config}");
+    assert!(config.contains("# id = \"serial\""), "keys keep their generators:\n{config}");
+    assert!(stderr.contains("`coupons` is empty in production"), "{stderr}");
+    assert!(!config.contains("127.0.0.1") && !p.read("snapshot/tables/orders.json").contains("127.0.0.1"));
+    // Privacy: text values are surrogates; numbers, times and enum labels are distributions.
+    let orders = p.read("snapshot/tables/orders.json");
+    assert!(!orders.contains("delivered") && !orders.contains("note 1"), "{orders}");
+    assert!(orders.contains("\"surrogates\": true") && orders.contains("\"web\""), "{orders}");
+
+    // The catalog's cases, then init again: production's plans are recorded.
+    p.write("plangate.toml", &format!("{config}{CASES}"));
+    let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("nothing moved"), "{stderr}");
+    let plans: Value = serde_json::from_str(&p.read("snapshot/plans/listing.json")).unwrap();
+    let (hot, cold) =
+        (plans["cases"]["hot"]["shape"].as_str().unwrap(), plans["cases"]["cold"]["shape"].as_str().unwrap());
+    assert_ne!(hot, cold, "production plans the hot and the cold status differently");
+    assert_eq!(plans["cases"]["hot"]["params"][0], "hot(orders.status)", "no production value is recorded");
+
+    // Fidelity at scale 1.0: every column within the bar.
+    let (code, stdout, stderr) = run(p.path(), &["fidelity", "--backend", "local", "--format", "json"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let fidelity: Value = serde_json::from_str(&stdout).unwrap();
+    eprintln!("{}", run(p.path(), &["fidelity", "--backend", "local"]).await.1);
+    for name in [
+        "orders.customer_id",
+        "orders.status",
+        "orders.amount",
+        "orders.placed_at",
+        "orders.promised_for",
+        "orders.channel",
+        "orders.note",
+        "customers.region",
+    ] {
+        let c = column(&fidelity, name);
+        let (pr, w) = (&c["production"], &c["world"]);
+        let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+        assert!((f(pr, "null_frac") - f(w, "null_frac")).abs() <= 0.01, "{name} null_frac: {c:#}");
+        assert!(
+            (f(pr, "distinct") - f(w, "distinct")).abs() <= 0.10 * f(pr, "distinct").max(1.0),
+            "{name} distinct: {c:#}"
+        );
+        assert!(c["frequency_diff"].as_f64().unwrap() <= 0.01, "{name} frequencies: {c:#}");
+        assert!((f(pr, "correlation") - f(w, "correlation")).abs() <= 0.15, "{name} correlation: {c:#}");
+        assert!(c["quantile_shift"].as_f64().unwrap_or(0.0) <= 1.0, "{name} quantiles: {c:#}");
+    }
+
+    // The gate at scales up to production's: the world plans like production, no mismatch.
+    let (code, stdout, stderr) = run(p.path(), &["check", "--backend", "local", "--format", "json"]).await;
+    assert!(code == 0 || code == 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let text = report.to_string();
+    assert!(!text.contains("world_mismatch"), "the world plans like production: {report:#}");
+
+    // A planted difference: a status that ignores production's skew raises the finding.
+    let planted = format!("{config}{CASES}")
+        .replace("status = \"stats\"", "status = 'choice(\"a\", \"b\", \"c\", \"d\", \"e\")'");
+    p.write("plangate.toml", &planted);
+    let (code, stdout, stderr) = run(p.path(), &["check", "--backend", "local", "--format", "json"]).await;
+    assert!(code == 0 || code == 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let text = report.to_string();
+    assert!(text.contains("world_mismatch"), "a world without the skew plans differently: {report:#}");
+    p.assert_nothing_left();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_values_drift_and_bad_input() {
+    let (_cluster, url) = production().await;
+    let p = Project::new(&[("schema/shop.sql", &format!("{SCHEMA}\nCREATE TABLE refunds (id int PRIMARY KEY);"))]);
+    // A column whose values may be kept; a column that does not exist is named.
+    let (code, _, stderr) =
+        run(p.path(), &["init", "--backend", "local", "--from-url", &url, "--keep-values", "orders.nope"]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("orders.nope"), "{stderr}");
+    assert!(!p.path().join("plangate.toml").exists() && !p.path().join("snapshot").exists());
+    let (code, _, stderr) =
+        run(p.path(), &["init", "--backend", "local", "--from-url", &url, "--keep-values", "orders.status"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(p.read("snapshot/tables/orders.json").contains("\"delivered\""));
+    assert!(stderr.contains("`refunds` is in the schema but not in production"), "{stderr}");
+
+    // Drift: production grows and its skew sharpens; init again refreshes the snapshot in place.
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO orders (customer_id, status, amount, placed_at)
+         SELECT 1, 'returned', 10, TIMESTAMP '2025-01-01' + g * interval '1 minute' FROM generate_series(1, 30000) g;
+         ANALYZE orders;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let config = p.read("plangate.toml");
+    let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("orders: 50000 -> 80000 rows"), "{stderr}");
+    assert!(stderr.contains("orders.status: skew flattened"), "{stderr}");
+    assert!(stderr.contains("orders.status: new hot values: returned"), "kept values stay kept: {stderr}");
+    assert!(stderr.contains("orders.customer_id: skew sharpened"), "{stderr}");
+    assert_eq!(p.read("plangate.toml"), config, "the config is the user's: left as it is");
+
+    // A user who may read none of the tables: a clear message, exit 2, nothing written.
+    sqlx::raw_sql("CREATE ROLE outsider LOGIN PASSWORD 'pw'; REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let q = Project::new(&[("schema/shop.sql", SCHEMA)]);
+    let outsider = url.replacen("postgres://postgres@", "postgres://outsider:pw@", 1);
+    let (code, _, stderr) = run(q.path(), &["init", "--backend", "local", "--from-url", &outsider]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("may read none") && !stderr.contains(":pw@"), "{stderr}");
+    assert!(!q.path().join("plangate.toml").exists() && !q.path().join("snapshot").exists());
+    q.assert_nothing_left();
+    p.assert_nothing_left();
+}
