@@ -114,6 +114,8 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     assert!(config.contains("customer_id = \"stats(ref = customers.id)\""), "{config}");
     assert!(config.contains("amount = \"stats\"") && config.contains("status = \"stats\""), "{config}");
     assert!(config.contains("# id = \"serial\""), "keys keep their generators:\n{config}");
+    assert!(config.contains("[query.listing]\nparams = [\"hot(orders.status)\"]"), "{config}");
+    assert!(p.path().join("snapshot/plans/listing.json").exists(), "the catalog's query planned in production");
     assert!(stderr.contains("`coupons` is empty in production"), "{stderr}");
     assert!(!config.contains("127.0.0.1") && !p.read("snapshot/tables/orders.json").contains("127.0.0.1"));
     // Privacy: text values are surrogates; numbers, times and enum labels are distributions.
@@ -122,6 +124,7 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     assert!(orders.contains("\"surrogates\": true") && orders.contains("\"web\""), "{orders}");
 
     // The catalog's cases, then init again: production's plans are recorded.
+    let config = config.replace("[query.listing]\nparams = [\"hot(orders.status)\"]\n", "");
     p.write("plangate.toml", &format!("{config}{CASES}"));
     let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url]).await;
     assert_eq!(code, 0, "{stderr}");
@@ -225,6 +228,65 @@ async fn keep_values_drift_and_bad_input() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("may read none") && !stderr.contains(":pw@"), "{stderr}");
     assert!(!q.path().join("plangate.toml").exists() && !q.path().join("snapshot").exists());
+    q.assert_nothing_left();
+    p.assert_nothing_left();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_catalog_from_productions_workload() {
+    let settings = [("shared_preload_libraries".to_string(), "pg_stat_statements".to_string())];
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &settings).await.unwrap();
+    let url = cluster.url("postgres");
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(SCHEMA).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(DATA).execute(&mut conn).await.unwrap();
+    // Without the extension: said, and the rest of init goes on.
+    let p = Project::new(&[("schema/shop.sql", SCHEMA)]);
+    let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url, "--queries", "3"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("pg_stat_statements is not installed"), "{stderr}");
+    assert!(!p.path().join("queries").exists());
+
+    // A workload: listings (many calls), a lookup, a join, writes, utility statements and
+    // a catalog query, each with constants pg_stat_statements normalizes to $n.
+    sqlx::raw_sql("CREATE EXTENSION pg_stat_statements; SELECT pg_stat_statements_reset();")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for i in 0..30 {
+        let status = ["delivered", "shipped", "lost"][i % 3];
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "SELECT id, amount FROM orders WHERE status = '{status}' ORDER BY placed_at DESC LIMIT 20;
+             SELECT * FROM orders WHERE customer_id = {i} AND amount > 10;
+             SELECT c.region, count(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.status = '{status}' GROUP BY c.region;
+             UPDATE orders SET note = 'x' WHERE id = {i};
+             SELECT relname FROM pg_class WHERE relpages > {i};
+             SET work_mem = '8MB';"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let q = Project::new(&[("schema/shop.sql", SCHEMA)]);
+    let (code, _, stderr) = run(q.path(), &["init", "--backend", "local", "--from-url", &url, "--queries", "3"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let mut names: Vec<String> = std::fs::read_dir(q.path().join("queries"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["orders_by_customer_id_amount.sql", "orders_by_status.sql", "orders_customers_by_status.sql"]);
+    let listing = q.read("queries/orders_by_status.sql");
+    assert!(listing.contains("WHERE status = $1") && listing.contains("LIMIT $2"), "{listing}");
+    assert!(stderr.contains("skipped") && stderr.contains("not a plain read"), "{stderr}");
+    let config = q.read("plangate.toml");
+    assert!(config.contains("[query.orders_by_status]\nparams = [\"hot(orders.status)\", 20]"), "{config}");
+    // Production planned each, and the written catalog runs as it is.
+    assert!(q.path().join("snapshot/plans/orders_customers_by_status.json").exists());
+    let small = config.replace("rows = 50000", "rows = 5000").replace("rows = 2000", "rows = 200");
+    q.write("plangate.toml", &small.replace("factors = [0.01, 0.1, 1]", "factors = [0.1, 1]"));
+    let (code, _, stderr) = run(q.path(), &["check", "--backend", "local"]).await;
+    assert!(code == 0 || code == 1, "{stderr}");
     q.assert_nothing_left();
     p.assert_nothing_left();
 }

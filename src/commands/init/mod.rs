@@ -109,11 +109,14 @@ pub async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
             }
         }
         let snapshot = shape::snapshot(&stats, &catalog, &keep)?;
-        let statements = match req.queries {
-            Some(n) => Some(workload::read(&mut production, n, &catalog, &settings).await?),
-            None => None,
-        };
-        let plans = shape::plans(&mut production, &settings, &snapshot, statements.as_ref()).await?;
+        // A first init gives the catalog's own queries their parameters; --queries adds
+        // production's top queries.
+        let mut queries = if refresh { workload::Workload::default() } else { workload::existing(&settings, &catalog) };
+        if let Some(n) = req.queries {
+            queries.extend(workload::read(&mut production, n, &catalog, &settings).await?);
+        }
+        let plans = shape::plans(&mut production, &settings, &snapshot, &queries, refresh).await?;
+        let statements = (!queries.entries.is_empty()).then_some(queries);
         Ok::<_, Error>((stats, catalog, snapshot, statements, plans))
     }
     .await;

@@ -103,13 +103,13 @@ pub async fn plans(
     production: &mut Production,
     settings: &Settings,
     snapshot: &Snapshot,
-    workload: Option<&Workload>,
+    workload: &Workload,
+    configured: bool,
 ) -> Result<Vec<QueryPlans>> {
-    // No catalog yet, or one that needs its config: nothing to plan.
-    let mut queries: Vec<Query> = catalog::load(settings).unwrap_or_default();
-    if let Some(w) = workload {
-        queries.extend(w.queries(settings)?);
-    }
+    // The catalog as the config names it; on a first init, with the parameters inferred.
+    let catalog_exists = settings.queries_dir().is_dir();
+    let mut queries: Vec<Query> = if configured && catalog_exists { catalog::load(settings)? } else { Vec::new() };
+    queries.extend(workload.queries(settings)?);
     let mut out = Vec::new();
     for q in &queries {
         let mut cases = BTreeMap::new();

@@ -28,6 +28,8 @@ pub struct Entry {
     pub params: Vec<toml::Value>,
     pub calls: i64,
     pub total_ms: f64,
+    /// The query file exists already (the catalog's own): only its parameters are new.
+    pub existing: bool,
 }
 
 /// The top `n` read queries over the schema's tables.
@@ -60,20 +62,13 @@ pub async fn read(production: &mut Production, n: usize, catalog: &Catalog, sett
             continue;
         };
         let name = unique_name(&name_for(&tables, &params), &mut taken);
-        let params = params
-            .iter()
-            .map(|p| match p {
-                Parameter::Column(t, c) => toml::Value::String(format!("hot({t}.{c})")),
-                Parameter::Limit => toml::Value::Integer(20),
-                Parameter::Offset => toml::Value::Integer(0),
-            })
-            .collect();
         entries.push(Entry {
             name,
             sql: s.sql.trim().trim_end_matches(';').to_string(),
-            params,
+            params: toml_params(&params),
             calls: s.calls,
             total_ms: s.total_ms,
+            existing: false,
         });
     }
     if not_read + unknown + unparameterized > 0 {
@@ -87,14 +82,58 @@ pub async fn read(production: &mut Production, n: usize, catalog: &Catalog, sett
     Ok(Workload { entries })
 }
 
+/// Parameters for the catalog's own query files, inferred the same way (a first init has
+/// no config that names them); a query whose parameters cannot be inferred is named.
+pub fn existing(settings: &Settings, catalog: &Catalog) -> Workload {
+    let mut entries = Vec::new();
+    for name in existing_names(settings) {
+        let path = path(settings, &name);
+        let Ok(sql) = std::fs::read_to_string(&path) else { continue };
+        match parameters(&sql, catalog).and_then(|(_, p)| p.into_iter().collect::<Option<Vec<Parameter>>>()) {
+            Some(params) => {
+                entries.push(Entry {
+                    name,
+                    sql,
+                    params: toml_params(&params),
+                    calls: 0,
+                    total_ms: 0.0,
+                    existing: true,
+                });
+            }
+            None => progress(&format!(
+                "{}: set its parameters in [query.{name}] (plangate could not tell what each $n is compared with)",
+                path.display()
+            )),
+        }
+    }
+    Workload { entries }
+}
+
+/// `hot(t.c)` for a column, 20 for a LIMIT, 0 for an OFFSET.
+fn toml_params(params: &[Parameter]) -> Vec<toml::Value> {
+    params
+        .iter()
+        .map(|p| match p {
+            Parameter::Column(t, c) => toml::Value::String(format!("hot({t}.{c})")),
+            Parameter::Limit => toml::Value::Integer(20),
+            Parameter::Offset => toml::Value::Integer(0),
+        })
+        .collect()
+}
+
 impl Workload {
+    pub fn extend(&mut self, other: Workload) {
+        self.entries.extend(other.entries);
+    }
+
     /// The entries as catalog queries (for planning them in production before they are written).
     pub fn queries(&self, settings: &Settings) -> Result<Vec<Query>> {
         self.entries
             .iter()
             .map(|e| {
                 let section = QuerySection { params: Some(e.params.clone()), ..QuerySection::default() };
-                Query::new(e.name.clone(), path(settings, &e.name), e.file_text(), &section, &settings.config_path)
+                let text = if e.existing { e.sql.clone() } else { e.file_text() };
+                Query::new(e.name.clone(), path(settings, &e.name), text, &section, &settings.config_path)
             })
             .collect()
     }
@@ -105,10 +144,10 @@ impl Workload {
         if !self.entries.is_empty() {
             std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
         }
-        for e in &self.entries {
+        for e in self.entries.iter().filter(|e| !e.existing) {
             crate::files::write_atomically(&path(settings, &e.name), &e.file_text())?;
         }
-        if !self.entries.is_empty() && settings.config_path.exists() {
+        if self.entries.iter().any(|e| !e.existing) && settings.config_path.exists() {
             progress(&format!("add to {}:\n{}", settings.config_path.display(), self.config_text()));
         }
         Ok(())
@@ -117,7 +156,7 @@ impl Workload {
     /// `[query.NAME]` sections with each query's parameters.
     pub fn config_text(&self) -> String {
         let mut out = String::new();
-        for e in &self.entries {
+        for e in self.entries.iter().filter(|e| !e.params.is_empty() || !e.existing) {
             let params = toml::Value::Array(e.params.clone());
             let _ = write!(out, "\n[query.{}]\nparams = {params}\n", e.name);
         }
@@ -142,7 +181,9 @@ fn existing_names(settings: &Settings) -> BTreeSet<String> {
     std::fs::read_dir(settings.queries_dir())
         .map(|d| {
             d.filter_map(std::result::Result::ok)
-                .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().to_string()))
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+                .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().to_string()))
                 .collect()
         })
         .unwrap_or_default()
