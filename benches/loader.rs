@@ -4,6 +4,8 @@
 //!                                     `COPY FROM STDIN` of pre-generated rows of the same
 //!                                     7-column shape, into the same bare table, alternating
 //!                                     rounds in one run; prints medians and their ratio.
+//! `cargo bench --bench loader -- stats` the same with `stats` generators: production's
+//!                                     statistics taken from a first load of that table.
 //! `cargo bench --bench loader -- rss` peak resident memory of `plangate check` loading
 //!                                     10M rows of that table (`VmHWM` of the plangate process).
 #![allow(clippy::cast_precision_loss, reason = "rates and sizes printed to three digits")]
@@ -35,8 +37,9 @@ const ROUNDS: usize = 5;
 
 fn main() {
     let rss = std::env::args().any(|a| a == "rss");
+    let stats = std::env::args().any(|a| a == "stats");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    if rss { peak_rss() } else { rt.block_on(throughput()) }
+    if rss { peak_rss() } else { rt.block_on(throughput(stats)) }
 }
 
 fn project(rows: u64, extra: &str) -> tempfile::TempDir {
@@ -117,19 +120,36 @@ fn raw_rows() -> Vec<Vec<u8>> {
     chunks
 }
 
-async fn throughput() {
+fn settings_of(dir: &Path) -> Settings {
+    let path = dir.join("plangate.toml");
+    Settings::from_text(&path, &std::fs::read_to_string(&path).unwrap(), &Overrides::default()).unwrap()
+}
+
+async fn throughput(stats: bool) {
     let dir = project(ROWS, "");
-    let settings = Settings::from_text(
-        &dir.path().join("plangate.toml"),
-        &std::fs::read_to_string(dir.path().join("plangate.toml")).unwrap(),
-        &Overrides::default(),
-    )
-    .unwrap();
+    let mut settings = settings_of(dir.path());
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
     let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
     schema::apply(&mut conn, &settings.schema_files, schema::Target::Throwaway).await.unwrap();
     let catalog = plangate::datagen::schema::read(&mut conn).await.unwrap();
-    let model = DataModel::build(&settings, &catalog).unwrap();
+    let mut model = DataModel::build(&settings, &catalog).unwrap();
+    if stats {
+        // "Production": the table as the plain generators make it, analyzed as Postgres
+        // does by default; its statistics become the snapshot the stats generators read.
+        let mut loader = Loader::new(&mut conn, None, model.clone(), settings.seed).await.unwrap();
+        loader.grow_to(&mut conn, 1.0, |_| {}).await.unwrap();
+        sqlx::raw_sql("SET default_statistics_target = 100; ANALYZE bench").execute(&mut conn).await.unwrap();
+        let production = plangate::postgres::production::statistics(&mut conn).await.unwrap();
+        let snapshot = plangate::snapshot::Snapshot::new(dir.path().join("snapshot"));
+        snapshot.write_table(&production.tables["bench"]).unwrap();
+        let config = std::fs::read_to_string(dir.path().join("plangate.toml")).unwrap();
+        let stats_columns = "[tables.bench.columns]\nid = \"serial\"\na = \"stats\"\nb = \"stats\"\nc = \"stats\"\nd = \"stats\"\ne = \"stats\"\nf = \"stats\"\n";
+        std::fs::write(dir.path().join("plangate.toml"), config.replace(COLUMNS, &format!("\n{stats_columns}")))
+            .unwrap();
+        settings = settings_of(dir.path());
+        model = DataModel::build(&settings, &catalog).unwrap();
+        println!("columns a..f: stats generators from the first load's pg_stats");
+    }
     let raw = raw_rows();
     let raw_bytes: usize = raw.iter().map(Vec::len).sum();
     let binary = raw_rows_binary();
