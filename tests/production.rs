@@ -70,18 +70,11 @@ async fn production() -> (LocalCluster, String) {
     (cluster, url)
 }
 
-/// Run plangate off the test's runtime.
-async fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let (dir, args): (std::path::PathBuf, Vec<String>) =
-        (dir.to_path_buf(), args.iter().map(|a| (*a).to_string()).collect());
+/// Run plangate in `p` (its own TMPDIR) off the test's runtime.
+async fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = p.cmd(args);
     tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_plangate"))
-            .args(&args)
-            .current_dir(&dir)
-            .env("NO_COLOR", "1")
-            .env_remove("PLANGATE_DATABASE_URL")
-            .output()
-            .unwrap();
+        let out = cmd.output().unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -107,7 +100,7 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     let p = Project::new(&[("schema/shop.sql", SCHEMA), ("queries/listing.sql", LISTING)]);
 
     // First init: the config, with `stats` generators, and the snapshot.
-    let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url]).await;
+    let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url]).await;
     assert_eq!(code, 0, "{stderr}");
     let config = p.read("plangate.toml");
     assert!(config.contains("[tables.orders]\nrows = 50000\n"), "{config}");
@@ -126,7 +119,7 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     // The catalog's cases, then init again: production's plans are recorded.
     let config = config.replace("[query.listing]\nparams = [\"hot(orders.status)\"]\n", "");
     p.write("plangate.toml", &format!("{config}{CASES}"));
-    let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url]).await;
+    let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("nothing moved"), "{stderr}");
     let plans: Value = serde_json::from_str(&p.read("snapshot/plans/listing.json")).unwrap();
@@ -136,10 +129,10 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     assert_eq!(plans["cases"]["hot"]["params"][0], "hot(orders.status)", "no production value is recorded");
 
     // Fidelity at scale 1.0: every column within the bar.
-    let (code, stdout, stderr) = run(p.path(), &["fidelity", "--backend", "local", "--format", "json"]).await;
+    let (code, stdout, stderr) = run(&p, &["fidelity", "--backend", "local", "--format", "json"]).await;
     assert_eq!(code, 0, "{stderr}");
     let fidelity: Value = serde_json::from_str(&stdout).unwrap();
-    eprintln!("{}", run(p.path(), &["fidelity", "--backend", "local"]).await.1);
+    eprintln!("{}", run(&p, &["fidelity", "--backend", "local"]).await.1);
     for name in [
         "orders.customer_id",
         "orders.status",
@@ -164,7 +157,7 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     }
 
     // The gate at scales up to production's: the world plans like production, no mismatch.
-    let (code, stdout, stderr) = run(p.path(), &["check", "--backend", "local", "--format", "json"]).await;
+    let (code, stdout, stderr) = run(&p, &["check", "--backend", "local", "--format", "json"]).await;
     assert!(code == 0 || code == 1, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let text = report.to_string();
@@ -174,7 +167,7 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     let planted = format!("{config}{CASES}")
         .replace("status = \"stats\"", "status = 'choice(\"a\", \"b\", \"c\", \"d\", \"e\")'");
     p.write("plangate.toml", &planted);
-    let (code, stdout, stderr) = run(p.path(), &["check", "--backend", "local", "--format", "json"]).await;
+    let (code, stdout, stderr) = run(&p, &["check", "--backend", "local", "--format", "json"]).await;
     assert!(code == 0 || code == 1, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let text = report.to_string();
@@ -188,12 +181,12 @@ async fn keep_values_drift_and_bad_input() {
     let p = Project::new(&[("schema/shop.sql", &format!("{SCHEMA}\nCREATE TABLE refunds (id int PRIMARY KEY);"))]);
     // A column whose values may be kept; a column that does not exist is named.
     let (code, _, stderr) =
-        run(p.path(), &["init", "--backend", "local", "--from-url", &url, "--keep-values", "orders.nope"]).await;
+        run(&p, &["init", "--backend", "local", "--from-url", &url, "--keep-values", "orders.nope"]).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("orders.nope"), "{stderr}");
     assert!(!p.path().join("plangate.toml").exists() && !p.path().join("snapshot").exists());
     let (code, _, stderr) =
-        run(p.path(), &["init", "--backend", "local", "--from-url", &url, "--keep-values", "orders.status"]).await;
+        run(&p, &["init", "--backend", "local", "--from-url", &url, "--keep-values", "orders.status"]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(p.read("snapshot/tables/orders.json").contains("\"delivered\""));
     assert!(stderr.contains("`refunds` is in the schema but not in production"), "{stderr}");
@@ -209,7 +202,7 @@ async fn keep_values_drift_and_bad_input() {
     .await
     .unwrap();
     let config = p.read("plangate.toml");
-    let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url]).await;
+    let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("orders: 50000 -> 80000 rows"), "{stderr}");
     assert!(stderr.contains("orders.status: skew flattened"), "{stderr}");
@@ -224,7 +217,7 @@ async fn keep_values_drift_and_bad_input() {
         .unwrap();
     let q = Project::new(&[("schema/shop.sql", SCHEMA)]);
     let outsider = url.replacen("postgres://postgres@", "postgres://outsider:pw@", 1);
-    let (code, _, stderr) = run(q.path(), &["init", "--backend", "local", "--from-url", &outsider]).await;
+    let (code, _, stderr) = run(&q, &["init", "--backend", "local", "--from-url", &outsider]).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("may read none") && !stderr.contains(":pw@"), "{stderr}");
     assert!(!q.path().join("plangate.toml").exists() && !q.path().join("snapshot").exists());
@@ -242,7 +235,7 @@ async fn the_catalog_from_productions_workload() {
     sqlx::raw_sql(DATA).execute(&mut conn).await.unwrap();
     // Without the extension: said, and the rest of init goes on.
     let p = Project::new(&[("schema/shop.sql", SCHEMA)]);
-    let (code, _, stderr) = run(p.path(), &["init", "--backend", "local", "--from-url", &url, "--queries", "3"]).await;
+    let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url, "--queries", "3"]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("pg_stat_statements is not installed"), "{stderr}");
     assert!(!p.path().join("queries").exists());
@@ -268,7 +261,7 @@ async fn the_catalog_from_productions_workload() {
         .unwrap();
     }
     let q = Project::new(&[("schema/shop.sql", SCHEMA)]);
-    let (code, _, stderr) = run(q.path(), &["init", "--backend", "local", "--from-url", &url, "--queries", "3"]).await;
+    let (code, _, stderr) = run(&q, &["init", "--backend", "local", "--from-url", &url, "--queries", "3"]).await;
     assert_eq!(code, 0, "{stderr}");
     let mut names: Vec<String> = std::fs::read_dir(q.path().join("queries"))
         .unwrap()
@@ -285,8 +278,75 @@ async fn the_catalog_from_productions_workload() {
     assert!(q.path().join("snapshot/plans/orders_customers_by_status.json").exists());
     let small = config.replace("rows = 50000", "rows = 5000").replace("rows = 2000", "rows = 200");
     q.write("plangate.toml", &small.replace("factors = [0.01, 0.1, 1]", "factors = [0.1, 1]"));
-    let (code, _, stderr) = run(q.path(), &["check", "--backend", "local"]).await;
+    let (code, _, stderr) = run(&q, &["check", "--backend", "local"]).await;
     assert!(code == 0 || code == 1, "{stderr}");
     q.assert_nothing_left();
     p.assert_nothing_left();
+}
+
+/// "Production" for a schema not designed here: the schema applied, the data of its test
+/// config loaded by plangate at scale 1.0, then analyzed as Postgres does by default (a
+/// sample of the rows), so production's statistics are its own estimates.
+async fn production_of(data: &str) -> (LocalCluster, String) {
+    use plangate::config::{Overrides, Settings};
+    use plangate::datagen::{load::Loader, model::DataModel};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(data);
+    let path = root.join("plangate.toml");
+    let settings = Settings::from_text(&path, &std::fs::read_to_string(&path).unwrap(), &Overrides::default()).unwrap();
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+    let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
+    plangate::postgres::schema::apply(&mut conn, &settings.schema_files, plangate::postgres::schema::Target::Throwaway)
+        .await
+        .unwrap();
+    let catalog = plangate::datagen::schema::read(&mut conn).await.unwrap();
+    let model = DataModel::build(&settings, &catalog).unwrap();
+    let mut loader = Loader::new(&mut conn, None, model, settings.seed).await.unwrap();
+    loader.grow_to(&mut conn, 1.0, |_| {}).await.unwrap();
+    sqlx::raw_sql("RESET default_statistics_target; ANALYZE").execute(&mut conn).await.unwrap();
+    let url = cluster.url("postgres");
+    (cluster, url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pg_dump_and_a_migrations_folder_from_production_to_a_checked_world() {
+    for data in ["helpdesk", "blog"] {
+        let (_cluster, url) = production_of(data).await;
+        let p = Project::from_data(data);
+        let original = p.read("plangate.toml");
+        std::fs::remove_file(p.path().join("plangate.toml")).unwrap();
+        let schema = if data == "blog" { "migrations" } else { "schema/*.sql" };
+        let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--schema", schema, "--from-url", &url]).await;
+        assert_eq!(code, 0, "{data}: {stderr}");
+        let config = p.read("plangate.toml");
+        assert!(config.contains(" = \"stats\""), "{data}: {config}");
+        // The original's parameters for the catalog (some are not inferable: a text search).
+        let head = config.split("\n[query.").next().unwrap().to_string();
+        let queries = &original[original.find("\n[query.").unwrap()..];
+        p.write("plangate.toml", &format!("{head}{queries}").replace("factors = [0.01, 0.1, 1]", "factors = [0.1, 1]"));
+        let (code, stdout, stderr) = run(&p, &["fidelity", "--backend", "local", "--format", "json"]).await;
+        assert_eq!(code, 0, "{data}: {stderr}");
+        let fidelity: Value = serde_json::from_str(&stdout).unwrap();
+        let columns = fidelity["columns"].as_array().unwrap();
+        let off: Vec<String> = columns
+            .iter()
+            .filter(|c| c["from_stats"] == true && c["score"].as_f64().unwrap() > 1.0)
+            .map(|c| format!("{}.{} ({})", c["table"].as_str().unwrap(), c["column"].as_str().unwrap(), c["worst"]))
+            .collect();
+        let from_stats = columns.iter().filter(|c| c["from_stats"] == true).count();
+        eprintln!("{data}: {from_stats} stats columns, outside the bar: {off:?}");
+        // Known: a partitioned table's statistics are Postgres' over its partitions' samples
+        // laid end to end (its correlation most of all), which the world, generating the
+        // table's own order, reproduces less closely: held to 2.5x the bar, others to 1.5x.
+        let partitioned = ["app.messages", "app.audit", "app.events"];
+        for c in columns.iter().filter(|c| c["from_stats"] == true) {
+            let limit = if partitioned.contains(&c["table"].as_str().unwrap()) { 2.5 } else { 1.5 };
+            assert!(c["score"].as_f64().unwrap() <= limit, "{data}: {c:#}");
+        }
+        assert!(from_stats >= 5, "{data}: {fidelity:#}");
+        let (code, stdout, stderr) = run(&p, &["check", "--backend", "local", "--format", "json"]).await;
+        assert!(code == 0 || code == 1, "{data}: {stderr}");
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert!(report["queries"].as_array().is_some_and(|q| !q.is_empty()), "{data}: {report:#}");
+        p.assert_nothing_left();
+    }
 }

@@ -37,6 +37,9 @@ pub struct Fidelity {
     pub score: f64,
     /// The statistic that scored worst.
     pub worst: &'static str,
+    /// The world's column is made by a `stats` generator; other columns (keys, inferred
+    /// or configured generators) are shown for reference and not held to the bar.
+    pub from_stats: bool,
 }
 
 /// What the fidelity table shows of one side.
@@ -61,17 +64,33 @@ impl Summary {
     }
 }
 
-/// Every column both sides describe, worst first.
-pub fn fidelity(production: &BTreeMap<String, TableStats>, world: &BTreeMap<String, TableStats>) -> Vec<Fidelity> {
+/// Every column both sides describe: those made by `stats` (named in `from_stats` as
+/// (table, column)) worst first, then the others.
+pub fn fidelity(
+    production: &BTreeMap<String, TableStats>,
+    world: &BTreeMap<String, TableStats>,
+    from_stats: &[(String, String)],
+) -> Vec<Fidelity> {
     let mut out = Vec::new();
     for (name, p) in production {
         let Some(w) = world.get(name) else { continue };
         for (column, pc) in &p.columns {
             let Some(wc) = w.columns.get(column) else { continue };
-            out.push(column_fidelity(name, column, (pc, p.rows), (wc, w.rows)));
+            let mut f = column_fidelity(name, column, (pc, p.rows), (wc, w.rows));
+            f.from_stats = from_stats.iter().any(|(t, c)| t == name && c == column);
+            // Surrogates beside text of another generator: their order says nothing.
+            if !f.from_stats && pc.surrogates {
+                f.quantile_shift = None;
+            }
+            out.push(f);
         }
     }
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| (&a.table, &a.column).cmp(&(&b.table, &b.column))));
+    out.sort_by(|a, b| {
+        b.from_stats
+            .cmp(&a.from_stats)
+            .then(b.score.total_cmp(&a.score))
+            .then_with(|| (&a.table, &a.column).cmp(&(&b.table, &b.column)))
+    });
     out
 }
 
@@ -106,6 +125,7 @@ fn column_fidelity(table: &str, column: &str, theirs: (&ColumnStats, u64), ours:
         quantile_shift,
         score,
         worst,
+        from_stats: false,
     }
 }
 
@@ -279,7 +299,8 @@ mod tests {
     fn fidelity_scores_the_worst_statistic_against_the_bar() {
         let p = BTreeMap::from([("orders".to_string(), table(1000, &[("shipped", 0.6), ("new", 0.3)]))]);
         let w = BTreeMap::from([("orders".to_string(), table(1000, &[("shipped", 0.62), ("new", 0.3)]))]);
-        let f = fidelity(&p, &w);
+        let f = fidelity(&p, &w, &[("orders".into(), "status".into())]);
+        assert!(f[0].from_stats);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].worst, "frequency");
         assert!((f[0].score - 2.0).abs() < 1e-6, "{}", f[0].score);

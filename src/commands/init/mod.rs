@@ -263,7 +263,13 @@ fn stats_generator(table: &Table, column: &Column, stats: &TableStats) -> Option
     }
     let name = &column.name;
     let in_key = table.uniques.iter().chain(std::iter::once(&table.primary_key)).any(|k| k.len() == 1 && k[0] == *name);
-    if in_key {
+    // A partition key takes the values the partitions accept, and text under a CHECK (of
+    // the table or of a domain) the values the check allows: surrogates and values made
+    // between production's would not.
+    let partition_key = table.partitioning.as_ref().is_some_and(|p| p.key.as_ref().is_none_or(|k| k.contains(name)));
+    let checked_text =
+        s.kind.is_text() && (!column.domain_checks.is_empty() || table.checks.iter().any(|(c, _)| c == name));
+    if in_key || partition_key || checked_text {
         return None;
     }
     match table.foreign_keys.iter().find(|fk| fk.columns.contains(name)) {

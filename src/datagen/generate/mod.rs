@@ -14,7 +14,7 @@ mod sampler;
 mod stats;
 
 pub use sampler::escape;
-use sampler::{HotParents, NumFmt, Population, RefSampler, Sampler};
+use sampler::{HotParents, KeyedRef, NumFmt, Population, RefSampler, Sampler};
 use stats::StatsSampler;
 
 /// One column's generator with its stream seed.
@@ -264,6 +264,16 @@ impl Ctx<'_> {
                         self.max_len,
                         derive(seed, 37),
                     )?)),
+                    Some((table, column)) if self.numbered(table, column, stats) => {
+                        let parent = self.model.table(table).expect("numbered() found it");
+                        let hot = self.hot_parents(stats, table, column, seed)?;
+                        Sampler::KeyedRef(Box::new(KeyedRef {
+                            stats: StatsSampler::new(stats, full_rows, true, None, derive(seed, 37))?,
+                            hot_rows: hot.rows,
+                            parent: compile_column(self.model, parent, column, self.seed, self.scale)?,
+                            parents: parent.size.rows_at(self.scale),
+                        }))
+                    }
                     Some((table, column)) => {
                         let mut r = self.reference(table, column, None, DEFAULT_SPREAD, seed)?;
                         // Any parent of this scale, as production's picks are spread over
@@ -324,6 +334,16 @@ impl Ctx<'_> {
             None => None,
         };
         Ok(RefSampler { parent: parent_col, population, zipf, pick_seed, spread, stride: None, hot: None })
+    }
+
+    /// The parent's key is numbered 1, 2, 3 (serial, identity) in another table, and the
+    /// statistics are of numbers: the values can be read as parent rows.
+    fn numbered(&self, table: &str, column: &str, stats: &crate::snapshot::ColumnStats) -> bool {
+        let parent = self.model.table(table).filter(|p| p.name != self.table.name);
+        let key = parent.and_then(|p| p.column(column));
+        key.is_some_and(|c| c.filled_by_postgres || c.generator == GenExpr::Serial)
+            && stats.kind == crate::snapshot::ValueKind::Number
+            && stats.histogram.iter().all(|v| v.parse::<f64>().is_ok())
     }
 
     /// The parent rows of production's most common foreign-key values: the row that holds

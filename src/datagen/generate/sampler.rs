@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Normal, Zipf};
 use crate::calendar::TimeAt;
 use crate::config::generator::TypedGen;
 use crate::datagen::generate::ColumnGen;
-use crate::datagen::generate::stats::StatsSampler;
+use crate::datagen::generate::stats::{Pick, StatsSampler};
 use crate::datagen::random::{CellRng, Permutation, derive};
 use crate::datagen::values::{WORDS, write_typed};
 
@@ -84,6 +84,41 @@ pub(super) enum Sampler {
     Array(Box<Sampler>),
     Typed(TypedGen),
     Stats(Box<StatsSampler>),
+    KeyedRef(Box<KeyedRef>),
+}
+
+/// A `stats` foreign key to a parent whose keys are numbered 1, 2, 3 (serial, identity):
+/// the column's values as production's statistics describe them (hot keys, the histogram
+/// of the rest, the distinct count, the order), each read as the parent row holding that
+/// key, or, for a key no parent holds at this scale, one that exists.
+#[derive(Debug)]
+pub(super) struct KeyedRef {
+    pub stats: StatsSampler,
+    /// The parent row of each most common value.
+    pub hot_rows: Vec<u64>,
+    pub parent: Arc<ColumnGen>,
+    /// Parent rows at this scale.
+    pub parents: u64,
+}
+
+impl KeyedRef {
+    #[inline]
+    fn write(&self, seed: u64, row: u64, out: &mut Vec<u8>) {
+        let parent = match self.stats.pick(seed, row) {
+            Pick::Null => {
+                out.extend_from_slice(b"\\N");
+                return;
+            }
+            Pick::Common(i) => self.hot_rows[i],
+            Pick::Rest { place, .. } => {
+                let key = self.stats.number_at(place).unwrap_or(1.0).round();
+                #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let row = (key.max(1.0) as u64) - 1;
+                row
+            }
+        };
+        self.parent.write(parent % self.parents.max(1), out);
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -327,6 +362,7 @@ impl Sampler {
             }
             Sampler::Typed(t) => write_typed(*t, &mut CellRng::new(seed, row), out),
             Sampler::Stats(s) => s.write(seed, row, out),
+            Sampler::KeyedRef(k) => k.write(seed, row, out),
             Sampler::Array(inner) => {
                 let n = CellRng::new(seed, row).below(5);
                 out.push(b'{');

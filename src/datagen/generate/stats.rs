@@ -37,6 +37,19 @@ pub(in crate::datagen) struct StatsSampler {
     strata: Permutation,
 }
 
+/// What a row holds.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::datagen) enum Pick {
+    Null,
+    /// The i-th most common value.
+    Common(usize),
+    /// A place in the rest's order, in [0, 1), and the grid's point there.
+    Rest {
+        place: f64,
+        point: Option<u64>,
+    },
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Piece {
     Common(usize),
@@ -92,10 +105,11 @@ struct Grid {
 
 impl Grid {
     /// The born point nearest below `v` (a place in the rest, in [0, 1)): its index and place.
-    fn snap(&self, v: f64, row: u64) -> (u64, f64) {
+    /// A row in insertion order reaches new values as it goes: every point is born for it.
+    fn snap(&self, v: f64, row: u64, in_order: bool) -> (u64, f64) {
         let size = 1u64 << self.bits;
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        let born = if self.grows {
+        let born = if self.grows && !in_order {
             ((self.points as f64 * (row + 1) as f64 / self.full_rows as f64).ceil() as u64).clamp(1, self.points)
         } else {
             self.points
@@ -168,7 +182,7 @@ impl StatsSampler {
         };
         let sorted =
             if correlation > 0.0 { ((correlation - ties) / (1.0 - ties)).clamp(0.0, 1.0) } else { -correlation };
-        let grid = grid(stats, full_rows, &bounds);
+        let grid = grid(stats, full_rows, &bounds, sorted);
         let mut bounds = bounds;
         if let Bounds::Words { code, width, limit, .. } = &mut bounds {
             *code = code_width(grid.map_or(1, |g| 1usize << g.bits));
@@ -191,8 +205,9 @@ impl StatsSampler {
         })
     }
 
+    /// What row `row` holds: NULL, a most common value, or a place in the rest.
     #[inline]
-    pub(in crate::datagen) fn write(&self, seed: u64, row: u64, out: &mut Vec<u8>) {
+    pub(in crate::datagen) fn pick(&self, seed: u64, row: u64) -> Pick {
         let mut rng = CellRng::new(seed, row);
         // The row's stratum decides NULL and which most common value: at production's size
         // every share is exact, at a smaller one the rows are a random subset.
@@ -203,8 +218,7 @@ impl StatsSampler {
             rng.unit()
         };
         if stratum < self.null_frac {
-            out.extend_from_slice(b"\\N");
-            return;
+            return Pick::Null;
         }
         let sorted = rng.unit() < self.sorted;
         let u = if sorted {
@@ -216,37 +230,58 @@ impl StatsSampler {
         };
         let k = self.ends.partition_point(|e| *e <= u).min(self.pieces.len() - 1);
         match self.pieces[k] {
-            Piece::Common(i) => out.extend_from_slice(&self.common[i]),
+            Piece::Common(i) => Pick::Common(i),
             Piece::Buckets => {
-                // In insertion order, the place follows the row; else it is drawn, so that
-                // the grid's points are drawn as its size assumes.
-                let v = if sorted {
+                // The place follows the row's stratum (or, in insertion order, the row), so
+                // the buckets fill exactly at production's size; on a grid it is drawn, as
+                // the grid's size assumes.
+                let v = if sorted || self.grid.is_none() {
                     let start = if k == 0 { 0.0 } else { self.ends[k - 1] };
                     ((u - start) / (self.ends[k] - start)).clamp(0.0, 1.0 - f64::EPSILON)
                 } else {
                     rng.unit()
                 };
-                self.write_rest(v, row, out);
+                match &self.grid {
+                    Some(grid) => {
+                        let (point, place) = grid.snap(v, row, sorted);
+                        Pick::Rest { place, point: Some(point) }
+                    }
+                    None => Pick::Rest { place: v, point: None },
+                }
             }
         }
     }
 
-    /// The value at place `v` of the rest.
-    fn write_rest(&self, place: f64, row: u64, out: &mut Vec<u8>) {
-        let (point, place) = match &self.grid {
-            Some(grid) => {
-                let (point, at) = grid.snap(place, row);
-                (Some(point), at)
-            }
-            None => (None, place),
-        };
+    #[inline]
+    pub(in crate::datagen) fn write(&self, seed: u64, row: u64, out: &mut Vec<u8>) {
+        match self.pick(seed, row) {
+            Pick::Null => out.extend_from_slice(b"\\N"),
+            Pick::Common(i) => out.extend_from_slice(&self.common[i]),
+            Pick::Rest { place, point } => self.write_rest(place, point, out),
+        }
+    }
+
+    /// The number at a place of the rest (None unless the histogram is of numbers).
+    pub(in crate::datagen) fn number_at(&self, place: f64) -> Option<f64> {
+        let Bounds::Numbers { bounds, .. } = &self.bounds else { return None };
+        let (b, f) = self.bucket(place);
+        Some(bounds[b] + f * (bounds[b + 1] - bounds[b]))
+    }
+
+    /// The bucket of a place of the rest, and the share of the bucket below it.
+    fn bucket(&self, place: f64) -> (usize, f64) {
         let buckets = self.bounds.buckets();
-        #[expect(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let (b, f) = {
-            let x = place * buckets as f64;
-            let b = (x as usize).min(buckets - 1);
-            (b, x - b as f64)
-        };
+        #[expect(clippy::cast_precision_loss)]
+        let x = place * buckets as f64;
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let b = (x as usize).min(buckets - 1);
+        #[expect(clippy::cast_precision_loss)]
+        (b, x - b as f64)
+    }
+
+    /// The value at a place of the rest (`point`: the grid's point it is at).
+    fn write_rest(&self, place: f64, point: Option<u64>, out: &mut Vec<u8>) {
+        let (b, f) = self.bucket(place);
         match &self.bounds {
             Bounds::None => out.extend_from_slice(b"\\N"),
             Bounds::Numbers { bounds, fmt } => write_float(out, bounds[b] + f * (bounds[b + 1] - bounds[b]), *fmt),
@@ -367,7 +402,7 @@ pub fn parse_time(s: &str) -> Option<f64> {
 }
 
 /// The grid for the rest, or None when values may be as fine as the column's type.
-fn grid(stats: &ColumnStats, full_rows: u64, bounds: &Bounds) -> Option<Grid> {
+fn grid(stats: &ColumnStats, full_rows: u64, bounds: &Bounds, sorted: f64) -> Option<Grid> {
     #[expect(clippy::cast_precision_loss)]
     let rest_rows = stats.rest() * full_rows as f64;
     if rest_rows < 1.0 {
@@ -391,7 +426,12 @@ fn grid(stats: &ColumnStats, full_rows: u64, bounds: &Bounds) -> Option<Grid> {
     // Points drawn by the rows: rows draw among the points born so far, so a point born
     // late is drawn less; then points that round to one value of the type are one value.
     let drawn = |g: f64| {
-        let points = if grows { g * rest_rows / (g + rest_rows) } else { g * (1.0 - (-rest_rows / g).exp()) };
+        // Rows in insertion order walk the points one after another: they reach every
+        // point while there are as many of them as points; the others draw.
+        let walked = (sorted * rest_rows / g).min(1.0);
+        let drawing = (1.0 - sorted) * rest_rows;
+        let drawn = if grows { drawing / (g + drawing) } else { 1.0 - (-drawing / g).exp() };
+        let points = g * (1.0 - (1.0 - walked) * (1.0 - drawn));
         match &lattice {
             None => points,
             Some(values) => {
