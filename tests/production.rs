@@ -85,6 +85,17 @@ async fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
     .unwrap()
 }
 
+/// Every `work` number of a report, in order.
+fn works(v: &Value) -> Vec<u64> {
+    match v {
+        Value::Object(m) => {
+            m.iter().flat_map(|(k, x)| if k == "work" { x.as_u64().into_iter().collect() } else { works(x) }).collect()
+        }
+        Value::Array(a) => a.iter().flat_map(works).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn column<'a>(fidelity: &'a Value, name: &str) -> &'a Value {
     fidelity["columns"]
         .as_array()
@@ -162,6 +173,10 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let text = report.to_string();
     assert!(!text.contains("world_mismatch"), "the world plans like production: {report:#}");
+    // The world from the snapshot is the same world every run: the same work, block for block.
+    let (_, again, _) = run(&p, &["check", "--backend", "local", "--format", "json"]).await;
+    let again: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(works(&report), works(&again), "the same snapshot gives the same work");
 
     // A planted difference: a status that ignores production's skew raises the finding.
     let planted = format!("{config}{CASES}")

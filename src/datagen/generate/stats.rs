@@ -53,9 +53,8 @@ pub(in crate::datagen) enum Pick {
 #[derive(Debug, Clone, Copy)]
 enum Piece {
     Common(usize),
-    /// All the buckets of the histogram, one after the other (the most common values are
-    /// not in the histogram; a piece per bucket would only cost lookups).
-    Buckets,
+    /// A bucket of the histogram (the most common values are not in it).
+    Bucket(usize),
 }
 
 /// The histogram's bounds, read for the column's kind.
@@ -150,14 +149,17 @@ impl StatsSampler {
         for (i, m) in stats.most_common.iter().enumerate() {
             widths.push((Piece::Common(i), m.freq));
         }
-        let rest = if bounds.buckets() > 0 { stats.rest() } else { 0.0 };
+        let buckets = bounds.buckets();
+        let rest = if buckets > 0 { stats.rest() } else { 0.0 };
         if rest > 0.0 {
-            widths.push((Piece::Buckets, rest));
+            #[expect(clippy::cast_precision_loss)]
+            widths.extend((0..buckets).map(|b| (Piece::Bucket(b), rest / buckets as f64)));
         }
-        // Value order: the most common values among the buckets where their values fall.
+        // Value order: each most common value at the bucket its value falls in, before it.
+        #[expect(clippy::cast_precision_loss)]
         let at = |p: &Piece| match p {
-            Piece::Common(i) => position_in(&bounds, &stats.most_common[*i].value),
-            Piece::Buckets => 0.5,
+            Piece::Common(i) => position_in(&bounds, &stats.most_common[*i].value) * buckets as f64 - 0.5,
+            Piece::Bucket(b) => *b as f64,
         };
         widths.sort_by(|a, b| at(&a.0).total_cmp(&at(&b.0)));
         let total: f64 = widths.iter().map(|w| w.1).sum();
@@ -231,16 +233,18 @@ impl StatsSampler {
         let k = self.ends.partition_point(|e| *e <= u).min(self.pieces.len() - 1);
         match self.pieces[k] {
             Piece::Common(i) => Pick::Common(i),
-            Piece::Buckets => {
-                // The place follows the row's stratum (or, in insertion order, the row), so
-                // the buckets fill exactly at production's size; on a grid it is drawn, as
-                // the grid's size assumes.
-                let v = if sorted || self.grid.is_none() {
+            Piece::Bucket(b) => {
+                // The place in the bucket follows the row's stratum (or, in insertion order,
+                // the row), so the buckets fill exactly at production's size; on a grid it is
+                // drawn, as the grid's size assumes.
+                let within = if sorted || self.grid.is_none() {
                     let start = if k == 0 { 0.0 } else { self.ends[k - 1] };
                     ((u - start) / (self.ends[k] - start)).clamp(0.0, 1.0 - f64::EPSILON)
                 } else {
                     rng.unit()
                 };
+                #[expect(clippy::cast_precision_loss)]
+                let v = ((b as f64 + within) / self.bounds.buckets() as f64).min(1.0 - f64::EPSILON);
                 match &self.grid {
                     Some(grid) => {
                         let (point, place) = grid.snap(v, row, sorted);
