@@ -349,13 +349,10 @@ async fn a_pg_dump_and_a_migrations_folder_from_production_to_a_checked_world() 
             .collect();
         let from_stats = columns.iter().filter(|c| c["from_stats"] == true).count();
         eprintln!("{data}: {from_stats} stats columns, outside the bar: {off:?}");
-        // Known: a partitioned table's statistics are Postgres' over its partitions' samples
-        // laid end to end (its correlation most of all), which the world, generating the
-        // table's own order, reproduces less closely: held to 2.5x the bar, others to 1.5x.
-        let partitioned = ["app.messages", "app.audit", "app.events"];
+        // Production's statistics come from a sample of its rows: a column may stray a
+        // little past the bar from run to run, never far.
         for c in columns.iter().filter(|c| c["from_stats"] == true) {
-            let limit = if partitioned.contains(&c["table"].as_str().unwrap()) { 2.5 } else { 1.5 };
-            assert!(c["score"].as_f64().unwrap() <= limit, "{data}: {c:#}");
+            assert!(c["score"].as_f64().unwrap() <= 1.5, "{data}: {c:#}");
         }
         assert!(from_stats >= 5, "{data}: {fidelity:#}");
         let (code, stdout, stderr) = run(&p, &["check", "--backend", "local", "--format", "json"]).await;

@@ -252,11 +252,34 @@ pub async fn statistics(conn: &mut PgConnection) -> Result<Statistics> {
             n_distinct: r.get("n_distinct"),
             avg_width: u32::try_from(r.get::<i32, _>("avg_width")).unwrap_or(0),
             correlation: r.get("correlation"),
+            order_correlation: None,
             most_common,
             histogram: r.get::<Option<Vec<String>>, _>("hist").unwrap_or_default(),
             surrogates: false,
         };
         table.columns.insert(r.get("col"), stats);
+    }
+    // Partitioned tables: the order within the partitions, from their own statistics.
+    let within = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {NAME} AS tbl, s.attname::text AS col,
+                (sum(s.correlation * GREATEST(l.reltuples, 0)) / NULLIF(sum(GREATEST(l.reltuples, 0)), 0))::float8 AS c
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_partition_tree(c.oid) t ON t.isleaf
+         JOIN pg_class l ON l.oid = t.relid
+         JOIN pg_namespace ln ON ln.oid = l.relnamespace
+         JOIN pg_stats s ON s.schemaname = ln.nspname AND s.tablename = l.relname AND NOT s.inherited
+         WHERE c.relkind = 'p' AND NOT c.relispartition AND s.correlation IS NOT NULL
+         GROUP BY 1, 2"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err("the partitions' statistics (pg_stats)"))?;
+    for r in &within {
+        let column =
+            out.tables.get_mut(&r.get::<String, _>("tbl")).and_then(|t| t.columns.get_mut(&r.get::<String, _>("col")));
+        if let Some(column) = column {
+            column.order_correlation = r.get("c");
+        }
     }
     let extended = sqlx::query(
         "SELECT CASE WHEN e.schemaname = 'public' THEN e.tablename::text ELSE e.schemaname || '.' || e.tablename END AS tbl,

@@ -270,6 +270,7 @@ mod tests {
             n_distinct: 4.0,
             avg_width: 4,
             correlation: Some(0.1),
+            order_correlation: None,
             most_common: status.iter().map(|(v, f)| Frequent { value: (*v).into(), freq: *f }).collect(),
             histogram: Vec::new(),
             surrogates: false,

@@ -91,6 +91,11 @@ pub struct ColumnStats {
     pub n_distinct: f64,
     pub avg_width: u32,
     pub correlation: Option<f64>,
+    /// For a partitioned table: the correlation within its partitions (their own
+    /// statistics, weighted by rows). Postgres computes the table's `correlation` over its
+    /// partitions' samples laid end to end, which says little of the order rows are in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_correlation: Option<f64>,
     /// The most common values with their frequencies, most common first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub most_common: Vec<Frequent>,

@@ -76,6 +76,7 @@ mod tests {
             n_distinct: 50.0,
             avg_width: 8,
             correlation: None,
+            order_correlation: None,
             most_common: mcv.iter().map(|(v, f)| Frequent { value: (*v).into(), freq: *f }).collect(),
             histogram: hist.iter().map(|s| (*s).into()).collect(),
             surrogates: false,

@@ -374,7 +374,7 @@ impl Ctx<'_> {
         #[expect(clippy::cast_precision_loss)]
         let spread = (stats.distinct_at(self.table.size.full()) - stats.most_common.len() as f64).max(1.0);
         let ties = stats.most_common.iter().map(|m| (m.freq / non_null).powi(2)).sum::<f64>() + rest * rest / spread;
-        let correlation = stats.correlation.unwrap_or(0.0);
+        let correlation = stats.order_correlation.or(stats.correlation).unwrap_or(0.0);
         let sorted = ((correlation - ties) / (1.0 - ties)).clamp(0.0, 1.0) / rest.max(f64::MIN_POSITIVE);
         let mut sorted_rows = rows.clone();
         sorted_rows.sort_unstable();

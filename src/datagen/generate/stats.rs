@@ -172,7 +172,7 @@ impl StatsSampler {
         if let Some(last) = ends.last_mut() {
             *last = 1.0;
         }
-        let correlation = stats.correlation.unwrap_or(0.0).clamp(-1.0, 1.0);
+        let correlation = stats.order_correlation.or(stats.correlation).unwrap_or(0.0).clamp(-1.0, 1.0);
         // Postgres orders equal values by their place on disk when it computes the
         // correlation, so a column of few values shows the chance that two rows share a
         // value even when its order is random: only the rest is insertion order.
@@ -491,6 +491,7 @@ mod tests {
             n_distinct: 200.0,
             avg_width: 6,
             correlation: Some(0.0),
+            order_correlation: None,
             most_common: vec![Frequent { value: "9.99".into(), freq: 0.3 }],
             histogram: (0..=10).map(|i| format!("{}.00", i * 10)).collect(),
             surrogates: false,
