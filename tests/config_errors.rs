@@ -163,7 +163,7 @@ fn every_subcommand_is_in_help() {
     let p = Project::new(&[]);
     let (code, stdout, _) = p.run(&["--help"]);
     assert_eq!(code, 0);
-    for sub in ["check", "bless", "curve", "explain", "suggest", "init"] {
+    for sub in ["check", "bless", "curve", "explain", "suggest", "init", "fidelity"] {
         assert!(stdout.contains(sub), "{sub} missing from --help: {stdout}");
     }
 }
@@ -193,4 +193,22 @@ fn a_psql_meta_command_in_a_schema_file_names_its_line() {
     let schema = p.read("schema/schema.sql");
     p.write("schema/schema.sql", &format!("{schema}\\i more.sql\n"));
     assert_error(&p, &["check"], &["schema.sql", "line 3: psql meta-command `\\i`"]);
+}
+
+#[test]
+fn stats_without_a_snapshot_or_with_a_broken_one_names_the_file_and_key() {
+    let p = small_project(QUERY);
+    p.write("plangate.toml", "[tables.items]\nrows = 10\n[tables.items.columns]\nkind = \"stats\"\n");
+    assert_error(&p, &["check"], &["tables.items.columns.kind", "snapshot/tables/items.json", "init --from-url"]);
+    p.write("snapshot/tables/items.json", "{\"format_version\": 9}");
+    assert_error(&p, &["check"], &["snapshot/tables/items.json", "not a snapshot file"]);
+    let table = r#"{"format_version": 1, "table": "items", "rows": 10, "pages": 1, "columns": {}}"#;
+    p.write("snapshot/tables/items.json", table);
+    assert_error(&p, &["check"], &["tables.items.columns.kind", "no statistics for column `kind`"]);
+    p.write("plangate.toml", "[tables.items]\nrows = 10\n[tables.items.columns]\nkind = \"stats(7)\"\n");
+    assert_error(&p, &["check"], &["tables.items.columns.kind", "stats takes no values"]);
+    p.write("plangate.toml", "[tables.items]\nrows = 10\n");
+    assert_error(&p, &["fidelity", "nope"], &["snapshot has no table `nope`"]);
+    std::fs::remove_dir_all(p.path().join("snapshot")).unwrap();
+    assert_error(&p, &["fidelity"], &["snapshot", "run `plangate init --from-url` first"]);
 }
