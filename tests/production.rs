@@ -48,6 +48,7 @@ SELECT CASE WHEN random() < 0.3 THEN 1 + floor(random() * 10)::int ELSE 1 + floo
        CASE WHEN random() < 0.2 THEN NULL ELSE (ARRAY['web', 'app', 'store'])[1 + floor(random() * 3)::int]::channel END,
        CASE WHEN random() < 0.7 THEN NULL ELSE 'note ' || floor(random() * 500)::int END
 FROM (SELECT g, random() AS r FROM generate_series(1, 50000) g) s;
+CREATE STATISTICS orders_status_channel (dependencies, ndistinct) ON status, channel FROM orders;
 ANALYZE;
 ";
 
@@ -126,6 +127,7 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
     let orders = p.read("snapshot/tables/orders.json");
     assert!(!orders.contains("delivered") && !orders.contains("note 1"), "{orders}");
     assert!(orders.contains("\"surrogates\": true") && orders.contains("\"web\""), "{orders}");
+    assert!(orders.contains("\"name\": \"orders_status_channel\""), "extended statistics recorded: {orders}");
 
     // The catalog's cases, then init again: production's plans are recorded.
     let config = config.replace("[query.listing]\nparams = [\"hot(orders.status)\"]\n", "");
