@@ -50,6 +50,18 @@ pub enum Sampler {
     Any,
 }
 
+impl Sampler {
+    /// The sampler's name as the config writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sampler::Hot => "hot",
+            Sampler::Cold => "cold",
+            Sampler::Typical => "typical",
+            Sampler::Any => "any",
+        }
+    }
+}
+
 /// One named set of parameters of a query.
 #[derive(Debug, Clone)]
 pub struct Case {

@@ -170,14 +170,6 @@ fn literal(p: &ParamSpec, raw: &BTreeMap<String, TableStats>) -> Option<String> 
 fn describe(p: &ParamSpec) -> String {
     match p {
         ParamSpec::Literal(v) => sql_literal(v.as_deref()),
-        ParamSpec::Sample { how, table, column } => {
-            let name = match how {
-                Sampler::Hot => "hot",
-                Sampler::Cold => "cold",
-                Sampler::Typical => "typical",
-                Sampler::Any => "any",
-            };
-            format!("{name}({table}.{column})")
-        }
+        ParamSpec::Sample { how, table, column } => format!("{}({table}.{column})", how.name()),
     }
 }
