@@ -163,10 +163,19 @@ const NAME: &str = "CASE WHEN n.nspname = 'public' THEN c.relname::text ELSE n.n
 
 /// Sizes and column statistics of every user table of the database `conn` is on.
 pub async fn statistics(conn: &mut PgConnection) -> Result<Statistics> {
-    let err = |what: &str| {
-        let what = what.to_string();
-        move |e: sqlx::Error| Error::postgres(format!("cannot read {what}"), e)
-    };
+    let mut out = sizes(conn).await?;
+    columns(conn, &mut out).await?;
+    order_within_partitions(conn, &mut out).await?;
+    extended(conn, &mut out).await?;
+    Ok(out)
+}
+
+fn err(what: &'static str) -> impl Fn(sqlx::Error) -> Error {
+    move |e: sqlx::Error| Error::postgres(format!("cannot read {what}"), e)
+}
+
+/// Every table's estimated rows and pages, and whether this user may read it.
+async fn sizes(conn: &mut PgConnection) -> Result<Statistics> {
     let sizes = sqlx::query(AssertSqlSafe(format!(
         "SELECT {NAME} AS name,
                 CASE WHEN c.relkind = 'p'
@@ -212,6 +221,11 @@ pub async fn statistics(conn: &mut PgConnection) -> Result<Statistics> {
         }
         out.sizes.insert(name, size);
     }
+    Ok(out)
+}
+
+/// Each column's `pg_stats` row, for the tables with an estimate.
+async fn columns(conn: &mut PgConnection, out: &mut Statistics) -> Result<()> {
     // Values are read as text arrays only for the kinds plangate reproduces.
     let kinds = "(bt.typtype = 'e' OR bt.typname IN ('int2', 'int4', 'int8', 'numeric', 'float4', 'float8', \
                  'timestamp', 'timestamptz', 'date', 'text', 'varchar', 'bpchar', 'citext', 'name', 'bool'))";
@@ -259,6 +273,11 @@ pub async fn statistics(conn: &mut PgConnection) -> Result<Statistics> {
         };
         table.columns.insert(r.get("col"), stats);
     }
+    Ok(())
+}
+
+/// A partitioned table's order, from its partitions' own statistics.
+async fn order_within_partitions(conn: &mut PgConnection, out: &mut Statistics) -> Result<()> {
     // Partitioned tables: the order within the partitions, from their own statistics.
     let within = sqlx::query(AssertSqlSafe(format!(
         "SELECT {NAME} AS tbl, s.attname::text AS col,
@@ -281,6 +300,11 @@ pub async fn statistics(conn: &mut PgConnection) -> Result<Statistics> {
             column.order_correlation = r.get("c");
         }
     }
+    Ok(())
+}
+
+/// `pg_stats_ext`, without values.
+async fn extended(conn: &mut PgConnection, out: &mut Statistics) -> Result<()> {
     let extended = sqlx::query(
         "SELECT CASE WHEN e.schemaname = 'public' THEN e.tablename::text ELSE e.schemaname || '.' || e.tablename END AS tbl,
                 e.statistics_name::text AS name, e.attnames::text[] AS columns, e.kinds::text[] AS kinds,
@@ -301,5 +325,5 @@ pub async fn statistics(conn: &mut PgConnection) -> Result<Statistics> {
             });
         }
     }
-    Ok(out)
+    Ok(())
 }

@@ -124,20 +124,6 @@ pub fn parameters(sql: &str, catalog: &Catalog) -> Option<(Vec<String>, Vec<Opti
         }
         ControlFlow::<()>::Continue(())
     });
-    let placeholder = |e: &Expr| match e {
-        Expr::Value(v) => match &v.value {
-            sqlparser::ast::Value::Placeholder(p) => p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()),
-            _ => None,
-        },
-        Expr::Cast { expr, .. } | Expr::Nested(expr) => match expr.as_ref() {
-            Expr::Value(v) => match &v.value {
-                sqlparser::ast::Value::Placeholder(p) => p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()),
-                _ => None,
-            },
-            _ => None,
-        },
-        _ => None,
-    };
     let mut count = 0;
     let _ = visit_expressions(query, |e| {
         count = count.max(placeholder(e).unwrap_or(0));
@@ -182,6 +168,18 @@ pub fn parameters(sql: &str, catalog: &Catalog) -> Option<(Vec<String>, Vec<Opti
         }
     }
     Some((tables, params))
+}
+
+/// `n` of a `$n` (also cast or in parentheses).
+fn placeholder(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            sqlparser::ast::Value::Placeholder(p) => p.strip_prefix('$').and_then(|n| n.parse().ok()),
+            _ => None,
+        },
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => placeholder(expr),
+        _ => None,
+    }
 }
 
 /// The FROM clause: alias (or name) to table, and the join conditions.

@@ -13,7 +13,7 @@ mod workload;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::Outcome;
 use crate::commands::progress;
@@ -23,7 +23,7 @@ use crate::datagen::infer::infer;
 use crate::datagen::model::toml_key;
 use crate::datagen::schema::{Catalog, Column, Table};
 use crate::error::{Error, Result};
-use crate::postgres::production::{Production, TableRows};
+use crate::postgres::production::{Production, Statistics, TableRows};
 use crate::postgres::{self, Server, schema};
 use crate::snapshot::TableStats;
 
@@ -48,8 +48,71 @@ pub async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
     let from_url = req.from_url.as_deref().or(args.database_url.as_deref());
     // Re-run on an initialized repository with production: refresh the snapshot only.
     let refresh = path.exists() && !req.force && from_url.is_some();
+    check_request(req, args, &path, refresh, from_url.is_some())?;
+    let args = &Overrides { database_url: None, config: Some(path.clone()), ..args.clone() };
+    let patterns = if req.schema.is_empty() { vec!["schema/*.sql".to_string()] } else { req.schema.clone() };
+    let settings = if refresh {
+        Settings::load(args)?
+    } else {
+        let files = toml::Value::Array(patterns.iter().cloned().map(toml::Value::String).collect());
+        Settings::from_text(&path, &format!("[schema]\nfiles = {files}\n"), args)?
+    };
+    let Some(url) = from_url else {
+        let catalog = read_schema(&settings).await?;
+        crate::files::write_atomically(&path, &config_text(&patterns, &catalog, None))?;
+        progress(&format!(
+            "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
+            path.display(),
+            catalog.len()
+        ));
+        return Ok(Outcome::Pass);
+    };
+    let previous = if refresh { settings.snapshot().read_tables()? } else { BTreeMap::new() };
+    let read = read_production(url, req, &settings, refresh, &previous).await?;
+    for note in &read.snapshot.notes {
+        progress(note);
+    }
+    // Everything is read: now write, each file whole.
+    let store = settings.snapshot();
+    if let Some(w) = &read.statements {
+        w.write(&settings)?;
+    }
+    for t in read.snapshot.tables.values() {
+        store.write_table(t)?;
+    }
+    for p in &read.plans {
+        store.write_plans(p)?;
+    }
+    store.remove_others(
+        &read.snapshot.tables.keys().cloned().collect::<Vec<_>>(),
+        &read.plans.iter().map(|p| p.query.clone()).collect::<Vec<_>>(),
+    )?;
+    if refresh {
+        let moved = crate::snapshot::compare::drift(&previous, &read.snapshot.tables);
+        progress(&format!("refreshed {} from production", store.dir.display()));
+        if moved.is_empty() {
+            progress("nothing moved since the last snapshot");
+        }
+        for line in moved {
+            progress(&format!("  {line}"));
+        }
+    } else {
+        let production = (&read.stats.sizes, &read.snapshot.tables, read.statements.as_ref());
+        crate::files::write_atomically(&path, &config_text(&patterns, &read.catalog, Some(production)))?;
+        progress(&format!(
+            "wrote {} with {} tables and production's statistics in {}",
+            path.display(),
+            read.catalog.len(),
+            store.dir.display()
+        ));
+    }
+    Ok(Outcome::Pass)
+}
+
+/// The requests init refuses before reading anything.
+fn check_request(req: &Request, args: &Overrides, path: &Path, refresh: bool, production: bool) -> Result<()> {
     if path.exists() && !req.force && !refresh {
-        return Err(Error::WouldOverwrite { path });
+        return Err(Error::WouldOverwrite { path: path.to_path_buf() });
     }
     // The schema goes to a throwaway server only: a database URL (flag or environment) is
     // production, to read from, never a server to create a scratch database on.
@@ -61,106 +124,63 @@ pub async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
                 .into(),
         });
     }
-    if req.queries.is_some() && from_url.is_none() {
+    if req.queries.is_some() && !production {
         return Err(Error::Argument {
             flag: "--queries".into(),
             detail: "the catalog is read from production's pg_stat_statements: give --from-url".into(),
         });
     }
-    let args = &Overrides { database_url: None, config: Some(path.clone()), ..args.clone() };
-    let patterns = if req.schema.is_empty() { vec!["schema/*.sql".to_string()] } else { req.schema.clone() };
-    let settings = if refresh {
-        if !req.schema.is_empty() {
-            return Err(Error::Argument {
-                flag: "--schema".into(),
-                detail: format!(
-                    "{} names the schema; --schema is for writing a new one (with --force)",
-                    path.display()
-                ),
-            });
-        }
-        Settings::load(args)?
-    } else {
-        let files = toml::Value::Array(patterns.iter().cloned().map(toml::Value::String).collect());
-        Settings::from_text(&path, &format!("[schema]\nfiles = {files}\n"), args)?
-    };
-    let Some(url) = from_url else {
-        let catalog = read_schema(&settings).await?;
-        let text = config_text(&patterns, &catalog, None);
-        crate::files::write_atomically(&path, &text)?;
-        progress(&format!(
-            "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
-            path.display(),
-            catalog.len()
-        ));
-        return Ok(Outcome::Pass);
-    };
+    if refresh && !req.schema.is_empty() {
+        return Err(Error::Argument {
+            flag: "--schema".into(),
+            detail: format!("{} names the schema; --schema is for writing a new one (with --force)", path.display()),
+        });
+    }
+    Ok(())
+}
+
+/// What init reads from production (and from the schema) before it writes anything.
+struct Read {
+    stats: Statistics,
+    catalog: Catalog,
+    snapshot: shape::Snapshot,
+    statements: Option<workload::Workload>,
+    plans: Vec<crate::snapshot::QueryPlans>,
+}
+
+/// Read production, in its one read-only transaction, and the schema.
+async fn read_production(
+    url: &str,
+    req: &Request,
+    settings: &Settings,
+    refresh: bool,
+    previous: &BTreeMap<String, TableStats>,
+) -> Result<Read> {
     // Production first: a URL that does not answer fails before a server starts.
     let mut production = Production::open(url).await?;
     let read = async {
         let stats = production.statistics().await?;
-        let catalog = read_schema(&settings).await?;
+        let catalog = read_schema(settings).await?;
         // Text a previous snapshot kept as it is stays kept.
         let mut keep = req.keep_values.clone();
-        if refresh {
-            for (table, t) in settings.snapshot().read_tables()? {
-                let kept = t.columns.iter().filter(|(_, c)| c.kind.is_text() && !c.surrogates);
-                keep.extend(kept.map(|(column, _)| format!("{table}.{column}")));
-            }
+        for (table, t) in previous {
+            let kept = t.columns.iter().filter(|(_, c)| c.kind.is_text() && !c.surrogates);
+            keep.extend(kept.map(|(column, _)| format!("{table}.{column}")));
         }
         let snapshot = shape::snapshot(&stats, &catalog, &keep)?;
         // A first init gives the catalog's own queries their parameters; --queries adds
         // production's top queries.
-        let mut queries = if refresh { workload::Workload::default() } else { workload::existing(&settings, &catalog) };
+        let mut queries = if refresh { workload::Workload::default() } else { workload::existing(settings, &catalog) };
         if let Some(n) = req.queries {
-            queries.extend(workload::read(&mut production, n, &catalog, &settings).await?);
+            queries.extend(workload::read(&mut production, n, &catalog, settings).await?);
         }
-        let plans = shape::plans(&mut production, &settings, &snapshot, &queries, refresh).await?;
+        let plans = shape::plans(&mut production, settings, &snapshot, &queries, refresh).await?;
         let statements = (!queries.entries.is_empty()).then_some(queries);
-        Ok::<_, Error>((stats, catalog, snapshot, statements, plans))
+        Ok(Read { stats, catalog, snapshot, statements, plans })
     }
     .await;
     production.close().await;
-    let (stats, catalog, snapshot, statements, plans) = read?;
-    for note in &snapshot.notes {
-        progress(note);
-    }
-    // Everything is read: now write, each file whole.
-    let store = settings.snapshot();
-    let before = if refresh { store.read_tables()? } else { BTreeMap::new() };
-    if let Some(w) = &statements {
-        w.write(&settings)?;
-    }
-    for t in snapshot.tables.values() {
-        store.write_table(t)?;
-    }
-    for p in &plans {
-        store.write_plans(p)?;
-    }
-    store.remove_others(
-        &snapshot.tables.keys().cloned().collect::<Vec<_>>(),
-        &plans.iter().map(|p| p.query.clone()).collect::<Vec<_>>(),
-    )?;
-    if refresh {
-        let moved = crate::snapshot::compare::drift(&before, &snapshot.tables);
-        progress(&format!("refreshed {} from production", store.dir.display()));
-        if moved.is_empty() {
-            progress("nothing moved since the last snapshot");
-        }
-        for line in moved {
-            progress(&format!("  {line}"));
-        }
-    } else {
-        let text = config_text(&patterns, &catalog, Some((&stats.sizes, &snapshot.tables, statements.as_ref())));
-        crate::files::write_atomically(&path, &text)?;
-        progress(&format!(
-            "wrote {} with {} tables and production's statistics in {}",
-            path.display(),
-            catalog.len(),
-            store.dir.display()
-        ));
-    }
-    Ok(Outcome::Pass)
+    read
 }
 
 /// Apply the schema to a throwaway Postgres and read its catalog.

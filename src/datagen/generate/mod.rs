@@ -255,36 +255,48 @@ impl Ctx<'_> {
                 if unique {
                     return Err("unique(stats) is not supported: a unique column's statistics say only that".into());
                 }
-                let full_rows = self.table.size.full().max(1);
-                match reference {
-                    None => Sampler::Stats(Box::new(StatsSampler::new(
-                        stats,
-                        full_rows,
-                        matches!(fmt, NumFmt::Integer),
-                        self.max_len,
-                        derive(seed, 37),
-                    )?)),
-                    Some((table, column)) if self.numbered(table, column, stats) => {
-                        let parent = self.model.table(table).expect("numbered() found it");
-                        let hot = self.hot_parents(stats, table, column, seed)?;
-                        Sampler::KeyedRef(Box::new(KeyedRef {
-                            stats: StatsSampler::new(stats, full_rows, true, None, derive(seed, 37))?,
-                            hot_rows: hot.rows,
-                            parent: compile_column(self.model, parent, column, self.seed, self.scale)?,
-                            parents: parent.size.rows_at(self.scale),
-                        }))
-                    }
-                    Some((table, column)) => {
-                        let mut r = self.reference(table, column, None, DEFAULT_SPREAD, seed)?;
-                        // Any parent of this scale, as production's picks are spread over
-                        // all its parents (its correlation says how much they follow order).
-                        if let Some(parent) = self.model.table(table).filter(|p| p.name != self.table.name) {
-                            r.population = Population::Fixed(parent.size.rows_at(self.scale));
-                        }
-                        r.hot = Some(self.hot_parents(stats, table, column, seed)?);
-                        Sampler::Ref(Box::new(r))
-                    }
+                self.stats(stats, reference.as_ref(), seed, fmt)?
+            }
+        })
+    }
+
+    /// A column from production's statistics; with `reference`, a foreign key.
+    fn stats(
+        &self,
+        stats: &crate::snapshot::ColumnStats,
+        reference: Option<&(String, String)>,
+        seed: u64,
+        fmt: NumFmt,
+    ) -> Result<Sampler, CompileError> {
+        let full_rows = self.table.size.full().max(1);
+        let strata = derive(seed, 37);
+        Ok(match reference {
+            None => Sampler::Stats(Box::new(StatsSampler::new(
+                stats,
+                full_rows,
+                matches!(fmt, NumFmt::Integer),
+                self.max_len,
+                strata,
+            )?)),
+            Some((table, column)) if self.numbered(table, column, stats) => {
+                let parent = self.model.table(table).expect("numbered() found it");
+                let hot = self.hot_parents(stats, table, column, seed)?;
+                Sampler::KeyedRef(Box::new(KeyedRef {
+                    stats: StatsSampler::new(stats, full_rows, true, None, strata)?,
+                    hot_rows: hot.rows,
+                    parent: compile_column(self.model, parent, column, self.seed, self.scale)?,
+                    parents: parent.size.rows_at(self.scale),
+                }))
+            }
+            Some((table, column)) => {
+                let mut r = self.reference(table, column, None, DEFAULT_SPREAD, seed)?;
+                // Any parent of this scale, as production's picks are spread over all its
+                // parents (its correlation says how much they follow order).
+                if let Some(parent) = self.model.table(table).filter(|p| p.name != self.table.name) {
+                    r.population = Population::Fixed(parent.size.rows_at(self.scale));
                 }
+                r.hot = Some(self.hot_parents(stats, table, column, seed)?);
+                Sampler::Ref(Box::new(r))
             }
         })
     }

@@ -176,6 +176,51 @@ pub(super) struct HotParents {
     pub strata: Permutation,
 }
 
+impl HotParents {
+    /// The parent row of child row `row` among `pop` parents (None: NULL).
+    #[inline]
+    fn pick(&self, row: u64, pop: u64, rng: &mut CellRng) -> Option<u64> {
+        #[expect(clippy::cast_precision_loss)]
+        let stratum = if row < self.child_full {
+            (self.strata.apply(row) as f64 + 0.5) / self.child_full as f64
+        } else {
+            rng.unit()
+        };
+        if stratum < self.null_frac {
+            return None;
+        }
+        let u = (stratum - self.null_frac) / (1.0 - self.null_frac);
+        let k = self.ends.partition_point(|e| *e <= u);
+        if let Some(parent) = self.rows.get(k) {
+            // A hot parent not born yet at this row: one that is.
+            return Some(parent % pop);
+        }
+        if rng.unit() < self.sorted {
+            let at = u128::from(row) * u128::from(self.parent_full) / u128::from(self.child_full.max(1));
+            return Some(u64::try_from(at).unwrap_or(u64::MAX).min(pop - 1));
+        }
+        // The rest spread evenly over the parents, by the stratum's place past the hot ones.
+        let start = self.ends.last().copied().unwrap_or(0.0);
+        let rest = ((u - start) / (1.0 - start).max(f64::MIN_POSITIVE)).clamp(0.0, 1.0 - f64::EPSILON);
+        // Production's hot parents have their share already: the rest goes to the others.
+        let hot_here = self.sorted_rows.partition_point(|h| *h < pop) as u64;
+        let others = pop.saturating_sub(hot_here).max(1);
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let mut j = ((rest * others as f64) as u64).min(others - 1);
+        // The j-th parent that is not hot: step past the hot ones at or below it.
+        let mut skipped = 0;
+        loop {
+            let below = self.sorted_rows.partition_point(|h| *h <= j + skipped) as u64;
+            if below == skipped {
+                break;
+            }
+            skipped = below;
+        }
+        j += skipped;
+        Some(j.min(pop - 1))
+    }
+}
+
 /// How many of the newest parents a child picks from at spread 0: few enough that a
 /// parent's children lie within a few parents' worth of rows, enough that the number
 /// of children per parent varies.
@@ -199,44 +244,7 @@ impl RefSampler {
         }
         let mut rng = CellRng::new(self.pick_seed, row);
         if let Some(hot) = &self.hot {
-            #[expect(clippy::cast_precision_loss)]
-            let stratum = if row < hot.child_full {
-                (hot.strata.apply(row) as f64 + 0.5) / hot.child_full as f64
-            } else {
-                rng.unit()
-            };
-            if stratum < hot.null_frac {
-                return None;
-            }
-            let u = (stratum - hot.null_frac) / (1.0 - hot.null_frac);
-            let k = hot.ends.partition_point(|e| *e <= u);
-            if let Some(parent) = hot.rows.get(k) {
-                // A hot parent not born yet at this row: one that is.
-                return Some(parent % pop);
-            }
-            if rng.unit() < hot.sorted {
-                let at = u128::from(row) * u128::from(hot.parent_full) / u128::from(hot.child_full.max(1));
-                return Some(u64::try_from(at).unwrap_or(u64::MAX).min(pop - 1));
-            }
-            // The rest spread evenly over the parents, by the stratum's place past the hot ones.
-            let start = hot.ends.last().copied().unwrap_or(0.0);
-            let rest = ((u - start) / (1.0 - start).max(f64::MIN_POSITIVE)).clamp(0.0, 1.0 - f64::EPSILON);
-            // Production's hot parents have their share already: the rest goes to the others.
-            let hot_here = hot.sorted_rows.partition_point(|h| *h < pop) as u64;
-            let others = pop.saturating_sub(hot_here).max(1);
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-            let mut j = ((rest * others as f64) as u64).min(others - 1);
-            // The j-th parent that is not hot: step past the hot ones at or below it.
-            let mut skipped = 0;
-            loop {
-                let below = hot.sorted_rows.partition_point(|h| *h <= j + skipped) as u64;
-                if below == skipped {
-                    break;
-                }
-                skipped = below;
-            }
-            j += skipped;
-            return Some(j.min(pop - 1));
+            return hot.pick(row, pop, &mut rng);
         }
         if let Some(stride) = self.stride {
             #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
