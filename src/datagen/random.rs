@@ -109,6 +109,14 @@ impl Permutation {
         Permutation { n, half_bits, keys }
     }
 
+    /// Row `row`'s stratum in [0, 1): its place in the permutation, so that over all n rows
+    /// every share of [0, 1) holds exactly its share of them; a draw for rows beyond n.
+    #[inline]
+    pub fn stratum(&self, row: u64, rng: &mut CellRng) -> f64 {
+        #[expect(clippy::cast_precision_loss)]
+        if row < self.n { (self.apply(row) as f64 + 0.5) / self.n as f64 } else { rng.unit() }
+    }
+
     /// The image of `i` (< n).
     #[inline]
     pub fn apply(&self, i: u64) -> u64 {

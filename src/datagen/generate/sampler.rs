@@ -180,12 +180,7 @@ impl HotParents {
     /// The parent row of child row `row` among `pop` parents (None: NULL).
     #[inline]
     fn pick(&self, row: u64, pop: u64, rng: &mut CellRng) -> Option<u64> {
-        #[expect(clippy::cast_precision_loss)]
-        let stratum = if row < self.child_full {
-            (self.strata.apply(row) as f64 + 0.5) / self.child_full as f64
-        } else {
-            rng.unit()
-        };
+        let stratum = self.strata.stratum(row, rng);
         if stratum < self.null_frac {
             return None;
         }

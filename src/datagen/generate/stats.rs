@@ -213,12 +213,7 @@ impl StatsSampler {
         let mut rng = CellRng::new(seed, row);
         // The row's stratum decides NULL and which most common value: at production's size
         // every share is exact, at a smaller one the rows are a random subset.
-        #[expect(clippy::cast_precision_loss)]
-        let stratum = if row < self.full_rows {
-            (self.strata.apply(row) as f64 + 0.5) / self.full_rows as f64
-        } else {
-            rng.unit()
-        };
+        let stratum = self.strata.stratum(row, &mut rng);
         if stratum < self.null_frac {
             return Pick::Null;
         }
