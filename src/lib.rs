@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod cache;
 pub mod calendar;
 pub mod cli;
 pub mod commands;

@@ -235,7 +235,11 @@ fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str,
 
 /// Lowercase hex SHA-256.
 pub fn hex_sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    hex_digest(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of a digest.
+pub fn hex_digest(digest: &[u8]) -> String {
     digest.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s

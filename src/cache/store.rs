@@ -1,0 +1,532 @@
+//! Cache entries on disk: writing one, finding and restoring one (checked against its
+//! manifest), listing, evicting and clearing them, and the locks that make all of that
+//! safe while other runs use the same cache.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The layout of an entry's folder and of `entry.json`.
+const FORMAT: u32 = 1;
+const ENTRY_FILE: &str = "entry.json";
+const LOCK_FILE: &str = "lock";
+/// Its modification time is the entry's last use.
+const USED_FILE: &str = "used";
+
+/// What an entry holds besides the data directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntryMeta {
+    pub format: u32,
+    pub data_version: u32,
+    pub key: String,
+    /// The server's `server_version` and build.
+    pub postgres_version: String,
+    pub build: String,
+    pub scales: Vec<f64>,
+    /// Per scale: the database holding the world at that scale.
+    pub databases: Vec<String>,
+    /// Per scale: the rows of every filled table and partition.
+    pub table_rows: Vec<BTreeMap<String, u64>>,
+    /// How the data was made, for the report's reader.
+    pub notes: Vec<String>,
+    /// The schema's plain index statements the world was built with.
+    pub index_statements: Vec<String>,
+    pub created_unix: u64,
+    pub bytes: u64,
+    /// The manifest: every folder, and every file with its size and SHA-256.
+    pub dirs: Vec<String>,
+    pub files: Vec<FileSum>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileSum {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// The cache folder and its size bound.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    pub root: PathBuf,
+    pub max_bytes: u64,
+}
+
+/// An entry found under its key, locked against eviction while it is held.
+#[derive(Debug)]
+pub struct Entry {
+    dir: PathBuf,
+    pub meta: EntryMeta,
+    _lock: Flock<File>,
+}
+
+/// One entry as `plangate cache list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    pub key: String,
+    pub bytes: u64,
+    pub used: SystemTime,
+    pub postgres_version: String,
+    pub scales: Vec<f64>,
+    /// Rows of each table at the largest scale.
+    pub rows: BTreeMap<String, u64>,
+    pub in_use: bool,
+}
+
+/// What a lookup found.
+#[derive(Debug)]
+pub enum Lookup {
+    Hit(Entry),
+    Miss,
+    /// An entry is there but cannot be read; it has been removed (if no run uses it).
+    Corrupt(String),
+}
+
+impl Cache {
+    fn worlds(&self) -> PathBuf {
+        self.root.join("worlds")
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// The entry for `key`, locked for reading, if there is a readable one.
+    pub fn lookup(&self, key: &str) -> Lookup {
+        let dir = self.worlds().join(key);
+        let Ok(lock) = File::open(dir.join(LOCK_FILE)) else {
+            return if dir.exists() { self.corrupt(key, "it has no lock file".into()) } else { Lookup::Miss };
+        };
+        let Ok(lock) = Flock::lock(lock, FlockArg::LockShared) else {
+            return Lookup::Miss;
+        };
+        let meta = fs::read(dir.join(ENTRY_FILE)).map_err(|e| e.to_string()).and_then(|bytes| {
+            serde_json::from_slice::<EntryMeta>(&bytes).map_err(|e| format!("its entry.json does not parse: {e}"))
+        });
+        match meta {
+            // Evicted between the open and the lock: gone.
+            Err(_) if !dir.exists() => Lookup::Miss,
+            Err(why) => {
+                drop(lock);
+                self.corrupt(key, why)
+            }
+            Ok(meta) if meta.format != FORMAT || meta.key != key => {
+                drop(lock);
+                self.corrupt(key, format!("it was written in entry format {} (this plangate reads {FORMAT})", meta.format))
+            }
+            Ok(meta) => Lookup::Hit(Entry { dir, meta, _lock: lock }),
+        }
+    }
+
+    fn corrupt(&self, key: &str, why: String) -> Lookup {
+        self.remove(key);
+        Lookup::Corrupt(why)
+    }
+
+    /// Drop a corrupt entry (once no run holds it).
+    pub fn discard(&self, entry: Entry) {
+        let key = entry.meta.key.clone();
+        drop(entry);
+        self.remove(&key);
+    }
+
+    /// Remove an entry unless a run holds it; whether it was removed.
+    fn remove(&self, key: &str) -> bool {
+        let dir = self.worlds().join(key);
+        let lock = File::open(dir.join(LOCK_FILE)).ok().map(|f| Flock::lock(f, FlockArg::LockExclusiveNonblock));
+        if matches!(lock, Some(Err(_))) {
+            return false;
+        }
+        // Out of `worlds/` first, in one step, so no run finds it half deleted.
+        let trash = unique_dir(&self.tmp(), &format!("removed-{key}"));
+        if fs::create_dir_all(self.tmp()).is_err() || fs::rename(&dir, &trash).is_err() {
+            return false;
+        }
+        drop(lock);
+        let _ = fs::remove_dir_all(&trash);
+        true
+    }
+
+    /// Copy a stopped cluster's data directory into the cache as the entry `meta.key`
+    /// (manifest filled in here), then evict down to the size bound. Returns the entry's
+    /// size; an error says why nothing was kept.
+    pub fn publish(&self, data: &Path, mut meta: EntryMeta) -> Result<u64, String> {
+        self.sweep_tmp();
+        fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
+        fs::create_dir_all(self.worlds()).map_err(|e| format!("cannot create {}: {e}", self.worlds().display()))?;
+        let tmp = unique_dir(&self.tmp(), &format!("new-{}", meta.key));
+        let written = (|| -> Result<u64, String> {
+            dir_builder().create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+            // Held while writing: a sweep of `tmp/` leaves a folder alone while it is written.
+            let writing = File::create(tmp.join(LOCK_FILE)).map_err(|e| e.to_string())?;
+            let _writing = Flock::lock(writing, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string())?;
+            let (dirs, files) = manifest_of(data)?;
+            let target = tmp.join("data");
+            for d in std::iter::once("").chain(dirs.iter().map(String::as_str)) {
+                dir_builder().create(target.join(d)).map_err(|e| format!("cannot create {d}: {e}"))?;
+            }
+            let jobs: Vec<(PathBuf, PathBuf, Option<&FileSum>)> =
+                files.iter().map(|f| (data.join(f), target.join(f), None)).collect();
+            let sums = copy_all(&jobs)?;
+            meta.files = files.into_iter().zip(sums).map(|(path, (bytes, sha256))| FileSum { path, bytes, sha256 }).collect();
+            meta.dirs = dirs;
+            meta.bytes = meta.files.iter().map(|f| f.bytes).sum();
+            meta.format = FORMAT;
+            let json = serde_json::to_vec_pretty(&meta).expect("entry metadata serializes");
+            write_synced(&tmp.join(ENTRY_FILE), &json)?;
+            File::create(tmp.join(USED_FILE)).map_err(|e| e.to_string())?;
+            Ok(meta.bytes)
+        })();
+        let bytes = match written {
+            Ok(b) if b > self.max_bytes => Err(format!(
+                "the world takes {}, more than the cache's bound of {} (PLANGATE_CACHE_MAX_SIZE)",
+                super::human_size(b),
+                super::human_size(self.max_bytes)
+            )),
+            other => other,
+        };
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
+        // Another run may have published the same world meanwhile: keep theirs.
+        if fs::rename(&tmp, self.worlds().join(&meta.key)).is_err() {
+            let _ = fs::remove_dir_all(&tmp);
+        }
+        self.evict(&meta.key);
+        Ok(bytes)
+    }
+
+    /// Remove the least recently used entries (never `keep`, never one in use) until the
+    /// cache fits its bound.
+    fn evict(&self, keep: &str) {
+        let mut entries = self.list();
+        let mut total: u64 = entries.iter().map(|e| e.bytes).sum();
+        entries.sort_by_key(|e| e.used);
+        for e in entries {
+            if total <= self.max_bytes {
+                break;
+            }
+            if e.key != keep && self.remove(&e.key) {
+                total -= e.bytes;
+            }
+        }
+    }
+
+    /// Every readable entry, most recently used first.
+    pub fn list(&self) -> Vec<Listed> {
+        let Ok(dirs) = fs::read_dir(self.worlds()) else { return Vec::new() };
+        let mut out: Vec<Listed> = dirs
+            .flatten()
+            .filter_map(|d| {
+                let dir = d.path();
+                let meta: EntryMeta = serde_json::from_slice(&fs::read(dir.join(ENTRY_FILE)).ok()?).ok()?;
+                let used = fs::metadata(dir.join(USED_FILE)).and_then(|m| m.modified()).unwrap_or(UNIX_EPOCH);
+                let in_use = File::open(dir.join(LOCK_FILE))
+                    .ok()
+                    .is_some_and(|f| Flock::lock(f, FlockArg::LockExclusiveNonblock).is_err());
+                Some(Listed {
+                    key: meta.key,
+                    bytes: meta.bytes,
+                    used,
+                    postgres_version: meta.postgres_version,
+                    scales: meta.scales,
+                    rows: meta.table_rows.last().cloned().unwrap_or_default(),
+                    in_use,
+                })
+            })
+            .collect();
+        out.sort_by_key(|l| std::cmp::Reverse(l.used));
+        out
+    }
+
+    /// Remove every entry no run is using, and what interrupted runs left; returns the
+    /// entries removed, their bytes, and the entries left because a run holds them.
+    pub fn clear(&self) -> (usize, u64, usize) {
+        let (mut removed, mut bytes, mut kept) = (0, 0, 0);
+        for e in self.list() {
+            if self.remove(&e.key) {
+                removed += 1;
+                bytes += e.bytes;
+            } else {
+                kept += 1;
+            }
+        }
+        // Entries too broken to list.
+        if let Ok(dirs) = fs::read_dir(self.worlds()) {
+            for d in dirs.flatten() {
+                if self.remove(&d.file_name().to_string_lossy()) {
+                    removed += 1;
+                }
+            }
+        }
+        self.sweep_tmp();
+        (removed, bytes, kept)
+    }
+
+    /// Remove what interrupted runs left under `tmp/` (folders no writer holds).
+    fn sweep_tmp(&self) {
+        let Ok(dirs) = fs::read_dir(self.tmp()) else { return };
+        for d in dirs.flatten() {
+            let path = d.path();
+            let held = File::open(path.join(LOCK_FILE))
+                .ok()
+                .is_some_and(|f| Flock::lock(f, FlockArg::LockExclusiveNonblock).is_err());
+            if !held {
+                let _ = fs::remove_dir_all(&path);
+            }
+        }
+    }
+}
+
+impl Entry {
+    /// Copy the entry's data directory to `dest` (which must not exist), checking every file
+    /// against the manifest; on a mismatch `dest` is removed and the error says which file.
+    pub fn restore_into(&self, dest: &Path) -> Result<u64, String> {
+        let result = (|| {
+            let source = self.dir.join("data");
+            for d in std::iter::once("").chain(self.meta.dirs.iter().map(String::as_str)) {
+                dir_builder().create(dest.join(d)).map_err(|e| format!("cannot create {}: {e}", dest.join(d).display()))?;
+            }
+            let jobs: Vec<(PathBuf, PathBuf, Option<&FileSum>)> =
+                self.meta.files.iter().map(|f| (source.join(&f.path), dest.join(&f.path), Some(f))).collect();
+            copy_all(&jobs)?;
+            Ok(self.meta.bytes)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_dir_all(dest);
+        } else {
+            let _ = File::options().write(true).open(self.dir.join(USED_FILE)).and_then(|f| f.set_modified(SystemTime::now()));
+        }
+        result
+    }
+
+    /// The entry's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// The folders and files of a data directory, relative and sorted. Left out: the pid and
+/// options files of the stopped server, transient statistics, and the write-ahead log
+/// segments after the first (a cleanly stopped server needs only the one holding its
+/// last checkpoint; the later ones are recycled, not yet written).
+fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), String> {
+    let mut dirs = Vec::new();
+    let mut files = Vec::new();
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let here = data.join(&rel);
+        let mut read: Vec<fs::DirEntry> = fs::read_dir(&here)
+            .map_err(|e| format!("cannot read {}: {e}", here.display()))?
+            .collect::<io::Result<_>>()
+            .map_err(|e| e.to_string())?;
+        read.sort_by_key(fs::DirEntry::file_name);
+        let mut segments = Vec::new();
+        for d in read {
+            let name = d.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let kind = d.file_type().map_err(|e| e.to_string())?;
+            if kind.is_symlink() {
+                return Err(format!("{path} is a link (a tablespace or a moved WAL folder): such a world is not cached"));
+            } else if kind.is_dir() {
+                dirs.push(path.clone());
+                stack.push(path);
+            } else if rel == "pg_wal" && name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                segments.push(path);
+            } else if !(rel.is_empty() && (name == "postmaster.pid" || name == "postmaster.opts"))
+                && rel != "pg_stat_tmp"
+            {
+                files.push(path);
+            }
+        }
+        files.extend(segments.into_iter().min());
+    }
+    dirs.sort();
+    files.sort();
+    Ok((dirs, files))
+}
+
+/// Copy files on two threads, hashing as they are read. With an expected sum, a file
+/// whose size or hash differs is an error. Returns each file's size and SHA-256.
+fn copy_all(jobs: &[(PathBuf, PathBuf, Option<&FileSum>)]) -> Result<Vec<(u64, String)>, String> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(fs::metadata(&jobs[i].0).map(|m| m.len()).unwrap_or(0)));
+    let halves: [Vec<usize>; 2] = [order.iter().step_by(2).copied().collect(), order.iter().skip(1).step_by(2).copied().collect()];
+    let results: Vec<Result<Vec<(usize, (u64, String))>, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = halves
+            .iter()
+            .map(|half| {
+                s.spawn(move || {
+                    half.iter()
+                        .map(|&i| {
+                            let (from, to, expected) = &jobs[i];
+                            let sum = copy_hashed(from, to).map_err(|e| format!("{}: {e}", from.display()))?;
+                            if let Some(want) = expected {
+                                if want.bytes != sum.0 || want.sha256 != sum.1 {
+                                    return Err(format!("{} does not match its manifest", want.path));
+                                }
+                            }
+                            Ok((i, sum))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a copy thread does not panic")).collect()
+    });
+    let mut sums = vec![(0, String::new()); jobs.len()];
+    for r in results {
+        for (i, sum) in r? {
+            sums[i] = sum;
+        }
+    }
+    Ok(sums)
+}
+
+fn copy_hashed(from: &Path, to: &Path) -> io::Result<(u64, String)> {
+    let mut src = File::open(from)?;
+    let mut dst = File::options().write(true).create_new(true).mode(0o600).open(to)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = src.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        dst.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+    Ok((total, crate::config::hex_digest(&hasher.finalize())))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut f = File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn dir_builder() -> fs::DirBuilder {
+    let mut b = fs::DirBuilder::new();
+    b.mode(0o700);
+    b
+}
+
+/// A path under `parent` no other run picks.
+fn unique_dir(parent: &Path, prefix: &str) -> PathBuf {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).subsec_nanos();
+    parent.join(format!("{prefix}-{}-{nanos}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(key: &str) -> EntryMeta {
+        EntryMeta {
+            format: FORMAT,
+            data_version: 1,
+            key: key.into(),
+            postgres_version: "15".into(),
+            build: "test".into(),
+            scales: vec![1.0],
+            databases: vec!["db".into()],
+            table_rows: vec![BTreeMap::new()],
+            notes: Vec::new(),
+            index_statements: Vec::new(),
+            created_unix: 0,
+            bytes: 0,
+            dirs: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    fn data_dir(root: &Path) -> PathBuf {
+        let data = root.join("data");
+        fs::create_dir_all(data.join("base/1")).unwrap();
+        fs::create_dir_all(data.join("pg_wal/archive_status")).unwrap();
+        fs::write(data.join("base/1/1259"), vec![7u8; 3 << 20]).unwrap();
+        fs::write(data.join("PG_VERSION"), "15\n").unwrap();
+        fs::write(data.join("postmaster.opts"), "x").unwrap();
+        fs::write(data.join("pg_wal/000000010000000000000002"), "b").unwrap();
+        fs::write(data.join("pg_wal/000000010000000000000001"), "a").unwrap();
+        data
+    }
+
+    #[test]
+    fn an_entry_round_trips_and_keeps_one_wal_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
+        let data = data_dir(dir.path());
+        let bytes = cache.publish(&data, meta("k1")).unwrap();
+        assert_eq!(bytes, (3 << 20) + 3 + 1);
+        let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
+        let files: Vec<&str> = entry.meta.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(files, ["PG_VERSION", "base/1/1259", "pg_wal/000000010000000000000001"]);
+        let dest = dir.path().join("restored");
+        entry.restore_into(&dest).unwrap();
+        assert_eq!(fs::read(dest.join("base/1/1259")).unwrap().len(), 3 << 20);
+        assert!(dest.join("pg_wal/archive_status").is_dir());
+        assert!(matches!(cache.lookup("k2"), Lookup::Miss));
+    }
+
+    #[test]
+    fn a_corrupt_or_truncated_entry_is_detected_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
+        let data = data_dir(dir.path());
+        cache.publish(&data, meta("k1")).unwrap();
+        let file = cache.worlds().join("k1/data/base/1/1259");
+        let mut bytes = fs::read(&file).unwrap();
+        bytes[12345] ^= 1;
+        fs::write(&file, bytes).unwrap();
+        let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
+        let dest = dir.path().join("restored");
+        let err = entry.restore_into(&dest).unwrap_err();
+        assert!(err.contains("base/1/1259"), "{err}");
+        assert!(!dest.exists());
+        cache.discard(entry);
+        assert!(matches!(cache.lookup("k1"), Lookup::Miss));
+
+        cache.publish(&data, meta("k2")).unwrap();
+        fs::write(cache.worlds().join("k2").join(ENTRY_FILE), "{ half").unwrap();
+        assert!(matches!(cache.lookup("k2"), Lookup::Corrupt(_)));
+        assert!(!cache.worlds().join("k2").exists());
+    }
+
+    #[test]
+    fn eviction_removes_the_least_recently_used_and_spares_entries_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = data_dir(dir.path());
+        let big = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
+        big.publish(&data, meta("old")).unwrap();
+        big.publish(&data, meta("held")).unwrap();
+        let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for k in ["old", "held"] {
+            File::options().write(true).open(big.worlds().join(k).join(USED_FILE)).unwrap().set_modified(old).unwrap();
+        }
+        let Lookup::Hit(held) = big.lookup("held") else { panic!("a hit") };
+        // Room for two entries: publishing a third evicts `old`, not `held` (in use) nor the new one.
+        let small = Cache { max_bytes: (7 << 20) + 100, ..big.clone() };
+        small.publish(&data, meta("new")).unwrap();
+        let keys: Vec<String> = small.list().into_iter().map(|l| l.key).collect();
+        assert!(keys.contains(&"held".to_string()) && keys.contains(&"new".to_string()), "{keys:?}");
+        assert!(!keys.contains(&"old".to_string()), "{keys:?}");
+        assert!(small.list().iter().any(|l| l.key == "held" && l.in_use));
+        drop(held);
+        let (removed, _, kept) = small.clear();
+        assert_eq!((removed, kept), (2, 0));
+        assert!(small.list().is_empty());
+    }
+}
