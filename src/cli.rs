@@ -112,6 +112,56 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// The world cache: loaded worlds kept between runs.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CacheAction {
+    /// Every cached world: its key, size, last use, Postgres version, scales and rows.
+    List,
+    /// Remove every cached world no run is using.
+    Clear,
+    /// Print the cache's folder.
+    Dir,
+}
+
+/// Where loaded worlds are kept between runs.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "World cache")]
+pub struct CacheArgs {
+    /// Build the world afresh, and neither read nor write the cache.
+    #[arg(long, env = "PLANGATE_NO_CACHE", global = true, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
+    /// The cache's folder [default: $XDG_CACHE_HOME/plangate, else ~/.cache/plangate].
+    #[arg(long, value_name = "DIR", env = "PLANGATE_CACHE_DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// The cache's size bound; least recently used worlds are evicted past it [default: 10G].
+    #[arg(long, value_name = "SIZE", env = "PLANGATE_CACHE_MAX_SIZE", value_parser = parse_size, global = true)]
+    pub cache_max_size: Option<u64>,
+}
+
+impl CacheArgs {
+    /// The cache to use, or None with `--no-cache` or nowhere to put it.
+    pub fn cache(&self) -> Option<crate::cache::Cache> {
+        if self.no_cache {
+            return None;
+        }
+        let root = self.cache_dir.clone().or_else(crate::cache::default_dir)?;
+        Some(crate::cache::Cache {
+            root,
+            max_bytes: self.cache_max_size.unwrap_or(crate::cache::DEFAULT_MAX_BYTES),
+        })
+    }
+}
+
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    crate::cache::parse_size(s).ok_or_else(|| "a size in bytes, or with a unit: 500M, 10G, 2GiB".into())
 }
 
 /// Options shared by every command that runs queries.
@@ -151,6 +201,8 @@ pub struct CommonArgs {
     /// Run only the K-th of N slices of the catalog (CI matrix).
     #[arg(long, value_name = "K/N")]
     pub partition: Option<Partition>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -194,6 +246,7 @@ impl CommonArgs {
             output: self.output.clone(),
             seed: self.seed,
             partition: self.partition,
+            cache: self.cache.cache(),
         })
     }
 }

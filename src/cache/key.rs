@@ -51,24 +51,25 @@ pub fn compute(settings: &Settings, build: &str) -> Result<WorldKey> {
     Ok(WorldKey { hex: hex_sha256(text.as_bytes()), index_statements })
 }
 
-/// The text without its plain `CREATE INDEX` statements, and those statements. A unique
-/// index decides which rows are kept, so it stays; a text the tokenizer cannot read stays whole.
+/// The text's other statements (trimmed, one per line: spacing between statements does
+/// not count) and its plain `CREATE INDEX` statements. A unique index decides which rows
+/// are kept, so it stays; a text the tokenizer cannot read stays whole.
 fn split_indexes(sql: &str) -> (String, Vec<String>) {
     let Ok(statements) = crate::sqltext::statements(sql) else {
         return (sql.to_string(), Vec::new());
     };
     let mut kept = String::with_capacity(sql.len());
     let mut indexes = Vec::new();
-    let mut at = 0;
     for s in statements {
+        let text = sql[s.start..s.end].trim();
         let words = s.words();
         if words.len() >= 2 && words[0] == "CREATE" && words[1] == "INDEX" {
-            kept.push_str(&sql[at..s.start]);
-            indexes.push(sql[s.start..s.end].trim().to_string());
-            at = s.end;
+            indexes.push(text.to_string());
+        } else {
+            kept.push_str(text);
+            kept.push_str(";\n");
         }
     }
-    kept.push_str(&sql[at..]);
     (kept, indexes)
 }
 
@@ -95,7 +96,9 @@ mod tests {
         let (a, _) = split_indexes("CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);\n");
         let (b, _) = split_indexes("CREATE TABLE t (a int);\nCREATE INDEX j ON t (a DESC);\n");
         let (c, _) = split_indexes("CREATE TABLE t (a bigint);\nCREATE INDEX i ON t (a);\n");
+        let (d, _) = split_indexes("CREATE TABLE t (a int);\n\n");
         assert_eq!(a, b);
+        assert_eq!(a, d);
         assert_ne!(a, c);
     }
 }

@@ -11,7 +11,7 @@
 //! take that lock exclusively and pass over entries in use.
 
 pub mod key;
-mod store;
+pub mod store;
 
 pub use key::{DATA_VERSION, WorldKey};
 pub use store::{Cache, Entry, EntryMeta, Listed};
@@ -21,12 +21,12 @@ use std::path::PathBuf;
 /// The size bound when `PLANGATE_CACHE_MAX_SIZE` is not set.
 pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
 
-/// Where the cache lives: `PLANGATE_CACHE_DIR`, else `$XDG_CACHE_HOME/plangate`, else
-/// `~/.cache/plangate`; None when none of them is set.
+/// Where the cache lives unless told: `$XDG_CACHE_HOME/plangate`, else `~/.cache/plangate`;
+/// None when neither is set.
 pub fn default_dir() -> Option<PathBuf> {
     let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    env("PLANGATE_CACHE_DIR")
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("plangate")))
+    env("XDG_CACHE_HOME")
+        .map(|d| d.join("plangate"))
         .or_else(|| env("HOME").map(|d| d.join(".cache").join("plangate")))
 }
 

@@ -1,12 +1,14 @@
 //! One short function per subcommand, wiring the stages; the shared measuring pipeline.
 
 pub mod bless;
+pub mod cache;
 pub mod check;
 pub mod curve;
 pub mod explain;
 pub mod fidelity;
 pub mod init;
 pub mod suggest;
+mod world;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -14,15 +16,19 @@ use std::time::Instant;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
+use std::sync::Arc;
+
+use crate::cache::store::Lookup;
+use crate::cache::{Cache, Entry, EntryMeta, WorldKey};
 use crate::config::Settings;
 use crate::config::catalog::{ParamSpec, Query};
-use crate::datagen::load::{LoadEvent, Loader};
 use crate::datagen::model::DataModel;
 use crate::datagen::schema::Catalog;
 use crate::error::{Error, Result};
 use crate::measure::{self, CaseRuns, QueryRuns};
-use crate::postgres::{self, Server, Target, schema};
+use crate::postgres::{self, Server, Target};
 use crate::report::Timings;
+use world::World;
 
 /// What a measuring run produced.
 #[derive(Debug)]
@@ -58,6 +64,14 @@ pub struct Session<'q> {
     pub table_rows: BTreeMap<String, u64>,
     /// How the world was made, for the report's reader (triggers off, columns left NULL...).
     pub notes: Vec<String>,
+    /// Set by a step that changes the world (builds an index): such a world is not cached.
+    pub world_changed: bool,
+    /// Every scale, and where its world is kept (its database; None: the server's own)
+    /// with the rows of every filled table there.
+    scales: Vec<f64>,
+    kept: Vec<(Option<String>, BTreeMap<String, u64>)>,
+    /// The notes that come with the data (schema and generators), which a cached world keeps.
+    data_notes: Vec<String>,
 }
 
 /// Start Postgres, apply the schema, grow the world scale by scale, and measure every
@@ -114,22 +128,38 @@ async fn measure_on_target<T>(
     after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,
 ) -> Result<(Measured, T)> {
     let started = Instant::now();
-    let server = Server::start(settings, target).await?;
-    let mut timings =
-        Timings { backend: server.backend_name().into(), start_ms: ms_since(started), ..Timings::default() };
+    let cached = cache_use(settings, target)?;
+    let entry = cached.as_ref().and_then(|c| c.entry.clone());
+    let server = Server::start_from(settings, target, entry.clone()).await?;
+    if let (Some(c), Some(e), false) = (&cached, entry, server.restored) {
+        // It did not restore cleanly: it goes, and this run builds the world again.
+        if let Ok(e) = Arc::try_unwrap(e) {
+            c.cache.discard(e);
+        }
+    }
+    let mut timings = Timings {
+        backend: server.backend_name().into(),
+        start_ms: ms_since(started),
+        restore_ms: server.restore_ms,
+        world: (if server.restored { "cached" } else { "built" }).into(),
+        ..Timings::default()
+    };
     let from = target.image().map(|i| format!(", image {i}")).unwrap_or_default();
+    let world = if server.restored { format!(" on a cached world (restored in {} ms)", server.restore_ms) } else { String::new() };
     progress(&format!(
-        "Postgres {} ready ({} backend{from}) in {} ms",
+        "Postgres {} ready ({} backend{from}){world} in {} ms",
         server.version,
         server.backend_name(),
         timings.start_ms
     ));
     let mut server = server;
-    let mut result = match measure_on(&server, settings, queries, &mut timings).await {
+    let restored = cached.as_ref().filter(|_| server.restored).and_then(|c| c.entry.as_ref().map(|e| (&e.meta, &c.key)));
+    let mut result = match measure_on(&server, settings, queries, &mut timings, restored).await {
         Ok(mut session) => {
             let extra = after(&mut session).await;
-            let _ = session.conn.close().await;
-            extra.map(|x| (session.runs, session.notes, x))
+            let Session { conn, runs, notes, world_changed, scales, kept, data_notes, .. } = session;
+            let _ = conn.close().await;
+            extra.map(|x| (Finished { runs, notes, world_changed, scales, kept, data_notes }, x))
         }
         Err(e) => Err(e),
     };
@@ -140,12 +170,89 @@ async fn measure_on_target<T>(
             result = Err(Error::ServerDied { report, during: lowercase_first(&during) });
         }
     }
+    if let (Some(c), Ok((session, _))) = (&cached, &result) {
+        if !server.restored && !session.world_changed {
+            let t = Instant::now();
+            save(&mut server, c, session);
+            timings.save_ms = ms_since(t);
+            timings.world = "built and cached".into();
+        }
+    }
     let server_settings = server.server_settings.clone();
     let (version, major, backend) = server_info_then_shutdown(server).await?;
-    let (runs, notes, extra) = result?;
+    let (session, extra) = result?;
     timings.total_ms = ms_since(started);
     let image = target.image().map(str::to_string);
+    let (runs, notes) = (session.runs, session.notes);
     Ok((Measured { postgres_version: version, major, backend, image, server_settings, runs, timings, notes }, extra))
+}
+
+/// What a measuring run keeps once its session is closed.
+struct Finished {
+    runs: Vec<QueryRuns>,
+    notes: Vec<String>,
+    world_changed: bool,
+    scales: Vec<f64>,
+    kept: Vec<(Option<String>, BTreeMap<String, u64>)>,
+    data_notes: Vec<String>,
+}
+
+/// The world cache as one target uses it: the key of the world this run describes, and
+/// the entry found under it.
+struct CacheUse {
+    cache: Cache,
+    key: WorldKey,
+    build: String,
+    entry: Option<Arc<Entry>>,
+}
+
+/// The cache, the key and a hit, where this target's worlds are cached.
+fn cache_use(settings: &Settings, target: &Target) -> Result<Option<CacheUse>> {
+    let Some(cache) = settings.cache.clone() else { return Ok(None) };
+    let Some(build) = Server::build_id(target) else { return Ok(None) };
+    let key = crate::cache::key::compute(settings, &build)?;
+    let entry = match cache.lookup(&key.hex) {
+        Lookup::Hit(e) => Some(Arc::new(e)),
+        Lookup::Miss => None,
+        Lookup::Corrupt(why) => {
+            progress(&format!("the cached world {} could not be read ({why}); building it again", key.short()));
+            None
+        }
+    };
+    Ok(Some(CacheUse { cache, key, build, entry }))
+}
+
+/// Stop the server cleanly and keep its data as the world of `c.key`. A world that
+/// cannot be kept is said, not an error: the run's results stand.
+fn save(server: &mut Server, c: &CacheUse, session: &Finished) {
+    let meta = EntryMeta {
+        format: 0,
+        data_version: crate::cache::DATA_VERSION,
+        key: c.key.hex.clone(),
+        postgres_version: server.version.clone(),
+        build: c.build.clone(),
+        scales: session.scales.clone(),
+        databases: session.kept.iter().map(|(db, _)| db.clone().unwrap_or_default()).collect(),
+        table_rows: session.kept.iter().map(|(_, rows)| rows.clone()).collect(),
+        notes: session.data_notes.clone(),
+        index_statements: c.key.index_statements.clone(),
+        created_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        bytes: 0,
+        dirs: Vec::new(),
+        files: Vec::new(),
+    };
+    let kept = server.stop_keeping_data().and_then(|data| c.cache.publish(&data, meta));
+    match kept {
+        Ok(bytes) => progress(&format!(
+            "world cache: kept this world ({}) as {} in {}",
+            crate::cache::human_size(bytes),
+            c.key.short(),
+            c.cache.root.display()
+        )),
+        Err(why) => progress(&format!("world cache: this world was not kept: {why}")),
+    }
 }
 
 async fn server_info_then_shutdown(server: Server) -> Result<(String, u32, String)> {
@@ -160,32 +267,30 @@ async fn measure_on<'q>(
     settings: &Settings,
     queries: &'q [Query],
     timings: &mut Timings,
+    restored: Option<(&EntryMeta, &WorldKey)>,
 ) -> Result<Session<'q>> {
     // Lets the end-to-end tests prove that a panic still removes the throwaway server.
     assert!(std::env::var_os("PLANGATE_TEST_PANIC_AFTER_START").is_none(), "PLANGATE_TEST_PANIC_AFTER_START is set");
     let t = Instant::now();
-    // The schema gets a session of its own: what its files set must not reach plangate's.
-    let mut schema_conn = server.connect().await?;
-    let target = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
-    let applied = schema::apply(&mut schema_conn, &settings.schema_files, target).await?;
-    let _ = schema_conn.close().await;
-    let mut conn = server.connect().await?;
-    let catalog = crate::datagen::schema::read(&mut conn).await?;
-    let model = DataModel::build(settings, &catalog)?;
-    let mut notes = applied.notes();
-    notes.extend(model.notes.iter().cloned());
-    let mut table_rows = BTreeMap::new();
-    check_samplers(settings, &model, queries)?;
+    let mut world = match restored {
+        Some((meta, key)) => {
+            let w = World::restored(server, settings, meta, &key.index_statements, timings).await?;
+            if meta.index_statements != key.index_statements {
+                timings.world = "cached, indexes rebuilt".into();
+            }
+            w
+        }
+        None => World::grow(server, settings).await?,
+    };
+    check_samplers(settings, &world.model, queries)?;
     // Postgres parses every query against the schema now, before any data is loaded.
-    let mut qconn = server.connect().await?;
+    let mut qconn = server.connect_to(world.schema_db()).await?;
     measure::prepare_session(&mut qconn, &settings.thresholds).await?;
     for (i, q) in queries.iter().enumerate() {
         measure::prepare(&mut qconn, q, i).await?;
     }
     timings.schema_ms = ms_since(t);
 
-    let helper = server.connect().await?;
-    let mut loader = Loader::new(&mut conn, Some(helper), model, settings.seed).await?;
     // Queries whose production plan the snapshot holds (compared at scale 1.0).
     let store = settings.snapshot();
     let planned: std::collections::BTreeSet<&str> =
@@ -198,30 +303,23 @@ async fn measure_on<'q>(
         })
         .collect();
 
-    for &scale in &settings.scales {
-        let display = crate::progress::global();
-        let step = loader
-            .grow_to(&mut conn, scale, |event| match event {
-                LoadEvent::Started { table, rows } => display.start(&format!("scale {scale}: {table}"), rows, "rows"),
-                LoadEvent::Rows(n) => display.inc(n),
-                LoadEvent::Rebuilding => {
-                    display.spin(&format!("scale {scale}: rebuilding indexes and keys, analyzing"));
-                }
-                LoadEvent::Done(t) => {
-                    display.finish();
-                    #[expect(clippy::cast_precision_loss)]
-                    let rate = t.rows as f64 / (t.ms.max(1) as f64 / 1000.0);
-                    progress(&format!(
-                        "scale {scale}: loaded {} rows into {} in {} ms ({:.0} rows/s)",
-                        t.rows, t.table, t.ms, rate
-                    ));
-                }
-            })
-            .await?;
-        timings.loads.extend(step.loads);
-        timings.index_ms += step.index_ms;
-        timings.analyze_ms += step.analyze_ms;
-        table_rows = loader.relation_rows(&mut conn).await?;
+    let mut table_rows = BTreeMap::new();
+    for (si, &scale) in settings.scales.iter().enumerate() {
+        let last = si + 1 == settings.scales.len();
+        if server.is_throwaway() {
+            // Each scale is measured in its own database: this session goes first (a
+            // database being copied has no other session).
+            let _ = std::mem::replace(&mut qconn, server.connect().await?).close().await;
+        }
+        let (db, rows) = world.scale(server, si, scale, last, timings).await?;
+        table_rows = rows;
+        if let Some(db) = &db {
+            let _ = std::mem::replace(&mut qconn, server.connect_to(db).await?).close().await;
+            measure::prepare_session(&mut qconn, &settings.thresholds).await?;
+            for (i, q) in queries.iter().enumerate() {
+                measure::prepare(&mut qconn, q, i).await?;
+            }
+        }
         // At production's size, production's plans (if recorded) are compared with the
         // plans of parameters chosen there.
         let sample_shape = (scale - 1.0).abs() < 1e-9;
@@ -233,6 +331,7 @@ async fn measure_on<'q>(
             sample_shape,
         };
         let t = Instant::now();
+        let display = crate::progress::global();
         let cases: usize = queries.iter().map(|q| q.cases.len()).sum();
         display.start(&format!("scale {scale}: queries"), cases as u64, "cases");
         for (i, (q, qr)) in queries.iter().zip(runs.iter_mut()).enumerate() {
@@ -251,10 +350,25 @@ async fn measure_on<'q>(
         timings.explain_ms += ms_since(t);
         progress(&format!("scale {scale}: measured {} queries", queries.len()));
     }
-    let _ = conn.close().await;
+    let notes = world.notes(server, settings).await?;
     let scale = settings.scales.last().copied().unwrap_or(1.0);
-    notes.extend(loader.notes());
-    Ok(Session { conn: qconn, catalog, queries, runs, scale, table_rows, notes })
+    let data_notes = world.notes.clone();
+    let kept = std::mem::take(&mut world.scales);
+    let catalog = world.catalog.clone();
+    world.close().await;
+    Ok(Session {
+        conn: qconn,
+        catalog,
+        queries,
+        runs,
+        scale,
+        table_rows,
+        notes,
+        world_changed: false,
+        scales: settings.scales.clone(),
+        kept,
+        data_notes,
+    })
 }
 
 /// Samplers must name a column of a filled table; say which query asks for what.

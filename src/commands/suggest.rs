@@ -62,6 +62,8 @@ fn failing_in_report(path: &Path) -> Result<Vec<String>> {
 /// Build each candidate at the largest scale, re-run, and keep what cuts work at least in
 /// half for some case without making another query of the run worse.
 async fn verify(settings: &Settings, s: &mut Session<'_>) -> Result<Vec<Suggestion>> {
+    // Candidates are built in the world and dropped again: it is not kept for another run.
+    s.world_changed = true;
     let pg = |what: &str, e: sqlx::Error| Error::postgres(what, e);
     let mut indexdefs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in sqlx::query(

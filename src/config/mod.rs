@@ -95,6 +95,8 @@ pub struct Settings {
     pub config_sha256: String,
     /// Production's snapshot (`[snapshot] dir`).
     pub snapshot_dir: PathBuf,
+    /// The world cache; None with `--no-cache`.
+    pub cache: Option<crate::cache::Cache>,
 }
 
 impl Settings {
@@ -166,6 +168,7 @@ impl Settings {
             partition: args.partition,
             config_sha256: hex_sha256(text.as_bytes()),
             snapshot_dir,
+            cache: args.cache.clone(),
         })
     }
 

@@ -28,6 +28,8 @@ pub struct Overrides {
     pub output: Option<PathBuf>,
     pub seed: Option<u64>,
     pub partition: Option<Partition>,
+    /// The world cache; None with `--no-cache`.
+    pub cache: Option<crate::cache::Cache>,
 }
 
 /// One slice of the catalog: the `index`-th (from 1) of `count`.

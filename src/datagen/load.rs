@@ -225,6 +225,50 @@ impl Loader {
         &self.model
     }
 
+    /// Close the second session (no session may be open on a database being copied).
+    pub async fn release_helper(&mut self) {
+        if let Some(h) = self.helper.take() {
+            let _ = sqlx::Connection::close(h).await;
+        }
+    }
+
+    /// Give the loader a second session again.
+    pub async fn attach_helper(&mut self, mut helper: PgConnection) -> Result<()> {
+        exec(&mut helper, LOADING_SESSION, "setting up the loading session").await?;
+        self.helper = Some(helper);
+        Ok(())
+    }
+
+    /// Give the tables of a loaded world (read by this loader) the plain indexes `desired`
+    /// (a loader read on the schema as it is now) defines, the way a load builds them:
+    /// each changed table's indexes dropped and recreated in order, after its keys; then,
+    /// where a new index has expressions, statistics for them as a load gathers them.
+    /// Returns the tables changed.
+    pub async fn reindex(&mut self, conn: &mut PgConnection, desired: &Loader, scale: f64) -> Result<Vec<String>> {
+        let of = |l: &Loader, t: &str| -> Vec<String> {
+            l.deferred.indexes.iter().filter(|x| x.0 == t).map(|x| x.2.clone()).collect()
+        };
+        let changed: Vec<usize> =
+            (0..self.regclass.len()).filter(|&i| of(self, &self.regclass[i]) != of(desired, &self.regclass[i])).collect();
+        let mut expressions = false;
+        for &i in &changed {
+            let t = &self.regclass[i];
+            for (_, name, _) in self.deferred.indexes.iter().filter(|x| &x.0 == t) {
+                exec(conn, &format!("DROP INDEX {name}"), "dropping an index the schema changed").await?;
+            }
+            for def in of(desired, t) {
+                expressions |= index_has_expressions(&def);
+                exec(conn, &def, "creating an index the schema changed").await?;
+            }
+        }
+        desired.rename_attached(conn).await?;
+        if expressions {
+            self.vacuum_analyze(conn, scale, &changed, &[]).await?;
+        }
+        self.deferred = desired.deferred.clone();
+        Ok(changed.iter().map(|&i| self.regclass[i].clone()).collect())
+    }
+
     /// Add the rows that take the world from the loaded scale to `scale` (which must be larger).
     pub async fn grow_to(
         &mut self,
@@ -316,9 +360,11 @@ impl Loader {
     async fn rebuild(&mut self, conn: &mut PgConnection, left: &[usize], right: &[usize]) -> Result<()> {
         let statements = |tables: &[usize]| -> Vec<String> {
             let mut out = Vec::new();
+            // Keys before indexes: a cached world whose indexes changed recreates only
+            // those, after the keys, and the planner's order of a table's indexes (by
+            // creation) stays the one a fresh load gives.
             for &i in tables {
                 let t = &self.regclass[i];
-                out.extend(self.deferred.indexes.iter().filter(|x| &x.0 == t).map(|x| x.2.clone()));
                 out.extend(
                     self.deferred
                         .keys
@@ -326,6 +372,7 @@ impl Loader {
                         .filter(|x| &x.0 == t)
                         .map(|(t, n, d)| format!("ALTER TABLE {t} ADD CONSTRAINT {n} {d}")),
                 );
+                out.extend(self.deferred.indexes.iter().filter(|x| &x.0 == t).map(|x| x.2.clone()));
             }
             out
         };
@@ -444,6 +491,15 @@ impl Loader {
     }
 }
 
+/// Whether an index definition (as `pg_get_indexdef` prints it) indexes an expression: a
+/// key in parentheses, or a call. Statistics of expressions are gathered by ANALYZE.
+fn index_has_expressions(def: &str) -> bool {
+    let Some(open) = def.find(" USING ").and_then(|u| def[u..].find('(').map(|p| u + p)) else { return false };
+    let keys = &def[open + 1..];
+    let end = keys.find(") WHERE ").or_else(|| keys.find(") INCLUDE ")).unwrap_or(keys.len());
+    keys[..end].trim_end_matches(')').contains('(')
+}
+
 /// (quoted table, quoted name, definition) of the constraints matching `filter` over `tables`.
 async fn constraints(
     conn: &mut PgConnection,
@@ -462,4 +518,18 @@ async fn constraints(
         .into_iter()
         .map(|r| (r.get("tbl"), r.get("name"), r.get("def")))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_has_expressions;
+
+    #[test]
+    fn expression_indexes_are_told_from_plain_ones() {
+        assert!(index_has_expressions("CREATE INDEX i ON public.t USING btree (lower(name))"));
+        assert!(index_has_expressions("CREATE INDEX i ON public.t USING btree (a, ((b + 1))) WHERE (a > 0)"));
+        assert!(!index_has_expressions("CREATE INDEX i ON public.t USING btree (a, b DESC) WHERE (a > 0)"));
+        assert!(!index_has_expressions("CREATE INDEX i ON public.t USING btree (a) INCLUDE (b)"));
+        assert!(!index_has_expressions("CREATE INDEX i ON public.t USING gin (tags)"));
+    }
 }

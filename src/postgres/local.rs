@@ -1,7 +1,7 @@
 //! The local backend: a throwaway cluster from the Postgres server binaries on this machine.
 //!
-//! `initdb` into a fresh temporary directory, then `postgres` with its unix socket in
-//! that directory and no TCP listener. When plangate runs as root, both run as the
+//! `initdb` into a fresh temporary directory (or a copy of a cached world's data directory
+//! there), then `postgres` with its unix socket in that directory and no TCP listener. When plangate runs as root, both run as the
 //! unprivileged `postgres` account (Postgres refuses root). The server runs in its own
 //! process group so that a terminal's Ctrl-C reaches plangate, which then stops it;
 //! dropping [`LocalCluster`] stops the server and removes the directory.
@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -27,6 +28,10 @@ pub struct LocalCluster {
     dir: Option<tempfile::TempDir>,
     child: Option<Child>,
     pub bindir: PathBuf,
+    /// Whether the data directory is a cached world's rather than a fresh initdb's.
+    pub restored: bool,
+    /// The time the cached world's data took to copy.
+    pub restore_ms: u64,
 }
 
 /// Where the server binaries are, or None.
@@ -61,22 +66,53 @@ pub fn find_bindir() -> Option<PathBuf> {
     versioned.pop().map(|(_, d)| d)
 }
 
+/// What names a server build: its version line and its binary's size and time.
+pub fn build_id(bindir: &Path) -> String {
+    let binary = bindir.join("postgres");
+    let version = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let stamp = std::fs::metadata(&binary)
+        .map(|m| {
+            let t = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
+            format!("{} bytes, modified {}", m.len(), t.as_secs())
+        })
+        .unwrap_or_default();
+    format!("{version} ({}, {stamp})", binary.display())
+}
+
 impl LocalCluster {
     /// initdb and start a cluster with `settings` (the user's GUCs) on top of the disposable ones.
     pub async fn start(bindir: PathBuf, settings: &[(String, String)]) -> Result<LocalCluster> {
+        Self::start_from(bindir, settings, None).await
+    }
+
+    /// Start a cluster with `settings` on top of the disposable ones: on a copy of `world`'s
+    /// data directory when it restores cleanly, else on a fresh initdb.
+    pub async fn start_from(
+        bindir: PathBuf,
+        settings: &[(String, String)],
+        world: Option<Arc<crate::cache::Entry>>,
+    ) -> Result<LocalCluster> {
         let settings = settings.to_vec();
-        tokio::task::spawn_blocking(move || Self::start_blocking(bindir, &settings))
+        tokio::task::spawn_blocking(move || Self::start_blocking(bindir, &settings, world.as_deref()))
             .await
             .expect("the cluster start task does not panic")
     }
 
-    fn start_blocking(bindir: PathBuf, settings: &[(String, String)]) -> Result<LocalCluster> {
+    fn start_blocking(
+        bindir: PathBuf,
+        settings: &[(String, String)],
+        world: Option<&crate::cache::Entry>,
+    ) -> Result<LocalCluster> {
         let run_as = unprivileged_user()?;
         let dir = tempfile::Builder::new()
             .prefix("plangate-")
             .tempdir()
             .map_err(|e| Error::postgres("cannot create a temporary directory for the cluster", e))?;
-        let mut cluster = LocalCluster { dir: Some(dir), child: None, bindir };
+        let mut cluster = LocalCluster { dir: Some(dir), child: None, bindir, restored: false, restore_ms: 0 };
         let root = cluster.dir().to_path_buf();
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::postgres(format!("cannot set permissions of {}", root.display()), e))?;
@@ -85,23 +121,49 @@ impl LocalCluster {
                 .map_err(|e| Error::postgres(format!("cannot give {} to the postgres account", root.display()), e))?;
         }
         let data = root.join("data");
-        let mut initdb = Command::new(cluster.bindir.join("initdb"));
+        if let Some(entry) = world {
+            let started = Instant::now();
+            let restored = entry.restore_into(&data);
+            cluster.restore_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            match restored {
+                Ok(_) => cluster.restored = true,
+                Err(why) => crate::progress::global().line(&format!("the cached world is damaged ({why}); building it again")),
+            }
+        }
+        if cluster.restored {
+            if let Some(user) = &run_as {
+                chown_tree(&data, user)?;
+            }
+        } else {
+            cluster.initdb(&data, run_as.as_ref())?;
+        }
+        cluster.spawn_server(&root, &data, settings, run_as.as_ref())?;
+        Ok(cluster)
+    }
+
+    fn initdb(&self, data: &Path, run_as: Option<&User>) -> Result<()> {
+        let root = self.dir();
+        let mut initdb = Command::new(self.bindir.join("initdb"));
         initdb
             .args(["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C", "-D"])
-            .arg(&data)
-            .current_dir(&root)
+            .arg(data)
+            .current_dir(root)
             .stdin(Stdio::null());
-        as_user(&mut initdb, run_as.as_ref());
+        as_user(&mut initdb, run_as);
         let out = initdb
             .output()
-            .map_err(|e| Error::postgres(format!("cannot run {}", cluster.bindir.join("initdb").display()), e))?;
+            .map_err(|e| Error::postgres(format!("cannot run {}", self.bindir.join("initdb").display()), e))?;
         if !out.status.success() {
             return Err(Error::Postgres {
                 what: format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
                 source: None,
             });
         }
+        Ok(())
+    }
 
+    fn spawn_server(&mut self, root: &Path, data: &Path, settings: &[(String, String)], run_as: Option<&User>) -> Result<()> {
+        let cluster = self;
         let log_path = root.join("server.log");
         let log = std::fs::File::create(&log_path).map_err(|e| Error::postgres("cannot create the server log", e))?;
         if let Some(user) = &run_as {
@@ -109,25 +171,24 @@ impl LocalCluster {
                 .map_err(|e| Error::postgres("cannot give the server log to the postgres account", e))?;
         }
         let mut server = Command::new(cluster.bindir.join("postgres"));
-        server.arg("-D").arg(&data).arg("-k").arg(&root).arg("-p").arg(PORT.to_string());
+        server.arg("-D").arg(data).arg("-k").arg(root).arg("-p").arg(PORT.to_string());
         let disposable =
             super::DISPOSABLE.iter().chain(&[("listen_addresses", "")]).map(|(k, v)| (k.to_string(), v.to_string()));
         for (k, v) in disposable.chain(settings.iter().cloned()) {
             server.arg("-c").arg(format!("{k}={v}"));
         }
         server
-            .current_dir(&root)
+            .current_dir(root)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| Error::postgres("cannot open the server log", e))?)
             .stderr(log)
             .process_group(0);
-        as_user(&mut server, run_as.as_ref());
+        as_user(&mut server, run_as);
         cluster.child =
             Some(server.spawn().map_err(|e| {
                 Error::postgres(format!("cannot run {}", cluster.bindir.join("postgres").display()), e)
             })?);
-        cluster.wait_ready(&log_path)?;
-        Ok(cluster)
+        cluster.wait_ready(&log_path)
     }
 
     /// Wait until the socket file appears, or the server exits.
@@ -198,6 +259,33 @@ impl LocalCluster {
         PgConnectOptions::new().socket(self.dir()).port(PORT).username("postgres").database(db)
     }
 
+    /// The cluster's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir().join("data")
+    }
+
+    /// Stop the server cleanly (a fast shutdown, which ends with a checkpoint), leaving a
+    /// data directory that starts again without recovery; the directory stays until drop.
+    pub fn stop_clean(&mut self) -> std::result::Result<(), String> {
+        let Some(mut child) = self.child.take() else { return Err("the server is not running".into()) };
+        if let Ok(pid) = i32::try_from(child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
+        }
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => return Err(format!("the server stopped with {status}")),
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                Ok(None) | Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err("the server did not stop within 120 s".into());
+                }
+            }
+        }
+    }
+
     /// Stop the server (immediate shutdown: nothing in it is worth keeping) and remove the directory.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -245,6 +333,19 @@ fn unprivileged_user() -> Result<Option<User>> {
                 .into(),
         )),
     }
+}
+
+/// Give a restored data directory to the account the server runs as.
+fn chown_tree(path: &Path, user: &User) -> Result<()> {
+    nix::unistd::chown(path, Some(user.uid), Some(user.gid))
+        .map_err(|e| Error::postgres(format!("cannot give {} to the postgres account", path.display()), e))?;
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|e| Error::postgres(format!("cannot read {}", path.display()), e))?;
+        for e in entries.flatten() {
+            chown_tree(&e.path(), user)?;
+        }
+    }
+    Ok(())
 }
 
 fn as_user(cmd: &mut Command, user: Option<&User>) {

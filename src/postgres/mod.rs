@@ -115,11 +115,25 @@ pub struct Server {
     pub settings: Vec<(String, String)>,
     /// What the server was started with (`pg_settings`' source `command line`), as it reports them.
     pub server_settings: Vec<(String, String)>,
+    /// Whether it runs on a cached world's data rather than a fresh cluster.
+    pub restored: bool,
+    /// The time that world's data took to copy.
+    pub restore_ms: u64,
 }
 
 impl Server {
     /// Start the throwaway Postgres of one target.
     pub async fn start(settings: &Settings, target: &Target) -> Result<Server> {
+        Self::start_from(settings, target, None).await
+    }
+
+    /// Start the throwaway Postgres of one target, on a copy of a cached world's data when
+    /// `world` is given and the backend can (`restored` says whether it did).
+    pub async fn start_from(
+        settings: &Settings,
+        target: &Target,
+        world: Option<std::sync::Arc<crate::cache::Entry>>,
+    ) -> Result<Server> {
         let instance = match target {
             Target::Url => {
                 let url = settings.database_url.as_deref().expect("settings pair url with a URL");
@@ -132,10 +146,16 @@ impl Server {
             }
             Target::Local => {
                 let bindir = local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
-                Instance::Local(local::LocalCluster::start(bindir, &settings.pg_settings).await?)
+                Instance::Local(local::LocalCluster::start_from(bindir, &settings.pg_settings, world).await?)
             }
         };
+        let (restored, restore_ms) = match &instance {
+            Instance::Local(c) => (c.restored, c.restore_ms),
+            _ => (false, 0),
+        };
         let mut server = Server {
+            restored,
+            restore_ms,
             instance,
             version: String::new(),
             major: 0,
@@ -205,18 +225,24 @@ impl Server {
         }
     }
 
-    fn connect_options(&self) -> PgConnectOptions {
+    fn connect_options(&self, db: &str) -> PgConnectOptions {
         match &self.instance {
-            Instance::Local(c) => c.connect_options("postgres"),
-            Instance::Container(c) => c.connect_options("postgres"),
-            Instance::Url(db) => db.connect_options(),
+            Instance::Local(c) => c.connect_options(db),
+            Instance::Container(c) => c.connect_options(db),
+            Instance::Url(scratch) => scratch.connect_options(),
         }
         .application_name("plangate")
     }
 
     /// A new session on the scratch database with the stable and the user's settings.
     pub async fn connect(&self) -> Result<PgConnection> {
-        let opts = self.connect_options();
+        self.connect_to("postgres").await
+    }
+
+    /// A new session on database `db` of a throwaway server (on the url backend: on the
+    /// scratch database), with the stable and the user's settings.
+    pub async fn connect_to(&self, db: &str) -> Result<PgConnection> {
+        let opts = self.connect_options(db);
         let mut conn = url::connect(&opts, "the throwaway database").await?;
         let url_backend = matches!(self.instance, Instance::Url(_));
         for (k, v) in STABLE_SESSION.iter().map(|(k, v)| (k.to_string(), v.to_string())).chain(
@@ -231,6 +257,23 @@ impl Server {
                 .map_err(|e| Error::postgres(format!("cannot apply setting {k} = {v}"), e))?;
         }
         Ok(conn)
+    }
+
+    /// What names the server's build, for the world cache: None where worlds are not cached.
+    pub fn build_id(target: &Target) -> Option<String> {
+        match target {
+            Target::Local => local::find_bindir().map(|b| local::build_id(&b)),
+            Target::Container(_) | Target::Url => None,
+        }
+    }
+
+    /// Stop the server cleanly and return its data directory (kept until the server is
+    /// dropped), where the backend has one plangate can read.
+    pub fn stop_keeping_data(&mut self) -> std::result::Result<std::path::PathBuf, String> {
+        match &mut self.instance {
+            Instance::Local(c) => c.stop_clean().map(|()| c.data_dir()),
+            Instance::Container(_) | Instance::Url(_) => Err("this backend's data directory is not kept".into()),
+        }
     }
 
     /// Stop the backend now (also done on drop).

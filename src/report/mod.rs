@@ -105,12 +105,20 @@ pub struct RunReport {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
     pub backend: String,
+    /// How the world came: "built", "built and cached", "cached", "cached, indexes rebuilt".
+    pub world: String,
     pub start_ms: u64,
+    /// Of the start: copying a cached world's data.
+    pub restore_ms: u64,
     pub schema_ms: u64,
     pub loads: Vec<LoadTiming>,
     pub index_ms: u64,
     pub analyze_ms: u64,
     pub explain_ms: u64,
+    /// Keeping each scale's world in a database of its own.
+    pub copy_ms: u64,
+    /// Writing the world into the cache.
+    pub save_ms: u64,
     pub total_ms: u64,
 }
 
@@ -118,6 +126,12 @@ impl Timings {
     /// Add another target's timings to these (a version matrix).
     pub fn absorb(&mut self, other: Timings) {
         self.start_ms += other.start_ms;
+        self.restore_ms += other.restore_ms;
+        self.copy_ms += other.copy_ms;
+        self.save_ms += other.save_ms;
+        if self.world != other.world {
+            self.world = format!("{}; {}", self.world, other.world);
+        }
         self.schema_ms += other.schema_ms;
         self.loads.extend(other.loads);
         self.index_ms += other.index_ms;
