@@ -138,7 +138,7 @@ pub struct CacheArgs {
     /// Build the world afresh, and neither read nor write the cache.
     #[arg(long, env = "PLANGATE_NO_CACHE", global = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,
-    /// The cache's folder [default: $XDG_CACHE_HOME/plangate, else ~/.cache/plangate].
+    /// The cache's folder [default: `$XDG_CACHE_HOME/plangate`, else `~/.cache/plangate`].
     #[arg(long, value_name = "DIR", env = "PLANGATE_CACHE_DIR", global = true)]
     pub cache_dir: Option<PathBuf>,
     /// The cache's size bound; least recently used worlds are evicted past it [default: 10G].
@@ -148,15 +148,12 @@ pub struct CacheArgs {
 
 impl CacheArgs {
     /// The cache to use, or None with `--no-cache` or nowhere to put it.
-    pub fn cache(&self) -> Option<crate::cache::Cache> {
+    pub fn options(&self) -> Option<config::CacheOptions> {
         if self.no_cache {
             return None;
         }
-        let root = self.cache_dir.clone().or_else(crate::cache::default_dir)?;
-        Some(crate::cache::Cache {
-            root,
-            max_bytes: self.cache_max_size.unwrap_or(crate::cache::DEFAULT_MAX_BYTES),
-        })
+        let dir = self.cache_dir.clone().or_else(crate::cache::default_dir)?;
+        Some(config::CacheOptions { dir, max_bytes: self.cache_max_size.unwrap_or(crate::cache::DEFAULT_MAX_BYTES) })
     }
 }
 
@@ -246,7 +243,7 @@ impl CommonArgs {
             output: self.output.clone(),
             seed: self.seed,
             partition: self.partition,
-            cache: self.cache.cache(),
+            cache: self.cache.options(),
         })
     }
 }

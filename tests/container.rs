@@ -168,6 +168,44 @@ fn a_container_runs_the_catalog_with_the_settings_and_is_removed() {
     p.assert_nothing_left();
 }
 
+/// Every run's work and shape, for comparing two reports.
+fn measured(report: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for q in report["queries"].as_array().unwrap() {
+        for c in q["cases"].as_array().unwrap() {
+            for r in c["runs"].as_array().unwrap() {
+                out.push(format!("{} {} {} {} {}", q["name"], r["scale"], r["work"], r["params"], r["shape"]));
+            }
+        }
+    }
+    out
+}
+
+/// The container backend keeps its world too: copied out of the stopped container, and
+/// into the next one before its entrypoint runs, with the same results.
+#[test]
+fn a_containers_world_is_cached_and_measures_the_same() {
+    let Some(host) = runtime("a_containers_world_is_cached_and_measures_the_same") else { return };
+    let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
+    p.with_database("image = \"postgres:15\"");
+    let run = || {
+        let (code, stdout, stderr) = run_with(&p, host, &["check", "--format", "json"]);
+        assert_eq!(code, 0, "{stderr}");
+        json(&stdout)
+    };
+    let cold = run();
+    assert_eq!(cold["timings"]["world"], "built and cached", "{}", cold["timings"]);
+    let warm = run();
+    assert_eq!(warm["timings"]["world"], "cached", "{}", warm["timings"]);
+    assert_eq!(measured(&warm), measured(&cold));
+    // A new index: the data is reused, the index built in the container.
+    let schema = p.read("schema/schema.sql");
+    p.write("schema/schema.sql", &format!("{schema}CREATE INDEX items_note_idx ON items (note);\n"));
+    let reindexed = run();
+    assert_eq!(reindexed["timings"]["world"], "cached, indexes rebuilt", "{}", reindexed["timings"]);
+    p.assert_nothing_left();
+}
+
 #[test]
 fn a_missing_image_that_cannot_be_pulled_is_exit_2_naming_it() {
     let Some(host) = runtime("a_missing_image_that_cannot_be_pulled_is_exit_2_naming_it") else { return };

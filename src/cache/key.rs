@@ -44,7 +44,9 @@ pub fn compute(settings: &Settings, build: &str) -> Result<WorldKey> {
     let mut index_statements = Vec::new();
     for path in &settings.schema_files {
         let raw = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        let (kept, indexes) = split_indexes(&raw);
+        // As the schema is applied: psql's meta-commands (a dump's `\restrict`) blanked.
+        let sql = crate::sqltext::without_meta_commands(&raw).unwrap_or(raw);
+        let (kept, indexes) = split_indexes(&sql);
         let _ = writeln!(text, "schema file\n{kept}");
         index_statements.extend(indexes);
     }

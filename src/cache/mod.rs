@@ -18,6 +18,14 @@ pub use store::{Cache, Entry, EntryMeta, Listed};
 
 use std::path::PathBuf;
 
+use crate::config::CacheOptions;
+
+impl From<&CacheOptions> for Cache {
+    fn from(o: &CacheOptions) -> Cache {
+        Cache { root: o.dir.clone(), max_bytes: o.max_bytes }
+    }
+}
+
 /// The size bound when `PLANGATE_CACHE_MAX_SIZE` is not set.
 pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
 
@@ -25,9 +33,7 @@ pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
 /// None when neither is set.
 pub fn default_dir() -> Option<PathBuf> {
     let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    env("XDG_CACHE_HOME")
-        .map(|d| d.join("plangate"))
-        .or_else(|| env("HOME").map(|d| d.join(".cache").join("plangate")))
+    env("XDG_CACHE_HOME").map(|d| d.join("plangate")).or_else(|| env("HOME").map(|d| d.join(".cache").join("plangate")))
 }
 
 /// A size such as `500M`, `10G`, `2GiB` or `1048576` (bytes), in bytes.

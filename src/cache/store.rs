@@ -19,6 +19,7 @@ const ENTRY_FILE: &str = "entry.json";
 const LOCK_FILE: &str = "lock";
 /// Its modification time is the entry's last use.
 const USED_FILE: &str = "used";
+const DAY: Duration = Duration::from_secs(86_400);
 
 /// What an entry holds besides the data directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,10 +40,38 @@ pub struct EntryMeta {
     /// The schema's plain index statements the world was built with.
     pub index_statements: Vec<String>,
     pub created_unix: u64,
+    /// The password of the server's `postgres` account, where connecting needs one (the
+    /// container backend's); the data directory holds its hash anyway.
+    #[serde(default)]
+    pub password: Option<String>,
     pub bytes: u64,
     /// The manifest: every folder, and every file with its size and SHA-256.
     pub dirs: Vec<String>,
     pub files: Vec<FileSum>,
+}
+
+impl EntryMeta {
+    /// An entry's description before its world is known: the rest is filled in by the
+    /// run (scales, rows, notes) and by `publish` (the manifest).
+    pub fn new(key: &str, build: &str) -> EntryMeta {
+        EntryMeta {
+            format: FORMAT,
+            data_version: super::DATA_VERSION,
+            key: key.to_string(),
+            postgres_version: String::new(),
+            build: build.to_string(),
+            scales: Vec::new(),
+            databases: Vec::new(),
+            table_rows: Vec::new(),
+            notes: Vec::new(),
+            index_statements: Vec::new(),
+            created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            password: None,
+            bytes: 0,
+            dirs: Vec::new(),
+            files: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,7 +112,7 @@ pub struct Listed {
 /// What a lookup found.
 #[derive(Debug)]
 pub enum Lookup {
-    Hit(Entry),
+    Hit(Box<Entry>),
     Miss,
     /// An entry is there but cannot be read; it has been removed (if no run uses it).
     Corrupt(String),
@@ -119,9 +148,12 @@ impl Cache {
             }
             Ok(meta) if meta.format != FORMAT || meta.key != key => {
                 drop(lock);
-                self.corrupt(key, format!("it was written in entry format {} (this plangate reads {FORMAT})", meta.format))
+                self.corrupt(
+                    key,
+                    format!("it was written in entry format {} (this plangate reads {FORMAT})", meta.format),
+                )
             }
-            Ok(meta) => Lookup::Hit(Entry { dir, meta, _lock: lock }),
+            Ok(meta) => Lookup::Hit(Box::new(Entry { dir, meta, _lock: lock })),
         }
     }
 
@@ -131,7 +163,8 @@ impl Cache {
     }
 
     /// Drop a corrupt entry (once no run holds it).
-    pub fn discard(&self, entry: Entry) {
+    pub fn discard(&self, entry: impl Into<Box<Entry>>) {
+        let entry: Box<Entry> = entry.into();
         let key = entry.meta.key.clone();
         drop(entry);
         self.remove(&key);
@@ -154,10 +187,11 @@ impl Cache {
         true
     }
 
-    /// Copy a stopped cluster's data directory into the cache as the entry `meta.key`
-    /// (manifest filled in here), then evict down to the size bound. Returns the entry's
-    /// size; an error says why nothing was kept.
-    pub fn publish(&self, data: &Path, mut meta: EntryMeta) -> Result<u64, String> {
+    /// Keep a stopped cluster's data directory as the entry `meta.key` (manifest filled in
+    /// here): moved into the cache when `movable` and on the same file system, else copied;
+    /// then evict down to the size bound. Returns the entry's size; an error says why
+    /// nothing was kept.
+    pub fn publish(&self, data: &Path, mut meta: EntryMeta, movable: bool) -> Result<u64, String> {
         self.sweep_tmp();
         fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
         fs::create_dir_all(self.worlds()).map_err(|e| format!("cannot create {}: {e}", self.worlds().display()))?;
@@ -169,13 +203,19 @@ impl Cache {
             let _writing = Flock::lock(writing, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string())?;
             let (dirs, files) = manifest_of(data)?;
             let target = tmp.join("data");
-            for d in std::iter::once("").chain(dirs.iter().map(String::as_str)) {
-                dir_builder().create(target.join(d)).map_err(|e| format!("cannot create {d}: {e}"))?;
-            }
-            let jobs: Vec<(PathBuf, PathBuf, Option<&FileSum>)> =
-                files.iter().map(|f| (data.join(f), target.join(f), None)).collect();
+            let jobs: Vec<(PathBuf, Option<PathBuf>, Option<&FileSum>)> =
+                if movable && fs::rename(data, &target).is_ok() {
+                    remove_unlisted(&target, &dirs, &files)?;
+                    files.iter().map(|f| (target.join(f), None, None)).collect()
+                } else {
+                    for d in std::iter::once("").chain(dirs.iter().map(String::as_str)) {
+                        dir_builder().create(target.join(d)).map_err(|e| format!("cannot create {d}: {e}"))?;
+                    }
+                    files.iter().map(|f| (data.join(f), Some(target.join(f)), None)).collect()
+                };
             let sums = copy_all(&jobs)?;
-            meta.files = files.into_iter().zip(sums).map(|(path, (bytes, sha256))| FileSum { path, bytes, sha256 }).collect();
+            meta.files =
+                files.into_iter().zip(sums).map(|(path, (bytes, sha256))| FileSum { path, bytes, sha256 }).collect();
             meta.dirs = dirs;
             meta.bytes = meta.files.iter().map(|f| f.bytes).sum();
             meta.format = FORMAT;
@@ -205,6 +245,15 @@ impl Cache {
         }
         self.evict(&meta.key);
         Ok(bytes)
+    }
+
+    /// A folder for a world on its way in (removed on drop), on the cache's file system.
+    pub fn scratch(&self) -> Result<tempfile::TempDir, String> {
+        fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
+        tempfile::Builder::new()
+            .prefix("incoming-")
+            .tempdir_in(self.tmp())
+            .map_err(|e| format!("cannot create a folder in {}: {e}", self.tmp().display()))
     }
 
     /// Remove the least recently used entries (never `keep`, never one in use) until the
@@ -274,15 +323,19 @@ impl Cache {
         (removed, bytes, kept)
     }
 
-    /// Remove what interrupted runs left under `tmp/` (folders no writer holds).
+    /// Remove what interrupted runs left under `tmp/`: folders with a lock no writer holds,
+    /// and folders without one (a world being copied in) a day old.
     fn sweep_tmp(&self) {
         let Ok(dirs) = fs::read_dir(self.tmp()) else { return };
+        let day_old =
+            |p: &Path| fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().unwrap_or_default() > DAY);
         for d in dirs.flatten() {
             let path = d.path();
-            let held = File::open(path.join(LOCK_FILE))
-                .ok()
-                .is_some_and(|f| Flock::lock(f, FlockArg::LockExclusiveNonblock).is_err());
-            if !held {
+            let stale = match File::open(path.join(LOCK_FILE)) {
+                Ok(f) => Flock::lock(f, FlockArg::LockExclusiveNonblock).is_ok(),
+                Err(_) => day_old(&path),
+            };
+            if stale {
                 let _ = fs::remove_dir_all(&path);
             }
         }
@@ -296,25 +349,41 @@ impl Entry {
         let result = (|| {
             let source = self.dir.join("data");
             for d in std::iter::once("").chain(self.meta.dirs.iter().map(String::as_str)) {
-                dir_builder().create(dest.join(d)).map_err(|e| format!("cannot create {}: {e}", dest.join(d).display()))?;
+                dir_builder()
+                    .create(dest.join(d))
+                    .map_err(|e| format!("cannot create {}: {e}", dest.join(d).display()))?;
             }
-            let jobs: Vec<(PathBuf, PathBuf, Option<&FileSum>)> =
-                self.meta.files.iter().map(|f| (source.join(&f.path), dest.join(&f.path), Some(f))).collect();
+            let jobs: Vec<(PathBuf, Option<PathBuf>, Option<&FileSum>)> =
+                self.meta.files.iter().map(|f| (source.join(&f.path), Some(dest.join(&f.path)), Some(f))).collect();
             copy_all(&jobs)?;
             Ok(self.meta.bytes)
         })();
         if result.is_err() {
             let _ = fs::remove_dir_all(dest);
         } else {
-            let _ = File::options().write(true).open(self.dir.join(USED_FILE)).and_then(|f| f.set_modified(SystemTime::now()));
+            self.touch();
         }
         result
     }
 
-    /// The entry's folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The entry's data directory, as kept (copy it; never start a server on it).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
     }
+
+    /// Mark the entry used now (a restore does; a reader that copies by itself says so).
+    pub fn touch(&self) {
+        let _ =
+            File::options().write(true).open(self.dir.join(USED_FILE)).and_then(|f| f.set_modified(SystemTime::now()));
+    }
+}
+
+/// Check the files of a kept data directory against their sums (reading them on two
+/// threads); the error names the first that differs.
+pub fn verify(data: &Path, files: &[FileSum]) -> Result<(), String> {
+    let jobs: Vec<(PathBuf, Option<PathBuf>, Option<&FileSum>)> =
+        files.iter().map(|f| (data.join(&f.path), None, Some(f))).collect();
+    copy_all(&jobs).map(|_| ())
 }
 
 /// The folders and files of a data directory, relative and sorted. Left out: the pid and
@@ -338,7 +407,9 @@ fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), String> {
             let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             let kind = d.file_type().map_err(|e| e.to_string())?;
             if kind.is_symlink() {
-                return Err(format!("{path} is a link (a tablespace or a moved WAL folder): such a world is not cached"));
+                return Err(format!(
+                    "{path} is a link (a tablespace or a moved WAL folder): such a world is not cached"
+                ));
             } else if kind.is_dir() {
                 dirs.push(path.clone());
                 stack.push(path);
@@ -357,13 +428,37 @@ fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), String> {
     Ok((dirs, files))
 }
 
-/// Copy files on two threads, hashing as they are read. With an expected sum, a file
-/// whose size or hash differs is an error. Returns each file's size and SHA-256.
-fn copy_all(jobs: &[(PathBuf, PathBuf, Option<&FileSum>)]) -> Result<Vec<(u64, String)>, String> {
+/// Remove what a moved data directory holds beyond its manifest.
+fn remove_unlisted(root: &Path, dirs: &[String], files: &[String]) -> Result<(), String> {
+    let (dirs, files): (std::collections::BTreeSet<&str>, std::collections::BTreeSet<&str>) =
+        (dirs.iter().map(String::as_str).collect(), files.iter().map(String::as_str).collect());
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        for d in fs::read_dir(root.join(&rel)).map_err(|e| e.to_string())?.flatten() {
+            let name = d.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            if dirs.contains(path.as_str()) {
+                stack.push(path);
+            } else if !files.contains(path.as_str()) {
+                fs::remove_file(root.join(&path)).map_err(|e| format!("cannot remove {path}: {e}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each file's index with its size and SHA-256, or why one could not be copied.
+type Sums = Result<Vec<(usize, (u64, String))>, String>;
+
+/// Copy files (or only read them, without a destination) on two threads, hashing as they
+/// are read. With an expected sum, a file whose size or hash differs is an error. Returns
+/// each file's size and SHA-256.
+fn copy_all(jobs: &[(PathBuf, Option<PathBuf>, Option<&FileSum>)]) -> Result<Vec<(u64, String)>, String> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(fs::metadata(&jobs[i].0).map(|m| m.len()).unwrap_or(0)));
-    let halves: [Vec<usize>; 2] = [order.iter().step_by(2).copied().collect(), order.iter().skip(1).step_by(2).copied().collect()];
-    let results: Vec<Result<Vec<(usize, (u64, String))>, String>> = std::thread::scope(|s| {
+    order.sort_by_key(|&i| std::cmp::Reverse(fs::metadata(&jobs[i].0).map_or(0, |m| m.len())));
+    let halves: [Vec<usize>; 2] =
+        [order.iter().step_by(2).copied().collect(), order.iter().skip(1).step_by(2).copied().collect()];
+    let results: Vec<Sums> = std::thread::scope(|s| {
         let handles: Vec<_> = halves
             .iter()
             .map(|half| {
@@ -371,7 +466,8 @@ fn copy_all(jobs: &[(PathBuf, PathBuf, Option<&FileSum>)]) -> Result<Vec<(u64, S
                     half.iter()
                         .map(|&i| {
                             let (from, to, expected) = &jobs[i];
-                            let sum = copy_hashed(from, to).map_err(|e| format!("{}: {e}", from.display()))?;
+                            let sum =
+                                copy_hashed(from, to.as_deref()).map_err(|e| format!("{}: {e}", from.display()))?;
                             if let Some(want) = expected {
                                 if want.bytes != sum.0 || want.sha256 != sum.1 {
                                     return Err(format!("{} does not match its manifest", want.path));
@@ -394,9 +490,12 @@ fn copy_all(jobs: &[(PathBuf, PathBuf, Option<&FileSum>)]) -> Result<Vec<(u64, S
     Ok(sums)
 }
 
-fn copy_hashed(from: &Path, to: &Path) -> io::Result<(u64, String)> {
+fn copy_hashed(from: &Path, to: Option<&Path>) -> io::Result<(u64, String)> {
     let mut src = File::open(from)?;
-    let mut dst = File::options().write(true).create_new(true).mode(0o600).open(to)?;
+    let mut dst = match to {
+        Some(to) => Some(File::options().write(true).create_new(true).mode(0o600).open(to)?),
+        None => None,
+    };
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
@@ -406,7 +505,9 @@ fn copy_hashed(from: &Path, to: &Path) -> io::Result<(u64, String)> {
             break;
         }
         hasher.update(&buf[..n]);
-        dst.write_all(&buf[..n])?;
+        if let Some(dst) = dst.as_mut() {
+            dst.write_all(&buf[..n])?;
+        }
         total += n as u64;
     }
     Ok((total, crate::config::hex_digest(&hasher.finalize())))
@@ -434,22 +535,7 @@ mod tests {
     use super::*;
 
     fn meta(key: &str) -> EntryMeta {
-        EntryMeta {
-            format: FORMAT,
-            data_version: 1,
-            key: key.into(),
-            postgres_version: "15".into(),
-            build: "test".into(),
-            scales: vec![1.0],
-            databases: vec!["db".into()],
-            table_rows: vec![BTreeMap::new()],
-            notes: Vec::new(),
-            index_statements: Vec::new(),
-            created_unix: 0,
-            bytes: 0,
-            dirs: Vec::new(),
-            files: Vec::new(),
-        }
+        EntryMeta { scales: vec![1.0], databases: vec!["db".into()], ..EntryMeta::new(key, "test") }
     }
 
     fn data_dir(root: &Path) -> PathBuf {
@@ -469,8 +555,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
         let data = data_dir(dir.path());
-        let bytes = cache.publish(&data, meta("k1")).unwrap();
+        let bytes = cache.publish(&data, meta("k1"), true).unwrap();
         assert_eq!(bytes, (3 << 20) + 3 + 1);
+        let kept = cache.worlds().join("k1/data");
+        assert!(!data.exists(), "moved, not copied");
+        assert!(!kept.join("postmaster.opts").exists() && !kept.join("pg_wal/000000010000000000000002").exists());
         let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
         let files: Vec<&str> = entry.meta.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(files, ["PG_VERSION", "base/1/1259", "pg_wal/000000010000000000000001"]);
@@ -486,7 +575,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
         let data = data_dir(dir.path());
-        cache.publish(&data, meta("k1")).unwrap();
+        cache.publish(&data, meta("k1"), false).unwrap();
         let file = cache.worlds().join("k1/data/base/1/1259");
         let mut bytes = fs::read(&file).unwrap();
         bytes[12345] ^= 1;
@@ -499,7 +588,7 @@ mod tests {
         cache.discard(entry);
         assert!(matches!(cache.lookup("k1"), Lookup::Miss));
 
-        cache.publish(&data, meta("k2")).unwrap();
+        cache.publish(&data, meta("k2"), false).unwrap();
         fs::write(cache.worlds().join("k2").join(ENTRY_FILE), "{ half").unwrap();
         assert!(matches!(cache.lookup("k2"), Lookup::Corrupt(_)));
         assert!(!cache.worlds().join("k2").exists());
@@ -510,8 +599,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = data_dir(dir.path());
         let big = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
-        big.publish(&data, meta("old")).unwrap();
-        big.publish(&data, meta("held")).unwrap();
+        big.publish(&data, meta("old"), false).unwrap();
+        big.publish(&data, meta("held"), false).unwrap();
         let old = std::time::SystemTime::now() - Duration::from_secs(3600);
         for k in ["old", "held"] {
             File::options().write(true).open(big.worlds().join(k).join(USED_FILE)).unwrap().set_modified(old).unwrap();
@@ -519,7 +608,7 @@ mod tests {
         let Lookup::Hit(held) = big.lookup("held") else { panic!("a hit") };
         // Room for two entries: publishing a third evicts `old`, not `held` (in use) nor the new one.
         let small = Cache { max_bytes: (7 << 20) + 100, ..big.clone() };
-        small.publish(&data, meta("new")).unwrap();
+        small.publish(&data, meta("new"), true).unwrap();
         let keys: Vec<String> = small.list().into_iter().map(|l| l.key).collect();
         assert!(keys.contains(&"held".to_string()) && keys.contains(&"new".to_string()), "{keys:?}");
         assert!(!keys.contains(&"old".to_string()), "{keys:?}");

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::{Outcome, commands::progress};
 
 pub fn run(action: &CacheAction, args: &CacheArgs) -> Result<Outcome> {
-    let Some(cache) = args.cache() else {
+    let Some(cache) = args.options().as_ref().map(Cache::from) else {
         let why = if args.no_cache {
             "--no-cache (or PLANGATE_NO_CACHE) is set"
         } else {
@@ -40,13 +40,18 @@ fn list(cache: &Cache) {
         let rows: u64 = e.rows.values().sum();
         let tables = e.rows.len();
         let used = SystemTime::now().duration_since(e.used).map_or_else(|_| "now".into(), |d| ago(d.as_secs()));
+        let (postgres, what) = if e.scales.is_empty() {
+            ("-".to_string(), "an empty cluster, copied instead of running initdb".to_string())
+        } else {
+            (e.postgres_version.clone(), format!("{rows} in {tables} tables and partitions"))
+        };
         table.add_row([
             format!("{}{}", &e.key[..12.min(e.key.len())], if e.in_use { " (in use)" } else { "" }),
             cache::human_size(e.bytes),
             used,
-            e.postgres_version.clone(),
+            postgres,
             scales.join(", "),
-            format!("{rows} in {tables} tables and partitions"),
+            what,
         ]);
     }
     let total: u64 = entries.iter().map(|e| e.bytes).sum();

@@ -128,7 +128,7 @@ async fn measure_on_target<T>(
     after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,
 ) -> Result<(Measured, T)> {
     let started = Instant::now();
-    let cached = cache_use(settings, target)?;
+    let cached = cache_use(settings, target).await?;
     let entry = cached.as_ref().and_then(|c| c.entry.clone());
     let server = Server::start_from(settings, target, entry.clone()).await?;
     if let (Some(c), Some(e), false) = (&cached, entry, server.restored) {
@@ -145,7 +145,11 @@ async fn measure_on_target<T>(
         ..Timings::default()
     };
     let from = target.image().map(|i| format!(", image {i}")).unwrap_or_default();
-    let world = if server.restored { format!(" on a cached world (restored in {} ms)", server.restore_ms) } else { String::new() };
+    let world = if server.restored {
+        format!(" on a cached world (restored in {} ms)", server.restore_ms)
+    } else {
+        String::new()
+    };
     progress(&format!(
         "Postgres {} ready ({} backend{from}){world} in {} ms",
         server.version,
@@ -153,7 +157,8 @@ async fn measure_on_target<T>(
         timings.start_ms
     ));
     let mut server = server;
-    let restored = cached.as_ref().filter(|_| server.restored).and_then(|c| c.entry.as_ref().map(|e| (&e.meta, &c.key)));
+    let restored =
+        cached.as_ref().filter(|_| server.restored).and_then(|c| c.entry.as_ref().map(|e| (&e.meta, &c.key)));
     let mut result = match measure_on(&server, settings, queries, &mut timings, restored).await {
         Ok(mut session) => {
             let extra = after(&mut session).await;
@@ -173,9 +178,10 @@ async fn measure_on_target<T>(
     if let (Some(c), Ok((session, _))) = (&cached, &result) {
         if !server.restored && !session.world_changed {
             let t = Instant::now();
-            save(&mut server, c, session);
+            if save(&mut server, c, session).await {
+                timings.world = "built and cached".into();
+            }
             timings.save_ms = ms_since(t);
-            timings.world = "built and cached".into();
         }
     }
     let server_settings = server.server_settings.clone();
@@ -207,12 +213,12 @@ struct CacheUse {
 }
 
 /// The cache, the key and a hit, where this target's worlds are cached.
-fn cache_use(settings: &Settings, target: &Target) -> Result<Option<CacheUse>> {
-    let Some(cache) = settings.cache.clone() else { return Ok(None) };
-    let Some(build) = Server::build_id(target) else { return Ok(None) };
+async fn cache_use(settings: &Settings, target: &Target) -> Result<Option<CacheUse>> {
+    let Some(cache) = settings.cache.as_ref().map(Cache::from) else { return Ok(None) };
+    let Some(build) = Server::build_id(target).await else { return Ok(None) };
     let key = crate::cache::key::compute(settings, &build)?;
     let entry = match cache.lookup(&key.hex) {
-        Lookup::Hit(e) => Some(Arc::new(e)),
+        Lookup::Hit(e) => Some(Arc::new(*e)),
         Lookup::Miss => None,
         Lookup::Corrupt(why) => {
             progress(&format!("the cached world {} could not be read ({why}); building it again", key.short()));
@@ -224,34 +230,37 @@ fn cache_use(settings: &Settings, target: &Target) -> Result<Option<CacheUse>> {
 
 /// Stop the server cleanly and keep its data as the world of `c.key`. A world that
 /// cannot be kept is said, not an error: the run's results stand.
-fn save(server: &mut Server, c: &CacheUse, session: &Finished) {
+async fn save(server: &mut Server, c: &CacheUse, session: &Finished) -> bool {
     let meta = EntryMeta {
-        format: 0,
-        data_version: crate::cache::DATA_VERSION,
-        key: c.key.hex.clone(),
         postgres_version: server.version.clone(),
-        build: c.build.clone(),
         scales: session.scales.clone(),
         databases: session.kept.iter().map(|(db, _)| db.clone().unwrap_or_default()).collect(),
         table_rows: session.kept.iter().map(|(_, rows)| rows.clone()).collect(),
         notes: session.data_notes.clone(),
         index_statements: c.key.index_statements.clone(),
-        created_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        bytes: 0,
-        dirs: Vec::new(),
-        files: Vec::new(),
+        password: server.password(),
+        ..EntryMeta::new(&c.key.hex, &c.build)
     };
-    let kept = server.stop_keeping_data().and_then(|data| c.cache.publish(&data, meta));
+    let scratch = c.cache.scratch();
+    let kept = match &scratch {
+        Ok(dir) => server.stop_keeping_data(dir.path()).await.and_then(|data| c.cache.publish(&data, meta, true)),
+        Err(e) => Err(e.clone()),
+    };
+    drop(scratch);
     match kept {
-        Ok(bytes) => progress(&format!(
-            "world cache: kept this world ({}) as {} in {}",
-            crate::cache::human_size(bytes),
-            c.key.short(),
-            c.cache.root.display()
-        )),
-        Err(why) => progress(&format!("world cache: this world was not kept: {why}")),
+        Ok(bytes) => {
+            progress(&format!(
+                "world cache: kept this world ({}) as {} in {}",
+                crate::cache::human_size(bytes),
+                c.key.short(),
+                c.cache.root.display()
+            ));
+            true
+        }
+        Err(why) => {
+            progress(&format!("world cache: this world was not kept: {why}"));
+            false
+        }
     }
 }
 
@@ -272,6 +281,7 @@ async fn measure_on<'q>(
     // Lets the end-to-end tests prove that a panic still removes the throwaway server.
     assert!(std::env::var_os("PLANGATE_TEST_PANIC_AFTER_START").is_none(), "PLANGATE_TEST_PANIC_AFTER_START is set");
     let t = Instant::now();
+    let index_before = timings.index_ms;
     let mut world = match restored {
         Some((meta, key)) => {
             let w = World::restored(server, settings, meta, &key.index_statements, timings).await?;
@@ -289,7 +299,8 @@ async fn measure_on<'q>(
     for (i, q) in queries.iter().enumerate() {
         measure::prepare(&mut qconn, q, i).await?;
     }
-    timings.schema_ms = ms_since(t);
+    // Indexes a cached world rebuilt are counted as index time.
+    timings.schema_ms = ms_since(t).saturating_sub(timings.index_ms - index_before);
 
     // Queries whose production plan the snapshot holds (compared at scale 1.0).
     let store = settings.snapshot();

@@ -43,7 +43,7 @@ pub struct World {
 
 enum Source {
     /// Grown now; on a throwaway server each scale is copied to a database of its own.
-    Grow { loader: Loader, conn: PgConnection, copies: bool },
+    Grow { loader: Box<Loader>, conn: PgConnection, copies: bool },
     /// Every scale's database is there already.
     Restored { databases: Vec<String>, table_rows: Vec<BTreeMap<String, u64>> },
 }
@@ -71,6 +71,7 @@ impl World {
         notes.extend(model.notes.iter().cloned());
         let helper = server.connect_to(GROWING).await?;
         let loader = Loader::new(&mut conn, Some(helper), model.clone(), settings.seed).await?;
+        let loader = Box::new(loader);
         Ok(World { catalog, model, notes, source: Source::Grow { loader, conn, copies }, scales: Vec::new() })
     }
 
@@ -252,7 +253,9 @@ fn ms_since(t: Instant) -> u64 {
 
 impl std::fmt::Debug for World {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("World").field("restored", &self.is_restored()).field("scales", &self.scales).finish()
+        f.debug_struct("World")
+            .field("restored", &self.is_restored())
+            .field("scales", &self.scales)
+            .finish_non_exhaustive()
     }
 }
-

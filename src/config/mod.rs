@@ -10,7 +10,7 @@ pub mod image;
 mod options;
 
 use file::{ConfigFile, Reader};
-pub use options::{BackendChoice, Format, Invalid, Overrides, Partition};
+pub use options::{BackendChoice, CacheOptions, Format, Invalid, Overrides, Partition};
 use std::fmt::Write as _;
 
 use std::collections::BTreeMap;
@@ -96,7 +96,7 @@ pub struct Settings {
     /// Production's snapshot (`[snapshot] dir`).
     pub snapshot_dir: PathBuf,
     /// The world cache; None with `--no-cache`.
-    pub cache: Option<crate::cache::Cache>,
+    pub cache: Option<CacheOptions>,
 }
 
 impl Settings {

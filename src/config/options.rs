@@ -29,7 +29,14 @@ pub struct Overrides {
     pub seed: Option<u64>,
     pub partition: Option<Partition>,
     /// The world cache; None with `--no-cache`.
-    pub cache: Option<crate::cache::Cache>,
+    pub cache: Option<CacheOptions>,
+}
+
+/// Where the world cache lives and how large it may grow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheOptions {
+    pub dir: PathBuf,
+    pub max_bytes: u64,
 }
 
 /// One slice of the catalog: the `index`-th (from 1) of `count`.

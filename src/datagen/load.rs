@@ -248,8 +248,9 @@ impl Loader {
         let of = |l: &Loader, t: &str| -> Vec<String> {
             l.deferred.indexes.iter().filter(|x| x.0 == t).map(|x| x.2.clone()).collect()
         };
-        let changed: Vec<usize> =
-            (0..self.regclass.len()).filter(|&i| of(self, &self.regclass[i]) != of(desired, &self.regclass[i])).collect();
+        let changed: Vec<usize> = (0..self.regclass.len())
+            .filter(|&i| of(self, &self.regclass[i]) != of(desired, &self.regclass[i]))
+            .collect();
         let mut expressions = false;
         for &i in &changed {
             let t = &self.regclass[i];

@@ -10,6 +10,7 @@
 //! was interrupted half-way is found and removed too.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,8 @@ use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
+use super::archive;
+use crate::cache::Entry;
 use crate::config::image::ImageRef;
 use crate::error::{Error, Result};
 
@@ -29,6 +32,8 @@ use crate::error::{Error, Result};
 pub const RUN_LABEL: &str = "dev.plangate.run";
 /// How long an image may take from `docker start` to a usable connection.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
+/// The file that lets a container waiting for its data go on.
+const GO: &str = "/tmp/plangate-go";
 /// How long a Docker-API socket may take to answer a ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -38,7 +43,12 @@ pub struct Container {
     pub image: String,
     host: String,
     port: u16,
-    password: String,
+    pub password: String,
+    /// Where the image keeps the data directory (its `PGDATA`).
+    pgdata: String,
+    /// Whether the data directory is a cached world's rather than the image's initdb's.
+    pub restored: bool,
+    pub restore_ms: u64,
 }
 
 impl std::fmt::Debug for Container {
@@ -95,18 +105,47 @@ impl Container {
     /// Start `image` with the disposable settings plus the user's, and wait until it
     /// accepts a connection.
     pub async fn start(docker: &Docker, image: &str, settings: &[(String, String)]) -> Result<Container> {
+        Self::start_from(docker, image, settings, None).await
+    }
+
+    /// [`Container::start`] on a copy of `world`'s data directory when it is intact: the
+    /// container waits before its entrypoint runs until the data is in `PGDATA`, so that the
+    /// image finds a cluster there and runs no initdb. A damaged world is not copied, and
+    /// the image starts as it always does.
+    pub async fn start_from(
+        docker: &Docker,
+        image: &str,
+        settings: &[(String, String)],
+        world: Option<&Entry>,
+    ) -> Result<Container> {
         let ImageRef { name, tag } = image.parse().map_err(|e| Error::postgres(format!("cannot start {image}"), e))?;
-        let present = docker.inspect_image(image).await.is_ok();
+        let inspected = docker.inspect_image(image).await.ok();
+        let present = inspected.is_some();
         if !present {
             crate::progress::global().line(&format!("image {image} is not on this machine: pulling it"));
         }
-        let password = format!("plangate-{}", run_id());
+        let pgdata = inspected
+            .and_then(|i| i.config)
+            .and_then(|c| c.env)
+            .and_then(|env| env.iter().find_map(|e| e.strip_prefix("PGDATA=").map(str::to_string)))
+            .unwrap_or_else(|| "/var/lib/postgresql/data".into());
+        let password = world.and_then(|w| w.meta.password.clone()).unwrap_or_else(|| format!("plangate-{}", run_id()));
         let mut cmd = vec!["postgres".to_string()];
         for (k, v) in
             super::DISPOSABLE.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).chain(settings.to_vec())
         {
             cmd.push("-c".into());
             cmd.push(format!("{k}={v}"));
+        }
+        if world.is_some() {
+            // The image's entrypoint, once the data (or a go-ahead without it) is there,
+            // given to the server's account as initdb would have left it.
+            let wait = format!(
+                "until [ -e {GO} ]; do sleep 0.02; done; \
+                 if [ -s \"$PGDATA/PG_VERSION\" ]; then chown -R postgres:postgres \"$PGDATA\" && chmod 700 \"$PGDATA\"; fi; \
+                 exec docker-entrypoint.sh \"$@\""
+            );
+            cmd.splice(0..0, ["sh".to_string(), "-c".into(), wait, "sh".into()]);
         }
         let host = connect_host();
         let loopback = host == "127.0.0.1";
@@ -151,12 +190,67 @@ impl Container {
                 return Err(Error::NoPostgres(format!("the container of {image} publishes no port for 5432: {e}")));
             }
         };
-        let mut container = Container { inner: Some(started), image: image.to_string(), host, port, password };
+        let mut container = Container {
+            inner: Some(started),
+            image: image.to_string(),
+            host,
+            port,
+            password,
+            pgdata,
+            restored: false,
+            restore_ms: 0,
+        };
+        if let Some(world) = world {
+            let t = Instant::now();
+            match container.restore(docker, world).await {
+                Ok(()) => container.restored = true,
+                Err(why) => {
+                    crate::progress::global().line(&format!("the cached world is damaged ({why}); building it again"));
+                }
+            }
+            container.restore_ms = u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX);
+            if let Err(e) = container.go(docker).await {
+                container.remove().await;
+                return Err(e);
+            }
+        }
         if let Err(e) = container.wait_ready().await {
             container.remove().await;
             return Err(e);
         }
         Ok(container)
+    }
+
+    fn id(&self) -> String {
+        self.inner.as_ref().map(|c| c.id().to_string()).unwrap_or_default()
+    }
+
+    /// Check a cached world against its manifest and copy it into `PGDATA`.
+    async fn restore(&self, docker: &Docker, world: &Entry) -> std::result::Result<(), String> {
+        let (data, files) = (world.data_dir(), world.meta.files.clone());
+        tokio::task::spawn_blocking(move || crate::cache::store::verify(&data, &files))
+            .await
+            .map_err(|e| e.to_string())??;
+        world.touch();
+        archive::upload_dir(docker, &self.id(), &world.data_dir(), &world.meta.dirs, &world.meta.files, &self.pgdata)
+            .await
+    }
+
+    /// Let the waiting entrypoint go on.
+    async fn go(&self, docker: &Docker) -> Result<()> {
+        archive::upload_file(docker, &self.id(), GO, b"")
+            .await
+            .map_err(|e| Error::NoPostgres(format!("cannot start Postgres in the container of {}: {e}", self.image)))
+    }
+
+    /// Stop the server cleanly (the image stops Postgres with a fast shutdown) and copy its
+    /// data directory out, into `into`/data.
+    pub async fn stop_and_download(&mut self, docker: &Docker, into: &Path) -> std::result::Result<PathBuf, String> {
+        let Some(c) = &self.inner else { return Err("the container is gone".into()) };
+        c.stop_with_timeout(Some(120)).await.map_err(|e| format!("cannot stop the container: {e}"))?;
+        let data = into.join("data");
+        archive::download_dir(docker, &self.id(), &self.pgdata, &data).await?;
+        Ok(data)
     }
 
     /// Connect until the server answers; fail early, with its log, when the container exits.
@@ -230,6 +324,13 @@ impl Container {
             let _ = c.rm().await;
         }
     }
+}
+
+/// What names an image's build, for the world cache: its name and id; None when the image
+/// is not on this machine yet.
+pub async fn build_id(docker: &Docker, image: &str) -> Option<String> {
+    let id = docker.inspect_image(image).await.ok()?.id?;
+    Some(format!("{image} {id}"))
 }
 
 /// Where the published port is reached: the host of a `tcp://` `DOCKER_HOST`, else the

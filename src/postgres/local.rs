@@ -17,10 +17,23 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, User};
 use sqlx::postgres::PgConnectOptions;
 
+use crate::cache::store::Lookup;
+use crate::cache::{Cache, Entry, EntryMeta};
 use crate::error::{Error, Result};
 
 /// The port that names the socket file; nothing listens on TCP.
 const PORT: u16 = 5432;
+
+const INITDB_ARGS: &[&str] = &["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"];
+
+/// Where a cluster's data directory comes from.
+#[derive(Debug, Default)]
+pub struct Origin {
+    /// A cached world, copied when it restores cleanly.
+    pub world: Option<Arc<Entry>>,
+    /// A cache that keeps a fresh cluster per server build, copied instead of running initdb.
+    pub templates: Option<Cache>,
+}
 
 /// A running throwaway cluster. Stopped and deleted on drop.
 #[derive(Debug)]
@@ -86,27 +99,18 @@ pub fn build_id(bindir: &Path) -> String {
 impl LocalCluster {
     /// initdb and start a cluster with `settings` (the user's GUCs) on top of the disposable ones.
     pub async fn start(bindir: PathBuf, settings: &[(String, String)]) -> Result<LocalCluster> {
-        Self::start_from(bindir, settings, None).await
+        Self::start_from(bindir, settings, Origin::default()).await
     }
 
-    /// Start a cluster with `settings` on top of the disposable ones: on a copy of `world`'s
-    /// data directory when it restores cleanly, else on a fresh initdb.
-    pub async fn start_from(
-        bindir: PathBuf,
-        settings: &[(String, String)],
-        world: Option<Arc<crate::cache::Entry>>,
-    ) -> Result<LocalCluster> {
+    /// Start a cluster with `settings` on top of the disposable ones, on the data `origin` gives.
+    pub async fn start_from(bindir: PathBuf, settings: &[(String, String)], origin: Origin) -> Result<LocalCluster> {
         let settings = settings.to_vec();
-        tokio::task::spawn_blocking(move || Self::start_blocking(bindir, &settings, world.as_deref()))
+        tokio::task::spawn_blocking(move || Self::start_blocking(bindir, &settings, &origin))
             .await
             .expect("the cluster start task does not panic")
     }
 
-    fn start_blocking(
-        bindir: PathBuf,
-        settings: &[(String, String)],
-        world: Option<&crate::cache::Entry>,
-    ) -> Result<LocalCluster> {
+    fn start_blocking(bindir: PathBuf, settings: &[(String, String)], origin: &Origin) -> Result<LocalCluster> {
         let run_as = unprivileged_user()?;
         let dir = tempfile::Builder::new()
             .prefix("plangate-")
@@ -121,34 +125,53 @@ impl LocalCluster {
                 .map_err(|e| Error::postgres(format!("cannot give {} to the postgres account", root.display()), e))?;
         }
         let data = root.join("data");
-        if let Some(entry) = world {
+        if let Some(entry) = &origin.world {
             let started = Instant::now();
             let restored = entry.restore_into(&data);
             cluster.restore_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             match restored {
                 Ok(_) => cluster.restored = true,
-                Err(why) => crate::progress::global().line(&format!("the cached world is damaged ({why}); building it again")),
+                Err(why) => {
+                    crate::progress::global().line(&format!("the cached world is damaged ({why}); building it again"));
+                }
             }
         }
-        if cluster.restored {
+        let copied = cluster.restored || cluster.fresh_cluster(&data, run_as.as_ref(), origin.templates.as_ref())?;
+        if copied {
             if let Some(user) = &run_as {
                 chown_tree(&data, user)?;
             }
-        } else {
-            cluster.initdb(&data, run_as.as_ref())?;
         }
         cluster.spawn_server(&root, &data, settings, run_as.as_ref())?;
         Ok(cluster)
     }
 
+    /// A fresh cluster in `data`: a copy of the one kept in `templates` for this server
+    /// build (true), else initdb's, kept there for the next run (false).
+    fn fresh_cluster(&self, data: &Path, run_as: Option<&User>, templates: Option<&Cache>) -> Result<bool> {
+        let Some(cache) = templates else {
+            self.initdb(data, run_as)?;
+            return Ok(false);
+        };
+        let build = build_id(&self.bindir);
+        let key = crate::config::hex_sha256(format!("empty cluster: initdb {INITDB_ARGS:?} of {build}").as_bytes());
+        match cache.lookup(&key) {
+            Lookup::Hit(entry) => match entry.restore_into(data) {
+                Ok(_) => return Ok(true),
+                Err(_) => cache.discard(entry),
+            },
+            Lookup::Miss | Lookup::Corrupt(_) => {}
+        }
+        self.initdb(data, run_as)?;
+        // Nothing is lost when it cannot be kept: the next run runs initdb again.
+        let _ = cache.publish(data, EntryMeta::new(&key, &build), false);
+        Ok(false)
+    }
+
     fn initdb(&self, data: &Path, run_as: Option<&User>) -> Result<()> {
         let root = self.dir();
         let mut initdb = Command::new(self.bindir.join("initdb"));
-        initdb
-            .args(["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C", "-D"])
-            .arg(data)
-            .current_dir(root)
-            .stdin(Stdio::null());
+        initdb.args(INITDB_ARGS).arg("-D").arg(data).current_dir(root).stdin(Stdio::null());
         as_user(&mut initdb, run_as);
         let out = initdb
             .output()
@@ -162,7 +185,13 @@ impl LocalCluster {
         Ok(())
     }
 
-    fn spawn_server(&mut self, root: &Path, data: &Path, settings: &[(String, String)], run_as: Option<&User>) -> Result<()> {
+    fn spawn_server(
+        &mut self,
+        root: &Path,
+        data: &Path,
+        settings: &[(String, String)],
+        run_as: Option<&User>,
+    ) -> Result<()> {
         let cluster = self;
         let log_path = root.join("server.log");
         let log = std::fs::File::create(&log_path).map_err(|e| Error::postgres("cannot create the server log", e))?;
@@ -340,7 +369,8 @@ fn chown_tree(path: &Path, user: &User) -> Result<()> {
     nix::unistd::chown(path, Some(user.uid), Some(user.gid))
         .map_err(|e| Error::postgres(format!("cannot give {} to the postgres account", path.display()), e))?;
     if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|e| Error::postgres(format!("cannot read {}", path.display()), e))?;
+        let entries =
+            std::fs::read_dir(path).map_err(|e| Error::postgres(format!("cannot read {}", path.display()), e))?;
         for e in entries.flatten() {
             chown_tree(&e.path(), user)?;
         }

@@ -1,5 +1,6 @@
 //! Throwaway Postgres: choosing a backend, starting it, connecting, and knowing its version.
 
+mod archive;
 pub mod container;
 pub mod local;
 pub mod production;
@@ -142,16 +143,20 @@ impl Server {
             Target::Container(image) => {
                 let docker =
                     container::runtime().await.ok_or_else(|| Error::NoPostgres(container::no_runtime_message()))?;
-                Instance::Container(Box::new(container::Container::start(&docker, image, &settings.pg_settings).await?))
+                Instance::Container(Box::new(
+                    container::Container::start_from(&docker, image, &settings.pg_settings, world.as_deref()).await?,
+                ))
             }
             Target::Local => {
                 let bindir = local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
-                Instance::Local(local::LocalCluster::start_from(bindir, &settings.pg_settings, world).await?)
+                let origin = local::Origin { world, templates: settings.cache.as_ref().map(crate::cache::Cache::from) };
+                Instance::Local(local::LocalCluster::start_from(bindir, &settings.pg_settings, origin).await?)
             }
         };
         let (restored, restore_ms) = match &instance {
             Instance::Local(c) => (c.restored, c.restore_ms),
-            _ => (false, 0),
+            Instance::Container(c) => (c.restored, c.restore_ms),
+            Instance::Url(_) => (false, 0),
         };
         let mut server = Server {
             restored,
@@ -259,20 +264,37 @@ impl Server {
         Ok(conn)
     }
 
-    /// What names the server's build, for the world cache: None where worlds are not cached.
-    pub fn build_id(target: &Target) -> Option<String> {
+    /// What names the server's build, for the world cache: None where worlds are not cached
+    /// (the url backend, an image not on this machine yet).
+    pub async fn build_id(target: &Target) -> Option<String> {
         match target {
             Target::Local => local::find_bindir().map(|b| local::build_id(&b)),
-            Target::Container(_) | Target::Url => None,
+            Target::Container(image) => container::build_id(&container::runtime().await?, image).await,
+            Target::Url => None,
         }
     }
 
-    /// Stop the server cleanly and return its data directory (kept until the server is
-    /// dropped), where the backend has one plangate can read.
-    pub fn stop_keeping_data(&mut self) -> std::result::Result<std::path::PathBuf, String> {
+    /// The password of the server's `postgres` account, where connecting needs one.
+    pub fn password(&self) -> Option<String> {
+        match &self.instance {
+            Instance::Container(c) => Some(c.password.clone()),
+            Instance::Local(_) | Instance::Url(_) => None,
+        }
+    }
+
+    /// Stop the server cleanly and return its data directory: the cluster's own (kept until
+    /// the server is dropped), or a copy out of the container under `scratch`.
+    pub async fn stop_keeping_data(
+        &mut self,
+        scratch: &std::path::Path,
+    ) -> std::result::Result<std::path::PathBuf, String> {
         match &mut self.instance {
             Instance::Local(c) => c.stop_clean().map(|()| c.data_dir()),
-            Instance::Container(_) | Instance::Url(_) => Err("this backend's data directory is not kept".into()),
+            Instance::Container(c) => {
+                let docker = container::runtime().await.ok_or("the container runtime stopped answering")?;
+                c.stop_and_download(&docker, scratch).await
+            }
+            Instance::Url(_) => Err("the url backend's data directory is not kept".into()),
         }
     }
 

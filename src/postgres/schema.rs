@@ -67,32 +67,6 @@ fn treatment(words: &[String]) -> Treatment {
     }
 }
 
-/// `pg_dump`'s psql meta-commands that only guard a restore (`\restrict KEY`, `\unrestrict KEY`).
-const HARMLESS_META: &[&str] = &["\\restrict", "\\unrestrict"];
-
-/// The text with psql meta-command lines blanked (offsets and lines kept), or the line
-/// of one plangate cannot follow.
-fn without_meta_commands(sql: &str) -> std::result::Result<String, String> {
-    let mut out = String::with_capacity(sql.len());
-    for (i, line) in sql.split_inclusive('\n').enumerate() {
-        let command = line.trim_start();
-        if command.starts_with('\\') {
-            let name = command.split_whitespace().next().unwrap_or(command);
-            if !HARMLESS_META.contains(&name) {
-                return Err(format!(
-                    "line {}: psql meta-command `{name}` is not SQL; plangate applies schema files as plain SQL \
-                     (pg_dump's \\restrict and \\unrestrict are skipped)",
-                    i + 1
-                ));
-            }
-            out.extend(line.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
-        } else {
-            out.push_str(line);
-        }
-    }
-    Ok(out)
-}
-
 /// Apply the schema files in order; an error names the file, line and column.
 ///
 /// Statements run one by one (split by a SQL tokenizer), so an error that carries no
@@ -103,7 +77,8 @@ pub async fn apply(conn: &mut PgConnection, files: &[PathBuf], target: Target) -
     let mut applied = Applied::default();
     for path in files {
         let raw = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        let sql = without_meta_commands(&raw).map_err(|detail| Error::Schema { path: path.clone(), detail })?;
+        let sql = crate::sqltext::without_meta_commands(&raw)
+            .map_err(|detail| Error::Schema { path: path.clone(), detail })?;
         let statements: Vec<(usize, &str, Treatment)> = match crate::sqltext::statements(&sql) {
             Ok(parts) => parts.iter().map(|p| (p.start, &sql[p.start..p.end], treatment(&p.words()))).collect(),
             // Postgres will report what the tokenizer could not read, with its position.
@@ -188,16 +163,5 @@ mod tests {
         ] {
             assert_eq!(treatment(&words(sql)), Treatment::Apply, "{sql}");
         }
-    }
-
-    #[test]
-    fn pg_dumps_restrict_lines_are_blanked_in_place() {
-        let sql = "\\restrict abc\nCREATE TABLE t (x int);\n\\unrestrict abc\n";
-        let out = without_meta_commands(sql).unwrap();
-        assert_eq!(out.len(), sql.len());
-        assert_eq!(out.lines().nth(1), Some("CREATE TABLE t (x int);"));
-        assert!(out.lines().next().unwrap().trim().is_empty());
-        let err = without_meta_commands("SELECT 1;\n\\i other.sql\n").unwrap_err();
-        assert!(err.starts_with("line 2: psql meta-command `\\i`"), "{err}");
     }
 }

@@ -61,6 +61,32 @@ impl Statement {
     }
 }
 
+/// `pg_dump`'s psql meta-commands that only guard a restore (`\restrict KEY`, `\unrestrict KEY`).
+const HARMLESS_META: &[&str] = &["\\restrict", "\\unrestrict"];
+
+/// The text with psql meta-command lines blanked (offsets and lines kept), or the line
+/// of one plangate cannot follow.
+pub fn without_meta_commands(sql: &str) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(sql.len());
+    for (i, line) in sql.split_inclusive('\n').enumerate() {
+        let command = line.trim_start();
+        if command.starts_with('\\') {
+            let name = command.split_whitespace().next().unwrap_or(command);
+            if !HARMLESS_META.contains(&name) {
+                return Err(format!(
+                    "line {}: psql meta-command `{name}` is not SQL; plangate applies schema files as plain SQL \
+                     (pg_dump's \\restrict and \\unrestrict are skipped)",
+                    i + 1
+                ));
+            }
+            out.extend(line.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+        } else {
+            out.push_str(line);
+        }
+    }
+    Ok(out)
+}
+
 /// Split a text into its statements (empty ones dropped). Errors say what and where.
 pub fn statements(sql: &str) -> Result<Vec<Statement>, TokenizerError> {
     let dialect = PostgreSqlDialect {};
@@ -127,6 +153,17 @@ pub fn table_name(n: &sqlparser::ast::ObjectName) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pg_dumps_restrict_lines_are_blanked_in_place() {
+        let sql = "\\restrict abc\nCREATE TABLE t (x int);\n\\unrestrict abc\n";
+        let out = without_meta_commands(sql).unwrap();
+        assert_eq!(out.len(), sql.len());
+        assert_eq!(out.lines().nth(1), Some("CREATE TABLE t (x int);"));
+        assert!(out.lines().next().unwrap().trim().is_empty());
+        let err = without_meta_commands("SELECT 1;\n\\i other.sql\n").unwrap_err();
+        assert!(err.starts_with("line 2: psql meta-command `\\i`"), "{err}");
+    }
 
     #[test]
     fn splits_statements_skipping_strings_and_comments() {

@@ -8,6 +8,8 @@ use std::process::Command;
 pub struct Project {
     pub dir: tempfile::TempDir,
     pub tmp: PathBuf,
+    /// The project's own world cache, out of TMPDIR (what a run keeps on purpose).
+    pub cache: PathBuf,
 }
 
 impl Project {
@@ -17,7 +19,8 @@ impl Project {
         // Short path: the server's unix socket lives under TMPDIR and paths are limited to 107 bytes.
         let tmp = dir.path().join("t");
         std::fs::create_dir(&tmp).unwrap();
-        let p = Project { dir, tmp };
+        let cache = dir.path().join(".cache");
+        let p = Project { dir, tmp, cache };
         for (path, text) in files {
             p.write(path, text);
         }
@@ -74,6 +77,9 @@ impl Project {
             .current_dir(self.dir.path())
             .env("TMPDIR", &self.tmp)
             .env("NO_COLOR", "1")
+            .env("PLANGATE_CACHE_DIR", &self.cache)
+            .env_remove("PLANGATE_NO_CACHE")
+            .env_remove("PLANGATE_CACHE_MAX_SIZE")
             .env_remove("PLANGATE_DATABASE_URL");
         c
     }
