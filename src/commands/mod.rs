@@ -159,7 +159,7 @@ async fn measure_on_target<T>(
     let mut server = server;
     let restored =
         cached.as_ref().filter(|_| server.restored).and_then(|c| c.entry.as_ref().map(|e| (&e.meta, &c.key)));
-    let mut result = match measure_on(&server, settings, queries, &mut timings, restored).await {
+    let mut result = match measure_on(&server, settings, queries, &mut timings, restored, cached.is_some()).await {
         Ok(mut session) => {
             let extra = after(&mut session).await;
             let Session { conn, runs, notes, world_changed, scales, kept, data_notes, .. } = session;
@@ -277,6 +277,7 @@ async fn measure_on<'q>(
     queries: &'q [Query],
     timings: &mut Timings,
     restored: Option<(&EntryMeta, &WorldKey)>,
+    keep: bool,
 ) -> Result<Session<'q>> {
     // Lets the end-to-end tests prove that a panic still removes the throwaway server.
     assert!(std::env::var_os("PLANGATE_TEST_PANIC_AFTER_START").is_none(), "PLANGATE_TEST_PANIC_AFTER_START is set");
@@ -290,7 +291,7 @@ async fn measure_on<'q>(
             }
             w
         }
-        None => World::grow(server, settings).await?,
+        None => World::grow(server, settings, keep).await?,
     };
     check_samplers(settings, &world.model, queries)?;
     // Postgres parses every query against the schema now, before any data is loaded.
@@ -317,7 +318,7 @@ async fn measure_on<'q>(
     let mut table_rows = BTreeMap::new();
     for (si, &scale) in settings.scales.iter().enumerate() {
         let last = si + 1 == settings.scales.len();
-        if server.is_throwaway() {
+        if world.copies() {
             // Each scale is measured in its own database: this session goes first (a
             // database being copied has no other session).
             let _ = std::mem::replace(&mut qconn, server.connect().await?).close().await;

@@ -50,10 +50,12 @@ enum Source {
 
 impl World {
     /// Apply the schema in a new database (on a throwaway server) or the scratch one, and
-    /// read it back: the world about to be grown.
-    pub async fn grow(server: &Server, settings: &Settings) -> Result<World> {
-        let copies = server.is_throwaway();
-        if copies {
+    /// read it back: the world about to be grown. With `keep` (a world for the cache), each
+    /// scale is copied to a database of its own; without, every scale is measured in the
+    /// growing database (the same pages: the copy is a copy of its files).
+    pub async fn grow(server: &Server, settings: &Settings, keep: bool) -> Result<World> {
+        let copies = keep && server.is_throwaway();
+        if server.is_throwaway() {
             let mut admin = server.connect().await?;
             exec(&mut admin, &format!("CREATE DATABASE {GROWING} TEMPLATE template0"), "creating the world's database")
                 .await?;
@@ -61,7 +63,7 @@ impl World {
         }
         // The schema gets a session of its own: what its files set must not reach plangate's.
         let mut schema_conn = server.connect_to(GROWING).await?;
-        let target = if copies { schema::Target::Throwaway } else { schema::Target::Shared };
+        let target = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
         let applied = schema::apply(&mut schema_conn, &settings.schema_files, target).await?;
         let _ = schema_conn.close().await;
         let mut conn = server.connect_to(GROWING).await?;
@@ -156,6 +158,12 @@ impl World {
             }
         }
         Ok(notes)
+    }
+
+    /// Whether each scale is measured in a database of its own (so that no session of the
+    /// growing database may stay open while a scale is copied).
+    pub fn copies(&self) -> bool {
+        matches!(self.source, Source::Grow { copies: true, .. })
     }
 
     /// Whether the world was restored from the cache.
