@@ -102,7 +102,12 @@ const TABLES: &[Table] = &[
          delta int NOT NULL, at timestamptz NOT NULL",
         "delta = \"int(-20, 50)\"",
     ),
-    t("carts", "rows = 300_000", "customer_id bigint NOT NULL REFERENCES customers, created_at timestamptz NOT NULL", ""),
+    t(
+        "carts",
+        "rows = 300_000",
+        "customer_id bigint NOT NULL REFERENCES customers, created_at timestamptz NOT NULL",
+        "",
+    ),
     t(
         "cart_items",
         "rows = 600_000",
@@ -208,10 +213,11 @@ fn queries() -> Vec<Query> {
     };
     // Lookups by key: 30, one per table.
     for t in TABLES {
-        add(&format!("{}_by_id", t.name), &format!("SELECT * FROM {} WHERE id = $1", t.name), &[&format!(
-            "typical({}.id)",
-            t.name
-        )]);
+        add(
+            &format!("{}_by_id", t.name),
+            &format!("SELECT * FROM {} WHERE id = $1", t.name),
+            &[&format!("typical({}.id)", t.name)],
+        );
     }
     // A parent's latest children under a LIMIT: 20.
     let lists = [
@@ -247,62 +253,230 @@ fn queries() -> Vec<Query> {
     }
     // Joins: 25.
     let joins: &[(&str, &str, &str)] = &[
-        ("order_with_customer", "SELECT o.*, c.name, c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1", "typical(orders.id)"),
-        ("order_lines", "SELECT i.*, p.name FROM order_items i JOIN products p ON p.id = i.product_id WHERE i.order_id = $1", "typical(order_items.order_id)"),
-        ("order_payments", "SELECT o.id, p.method, p.amount FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = $1", "typical(payments.order_id)"),
-        ("order_shipments", "SELECT s.*, c.name FROM shipments s JOIN carriers c ON c.id = s.carrier_id WHERE s.order_id = $1", "typical(shipments.order_id)"),
-        ("customer_orders_lines", "SELECT o.id, i.product_id, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.customer_id = $1 ORDER BY o.created_at DESC LIMIT 50", "typical(orders.customer_id)"),
-        ("product_reviews_authors", "SELECT r.rating, c.name FROM reviews r JOIN customers c ON c.id = r.customer_id WHERE r.product_id = $1 ORDER BY r.created_at DESC LIMIT 20", "typical(reviews.product_id)"),
-        ("hot_product_reviews_authors", "SELECT r.rating, c.name FROM reviews r JOIN customers c ON c.id = r.customer_id WHERE r.product_id = $1 ORDER BY r.created_at DESC LIMIT 20", "hot(reviews.product_id)"),
-        ("product_with_brand", "SELECT p.*, b.name, s.name FROM products p JOIN brands b ON b.id = p.brand_id JOIN suppliers s ON s.id = p.supplier_id WHERE p.id = $1", "typical(products.id)"),
-        ("product_stock", "SELECT w.name, i.quantity FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id WHERE i.product_id = $1", "typical(inventory.product_id)"),
-        ("cart_contents", "SELECT ci.quantity, p.name, p.price FROM cart_items ci JOIN products p ON p.id = ci.product_id WHERE ci.cart_id = $1", "typical(cart_items.cart_id)"),
-        ("customer_carts", "SELECT c.id, count(ci.id) FROM carts c LEFT JOIN cart_items ci ON ci.cart_id = c.id WHERE c.customer_id = $1 GROUP BY c.id", "typical(carts.customer_id)"),
-        ("ticket_thread", "SELECT t.status, m.body FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id WHERE t.id = $1 ORDER BY m.created_at", "typical(ticket_messages.ticket_id)"),
-        ("customer_tickets_messages", "SELECT t.id, count(m.id) FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id WHERE t.customer_id = $1 GROUP BY t.id", "typical(tickets.customer_id)"),
-        ("order_returns", "SELECT r.reason, o.total FROM returns r JOIN orders o ON o.id = r.order_id WHERE r.order_id = $1", "typical(returns.order_id)"),
-        ("order_coupon_codes", "SELECT c.code, c.percent FROM order_coupons oc JOIN coupons c ON c.id = oc.coupon_id WHERE oc.order_id = $1", "typical(order_coupons.order_id)"),
-        ("customer_addresses", "SELECT a.city, co.name FROM addresses a JOIN countries co ON co.id = a.country_id WHERE a.customer_id = $1", "typical(addresses.customer_id)"),
-        ("customer_region", "SELECT c.name, r.name FROM customers c JOIN regions r ON r.id = c.region_id WHERE c.id = $1", "typical(customers.id)"),
-        ("session_pages", "SELECT s.device, v.path FROM sessions s JOIN page_views v ON v.session_id = s.id WHERE s.id = $1", "typical(page_views.session_id)"),
-        ("customer_sessions_pages", "SELECT s.id, count(v.id) FROM sessions s LEFT JOIN page_views v ON v.session_id = s.id WHERE s.customer_id = $1 GROUP BY s.id", "typical(sessions.customer_id)"),
-        ("wishlist_products", "SELECT p.name, p.price FROM wishlists w JOIN products p ON p.id = w.product_id WHERE w.customer_id = $1", "typical(wishlists.customer_id)"),
-        ("product_price_trail", "SELECT ph.price, ph.changed_at, p.name FROM price_history ph JOIN products p ON p.id = ph.product_id WHERE ph.product_id = $1 ORDER BY ph.changed_at DESC LIMIT 10", "typical(price_history.product_id)"),
-        ("warehouse_moves_of_product", "SELECT w.name, m.delta FROM inventory_moves m JOIN warehouses w ON w.id = m.warehouse_id WHERE m.product_id = $1 ORDER BY m.at DESC LIMIT 20", "typical(inventory_moves.product_id)"),
-        ("supplier_products", "SELECT p.id, p.name FROM products p WHERE p.supplier_id = $1 LIMIT 50", "typical(products.supplier_id)"),
-        ("category_active_products", "SELECT p.id, p.name FROM products p JOIN categories c ON c.id = p.category_id WHERE c.id = $1 AND p.active LIMIT 50", "hot(products.category_id)"),
-        ("customer_audit", "SELECT a.action, a.at FROM audit_log a JOIN customers c ON c.id = a.customer_id WHERE c.id = $1", "typical(audit_log.customer_id)"),
+        (
+            "order_with_customer",
+            "SELECT o.*, c.name, c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1",
+            "typical(orders.id)",
+        ),
+        (
+            "order_lines",
+            "SELECT i.*, p.name FROM order_items i JOIN products p ON p.id = i.product_id WHERE i.order_id = $1",
+            "typical(order_items.order_id)",
+        ),
+        (
+            "order_payments",
+            "SELECT o.id, p.method, p.amount FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = $1",
+            "typical(payments.order_id)",
+        ),
+        (
+            "order_shipments",
+            "SELECT s.*, c.name FROM shipments s JOIN carriers c ON c.id = s.carrier_id WHERE s.order_id = $1",
+            "typical(shipments.order_id)",
+        ),
+        (
+            "customer_orders_lines",
+            "SELECT o.id, i.product_id, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.customer_id = $1 ORDER BY o.created_at DESC LIMIT 50",
+            "typical(orders.customer_id)",
+        ),
+        (
+            "product_reviews_authors",
+            "SELECT r.rating, c.name FROM reviews r JOIN customers c ON c.id = r.customer_id WHERE r.product_id = $1 ORDER BY r.created_at DESC LIMIT 20",
+            "typical(reviews.product_id)",
+        ),
+        (
+            "hot_product_reviews_authors",
+            "SELECT r.rating, c.name FROM reviews r JOIN customers c ON c.id = r.customer_id WHERE r.product_id = $1 ORDER BY r.created_at DESC LIMIT 20",
+            "hot(reviews.product_id)",
+        ),
+        (
+            "product_with_brand",
+            "SELECT p.*, b.name, s.name FROM products p JOIN brands b ON b.id = p.brand_id JOIN suppliers s ON s.id = p.supplier_id WHERE p.id = $1",
+            "typical(products.id)",
+        ),
+        (
+            "product_stock",
+            "SELECT w.name, i.quantity FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id WHERE i.product_id = $1",
+            "typical(inventory.product_id)",
+        ),
+        (
+            "cart_contents",
+            "SELECT ci.quantity, p.name, p.price FROM cart_items ci JOIN products p ON p.id = ci.product_id WHERE ci.cart_id = $1",
+            "typical(cart_items.cart_id)",
+        ),
+        (
+            "customer_carts",
+            "SELECT c.id, count(ci.id) FROM carts c LEFT JOIN cart_items ci ON ci.cart_id = c.id WHERE c.customer_id = $1 GROUP BY c.id",
+            "typical(carts.customer_id)",
+        ),
+        (
+            "ticket_thread",
+            "SELECT t.status, m.body FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id WHERE t.id = $1 ORDER BY m.created_at",
+            "typical(ticket_messages.ticket_id)",
+        ),
+        (
+            "customer_tickets_messages",
+            "SELECT t.id, count(m.id) FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id WHERE t.customer_id = $1 GROUP BY t.id",
+            "typical(tickets.customer_id)",
+        ),
+        (
+            "order_returns",
+            "SELECT r.reason, o.total FROM returns r JOIN orders o ON o.id = r.order_id WHERE r.order_id = $1",
+            "typical(returns.order_id)",
+        ),
+        (
+            "order_coupon_codes",
+            "SELECT c.code, c.percent FROM order_coupons oc JOIN coupons c ON c.id = oc.coupon_id WHERE oc.order_id = $1",
+            "typical(order_coupons.order_id)",
+        ),
+        (
+            "customer_addresses",
+            "SELECT a.city, co.name FROM addresses a JOIN countries co ON co.id = a.country_id WHERE a.customer_id = $1",
+            "typical(addresses.customer_id)",
+        ),
+        (
+            "customer_region",
+            "SELECT c.name, r.name FROM customers c JOIN regions r ON r.id = c.region_id WHERE c.id = $1",
+            "typical(customers.id)",
+        ),
+        (
+            "session_pages",
+            "SELECT s.device, v.path FROM sessions s JOIN page_views v ON v.session_id = s.id WHERE s.id = $1",
+            "typical(page_views.session_id)",
+        ),
+        (
+            "customer_sessions_pages",
+            "SELECT s.id, count(v.id) FROM sessions s LEFT JOIN page_views v ON v.session_id = s.id WHERE s.customer_id = $1 GROUP BY s.id",
+            "typical(sessions.customer_id)",
+        ),
+        (
+            "wishlist_products",
+            "SELECT p.name, p.price FROM wishlists w JOIN products p ON p.id = w.product_id WHERE w.customer_id = $1",
+            "typical(wishlists.customer_id)",
+        ),
+        (
+            "product_price_trail",
+            "SELECT ph.price, ph.changed_at, p.name FROM price_history ph JOIN products p ON p.id = ph.product_id WHERE ph.product_id = $1 ORDER BY ph.changed_at DESC LIMIT 10",
+            "typical(price_history.product_id)",
+        ),
+        (
+            "warehouse_moves_of_product",
+            "SELECT w.name, m.delta FROM inventory_moves m JOIN warehouses w ON w.id = m.warehouse_id WHERE m.product_id = $1 ORDER BY m.at DESC LIMIT 20",
+            "typical(inventory_moves.product_id)",
+        ),
+        (
+            "supplier_products",
+            "SELECT p.id, p.name FROM products p WHERE p.supplier_id = $1 LIMIT 50",
+            "typical(products.supplier_id)",
+        ),
+        (
+            "category_active_products",
+            "SELECT p.id, p.name FROM products p JOIN categories c ON c.id = p.category_id WHERE c.id = $1 AND p.active LIMIT 50",
+            "hot(products.category_id)",
+        ),
+        (
+            "customer_audit",
+            "SELECT a.action, a.at FROM audit_log a JOIN customers c ON c.id = a.customer_id WHERE c.id = $1",
+            "typical(audit_log.customer_id)",
+        ),
     ];
     for (name, sql, param) in joins {
         add(name, sql, &[param]);
     }
     // Aggregates: 25, over one parent's rows or over small tables.
     let aggregates: &[(&str, &str, &str)] = &[
-        ("customer_order_statuses", "SELECT status, count(*) FROM orders WHERE customer_id = $1 GROUP BY status", "typical(orders.customer_id)"),
-        ("hot_customer_order_statuses", "SELECT status, count(*) FROM orders WHERE customer_id = $1 GROUP BY status", "hot(orders.customer_id)"),
+        (
+            "customer_order_statuses",
+            "SELECT status, count(*) FROM orders WHERE customer_id = $1 GROUP BY status",
+            "typical(orders.customer_id)",
+        ),
+        (
+            "hot_customer_order_statuses",
+            "SELECT status, count(*) FROM orders WHERE customer_id = $1 GROUP BY status",
+            "hot(orders.customer_id)",
+        ),
         ("customer_spend", "SELECT sum(total) FROM orders WHERE customer_id = $1", "typical(orders.customer_id)"),
-        ("order_total_lines", "SELECT sum(quantity * price) FROM order_items WHERE order_id = $1", "typical(order_items.order_id)"),
+        (
+            "order_total_lines",
+            "SELECT sum(quantity * price) FROM order_items WHERE order_id = $1",
+            "typical(order_items.order_id)",
+        ),
         ("order_paid", "SELECT sum(amount) FROM payments WHERE order_id = $1", "typical(payments.order_id)"),
-        ("product_rating", "SELECT avg(rating), count(*) FROM reviews WHERE product_id = $1", "typical(reviews.product_id)"),
-        ("hot_product_rating", "SELECT avg(rating), count(*) FROM reviews WHERE product_id = $1", "hot(reviews.product_id)"),
-        ("product_units_sold", "SELECT sum(quantity) FROM order_items WHERE product_id = $1", "typical(order_items.product_id)"),
-        ("product_stock_total", "SELECT sum(quantity) FROM inventory WHERE product_id = $1", "typical(inventory.product_id)"),
-        ("product_moves_net", "SELECT sum(delta) FROM inventory_moves WHERE product_id = $1", "typical(inventory_moves.product_id)"),
-        ("customer_event_kinds", "SELECT kind, count(*) FROM events WHERE customer_id = $1 GROUP BY kind", "typical(events.customer_id)"),
-        ("hot_customer_event_kinds", "SELECT kind, count(*) FROM events WHERE customer_id = $1 GROUP BY kind", "hot(events.customer_id)"),
-        ("customer_ticket_statuses", "SELECT status, count(*) FROM tickets WHERE customer_id = $1 GROUP BY status", "typical(tickets.customer_id)"),
-        ("ticket_message_count", "SELECT count(*) FROM ticket_messages WHERE ticket_id = $1", "typical(ticket_messages.ticket_id)"),
+        (
+            "product_rating",
+            "SELECT avg(rating), count(*) FROM reviews WHERE product_id = $1",
+            "typical(reviews.product_id)",
+        ),
+        (
+            "hot_product_rating",
+            "SELECT avg(rating), count(*) FROM reviews WHERE product_id = $1",
+            "hot(reviews.product_id)",
+        ),
+        (
+            "product_units_sold",
+            "SELECT sum(quantity) FROM order_items WHERE product_id = $1",
+            "typical(order_items.product_id)",
+        ),
+        (
+            "product_stock_total",
+            "SELECT sum(quantity) FROM inventory WHERE product_id = $1",
+            "typical(inventory.product_id)",
+        ),
+        (
+            "product_moves_net",
+            "SELECT sum(delta) FROM inventory_moves WHERE product_id = $1",
+            "typical(inventory_moves.product_id)",
+        ),
+        (
+            "customer_event_kinds",
+            "SELECT kind, count(*) FROM events WHERE customer_id = $1 GROUP BY kind",
+            "typical(events.customer_id)",
+        ),
+        (
+            "hot_customer_event_kinds",
+            "SELECT kind, count(*) FROM events WHERE customer_id = $1 GROUP BY kind",
+            "hot(events.customer_id)",
+        ),
+        (
+            "customer_ticket_statuses",
+            "SELECT status, count(*) FROM tickets WHERE customer_id = $1 GROUP BY status",
+            "typical(tickets.customer_id)",
+        ),
+        (
+            "ticket_message_count",
+            "SELECT count(*) FROM ticket_messages WHERE ticket_id = $1",
+            "typical(ticket_messages.ticket_id)",
+        ),
         ("cart_size", "SELECT sum(quantity) FROM cart_items WHERE cart_id = $1", "typical(cart_items.cart_id)"),
-        ("session_page_count", "SELECT count(*) FROM page_views WHERE session_id = $1", "typical(page_views.session_id)"),
-        ("customer_session_devices", "SELECT device, count(*) FROM sessions WHERE customer_id = $1 GROUP BY device", "typical(sessions.customer_id)"),
+        (
+            "session_page_count",
+            "SELECT count(*) FROM page_views WHERE session_id = $1",
+            "typical(page_views.session_id)",
+        ),
+        (
+            "customer_session_devices",
+            "SELECT device, count(*) FROM sessions WHERE customer_id = $1 GROUP BY device",
+            "typical(sessions.customer_id)",
+        ),
         ("coupons_over", "SELECT count(*) FROM coupons WHERE percent > $1", "typical(coupons.percent)"),
         ("brands_by_initial", "SELECT count(*) FROM brands WHERE name < $1", "typical(brands.name)"),
-        ("category_product_count", "SELECT count(*) FROM products WHERE category_id = $1 AND active", "typical(products.category_id)"),
-        ("warehouse_stock", "SELECT sum(quantity) FROM inventory WHERE warehouse_id = $1 AND product_id < 1000", "typical(inventory.warehouse_id)"),
+        (
+            "category_product_count",
+            "SELECT count(*) FROM products WHERE category_id = $1 AND active",
+            "typical(products.category_id)",
+        ),
+        (
+            "warehouse_stock",
+            "SELECT sum(quantity) FROM inventory WHERE warehouse_id = $1 AND product_id < 1000",
+            "typical(inventory.warehouse_id)",
+        ),
         ("country_suppliers", "SELECT count(*) FROM suppliers WHERE country_id = $1", "typical(suppliers.country_id)"),
         ("region_countries", "SELECT count(*) FROM countries WHERE region_id = $1", "typical(countries.region_id)"),
         ("order_returns_count", "SELECT count(*) FROM returns WHERE order_id = $1", "typical(returns.order_id)"),
-        ("price_changes", "SELECT count(*), min(price), max(price) FROM price_history WHERE product_id = $1", "typical(price_history.product_id)"),
+        (
+            "price_changes",
+            "SELECT count(*), min(price), max(price) FROM price_history WHERE product_id = $1",
+            "typical(price_history.product_id)",
+        ),
     ];
     for (name, sql, param) in aggregates {
         add(name, sql, &[param]);
@@ -318,7 +492,7 @@ fn write_project(dir: &Path, rows_factor: f64) {
     for t in TABLES {
         let _ = writeln!(schema, "CREATE TABLE {} (id bigint PRIMARY KEY, {});", t.name, t.columns);
         let rows = match t.rows.strip_prefix("rows = ") {
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Some(n) => {
                 format!("rows = {}", (n.replace('_', "").parse::<f64>().expect("a row count") * rows_factor) as u64)
             }

@@ -2,7 +2,7 @@
 //! asserted: medians of rounds that alternate, on a noisy machine).
 //!
 //! `cargo bench --bench world`               the listing benchmark (benches/listing): the
-//!                                           hand-made peer benches/naive_listing.sh, a cold
+//!                                           hand-made peer `benches/naive_listing.sh`, a cold
 //!                                           plangate check (`--no-cache`: what a first run
 //!                                           does, minus keeping the world) and a warm one,
 //!                                           5 rounds alternating; medians and ratios
@@ -40,7 +40,7 @@ fn main() {
 pub struct Sample {
     pub secs: f64,
     pub report: serde_json::Value,
-    /// Peak resident memory of plangate itself (VmHWM), in MiB.
+    /// Peak resident memory of plangate itself (`VmHWM`), in MiB.
     pub plangate_mib: f64,
     /// Peak proportional memory of the Postgres processes plangate started, summed, in MiB.
     pub server_mib: f64,
@@ -116,9 +116,10 @@ fn descendants(root: u32) -> Vec<u32> {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
         let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
         // The fields after the command, which is in parentheses: state, ppid, ...
-        let ppid = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1)).and_then(|p| p.parse().ok());
-        if let Some(ppid) = ppid {
-            parents.push((pid, ppid));
+        let parent =
+            stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1)).and_then(|p| p.parse().ok());
+        if let Some(parent) = parent {
+            parents.push((pid, parent));
         }
     }
     let mut out = vec![root];
@@ -188,43 +189,44 @@ fn repo_root() -> PathBuf {
 }
 
 fn listing() {
-    let p = project(&repo_root().join("benches/listing"));
-    let cache = p.path().join(".cache");
+    let folder = project(&repo_root().join("benches/listing"));
+    let dir = folder.path();
+    let cache = dir.join(".cache");
     let naive = repo_root().join("benches/naive_listing.sh");
     // The first warm round needs a world: built once before timing.
-    check(p.path(), &cache, &[]);
+    check(dir, &cache, &[]);
     let (mut hand, mut cold, mut first, mut warm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         settle();
-        let t = Instant::now();
+        let started = Instant::now();
         let out = Command::new("bash").arg(&naive).output().expect("bash runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        hand.push(t.elapsed().as_secs_f64());
-        let c = check(p.path(), &cache, &["--no-cache"]);
+        hand.push(started.elapsed().as_secs_f64());
+        let uncached = check(dir, &cache, &["--no-cache"]);
         forget_worlds(&cache);
-        let f = check(p.path(), &cache, &[]);
-        let w = check(p.path(), &cache, &[]);
+        let kept = check(dir, &cache, &[]);
+        let cached = check(dir, &cache, &[]);
         println!(
             "round {round}: by hand {:.2} s\n  cold, --no-cache {:.2} s {}\n  cold, keeping the world {:.2} s {}\n  warm {:.2} s {}",
             hand[round - 1],
-            c.secs,
-            phases(&c.report),
-            f.secs,
-            phases(&f.report),
-            w.secs,
-            phases(&w.report)
+            uncached.secs,
+            phases(&uncached.report),
+            kept.secs,
+            phases(&kept.report),
+            cached.secs,
+            phases(&cached.report)
         );
-        cold.push(c.secs);
-        first.push(f.secs);
-        warm.push(w.secs);
+        cold.push(uncached.secs);
+        first.push(kept.secs);
+        warm.push(cached.secs);
     }
-    let (h, c, f, w) = (median(&hand), median(&cold), median(&first), median(&warm));
+    let (by_hand, cold, first, warm) = (median(&hand), median(&cold), median(&first), median(&warm));
     println!(
-        "median of {ROUNDS}: by hand {h:.2} s; plangate cold {c:.2} s ({:.1}x faster), cold keeping the world {f:.2} s \
-         ({:.1}x), warm {w:.2} s ({:.1}x)",
-        h / c,
-        h / f,
-        h / w
+        "median of {ROUNDS}: by hand {by_hand:.2} s; plangate cold {cold:.2} s ({:.1}x faster), cold keeping the world \
+         {first:.2} s ({:.1}x), warm {warm:.2} s ({:.1}x)",
+        by_hand / cold,
+        by_hand / first,
+        by_hand / warm
     );
 }
 
@@ -240,35 +242,36 @@ fn forget_worlds(cache: &Path) {
 }
 
 fn repo() {
-    let p = project(&repo_root());
-    let cache = p.path().join(".cache");
-    let schema = p.path().join("schema/001_shop.sql");
+    let folder = project(&repo_root());
+    let dir = folder.path();
+    let cache = dir.join(".cache");
+    let schema = dir.join("schema/001_shop.sql");
     let original = std::fs::read_to_string(&schema).expect("the shop's schema");
     let changed = original.replace(
         "CREATE INDEX order_items_product_idx ON order_items (product_id);",
         "CREATE INDEX order_items_product_idx ON order_items (product_id, quantity);",
     );
     assert_ne!(original, changed, "the index to change is in the schema");
-    check(p.path(), &cache, &[]);
+    check(dir, &cache, &[]);
     let (mut cold, mut warm, mut index) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=REPO_ROUNDS {
-        let c = check(p.path(), &cache, &["--no-cache"]);
-        let w = check(p.path(), &cache, &[]);
+        let uncached = check(dir, &cache, &["--no-cache"]);
+        let cached = check(dir, &cache, &[]);
         std::fs::write(&schema, &changed).expect("the schema written");
-        let i = check(p.path(), &cache, &[]);
+        let reindexed = check(dir, &cache, &[]);
         std::fs::write(&schema, &original).expect("the schema written");
         println!(
             "round {round}: cold {:.2} s {}\n         warm {:.2} s {}\n         one index changed {:.2} s {}",
-            c.secs,
-            phases(&c.report),
-            w.secs,
-            phases(&w.report),
-            i.secs,
-            phases(&i.report)
+            uncached.secs,
+            phases(&uncached.report),
+            cached.secs,
+            phases(&cached.report),
+            reindexed.secs,
+            phases(&reindexed.report)
         );
-        cold.push(c.secs);
-        warm.push(w.secs);
-        index.push(i.secs);
+        cold.push(uncached.secs);
+        warm.push(cached.secs);
+        index.push(reindexed.secs);
     }
     println!(
         "median of {REPO_ROUNDS}: cold {:.2} s, warm {:.2} s, one index changed {:.2} s",

@@ -239,7 +239,8 @@ impl Server {
         .application_name("plangate")
     }
 
-    /// A new session on the scratch database with the stable and the user's settings.
+    /// A new session on the server's own database (`postgres` on a throwaway server, the
+    /// scratch database on the url backend) with the stable and the user's settings.
     pub async fn connect(&self) -> Result<PgConnection> {
         self.connect_to("postgres").await
     }
