@@ -66,9 +66,8 @@ pub struct Session<'q> {
     pub notes: Vec<String>,
     /// Set by a step that changes the world (builds an index): such a world is not cached.
     pub world_changed: bool,
-    /// Every scale, and where its world is kept (its database; None: the server's own)
-    /// with the rows of every filled table there.
-    scales: Vec<f64>,
+    /// Per scale: where its world is kept (its database; None: the server's own) with the
+    /// rows of every filled table there.
     kept: Vec<(Option<String>, BTreeMap<String, u64>)>,
     /// The notes that come with the data (schema and generators), which a cached world keeps.
     data_notes: Vec<String>,
@@ -162,9 +161,9 @@ async fn measure_on_target<T>(
     let mut result = match measure_on(&server, settings, queries, &mut timings, restored, cached.is_some()).await {
         Ok(mut session) => {
             let extra = after(&mut session).await;
-            let Session { conn, runs, notes, world_changed, scales, kept, data_notes, .. } = session;
+            let Session { conn, runs, notes, world_changed, kept, data_notes, .. } = session;
             let _ = conn.close().await;
-            extra.map(|x| (Finished { runs, notes, world_changed, scales, kept, data_notes }, x))
+            extra.map(|x| (Finished { runs, notes, world_changed, kept, data_notes }, x))
         }
         Err(e) => Err(e),
     };
@@ -178,7 +177,7 @@ async fn measure_on_target<T>(
     if let (Some(c), Ok((session, _))) = (&cached, &result) {
         if !server.restored && !session.world_changed {
             let t = Instant::now();
-            if save(&mut server, c, session).await {
+            if save(&mut server, c, session, &settings.scales).await {
                 timings.world = "built and cached".into();
             }
             timings.save_ms = ms_since(t);
@@ -198,7 +197,6 @@ struct Finished {
     runs: Vec<QueryRuns>,
     notes: Vec<String>,
     world_changed: bool,
-    scales: Vec<f64>,
     kept: Vec<(Option<String>, BTreeMap<String, u64>)>,
     data_notes: Vec<String>,
 }
@@ -230,10 +228,10 @@ async fn cache_use(settings: &Settings, target: &Target) -> Result<Option<CacheU
 
 /// Stop the server cleanly and keep its data as the world of `c.key`. A world that
 /// cannot be kept is said, not an error: the run's results stand.
-async fn save(server: &mut Server, c: &CacheUse, session: &Finished) -> bool {
+async fn save(server: &mut Server, c: &CacheUse, session: &Finished, scales: &[f64]) -> bool {
     let meta = EntryMeta {
         postgres_version: server.version.clone(),
-        scales: session.scales.clone(),
+        scales: scales.to_vec(),
         databases: session.kept.iter().map(|(db, _)| db.clone().unwrap_or_default()).collect(),
         table_rows: session.kept.iter().map(|(_, rows)| rows.clone()).collect(),
         notes: session.data_notes.clone(),
@@ -286,7 +284,7 @@ async fn measure_on<'q>(
     let mut world = match restored {
         Some((meta, key)) => {
             let w = World::restored(server, settings, meta, &key.index_statements, timings).await?;
-            if meta.index_statements != key.index_statements {
+            if w.reindexed {
                 timings.world = "cached, indexes rebuilt".into();
             }
             w
@@ -377,7 +375,6 @@ async fn measure_on<'q>(
         table_rows,
         notes,
         world_changed: false,
-        scales: settings.scales.clone(),
         kept,
         data_notes,
     })

@@ -39,6 +39,8 @@ pub struct World {
     source: Source,
     /// Per scale so far: its database (None: the server's own) and table rows.
     pub scales: Vec<(Option<String>, BTreeMap<String, u64>)>,
+    /// Whether a restored world's indexes were rebuilt to the schema's.
+    pub reindexed: bool,
 }
 
 enum Source {
@@ -74,7 +76,14 @@ impl World {
         let helper = server.connect_to(GROWING).await?;
         let loader = Loader::new(&mut conn, Some(helper), model.clone(), settings.seed).await?;
         let loader = Box::new(loader);
-        Ok(World { catalog, model, notes, source: Source::Grow { loader, conn, copies }, scales: Vec::new() })
+        Ok(World {
+            catalog,
+            model,
+            notes,
+            source: Source::Grow { loader, conn, copies },
+            scales: Vec::new(),
+            reindexed: false,
+        })
     }
 
     /// The world of a cached entry, on a server started on its data: the schema read back
@@ -87,9 +96,10 @@ impl World {
         timings: &mut Timings,
     ) -> Result<World> {
         let last = meta.databases.last().expect("a cached world has a scale");
+        let mut reindexed = false;
         if meta.index_statements != index_statements {
             let t = Instant::now();
-            reindex(server, settings, meta).await?;
+            reindexed = reindex(server, settings, meta).await?;
             timings.index_ms += ms_since(t);
         }
         let mut conn = server.connect_to(last).await?;
@@ -102,6 +112,7 @@ impl World {
             notes: meta.notes.clone(),
             source: Source::Restored { databases: meta.databases.clone(), table_rows: meta.table_rows.clone() },
             scales: Vec::new(),
+            reindexed,
         })
     }
 
@@ -223,8 +234,8 @@ async fn copy_scale(server: &Server, loader: &mut Loader, conn: &mut PgConnectio
 
 /// Make every scale's database of a cached world carry the plain indexes the schema
 /// defines now: the schema is applied to an empty probe database, read as a load would
-/// read it, and each scale's changed tables follow it.
-async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Result<()> {
+/// read it, and each scale's changed tables follow it. Whether any table changed.
+async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Result<bool> {
     let mut admin = server.connect().await?;
     exec(&mut admin, &format!("CREATE DATABASE {PROBE} TEMPLATE template0"), "creating a probe database").await?;
     let mut probe = server.connect_to(PROBE).await?;
@@ -233,16 +244,18 @@ async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Resu
         let catalog = crate::datagen::schema::read(&mut probe).await?;
         let model = DataModel::build(settings, &catalog)?;
         let desired = Loader::new(&mut probe, None, model.clone(), settings.seed).await?;
+        let mut any = false;
         for (db, scale) in meta.databases.iter().zip(&meta.scales) {
             let mut conn = server.connect_to(db).await?;
             let mut current = Loader::new(&mut conn, None, model.clone(), settings.seed).await?;
             let changed = current.reindex(&mut conn, &desired, *scale).await?;
             let _ = conn.close().await;
             if !changed.is_empty() {
+                any = true;
                 progress::global().line(&format!("scale {scale}: rebuilt the indexes of {}", changed.join(", ")));
             }
         }
-        Ok(())
+        Ok(any)
     }
     .await;
     let _ = probe.close().await;
