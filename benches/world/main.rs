@@ -191,6 +191,8 @@ fn repo_root() -> PathBuf {
 fn listing() {
     let folder = project(&repo_root().join("benches/listing"));
     let dir = folder.path();
+    std::fs::create_dir_all(dir.join("schema")).expect("a folder");
+    copy_tree(&repo_root().join("schema"), &dir.join("schema"));
     let cache = dir.join(".cache");
     let naive = repo_root().join("benches/naive_listing.sh");
     // The first warm round needs a world: built once before timing.
