@@ -20,8 +20,10 @@ use crate::postgres::{Server, schema};
 use crate::progress;
 use crate::report::Timings;
 
-/// The database a throwaway server grows the world in.
-const GROWING: &str = "plangate_world";
+/// The database a throwaway server grows the world in: the one every new cluster has (a
+/// new database would cost a copy of its template and a checkpoint). Sessions that manage
+/// databases use `template1` (`Server::connect`), so this one can be copied and renamed.
+const GROWING: &str = "postgres";
 /// The database an index change is worked out in, with the schema as it is now.
 const PROBE: &str = "plangate_probe";
 
@@ -51,18 +53,12 @@ enum Source {
 }
 
 impl World {
-    /// Apply the schema in a new database (on a throwaway server) or the scratch one, and
-    /// read it back: the world about to be grown. With `keep` (a world for the cache), each
+    /// Apply the schema in the growing database (on a throwaway server) or the scratch one,
+    /// and read it back: the world about to be grown. With `keep` (a world for the cache), each
     /// scale is copied to a database of its own; without, every scale is measured in the
     /// growing database (the same pages: the copy is a copy of its files).
     pub async fn grow(server: &Server, settings: &Settings, keep: bool) -> Result<World> {
         let copies = keep && server.is_throwaway();
-        if server.is_throwaway() {
-            let mut admin = server.connect().await?;
-            exec(&mut admin, &format!("CREATE DATABASE {GROWING} TEMPLATE template0"), "creating the world's database")
-                .await?;
-            let _ = admin.close().await;
-        }
         // The schema gets a session of its own: what its files set must not reach plangate's.
         let mut schema_conn = server.connect_to(GROWING).await?;
         let target = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
@@ -224,10 +220,7 @@ async fn copy_scale(server: &Server, loader: &mut Loader, conn: &mut PgConnectio
         let _ = admin.close().await;
         return Ok(());
     }
-    // A file copy needs one checkpoint and no WAL for the data (Postgres 15 and later
-    // otherwise copy block by block through the log); older servers copy files anyway.
-    let strategy = if server.major >= 15 { " STRATEGY FILE_COPY" } else { "" };
-    let sql = format!("CREATE DATABASE {} TEMPLATE {GROWING}{strategy}", scale_db(i));
+    let sql = format!("CREATE DATABASE {} TEMPLATE {GROWING}{}", scale_db(i), file_copy(server));
     exec(conn, &sql, "keeping a scale's world").await?;
     loader.attach_helper(server.connect_to(GROWING).await?).await
 }
@@ -262,6 +255,13 @@ async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Resu
     exec(&mut admin, &format!("DROP DATABASE {PROBE} WITH (FORCE)"), "dropping the probe database").await?;
     let _ = admin.close().await;
     result
+}
+
+/// How `CREATE DATABASE` should copy its template: by files, which takes a checkpoint but
+/// writes no WAL for the data (Postgres 15 and later otherwise copy block by block through
+/// the log; older servers copy files anyway).
+fn file_copy(server: &Server) -> &'static str {
+    if server.major >= 15 { " STRATEGY FILE_COPY" } else { "" }
 }
 
 async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {

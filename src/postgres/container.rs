@@ -256,7 +256,7 @@ impl Container {
     /// Connect until the server answers; fail early, with its log, when the container exits.
     async fn wait_ready(&self) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
-        let opts = self.connect_options("postgres");
+        let opts = self.connect_options("template1");
         let mut attempt = 0u32;
         loop {
             let last = match tokio::time::timeout(Duration::from_secs(2), PgConnection::connect_with(&opts)).await {

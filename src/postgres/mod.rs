@@ -239,10 +239,11 @@ impl Server {
         .application_name("plangate")
     }
 
-    /// A new session on the server's own database (`postgres` on a throwaway server, the
-    /// scratch database on the url backend) with the stable and the user's settings.
+    /// A new session on the server's own database (`template1` on a throwaway server, which
+    /// every cluster has and no world is grown in; the scratch database on the url backend)
+    /// with the stable and the user's settings.
     pub async fn connect(&self) -> Result<PgConnection> {
-        self.connect_to("postgres").await
+        self.connect_to("template1").await
     }
 
     /// A new session on database `db` of a throwaway server (on the url backend: on the
