@@ -80,7 +80,17 @@ pub fn find_bindir() -> Option<PathBuf> {
 }
 
 /// What names a server build: its version line and its binary's size and time.
+/// Asked once per process and server build: the key of the world and of the empty cluster
+/// both need it.
 pub fn build_id(bindir: &Path) -> String {
+    static KNOWN: std::sync::OnceLock<std::sync::Mutex<std::collections::BTreeMap<PathBuf, String>>> =
+        std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    let mut known = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    known.entry(bindir.to_path_buf()).or_insert_with(|| read_build_id(bindir)).clone()
+}
+
+fn read_build_id(bindir: &Path) -> String {
     let binary = bindir.join("postgres");
     let version = Command::new(&binary)
         .arg("--version")
