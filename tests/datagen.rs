@@ -21,6 +21,17 @@ async fn load_with_notes(
     schema_sql: &str,
     scales: &[f64],
 ) -> plangate::error::Result<(LocalCluster, PgConnection, Vec<String>)> {
+    load_on(config, schema_sql, scales, false).await
+}
+
+/// [`load_with_notes`] with one loading session, or two (tables load, index and analyze
+/// on both at once, as a check does).
+async fn load_on(
+    config: &str,
+    schema_sql: &str,
+    scales: &[f64],
+    two_sessions: bool,
+) -> plangate::error::Result<(LocalCluster, PgConnection, Vec<String>)> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("schema")).unwrap();
     std::fs::write(dir.path().join("schema/s.sql"), schema_sql).unwrap();
@@ -31,7 +42,12 @@ async fn load_with_notes(
     let catalog = plangate::datagen::schema::read(&mut conn).await?;
     let model = DataModel::build(&settings, &catalog)?;
     let notes = model.notes.clone();
-    let mut loader = Loader::new(&mut conn, None, model, settings.seed).await?;
+    let helper = if two_sessions {
+        Some(PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap())
+    } else {
+        None
+    };
+    let mut loader = Loader::new(&mut conn, helper, model, settings.seed).await?;
     for &s in scales {
         loader.grow_to(&mut conn, s, |_| {}).await?;
     }
@@ -179,6 +195,59 @@ rows = 3000
 [tables.visits]
 rows = 9000
 ";
+
+/// Every relation of the world as stored: each table's rows in physical order, and the
+/// pages of every table, TOAST table and index.
+async fn storage(conn: &mut PgConnection) -> Vec<(String, String)> {
+    let rels: Vec<String> = sqlx::query_scalar(
+        "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for r in rels {
+        let sql = format!("SELECT coalesce(md5(string_agg(ctid::text || x::text, '|' ORDER BY ctid)), '') FROM {r} x");
+        out.push((r, sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await.unwrap()));
+    }
+    let pages: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.relname::text, (pg_relation_size(c.oid) / 8192)::text FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 'i', 't')
+           AND c.relname NOT LIKE 'pg_toast_%' ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    out.extend(pages);
+    let toast: Vec<(String, String)> = sqlx::query_as(
+        "SELECT t.relname::text || ' toast', (pg_relation_size(t.reltoastrelid) / 8192)::text FROM pg_class t
+         JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public' AND t.reltoastrelid <> 0 ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    out.extend(toast);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_loading_sessions_store_the_same_world_as_one() {
+    // Tables of about equal size, so both sessions load at once; long text goes to TOAST.
+    let schema = format!(
+        "{RICH_SCHEMA}
+         CREATE TABLE notes (id bigserial PRIMARY KEY, person uuid REFERENCES people (id), body text NOT NULL);
+         CREATE INDEX notes_person_idx ON notes (person);"
+    );
+    let config =
+        format!("{RICH_CONFIG}[tables.notes]\nrows = 3000\n[tables.notes.columns]\nbody = \"text(400, 900)\"\n");
+    let (_a, mut one, _) = load_on(&config, &schema, &[0.4, 1.0], false).await.unwrap();
+    let (_b, mut two, _) = load_on(&config, &schema, &[0.4, 1.0], true).await.unwrap();
+    let (one, two) = (storage(&mut one).await, storage(&mut two).await);
+    assert!(one.iter().any(|(r, p)| r == "notes toast" && p != "0"), "the test stores TOAST values: {one:?}");
+    assert_eq!(one, two, "the same rows in the same places, the same pages");
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inference_fills_a_rich_schema_within_its_constraints() {

@@ -137,13 +137,12 @@ fn descendants(root: u32) -> Vec<u32> {
 pub fn phases(report: &serde_json::Value) -> String {
     let t = &report["timings"];
     let ms = |k: &str| t[k].as_u64().unwrap_or(0);
-    let load: u64 = t["loads"].as_array().map_or(0, |l| l.iter().map(|x| x["ms"].as_u64().unwrap_or(0)).sum());
     let total = ms("total_ms").max(1);
     let parts = [
         ("start", ms("start_ms")),
         ("restore", ms("restore_ms")),
         ("schema", ms("schema_ms")),
-        ("load", load),
+        ("load", ms("load_ms")),
         ("index", ms("index_ms")),
         ("analyze", ms("analyze_ms")),
         ("copy", ms("copy_ms")),

@@ -135,6 +135,7 @@ impl World {
             Source::Grow { loader, conn, copies } => {
                 let step = grow_step(loader, conn, scale).await?;
                 timings.loads.extend(step.loads);
+                timings.load_ms += step.load_ms;
                 timings.index_ms += step.index_ms;
                 timings.analyze_ms += step.analyze_ms;
                 let rows = loader.relation_rows(conn).await?;
@@ -191,11 +192,16 @@ async fn grow_step(loader: &mut Loader, conn: &mut PgConnection, scale: f64) -> 
     let display = progress::global();
     loader
         .grow_to(conn, scale, |event| match event {
-            LoadEvent::Started { table, rows } => display.start(&format!("scale {scale}: {table}"), rows, "rows"),
+            LoadEvent::Started { tables, rows } => {
+                let what = match tables {
+                    [one] => (*one).to_string(),
+                    many => format!("{} tables", many.len()),
+                };
+                display.start(&format!("scale {scale}: {what}"), rows, "rows");
+            }
             LoadEvent::Rows(n) => display.inc(n),
             LoadEvent::Rebuilding => display.spin(&format!("scale {scale}: rebuilding indexes and keys, analyzing")),
             LoadEvent::Done(t) => {
-                display.finish();
                 #[expect(clippy::cast_precision_loss)]
                 let rate = t.rows as f64 / (t.ms.max(1) as f64 / 1000.0);
                 display.line(&format!(

@@ -8,6 +8,7 @@
 //! are vacuumed and analyzed. Keys (primary, unique, exclusion) are dropped and recreated
 //! the same way, which also checks that the generated keys are unique.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,9 +36,9 @@ pub struct LoadTiming {
 /// What a growth step reports while it runs.
 #[derive(Debug)]
 pub enum LoadEvent<'a> {
-    /// A table starts loading this many rows.
-    Started { table: &'a str, rows: u64 },
-    /// Rows sent so far for the current table.
+    /// The step starts loading these tables (on one or two sessions), this many rows in all.
+    Started { tables: &'a [&'a str], rows: u64 },
+    /// Rows sent since the last report, of any table of the step.
     Rows(u64),
     /// A table is loaded.
     Done(&'a LoadTiming),
@@ -49,6 +50,8 @@ pub enum LoadEvent<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct StepTimings {
     pub loads: Vec<LoadTiming>,
+    /// Wall time of the loads (tables may load two at a time).
+    pub load_ms: u64,
     pub index_ms: u64,
     pub analyze_ms: u64,
 }
@@ -282,10 +285,14 @@ impl Loader {
             .map_err(|(t, c, e)| Error::Load { table: t, detail: format!("column `{c}`: {e}") })?;
         let mut timings = StepTimings::default();
         self.set_aside(conn).await?;
-        for g in gens {
-            if g.end > g.start {
-                timings.loads.push(self.load_table(conn, g, scale, &mut progress).await?);
-            }
+        let gens: Vec<TableGen> = gens.into_iter().filter(|g| g.end > g.start).collect();
+        let names: Vec<&str> = gens.iter().map(|g| g.name.as_str()).collect();
+        progress(LoadEvent::Started { tables: &names, rows: gens.iter().map(|g| g.end - g.start).sum() });
+        let started = Instant::now();
+        timings.loads = self.load_tables(conn, gens, scale, &mut progress).await?;
+        timings.load_ms = elapsed_ms(started);
+        for t in &timings.loads {
+            *self.loaded_rows.entry(t.table.clone()).or_default() += t.rows;
         }
         for s in &self.switches {
             exec(conn, &s.on(), "turning a trigger or rule back on after loading").await?;
@@ -322,38 +329,33 @@ impl Loader {
         Ok(())
     }
 
-    /// COPY one table's new rows, through a staging table when rows must be distinct.
-    async fn load_table(
+    /// COPY the step's rows: the two halves of the tables on the two sessions at the same
+    /// time when there is a second one. Each table's pages fill in the same order whichever
+    /// session loads it. Tables loaded through their triggers load one after another on one
+    /// session: a trigger may write into another table, whose row order would then depend
+    /// on timing.
+    async fn load_tables(
         &mut self,
         conn: &mut PgConnection,
-        g: TableGen,
+        gens: Vec<TableGen>,
         scale: f64,
         progress: &mut impl FnMut(LoadEvent<'_>),
-    ) -> Result<LoadTiming> {
-        let started = Instant::now();
-        let name = g.name.clone();
-        progress(LoadEvent::Started { table: &name, rows: g.end - g.start });
-        let dedupe = self.model.table(&name).map(|t| t.dedupe_on.clone()).unwrap_or_default();
-        let rows = if dedupe.is_empty() {
-            copy_rows(conn, Arc::new(g), None, &mut |n| progress(LoadEvent::Rows(n))).await?
-        } else {
-            let columns = g.columns.clone();
-            exec(conn, "DROP TABLE IF EXISTS plangate_stage", "preparing a staging table").await?;
-            let create = format!(
-                "CREATE TEMP TABLE plangate_stage AS SELECT {} FROM {} LIMIT 0",
-                column_list(&columns),
-                quote_qualified(&name)
-            );
-            exec(conn, &create, "creating a staging table").await?;
-            copy_rows(conn, Arc::new(g), Some("plangate_stage"), &mut |n| progress(LoadEvent::Rows(n))).await?;
-            let loaded = insert_distinct(conn, &name, &columns, &dedupe).await?;
-            exec(conn, "DROP TABLE plangate_stage", "dropping the staging table").await?;
-            loaded
+    ) -> Result<Vec<LoadTiming>> {
+        let (left, _) = self.split(scale);
+        let parallel = self.helper.is_some() && self.model.tables.iter().all(|t| !t.fire_triggers);
+        let on_left = |g: &TableGen| !parallel || left.iter().any(|&i| self.model.tables[i].name == g.name);
+        let (a, b): (Vec<TableGen>, Vec<TableGen>) = gens.into_iter().partition(on_left);
+        let progress = RefCell::new(progress);
+        let model = &self.model;
+        let (mut loads, more) = match self.helper.as_mut() {
+            Some(helper) if !b.is_empty() => tokio::try_join!(
+                load_each(conn, model, a, scale, &progress),
+                load_each(helper, model, b, scale, &progress)
+            )?,
+            _ => (load_each(conn, model, a, scale, &progress).await?, Vec::new()),
         };
-        *self.loaded_rows.entry(name.clone()).or_default() += rows;
-        let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
-        progress(LoadEvent::Done(&t));
-        Ok(t)
+        loads.extend(more);
+        Ok(loads)
     }
 
     /// Indexes and keys back, table by table (each table's statements stay on one
@@ -490,6 +492,44 @@ impl Loader {
         }
         Ok(())
     }
+}
+
+/// Load `gens` one after another on `conn`: each through a staging table when its rows
+/// must be distinct. The progress callback is shared with the other session's loads.
+async fn load_each(
+    conn: &mut PgConnection,
+    model: &DataModel,
+    gens: Vec<TableGen>,
+    scale: f64,
+    progress: &RefCell<&mut impl FnMut(LoadEvent<'_>)>,
+) -> Result<Vec<LoadTiming>> {
+    let mut out = Vec::with_capacity(gens.len());
+    for g in gens {
+        let started = Instant::now();
+        let name = g.name.clone();
+        let dedupe = model.table(&name).map(|t| t.dedupe_on.clone()).unwrap_or_default();
+        let mut sent = |n| (progress.borrow_mut())(LoadEvent::Rows(n));
+        let rows = if dedupe.is_empty() {
+            copy_rows(conn, Arc::new(g), None, &mut sent).await?
+        } else {
+            let columns = g.columns.clone();
+            exec(conn, "DROP TABLE IF EXISTS plangate_stage", "preparing a staging table").await?;
+            let create = format!(
+                "CREATE TEMP TABLE plangate_stage AS SELECT {} FROM {} LIMIT 0",
+                column_list(&columns),
+                quote_qualified(&name)
+            );
+            exec(conn, &create, "creating a staging table").await?;
+            copy_rows(conn, Arc::new(g), Some("plangate_stage"), &mut sent).await?;
+            let loaded = insert_distinct(conn, &name, &columns, &dedupe).await?;
+            exec(conn, "DROP TABLE plangate_stage", "dropping the staging table").await?;
+            loaded
+        };
+        let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
+        (progress.borrow_mut())(LoadEvent::Done(&t));
+        out.push(t);
+    }
+    Ok(out)
 }
 
 /// Whether an index definition (as `pg_get_indexdef` prints it) indexes an expression: a

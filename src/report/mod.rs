@@ -112,6 +112,8 @@ pub struct Timings {
     pub restore_ms: u64,
     pub schema_ms: u64,
     pub loads: Vec<LoadTiming>,
+    /// Wall time of all loads; `loads` times each table, and two may load at once.
+    pub load_ms: u64,
     pub index_ms: u64,
     pub analyze_ms: u64,
     pub explain_ms: u64,
@@ -134,6 +136,7 @@ impl Timings {
         }
         self.schema_ms += other.schema_ms;
         self.loads.extend(other.loads);
+        self.load_ms += other.load_ms;
         self.index_ms += other.index_ms;
         self.analyze_ms += other.analyze_ms;
         self.explain_ms += other.explain_ms;
