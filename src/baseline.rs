@@ -55,6 +55,18 @@ pub struct BaselineRun {
     pub actual_rows: f64,
     #[serde(default)]
     pub findings: Vec<Finding>,
+    /// A query with parameters: its prepared statement's generic plan with these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generic: Option<BaselineGeneric>,
+}
+
+/// What a baseline records of a generic plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineGeneric {
+    /// Whether the server settles on it after its first custom plans.
+    pub chosen: bool,
+    pub shape: String,
+    pub work: u64,
 }
 
 impl Baseline {
@@ -123,6 +135,11 @@ impl BaselineRun {
             plan_rows: r.plan_rows,
             actual_rows: r.actual_rows,
             findings: r.findings.clone(),
+            generic: r.generic.as_ref().filter(|g| !g.timed_out).map(|g| BaselineGeneric {
+                chosen: g.chosen,
+                shape: g.shape.clone(),
+                work: g.work,
+            }),
         }
     }
 }

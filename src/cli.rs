@@ -66,6 +66,10 @@ pub enum Command {
         /// The case (default: the first).
         #[arg(long)]
         case: Option<String>,
+        /// The prepared statement's generic plan (planned without the parameters' values),
+        /// run with the case's values, instead of the custom plan.
+        #[arg(long)]
+        generic: bool,
         #[command(flatten)]
         common: CommonArgs,
     },

@@ -54,8 +54,9 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             commands::curve::run(&Settings::load(&common.overrides()?)?, &query, points, max_scale, svg.as_deref())
                 .await
         }
-        Command::Explain { query, scale, case, common } => {
-            commands::explain::run(&Settings::load(&common.overrides()?)?, &query, scale, case.as_deref()).await
+        Command::Explain { query, scale, case, generic, common } => {
+            let settings = Settings::load(&common.overrides()?)?;
+            commands::explain::run(&settings, &query, scale, case.as_deref(), generic).await
         }
         Command::Suggest { queries, from, common } => {
             commands::suggest::run(&Settings::load(&common.overrides()?)?, &queries, from.as_deref()).await

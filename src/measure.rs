@@ -43,7 +43,29 @@ pub struct Run {
     /// this scale: the plan's shape with those (plain EXPLAIN), which is what production's
     /// plan, chosen the same way, is compared with.
     pub sampled_shape: Option<String>,
+    /// A query with parameters, run the way a driver runs a prepared statement: the
+    /// generic plan, and whether the server would settle on it.
+    pub generic: Option<GenericRun>,
 }
+
+/// The generic plan of a prepared statement (planned without the parameters' values), run
+/// with the case's values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenericRun {
+    /// Whether the server, in `plan_cache_mode = auto`, switches to the generic plan after
+    /// its first custom plans with these values.
+    pub chosen: bool,
+    pub shape: String,
+    /// Shared hit + read and temp blocks of one run (0 when it timed out).
+    pub work: u64,
+    pub time_ms: f64,
+    pub timed_out: bool,
+    /// EXPLAIN's JSON (None when it timed out).
+    pub plan: Option<Value>,
+}
+
+/// The statement the generic plan is worked out on, prepared afresh for every case.
+const GENERIC_STATEMENT: &str = "plangate_generic";
 
 impl Run {
     /// The rows that growth is measured against: the largest table the plan reads, else the scale.
@@ -222,12 +244,22 @@ pub async fn run_case(
     let mut found = findings::detect(&last.plan, &ctx);
     let forbidden = findings::forbidden(&last.plan, &found, &query.forbid, scale);
     found.extend(forbidden);
+    let work = works[works.len() / 2];
+    let generic = if query.param_count > 0 {
+        let g = generic_run(conn, query, scale, &args).await?;
+        let custom = findings::Measured { work, shape: &shape::shape(&last.plan) };
+        let measured = (!g.timed_out).then_some(findings::Measured { work: g.work, shape: &g.shape });
+        found.extend(findings::generic_plan(g.chosen, measured, custom, &ctx));
+        Some(g)
+    } else {
+        None
+    };
     Ok(Run {
         scale,
         rows,
         params: values.into_iter().map(|v| v.text).collect(),
         shape: shape::shape(&last.plan),
-        work: works[works.len() / 2],
+        work,
         time_ms: median(explains.iter().map(|e| e.execution_time_ms).collect()),
         planning_ms: median(explains.iter().map(|e| e.planning_time_ms).collect()),
         plan_rows: last.plan.plan_rows,
@@ -236,7 +268,63 @@ pub async fn run_case(
         findings: found,
         timed_out: false,
         sampled_shape,
+        generic,
     })
+}
+
+/// Run the query as a driver runs a prepared statement. Prepared afresh, in
+/// `plan_cache_mode = auto`, it is planned with the case's values as often as the server
+/// does before it weighs its generic plan, then once more: the server's statistics of the
+/// statement say whether it switched. The generic plan is then run under
+/// `force_generic_plan` with the same values, so it is measured whichever way the server
+/// decided. `args` is the parenthesized list of the case's literals.
+async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &str) -> Result<GenericRun> {
+    let failed = |e: sqlx::Error| Error::QueryFailed { query: query.name.clone(), scale, message: db_message(&e) };
+    let setup = format!("SET plan_cache_mode = auto; PREPARE {GENERIC_STATEMENT} AS {}", query.statement());
+    sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut *conn).await.map_err(failed)?;
+    let result = async {
+        let plan_only = format!("EXPLAIN (FORMAT JSON) EXECUTE {GENERIC_STATEMENT}{args}");
+        for _ in 0..=findings::CUSTOM_PLANS_BEFORE_GENERIC {
+            sqlx::query(AssertSqlSafe(plan_only.as_str())).fetch_all(&mut *conn).await.map_err(failed)?;
+        }
+        let generic_plans: i64 = sqlx::query_scalar("SELECT generic_plans FROM pg_prepared_statements WHERE name = $1")
+            .bind(GENERIC_STATEMENT)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(failed)?;
+        sqlx::raw_sql("SET plan_cache_mode = force_generic_plan").execute(&mut *conn).await.map_err(failed)?;
+        let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) EXECUTE {GENERIC_STATEMENT}{args}");
+        let res: std::result::Result<sqlx::types::Json<Value>, sqlx::Error> =
+            sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&mut *conn).await;
+        let chosen = generic_plans > 0;
+        match res {
+            Ok(json) => {
+                let e = Explain::from_json(&json.0).map_err(|e| Error::QueryFailed {
+                    query: query.name.clone(),
+                    scale,
+                    message: format!("unexpected EXPLAIN output: {e}"),
+                })?;
+                Ok(GenericRun {
+                    chosen,
+                    shape: shape::shape(&e.plan),
+                    work: e.work(),
+                    time_ms: e.execution_time_ms,
+                    timed_out: false,
+                    plan: Some(json.0),
+                })
+            }
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("57014") => {
+                Ok(GenericRun { chosen, shape: String::new(), work: 0, time_ms: 0.0, timed_out: true, plan: None })
+            }
+            Err(e) => Err(failed(e)),
+        }
+    }
+    .await;
+    let reset = format!("DEALLOCATE {GENERIC_STATEMENT}; SET plan_cache_mode = force_custom_plan");
+    let reset = sqlx::raw_sql(AssertSqlSafe(reset)).execute(&mut *conn).await.map_err(failed);
+    let run = result?;
+    reset?;
+    Ok(run)
 }
 
 /// The shape of the plan with parameters sampled now, when they differ from `followed`.
@@ -288,9 +376,11 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
                 "ran longer than the statement timeout of {} s",
                 thresholds.statement_timeout.as_secs_f64()
             ),
+            estimate: None,
         }],
         timed_out: true,
         sampled_shape: None,
+        generic: None,
     }
 }
 

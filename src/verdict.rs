@@ -67,6 +67,7 @@ pub fn evaluate(
                 scale: Some(run.scale),
                 node: None,
                 detail: "the plan's shape differs from the baseline's".into(),
+                estimate: None,
             });
         }
         shape_diffs.push(d);
@@ -85,6 +86,7 @@ pub fn evaluate(
                     work / was.max(1.0),
                     thresholds.regression_ratio
                 ),
+                estimate: None,
             });
         }
     }
@@ -121,6 +123,7 @@ pub fn world_mismatch(runs: &CaseRuns, production: &CasePlan) -> Option<Finding>
             first('-'),
             first('+')
         ),
+        estimate: None,
     })
 }
 
@@ -144,7 +147,7 @@ impl Growth {
         let budget = self.budget;
         let mut out = Vec::new();
         let mut finding = |kind: Kind, severity: Severity, detail: String| {
-            out.push(Finding { kind, severity, scale: None, node: None, detail });
+            out.push(Finding { kind, severity, scale: None, node: None, detail, estimate: None });
         };
         if b > budget.max_exponent() {
             let (severity, weak) = self.judged(budget.max_exponent(), &f, notes);
@@ -202,6 +205,7 @@ mod tests {
             findings,
             timed_out: false,
             sampled_shape: None,
+            generic: None,
         }
     }
 
@@ -221,6 +225,7 @@ mod tests {
             scale: Some(scale),
             node: Some("Seq Scan on products".into()),
             detail: "x".into(),
+            estimate: None,
         }
     }
 

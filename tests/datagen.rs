@@ -155,6 +155,35 @@ async fn same_seed_same_rows_and_scales_are_prefixes() {
     assert_ne!(checksum(&mut other, "t").await, checksum(&mut b, "t").await);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dependent_column_follows_its_column_up_to_the_noise() {
+    let schema = "CREATE TABLE people (id int PRIMARY KEY, city int NOT NULL, zip int NOT NULL, tag text);";
+    let config = |noise: &str| {
+        format!(
+            "[tables.people]\nrows = 20000\n[tables.people.columns]\ncity = \"zipf(50, 1.0)\"\n\
+             zip = \"depends(city, int(1, 1000000){noise})\"\ntag = \"depends(zip, choice('a', 'b', 'c'))\"\n"
+        )
+    };
+    // The share of rows whose zip code is not their city's most common one.
+    let off = "SELECT 1 - sum(top)::float8 / 20000 FROM (SELECT max(n) AS top FROM
+               (SELECT city, zip, count(*) AS n FROM people GROUP BY 1, 2) g GROUP BY city) t";
+    let err = load(&config(""), schema, &[1.0]).await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("`zip` itself depends on a column"), "a chain is refused, naming it: {err}");
+    let config = |noise: &str| config(noise).replace("tag = \"depends(zip, choice('a', 'b', 'c'))\"\n", "");
+    let (_a, mut exact) = load(&config(""), schema, &[0.3, 1.0]).await.unwrap();
+    assert_eq!(scalar_f64(&mut exact, off).await, 0.0, "one zip code per city");
+    let cities = scalar_f64(&mut exact, "SELECT count(DISTINCT city)::float8 FROM people").await;
+    let zips = scalar_f64(&mut exact, "SELECT count(DISTINCT zip)::float8 FROM people").await;
+    assert_eq!(cities, zips, "different cities, different zip codes (one in a million collide)");
+    let (_b, mut noisy) = load(&config(", noise = 0.1"), schema, &[1.0]).await.unwrap();
+    close(scalar_f64(&mut noisy, off).await, 0.1, 0.01, "a tenth of the rows draw their own zip code");
+    // The column it depends on keeps its own values: the same as without the dependency.
+    let city = "SELECT md5(string_agg(city::text, ',' ORDER BY id)) FROM people";
+    let a: String = sqlx::query_scalar(city).fetch_one(&mut exact).await.unwrap();
+    let b: String = sqlx::query_scalar(city).fetch_one(&mut noisy).await.unwrap();
+    assert_eq!(a, b);
+}
+
 const RICH_SCHEMA: &str = "
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TABLE regions (name varchar(8) NOT NULL, code int NOT NULL, PRIMARY KEY (name, code));

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use plangate::analysis::{Finding, Kind, Severity};
 use plangate::cli::Format;
-use plangate::report::{CaseReport, QueryReport, Report, RunReport, TargetReport, Timings, Verdict, render};
+use plangate::report::{
+    CaseReport, GenericReport, QueryReport, Report, RunReport, TargetReport, Timings, Verdict, render,
+};
 
 fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: Option<&str>) -> RunReport {
     RunReport {
@@ -21,11 +23,19 @@ fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: O
         actual_rows: 20.0,
         shape: shape.into(),
         shape_diff: diff.map(str::to_string),
+        generic: None,
     }
 }
 
 fn finding(kind: Kind, severity: Severity, scale: Option<f64>, detail: &str) -> Finding {
-    Finding { kind, severity, scale, node: scale.map(|_| "Seq Scan on products".into()), detail: detail.into() }
+    Finding {
+        kind,
+        severity,
+        scale,
+        node: scale.map(|_| "Seq Scan on products".into()),
+        detail: detail.into(),
+        estimate: None,
+    }
 }
 
 fn report() -> Report {
@@ -54,6 +64,7 @@ fn report() -> Report {
                 growth_budget: "constant".into(),
                 baseline_note: None,
                 hint: None,
+                skew: vec![],
                 cases: vec![CaseReport {
                     case: "default".into(),
                     verdict: Verdict::Pass,
@@ -76,6 +87,7 @@ fn report() -> Report {
                 growth_budget: "constant".into(),
                 baseline_note: None,
                 hint: Some("`plangate suggest product_listing` builds index candidates for it".into()),
+                skew: vec!["skew of products.category_id at scale 1: hot 3080 blocks, typical 24, cold 22; hot does 140x the work of cold".into()],
                 cases: vec![CaseReport {
                     case: "default".into(),
                     verdict: Verdict::Fail,
@@ -84,7 +96,17 @@ fn report() -> Report {
                     runs: vec![
                         run(0.035, 11_900, 108, Some(22), good, None),
                         run(0.3, 102_000, 925, Some(23), bad, Some(diff)),
-                        run(1.0, 340_000, 3080, Some(24), bad, Some(diff)),
+                        RunReport {
+                            generic: Some(GenericReport {
+                                chosen: true,
+                                timed_out: false,
+                                work: 9120,
+                                time_ms: 41.5,
+                                shape: "Limit\n  Index Scan Backward using products_created_idx on products".into(),
+                                shape_diff: Some(" Limit\n-  Sort [featured DESC, created_at DESC]\n-    Seq Scan on products\n+  Index Scan Backward using products_created_idx on products\n".into()),
+                            }),
+                            ..run(1.0, 340_000, 3080, Some(24), bad, Some(diff))
+                        },
                     ],
                     findings: vec![
                         finding(
@@ -105,6 +127,15 @@ fn report() -> Report {
                             None,
                             "work grows as rows^1.00; budget constant (<= 0.25)",
                         ),
+                        Finding {
+                            node: None,
+                            ..finding(
+                                Kind::GenericPlan,
+                                Severity::Error,
+                                Some(1.0),
+                                "after 5 executions with these values the server switches the prepared statement to its generic plan, planned without the values, and it does 9120 blocks of work vs 3080 with the custom plan (3.0x, limit 1.5x)",
+                            )
+                        },
                     ],
                     notes: vec![],
                 }],

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::Thresholds;
-use crate::analysis::{Finding, Kind, Pattern, Severity};
+use crate::analysis::{Estimate, Finding, Kind, Pattern, Severity};
 use crate::plan::{NodeType, PlanNode};
 
 /// What the detectors need to know besides the plan.
@@ -52,7 +52,14 @@ fn detect_node(node: &PlanNode, under_limit: bool, ctx: &Context<'_>, out: &mut 
 }
 
 fn finding(kind: Kind, ctx: &Context<'_>, node: &PlanNode, detail: String) -> Finding {
-    Finding { kind, severity: Severity::Warning, scale: Some(ctx.scale), node: Some(node.node_ref()), detail }
+    Finding {
+        kind,
+        severity: Severity::Warning,
+        scale: Some(ctx.scale),
+        node: Some(node.node_ref()),
+        detail,
+        estimate: None,
+    }
 }
 
 /// The rows of the table a plan node reads, and its name as plangate names tables (`t` in
@@ -141,13 +148,116 @@ fn misestimate(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let act = node.actual_rows.max(1.0);
     let q = (est / act).max(act / est);
     if q >= ctx.thresholds.misestimate_factor {
-        out.push(finding(
+        let condition = node.condition();
+        let columns = condition.as_deref().map(condition_columns).unwrap_or_default();
+        let reads = match (&columns[..], &condition) {
+            ([], _) | (_, None) => String::new(),
+            (cols, Some(c)) => format!("; its condition reads {} ({c})", cols.join(", ")),
+        };
+        let mut f = finding(
             Kind::Misestimate,
             ctx,
             node,
-            format!("estimated {:.0} rows, got {:.0} (q-error {q:.0})", node.plan_rows, node.actual_rows),
-        ));
+            format!(
+                "{}: estimated {:.0} rows, got {:.0} (q-error {q:.0}){reads}",
+                node.label(),
+                node.plan_rows,
+                node.actual_rows
+            ),
+        );
+        f.estimate = Some(Estimate {
+            estimated_rows: node.plan_rows,
+            actual_rows: node.actual_rows,
+            table: node.relation_name.clone(),
+            columns,
+            condition,
+        });
+        out.push(f);
     }
+}
+
+/// Words of EXPLAIN's expressions that are not column names.
+const NOT_COLUMNS: &[&str] = &[
+    "and", "or", "not", "is", "null", "true", "false", "any", "all", "array", "case", "when", "then", "else", "end",
+    "in", "like", "ilike", "similar", "to", "distinct", "from", "hashed", "subplan", "initplan", "between", "collate",
+    "row", "group", "by", "escape", "some", "unknown",
+];
+
+/// The columns an EXPLAIN condition reads, in order of first use, without their table
+/// qualifier: names not followed by `(` (a call), not after `::` (a type), not in quotes
+/// ('...' is a value), not `$n`.
+pub fn condition_columns(condition: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let chars: Vec<char> = condition.chars().collect();
+    let mut i = 0;
+    let mut after_cast = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            i += 1;
+            while i < chars.len() && !(chars[i] == '\'' && chars.get(i + 1) != Some(&'\'')) {
+                i += if chars[i] == '\'' { 2 } else { 1 };
+            }
+            i += 1;
+            continue;
+        }
+        if c == ':' && chars.get(i + 1) == Some(&':') {
+            after_cast = true;
+            i += 2;
+            continue;
+        }
+        if c == '$' {
+            i += 1;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            continue;
+        }
+        if c.is_alphabetic() || c == '_' || c == '"' {
+            // A possibly qualified name: parts separated by dots, each bare or "quoted".
+            let mut parts = Vec::new();
+            loop {
+                let mut part = String::new();
+                if chars.get(i) == Some(&'"') {
+                    i += 1;
+                    while i < chars.len() && !(chars[i] == '"' && chars.get(i + 1) != Some(&'"')) {
+                        part.push(chars[i]);
+                        i += if chars[i] == '"' { 2 } else { 1 };
+                    }
+                    i += 1;
+                } else {
+                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+                        part.push(chars[i]);
+                        i += 1;
+                    }
+                }
+                parts.push(part);
+                if chars.get(i) == Some(&'.')
+                    && chars.get(i + 1).is_some_and(|n| n.is_alphabetic() || *n == '_' || *n == '"')
+                {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let mut j = i;
+            while chars.get(j) == Some(&' ') {
+                j += 1;
+            }
+            let call = chars.get(j) == Some(&'(');
+            let name = parts.pop().unwrap_or_default();
+            let keyword = parts.is_empty() && NOT_COLUMNS.contains(&name.to_lowercase().as_str());
+            if !after_cast && !call && !keyword && !name.is_empty() && !out.contains(&name) {
+                out.push(name);
+            }
+            continue;
+        }
+        if !c.is_whitespace() && c != '[' && c != ']' {
+            after_cast = false;
+        }
+        i += 1;
+    }
+    out
 }
 
 fn nested_loop_blowup(node: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -202,6 +312,56 @@ fn limit_filter_scan(limit: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
     }
 }
 
+/// Custom plans the server makes for a prepared statement before it weighs the generic one.
+pub const CUSTOM_PLANS_BEFORE_GENERIC: usize = 5;
+
+/// A plan as the generic-plan check compares it: its work in blocks and its shape.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured<'a> {
+    pub work: u64,
+    pub shape: &'a str,
+}
+
+/// The generic-plan trap: the server would settle on the prepared statement's generic
+/// plan (`chosen`), and with the case's values it does at least `regression_ratio` times
+/// the custom plan's work, or runs past the statement timeout (`generic` is None).
+pub fn generic_plan(
+    chosen: bool,
+    generic: Option<Measured<'_>>,
+    custom: Measured<'_>,
+    ctx: &Context<'_>,
+) -> Option<Finding> {
+    if !chosen {
+        return None;
+    }
+    let limit = ctx.thresholds.regression_ratio;
+    let cost = match generic {
+        None => "it runs past the statement timeout".to_string(),
+        Some(g) => {
+            #[expect(clippy::cast_precision_loss)]
+            let ratio = g.work as f64 / (custom.work.max(1) as f64);
+            if ratio < limit || g.shape == custom.shape {
+                return None;
+            }
+            format!(
+                "it does {} blocks of work vs {} with the custom plan ({ratio:.1}x, limit {limit}x)",
+                g.work, custom.work
+            )
+        }
+    };
+    Some(Finding {
+        kind: Kind::GenericPlan,
+        severity: Severity::Warning,
+        scale: Some(ctx.scale),
+        node: None,
+        detail: format!(
+            "after {CUSTOM_PLANS_BEFORE_GENERIC} executions with these values the server switches the prepared \
+             statement to its generic plan, planned without the values, and {cost}"
+        ),
+        estimate: None,
+    })
+}
+
 /// Findings for the patterns of the query's `forbid` list the plan matches.
 pub fn forbidden(plan: &PlanNode, plan_findings: &[Finding], forbid: &[Pattern], scale: f64) -> Vec<Finding> {
     forbid
@@ -213,6 +373,7 @@ pub fn forbidden(plan: &PlanNode, plan_findings: &[Finding], forbid: &[Pattern],
                 scale: Some(scale),
                 node: Some(node),
                 detail: format!("`{pattern}` is in this query's forbid list"),
+                estimate: None,
             })
         })
         .collect()
@@ -230,6 +391,21 @@ mod tests {
         let thresholds = Thresholds::default();
         let found = detect(&plan, &Context { scale: 1.0, table_rows: &rows, thresholds: &thresholds });
         assert_eq!(found.iter().filter(|f| f.kind == Kind::SeqScan).count(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn conditions_name_the_columns_they_read() {
+        for (cond, want) in [
+            ("((city = 7) AND (zip = $0))", vec!["city", "zip"]),
+            ("((p.status)::text = 'new'::text)", vec!["status"]),
+            ("(o.customer_id = c.id)", vec!["customer_id", "id"]),
+            ("((lower(email) = 'a''b c'::text) AND (NOT deleted))", vec!["email", "deleted"]),
+            ("(created_at >= '2020-01-01 00:00:00+00'::timestamp with time zone)", vec!["created_at"]),
+            ("((\"Weird Col\" IS NOT NULL) AND (hashed SubPlan 1))", vec!["Weird Col"]),
+            ("(tags && '{a,b}'::text[]) AND GROUP BY region, region_no", vec!["tags", "region", "region_no"]),
+        ] {
+            assert_eq!(condition_columns(cond), want, "{cond}");
+        }
     }
 
     #[test]

@@ -30,6 +30,23 @@ pub struct Finding {
     pub scale: Option<f64>,
     pub node: Option<NodeRef>,
     pub detail: String,
+    /// A misestimate's numbers and the columns its node's condition reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
+}
+
+/// Where the planner's row estimate went wrong: the node's estimated and actual rows (per
+/// loop), the table it reads, and the columns of its condition (an index condition,
+/// filter, join condition or grouping key), as EXPLAIN prints them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub estimated_rows: f64,
+    pub actual_rows: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    pub columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
 }
 
 /// The kinds of findings, as reports and baselines name them.
@@ -51,6 +68,9 @@ pub enum Kind {
     Timeout,
     /// At production's size, the world plans the query differently from production.
     WorldMismatch,
+    /// A prepared statement's server switches to a generic plan that does far more work
+    /// than the custom plan for the case's values.
+    GenericPlan,
 }
 
 impl Kind {
@@ -69,6 +89,7 @@ impl Kind {
             Kind::Forbidden => "forbidden",
             Kind::Timeout => "timeout",
             Kind::WorldMismatch => "world_mismatch",
+            Kind::GenericPlan => "generic_plan",
         }
     }
 
@@ -76,7 +97,12 @@ impl Kind {
     pub fn fails_when_new(self) -> bool {
         matches!(
             self,
-            Kind::SeqScan | Kind::SortSpill | Kind::HashSpill | Kind::LimitFilterScan | Kind::NestedLoopBlowup
+            Kind::SeqScan
+                | Kind::SortSpill
+                | Kind::HashSpill
+                | Kind::LimitFilterScan
+                | Kind::NestedLoopBlowup
+                | Kind::GenericPlan
         )
     }
 }

@@ -150,6 +150,7 @@ mod tests {
             scale: Some(1.0),
             node: Some(n.node_ref()),
             detail: String::new(),
+            estimate: None,
         };
         let findings: Vec<Finding> = plan.plans.iter().map(finding).collect();
         let on = |text: &str| text.parse::<Pattern>().unwrap().find(&plan, &findings).map(|n| n.label);

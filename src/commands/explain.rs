@@ -12,11 +12,23 @@ use crate::error::{Error, Result, db_message};
 use crate::plan::{Explain, NodeRef};
 use crate::{Outcome, measure};
 
-pub async fn run(settings: &Settings, query: &str, scale: Option<f64>, case: Option<&str>) -> Result<Outcome> {
+pub async fn run(
+    settings: &Settings,
+    query: &str,
+    scale: Option<f64>,
+    case: Option<&str>,
+    generic: bool,
+) -> Result<Outcome> {
     if !matches!(settings.format, Format::Terminal | Format::Json) {
         return Err(Error::Argument { flag: "--format".into(), detail: "explain prints `terminal` or `json`".into() });
     }
     let queries = catalog::select(catalog::load(settings)?, &[query.to_string()], None)?;
+    if generic && queries[0].param_count == 0 {
+        return Err(Error::Argument {
+            flag: "--generic".into(),
+            detail: format!("query `{query}` has no parameters: its plan is the same generic or custom"),
+        });
+    }
     let case_index = match case {
         None => 0,
         Some(name) => queries[0].cases.iter().position(|c| c.name == name).ok_or_else(|| Error::Argument {
@@ -37,7 +49,7 @@ pub async fn run(settings: &Settings, query: &str, scale: Option<f64>, case: Opt
         settings.scales = vec![*settings.scales.last().expect("at least one scale")];
     }
     let json = settings.format == Format::Json;
-    let (_, text) = measure_then(&settings, &queries, async |s| render(s, case_index, json).await).await?;
+    let (_, text) = measure_then(&settings, &queries, async |s| render(s, case_index, json, generic).await).await?;
     let mut out = text;
     if !out.ends_with('\n') {
         out.push('\n');
@@ -49,9 +61,10 @@ pub async fn run(settings: &Settings, query: &str, scale: Option<f64>, case: Opt
     Ok(Outcome::Pass)
 }
 
-async fn render(s: &mut Session<'_>, case: usize, json: bool) -> Result<String> {
+async fn render(s: &mut Session<'_>, case: usize, json: bool, generic: bool) -> Result<String> {
     let run = s.runs[0].cases[case].runs.last().expect("one scale was measured");
-    let Some(plan) = &run.plan else {
+    let plan = if generic { run.generic.as_ref().and_then(|g| g.plan.as_ref()) } else { run.plan.as_ref() };
+    let Some(plan) = plan else {
         return Ok(format!("the query ran past the statement timeout at scale {}", run.scale));
     };
     if json {
@@ -59,26 +72,49 @@ async fn render(s: &mut Session<'_>, case: usize, json: bool) -> Result<String> 
     }
     let literals: Vec<String> = run.params.iter().map(|p| sql_literal(p.as_deref())).collect();
     let args = if literals.is_empty() { String::new() } else { format!("({})", literals.join(", ")) };
-    let sql = format!("EXPLAIN (ANALYZE, BUFFERS, SETTINGS) EXECUTE {}{args}", measure::statement_name(0));
-    let lines: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(&mut s.conn).await.map_err(|e| {
-        Error::QueryFailed { query: s.queries[0].name.clone(), scale: run.scale, message: db_message(&e) }
-    })?;
+    let mode = if generic { "force_generic_plan" } else { "force_custom_plan" };
+    let sql = format!(
+        "SET plan_cache_mode = {mode}; EXPLAIN (ANALYZE, BUFFERS, SETTINGS) EXECUTE {}{args}",
+        measure::statement_name(0)
+    );
+    let failed = |e: sqlx::Error| Error::QueryFailed {
+        query: s.queries[0].name.clone(),
+        scale: run.scale,
+        message: db_message(&e),
+    };
+    let lines: Vec<String> = sqlx::raw_sql(AssertSqlSafe(sql))
+        .fetch_all(&mut s.conn)
+        .await
+        .map_err(failed)?
+        .iter()
+        .filter_map(|row| sqlx::Row::try_get::<String, _>(row, 0).ok())
+        .collect();
     // Node lines are the first one and those with "->", in the JSON plan's depth-first order.
     let nodes: Vec<NodeRef> =
         Explain::from_json(plan).map(|e| e.plan.walk().iter().map(|(n, _)| n.node_ref()).collect()).unwrap_or_default();
     let mut out = format!(
-        "-- {} ({}) at scale {} with {:?}\n",
+        "-- {} ({}) at scale {} with {:?}{}\n",
         s.queries[0].name,
         s.queries[0].cases[case].name,
         run.scale,
-        run.params.iter().map(|p| p.as_deref().unwrap_or("NULL")).collect::<Vec<_>>()
+        run.params.iter().map(|p| p.as_deref().unwrap_or("NULL")).collect::<Vec<_>>(),
+        match run.generic.as_ref().filter(|_| generic) {
+            Some(g) if g.chosen => ": the generic plan, which the server settles on after its first custom plans",
+            Some(_) => ": the generic plan (the server keeps planning custom plans for these values)",
+            None => "",
+        }
     );
+    if generic {
+        for f in run.findings.iter().filter(|f| f.kind == crate::analysis::Kind::GenericPlan) {
+            let _ = writeln!(out, "-- {}: {}", f.kind, f.detail);
+        }
+    }
     let mut node = 0;
     for (i, line) in lines.iter().enumerate() {
         out.push_str(line);
         if i == 0 || line.trim_start().starts_with("->") {
             if let Some(this) = nodes.get(node) {
-                for f in run.findings.iter().filter(|f| f.node.as_ref() == Some(this)) {
+                for f in run.findings.iter().filter(|f| !generic && f.node.as_ref() == Some(this)) {
                     let _ = write!(out, "    <== {}: {}", f.kind, f.detail);
                 }
             }

@@ -67,6 +67,67 @@ impl Sampler {
 pub struct Case {
     pub name: String,
     pub params: Vec<ParamSpec>,
+    /// A case made by `skew(table.column)`: one of three that run the query across the
+    /// column's skew.
+    pub skew: Option<Skew>,
+}
+
+/// Which of its column's values a case made by `skew(table.column)` runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skew {
+    /// The case as configured, which `skew()` turned into three.
+    pub of: String,
+    /// `table.column`.
+    pub column: String,
+    /// Hot, typical or cold.
+    pub value: Sampler,
+}
+
+/// The values `skew(table.column)` runs a case with, in the order reports show them.
+pub const SKEW_VALUES: [Sampler; 3] = [Sampler::Hot, Sampler::Typical, Sampler::Cold];
+
+/// A parameter as written: a value, or `skew(table.column)`, which makes three cases.
+enum Written {
+    Spec(ParamSpec),
+    Skew { table: String, column: String },
+}
+
+/// The case `name` with the parameters `written`: itself, or, with a `skew()` parameter,
+/// three cases named after the value they run with (`hot`, or `NAME/hot` when the case
+/// has a name of its own).
+fn expand(name: &str, written: &[Written]) -> std::result::Result<Vec<Case>, ExprError> {
+    let skews: Vec<(String, String)> = written
+        .iter()
+        .filter_map(|w| match w {
+            Written::Skew { table, column } => Some((table.clone(), column.clone())),
+            Written::Spec(_) => None,
+        })
+        .collect();
+    let with = |value: Sampler| -> Vec<ParamSpec> {
+        written
+            .iter()
+            .map(|w| match w {
+                Written::Spec(s) => s.clone(),
+                Written::Skew { table, column } => {
+                    ParamSpec::Sample { how: value, table: table.clone(), column: column.clone() }
+                }
+            })
+            .collect()
+    };
+    match skews.as_slice() {
+        [] => Ok(vec![Case { name: name.to_string(), params: with(Sampler::Any), skew: None }]),
+        [(table, column)] => Ok(SKEW_VALUES
+            .iter()
+            .map(|&value| Case {
+                name: if name == "default" { value.name().to_string() } else { format!("{name}/{}", value.name()) },
+                params: with(value),
+                skew: Some(Skew { of: name.to_string(), column: format!("{table}.{column}"), value }),
+            })
+            .collect()),
+        _ => Err(ExprError::invalid(
+            "more than one skew() in a case; skew one parameter and give the others values or samplers",
+        )),
+    }
 }
 
 /// A query of the catalog, validated.
@@ -163,24 +224,24 @@ impl Query {
                 return Err(cfg_err("cases", "give `params` or `cases`, not both".into()));
             }
             (Some(p), None) => {
-                cases.push(Case { name: "default".into(), params: parse_params(p).map_err(|e| cause("params", e))? });
+                let written = parse_params(p).map_err(|e| cause("params", e))?;
+                cases.extend(expand("default", &written).map_err(|e| cause("params", e))?);
             }
             (None, Some(c)) => {
                 if c.is_empty() {
                     return Err(cfg_err("cases", "no cases".into()));
                 }
                 for (case, p) in c {
-                    cases.push(Case {
-                        name: case.clone(),
-                        params: parse_params(p).map_err(|e| cause(&format!("cases.{case}"), e))?,
-                    });
+                    let written = parse_params(p).map_err(|e| cause(&format!("cases.{case}"), e))?;
+                    cases.extend(expand(case, &written).map_err(|e| cause(&format!("cases.{case}"), e))?);
                 }
             }
-            (None, None) => cases.push(Case { name: "default".into(), params: Vec::new() }),
+            (None, None) => cases.push(Case { name: "default".into(), params: Vec::new(), skew: None }),
         }
         for c in &cases {
             if c.params.len() != param_count {
-                let what = if section.cases.is_some() { format!("cases.{}", c.name) } else { "params".to_string() };
+                let configured = c.skew.as_ref().map_or(c.name.as_str(), |s| s.of.as_str());
+                let what = if section.cases.is_some() { format!("cases.{configured}") } else { "params".to_string() };
                 return Err(if param_count > 0 && section.params.is_none() && section.cases.is_none() {
                     cat_err(format!(
                         "uses parameters $1..${param_count}, but plangate.toml has no [query.{name}] params to fill them"
@@ -224,28 +285,29 @@ pub fn sql_literal(value: Option<&str>) -> String {
     }
 }
 
-fn parse_params(values: &[toml::Value]) -> std::result::Result<Vec<ParamSpec>, ExprError> {
+fn parse_params(values: &[toml::Value]) -> std::result::Result<Vec<Written>, ExprError> {
     values.iter().map(parse_param).collect()
 }
 
-/// A literal, or a sampler written in the config's expression language: `hot(t.c)`.
-fn parse_param(v: &toml::Value) -> std::result::Result<ParamSpec, ExprError> {
-    Ok(match v {
+/// A literal, a sampler written in the config's expression language (`hot(t.c)`), or
+/// `skew(t.c)`.
+fn parse_param(v: &toml::Value) -> std::result::Result<Written, ExprError> {
+    Ok(Written::Spec(match v {
         toml::Value::Integer(i) => ParamSpec::Literal(Some(i.to_string())),
         toml::Value::Float(f) => ParamSpec::Literal(Some(f.to_string())),
         toml::Value::Boolean(b) => ParamSpec::Literal(Some(b.to_string())),
         toml::Value::String(s) => {
             let s = s.trim();
             if let Some(inner) = s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
-                return Ok(ParamSpec::Literal(Some(inner.replace("''", "'"))));
+                return Ok(Written::Spec(ParamSpec::Literal(Some(inner.replace("''", "'")))));
             }
             if s.eq_ignore_ascii_case("null") {
-                return Ok(ParamSpec::Literal(None));
+                return Ok(Written::Spec(ParamSpec::Literal(None)));
             }
             if !s.contains('(') {
-                return Ok(ParamSpec::Literal(Some(s.to_string())));
+                return Ok(Written::Spec(ParamSpec::Literal(Some(s.to_string()))));
             }
-            sampler(&expr::parse(s)?).map_err(|e| ExprError::invalid(format!("{} in `{s}`", e.message)))?
+            return sampler(&expr::parse(s)?).map_err(|e| ExprError::invalid(format!("{} in `{s}`", e.message)));
         }
         other => {
             return Err(ExprError::invalid(format!(
@@ -253,21 +315,22 @@ fn parse_param(v: &toml::Value) -> std::result::Result<ParamSpec, ExprError> {
                 other.type_str()
             )));
         }
-    })
+    }))
 }
 
-fn sampler(e: &Expr) -> std::result::Result<ParamSpec, ExprError> {
+fn sampler(e: &Expr) -> std::result::Result<Written, ExprError> {
     let Expr::Call { name, args } = e else {
         return Err(ExprError::invalid(format!("expected a sampler, found `{e}`")));
     };
     let how = match name.as_str() {
-        "hot" => Sampler::Hot,
-        "cold" => Sampler::Cold,
-        "typical" => Sampler::Typical,
-        "any" => Sampler::Any,
+        "hot" => Some(Sampler::Hot),
+        "cold" => Some(Sampler::Cold),
+        "typical" => Some(Sampler::Typical),
+        "any" => Some(Sampler::Any),
+        "skew" => None,
         other => {
             return Err(ExprError::invalid(format!(
-                "unknown sampler `{other}` (known: hot, cold, typical, any; quote a literal string as '...')"
+                "unknown sampler `{other}` (known: hot, cold, typical, any, skew; quote a literal string as '...')"
             )));
         }
     };
@@ -277,7 +340,10 @@ fn sampler(e: &Expr) -> std::result::Result<ParamSpec, ExprError> {
         other => return Err(ExprError::invalid(format!("{name}() needs table.column, found `{other}`"))),
     };
     a.finish(&[])?;
-    Ok(ParamSpec::Sample { how, table, column })
+    Ok(match how {
+        Some(how) => Written::Spec(ParamSpec::Sample { how, table, column }),
+        None => Written::Skew { table, column },
+    })
 }
 
 #[cfg(test)]

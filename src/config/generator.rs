@@ -76,6 +76,14 @@ pub enum GenExpr {
     },
     /// The inner generator without repeats.
     Unique(Box<GenExpr>),
+    /// A function of another column of the same row: the inner generator's value drawn
+    /// from the other column's value, so equal values there give equal values here (city
+    /// and zip code). With probability `noise`, an independent draw instead.
+    Depends {
+        column: String,
+        inner: Box<GenExpr>,
+        noise: f64,
+    },
     /// Always this value (COPY text form; `None` is NULL).
     Const(Option<String>),
     /// A small JSON object (inferred for json/jsonb).
@@ -200,6 +208,7 @@ impl GenExpr {
                 (GenExpr::Null { p, inner: Box::new(inner) }, &[])
             }
             "unique" => (GenExpr::Unique(Box::new(GenExpr::from_expr(a.next("a generator")?)?)), &[]),
+            "depends" => (depends(&mut a)?, &["noise"]),
             "const" => (constant(a.next("a value")?)?, &[]),
             "stats" => (stats(&a)?, &["ref"]),
             other => return Err(unknown(other)),
@@ -267,6 +276,9 @@ impl GenExpr {
                 format!("ref({table}.{column}{zipf}{spread})")
             }
             GenExpr::Null { p, inner } => format!("null({}, {})", number(*p), inner.to_config()?),
+            GenExpr::Depends { column, inner, noise } => {
+                format!("depends({column}, {}, noise = {})", inner.to_config()?, number(*noise))
+            }
             GenExpr::Unique(inner) => format!("unique({})", inner.to_config()?),
             GenExpr::Const(None) => "const(null)".into(),
             GenExpr::Const(Some(v)) => format!("const({})", quoted(v)),
@@ -329,6 +341,42 @@ fn date_of(generator: &str, key: &str, e: &Expr) -> Result<i64> {
 }
 
 /// `ref(t.c)` or `ref(schema.t.c)`, with `zipf = s` or `spread = s`.
+/// Generators whose value is a function of the draw alone (not of the row's place).
+fn drawn(g: &GenExpr) -> bool {
+    match g {
+        GenExpr::Int { .. }
+        | GenExpr::Float { .. }
+        | GenExpr::Normal { .. }
+        | GenExpr::Zipf { .. }
+        | GenExpr::Bool { .. }
+        | GenExpr::Choice { .. }
+        | GenExpr::Timestamp { .. }
+        | GenExpr::Text { .. }
+        | GenExpr::Const(_) => true,
+        GenExpr::Null { inner, .. } => drawn(inner),
+        _ => false,
+    }
+}
+
+/// `depends(column, generator, noise = p)`.
+fn depends(a: &mut Args<'_>) -> Result<GenExpr> {
+    let column = match a.next("a column of the same table")? {
+        Expr::Name(parts) if parts.len() == 1 => parts[0].clone(),
+        other => return Err(invalid(format!("depends() takes a column of the same table first, found `{other}`"))),
+    };
+    let inner = GenExpr::from_expr(a.next("a generator")?)?;
+    let noise = a.keyword("noise").map(|e| expr::number_of(e, "noise", "depends")).transpose()?.unwrap_or(0.0);
+    let noise = probability(noise)?;
+    if !drawn(&inner) {
+        return Err(invalid(format!(
+            "depends() draws its value with int, float, normal, zipf, bool, choice, timestamp, date, text, const \
+             or null of those, not `{}`",
+            inner.to_config().unwrap_or_else(|| "that generator".into())
+        )));
+    }
+    Ok(GenExpr::Depends { column, inner: Box::new(inner), noise })
+}
+
 fn reference(a: &mut Args<'_>) -> Result<GenExpr> {
     let (table, column) = match a.next("a column, as table.column")? {
         Expr::Name(parts) if (2..=3).contains(&parts.len()) => {
@@ -436,6 +484,7 @@ const KNOWN: &[&str] = &[
     "ref",
     "null",
     "unique",
+    "depends",
     "const",
     "stats",
 ];

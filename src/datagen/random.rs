@@ -20,8 +20,13 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// A stable 64-bit hash of a string (FNV-1a, then mixed).
 pub fn hash_str(s: &str) -> u64 {
+    hash_bytes(s.as_bytes())
+}
+
+/// A stable 64-bit hash of bytes (FNV-1a, then mixed).
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
+    for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }

@@ -139,6 +139,16 @@ pub struct PlanNode {
     pub index_cond: Option<String>,
     #[serde(rename = "Filter")]
     pub filter: Option<String>,
+    #[serde(rename = "Recheck Cond")]
+    pub recheck_cond: Option<String>,
+    #[serde(rename = "Hash Cond")]
+    pub hash_cond: Option<String>,
+    #[serde(rename = "Merge Cond")]
+    pub merge_cond: Option<String>,
+    #[serde(rename = "Join Filter")]
+    pub join_filter: Option<String>,
+    #[serde(rename = "Group Key")]
+    pub group_key: Option<Vec<String>>,
     #[serde(rename = "Rows Removed by Filter")]
     pub rows_removed_by_filter: f64,
     #[serde(rename = "Shared Hit Blocks")]
@@ -280,6 +290,27 @@ impl PlanNode {
     /// A reference to this node, for findings.
     pub fn node_ref(&self) -> NodeRef {
         NodeRef { label: self.label(), relation: self.relation_name.clone() }
+    }
+
+    /// What decides the rows this node returns, as EXPLAIN prints it: its index, recheck,
+    /// join and filter conditions and its grouping key, joined by AND.
+    pub fn condition(&self) -> Option<String> {
+        let group = self.group_key.as_ref().map(|k| format!("GROUP BY {}", k.join(", ")));
+        let parts: Vec<&str> =
+            [&self.index_cond, &self.recheck_cond, &self.hash_cond, &self.merge_cond, &self.join_filter]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .chain(self.filter.as_deref())
+                .chain(group.as_deref())
+                .collect();
+        let mut unique: Vec<&str> = Vec::new();
+        for p in parts {
+            if !unique.contains(&p) {
+                unique.push(p);
+            }
+        }
+        (!unique.is_empty()).then(|| unique.join(" AND "))
     }
 
     /// Rows read from the relation: those returned plus those a filter removed, over all loops.

@@ -72,6 +72,9 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             esc(&q.title()),
             esc(&q.file)
         )?;
+        for line in &q.skew {
+            writeln!(out, "<p class=\"skew\">{}</p>", esc(line))?;
+        }
         for note in q.baseline_note.iter().chain(q.hint.iter()) {
             writeln!(out, "<p><em>{}</em></p>", esc(note))?;
         }
@@ -123,8 +126,10 @@ fn case(out: &mut dyn std::io::Write, c: &CaseReport) -> std::io::Result<()> {
         }
         writeln!(out, "</ul>")?;
     }
-    for (scales, d) in crate::report::grouped_diffs(c) {
-        writeln!(out, "<p>Shape at scale {}, baseline → now:</p><pre>", scales.join(", "))?;
+    let diffs = crate::report::grouped_diffs(c).into_iter().map(|d| (d, "Shape", "baseline → now"));
+    let generic = crate::report::generic_diffs(c).into_iter().map(|d| (d, "Generic plan", "custom → generic"));
+    for ((scales, d), what, direction) in diffs.chain(generic) {
+        writeln!(out, "<p>{what} at scale {}, {direction}:</p><pre>", scales.join(", "))?;
         for line in d.lines() {
             let class = match line.chars().next() {
                 Some('-') => "del",

@@ -43,6 +43,14 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             )?;
         }
     }
+    let skews: Vec<String> =
+        ordered.iter().flat_map(|q| q.skew.iter().map(|l| format!("> `{}`: {l}", q.title()))).collect();
+    if !skews.is_empty() {
+        writeln!(out)?;
+        for line in skews {
+            writeln!(out, "{line}")?;
+        }
+    }
     if !report.notes.is_empty() {
         writeln!(out)?;
         for note in &report.notes {
@@ -64,6 +72,14 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
                 writeln!(
                     out,
                     "\nShape at scale {} ({}), baseline → now:\n\n```diff\n{d}```",
+                    scales.join(", "),
+                    c.case
+                )?;
+            }
+            for (scales, d) in crate::report::generic_diffs(c) {
+                writeln!(
+                    out,
+                    "\nGeneric plan at scale {} ({}), custom → generic:\n\n```diff\n{d}```",
                     scales.join(", "),
                     c.case
                 )?;

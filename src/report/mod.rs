@@ -9,12 +9,14 @@ pub mod markdown;
 pub mod terminal;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::analysis::{Finding, Kind};
 use crate::datagen::load::LoadTiming;
 use crate::measure::QueryRuns;
+use crate::plan::shape;
 use crate::verdict::CaseVerdict;
 
 pub use crate::config::Format;
@@ -72,6 +74,9 @@ pub struct QueryReport {
     pub baseline_note: Option<String>,
     /// What to run next, when an index could fix what failed.
     pub hint: Option<String>,
+    /// Cases made by `skew(table.column)`, side by side: one line per skewed case.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skew: Vec<String>,
     pub cases: Vec<CaseReport>,
 }
 
@@ -98,6 +103,22 @@ pub struct RunReport {
     pub plan_rows: f64,
     pub actual_rows: f64,
     pub shape: String,
+    pub shape_diff: Option<String>,
+    /// A query with parameters: the generic plan of its prepared statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generic: Option<GenericReport>,
+}
+
+/// A prepared statement's generic plan, run with the case's values.
+#[derive(Debug, Clone, Serialize)]
+pub struct GenericReport {
+    /// Whether the server settles on it after its first custom plans.
+    pub chosen: bool,
+    pub timed_out: bool,
+    pub work: u64,
+    pub time_ms: f64,
+    pub shape: String,
+    /// The custom plan's shape against the generic one's, when they differ.
     pub shape_diff: Option<String>,
 }
 
@@ -195,6 +216,14 @@ impl QueryReport {
                     actual_rows: r.actual_rows,
                     shape: r.shape.clone(),
                     shape_diff: diff.clone(),
+                    generic: r.generic.as_ref().map(|g| GenericReport {
+                        chosen: g.chosen,
+                        timed_out: g.timed_out,
+                        work: g.work,
+                        time_ms: round2(g.time_ms),
+                        shape: g.shape.clone(),
+                        shape_diff: if g.timed_out { None } else { shape::diff(&r.shape, &g.shape) },
+                    }),
                 })
                 .collect();
             cases.push(CaseReport {
@@ -226,7 +255,9 @@ impl QueryReport {
                 q.query.name
             )
         });
+        let skew = skew_lines(&q.query.cases, &cases);
         QueryReport {
+            skew,
             name: q.query.name.clone(),
             postgres_version: postgres_version.clone(),
             image: image.clone(),
@@ -268,17 +299,93 @@ impl Report {
     }
 }
 
-/// Each distinct shape diff of a case once, with the scales it appears at.
-pub fn grouped_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
-    let mut diffs: Vec<(Vec<String>, &str)> = Vec::new();
-    for r in &case.runs {
-        let Some(d) = r.shape_diff.as_deref() else { continue };
-        match diffs.iter_mut().find(|(_, x)| *x == d) {
-            Some((scales, _)) => scales.push(r.scale.to_string()),
-            None => diffs.push((vec![r.scale.to_string()], d)),
+/// The cases `skew()` made, side by side at the largest scale: `skew of t.c at scale 1:
+/// hot 9120 blocks, typical 14, cold 12; hot does 651x the work of cold; plans differ:
+/// hot Seq Scan on t; typical, cold Index Scan using t_c_idx on t`.
+fn skew_lines(configured: &[crate::config::catalog::Case], cases: &[CaseReport]) -> Vec<String> {
+    let mut groups: Vec<(&crate::config::catalog::Skew, Vec<(&str, &RunReport)>)> = Vec::new();
+    for (c, report) in configured.iter().zip(cases) {
+        let (Some(skew), Some(run)) = (&c.skew, report.runs.last()) else { continue };
+        let at = (skew.value.name(), run);
+        match groups.iter_mut().find(|(s, _)| s.of == skew.of && s.column == skew.column) {
+            Some((_, runs)) => runs.push(at),
+            None => groups.push((skew, vec![at])),
         }
     }
-    diffs
+    groups
+        .into_iter()
+        .map(|(skew, runs)| {
+            let of = if skew.of == "default" { String::new() } else { format!("{}: ", skew.of) };
+            let scale = runs.first().map_or(0.0, |(_, r)| r.scale);
+            let works: Vec<String> = runs
+                .iter()
+                .enumerate()
+                .map(|(i, (v, r))| if i == 0 { format!("{v} {} blocks", r.work) } else { format!("{v} {}", r.work) })
+                .collect();
+            let mut line = format!("{of}skew of {} at scale {scale}: {}", skew.column, works.join(", "));
+            let most = runs.iter().max_by_key(|(_, r)| r.work);
+            let least = runs.iter().min_by_key(|(_, r)| r.work);
+            if let (Some((hi, h)), Some((lo, l))) = (most, least) {
+                #[expect(clippy::cast_precision_loss)]
+                let ratio = h.work as f64 / l.work.max(1) as f64;
+                if ratio >= 2.0 {
+                    let _ = write!(line, "; {hi} does {ratio:.0}x the work of {lo}");
+                }
+            }
+            // The plans by their access paths, values with the same plan together.
+            let mut plans: Vec<(Vec<&str>, &str)> = Vec::new();
+            for (v, r) in &runs {
+                match plans.iter_mut().find(|(_, s)| *s == r.shape) {
+                    Some((vs, _)) => vs.push(v),
+                    None => plans.push((vec![v], &r.shape)),
+                }
+            }
+            if plans.len() > 1 {
+                let described: Vec<String> =
+                    plans.iter().map(|(vs, s)| format!("{} {}", vs.join(", "), access_paths(s))).collect();
+                let _ = write!(line, "; plans differ: {}", described.join("; "));
+            }
+            line
+        })
+        .collect()
+}
+
+/// A plan shape's scans and joins, one line each, joined: what tells two plans apart at a glance.
+fn access_paths(shape: &str) -> String {
+    let lines: Vec<&str> = shape
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains(" Scan") || l.contains("Join") || l.starts_with("Nested Loop") || l.starts_with("Sort"))
+        .collect();
+    if lines.is_empty() { shape.lines().next().unwrap_or("").trim().to_string() } else { lines.join(" > ") }
+}
+
+/// Each distinct shape diff of a case once, with the scales it appears at.
+pub fn grouped_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
+    group_by_scale(case.runs.iter().filter_map(|r| r.shape_diff.as_deref().map(|d| (r.scale, d))))
+}
+
+/// Where the case's generic plan is a trap: each distinct custom-to-generic diff once,
+/// with the scales it appears at.
+pub fn generic_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
+    let trapped = |s: f64| case.findings.iter().any(|f| f.kind == Kind::GenericPlan && f.scale == Some(s));
+    group_by_scale(
+        case.runs
+            .iter()
+            .filter(|r| trapped(r.scale))
+            .filter_map(|r| r.generic.as_ref().and_then(|g| g.shape_diff.as_deref()).map(|d| (r.scale, d))),
+    )
+}
+
+fn group_by_scale<'a>(diffs: impl Iterator<Item = (f64, &'a str)>) -> Vec<(Vec<String>, &'a str)> {
+    let mut out: Vec<(Vec<String>, &str)> = Vec::new();
+    for (scale, d) in diffs {
+        match out.iter_mut().find(|(_, x)| *x == d) {
+            Some((scales, _)) => scales.push(scale.to_string()),
+            None => out.push((vec![scale.to_string()], d)),
+        }
+    }
+    out
 }
 
 pub use crate::measure::round2;

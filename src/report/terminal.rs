@@ -53,6 +53,11 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
     writeln!(out, "{table}")?;
 
     for q in &report.queries {
+        for line in &q.skew {
+            writeln!(out, "{}: {line}", q.title())?;
+        }
+    }
+    for q in &report.queries {
         if let Some(note) = &q.baseline_note {
             writeln!(out, "note: {}: {note}", q.title())?;
         }
@@ -77,10 +82,11 @@ pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std
                 writeln!(out, "  {sev}: {} ({}){at}{node}: {}", f.kind, c.case, f.detail)?;
             }
             // Identical diffs at several scales are shown once.
-            let diffs = crate::report::grouped_diffs(c);
-            for (scales, d) in diffs {
+            let diffs = crate::report::grouped_diffs(c).into_iter().map(|d| (d, "shape diff", "baseline -> now"));
+            let generic = crate::report::generic_diffs(c).into_iter().map(|d| (d, "generic plan", "custom -> generic"));
+            for ((scales, d), what, direction) in diffs.chain(generic) {
                 let s = if scales.len() > 1 { "s" } else { "" };
-                writeln!(out, "  shape diff at scale{s} {} (case {}), baseline -> now:", scales.join(", "), c.case)?;
+                writeln!(out, "  {what} at scale{s} {} (case {}), {direction}:", scales.join(", "), c.case)?;
                 for line in d.lines() {
                     let painted = match line.chars().next() {
                         Some('-') => paint(line, "31", color),

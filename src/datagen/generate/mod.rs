@@ -236,6 +236,29 @@ impl Ctx<'_> {
                 Sampler::Null { p: *p, inner: Box::new(self.sampler(inner, derive(seed, 11), fmt, false)?) }
             }
             GenExpr::Unique(inner) => self.sampler(inner, derive(seed, 13), fmt, true)?,
+            GenExpr::Depends { column, inner, noise } => {
+                if unique {
+                    return Err(
+                        "unique(depends(...)) is not supported: equal values there give equal values here".into()
+                    );
+                }
+                let source = self.table.column(column).filter(|c| !c.filled_by_postgres).ok_or_else(|| {
+                    format!(
+                        "depends({column}, ...): `{column}` is not a column of `{}` that plangate fills",
+                        self.table.name
+                    )
+                })?;
+                if matches!(source.generator, GenExpr::Depends { .. }) {
+                    return Err(format!(
+                        "depends({column}, ...): `{column}` itself depends on a column; depend on that one"
+                    ));
+                }
+                Sampler::Depends {
+                    source: compile_column(self.model, self.table, column, self.seed, self.scale)?,
+                    inner: Box::new(self.sampler(inner, derive(seed, 23), fmt, false)?),
+                    noise: *noise,
+                }
+            }
             GenExpr::Const(v) => {
                 if unique {
                     return Err("unique(const(...)) has one value".into());

@@ -9,7 +9,7 @@ use crate::calendar::TimeAt;
 use crate::config::generator::TypedGen;
 use crate::datagen::generate::ColumnGen;
 use crate::datagen::generate::stats::{Pick, StatsSampler};
-use crate::datagen::random::{CellRng, Permutation, derive};
+use crate::datagen::random::{CellRng, Permutation, derive, hash_bytes};
 use crate::datagen::values::{WORDS, write_typed};
 
 /// A generator ready to write values for one scale step.
@@ -78,6 +78,12 @@ pub(super) enum Sampler {
     Null {
         p: f64,
         inner: Box<Sampler>,
+    },
+    /// The inner sampler drawn by the value of another column of the row.
+    Depends {
+        source: Arc<ColumnGen>,
+        inner: Box<Sampler>,
+        noise: f64,
     },
     Const(Option<Vec<u8>>),
     Json,
@@ -355,6 +361,18 @@ impl Sampler {
                 } else {
                     inner.write(derive(seed, 11), row, out);
                 }
+            }
+            Sampler::Depends { source, inner, noise } => {
+                // The draw is keyed by the other column's value (its COPY text), in a
+                // space apart from row numbers; a noisy row keeps its own.
+                let key = if CellRng::new(seed, row).unit() < *noise {
+                    row
+                } else {
+                    let mut value = Vec::with_capacity(32);
+                    source.write(row, &mut value);
+                    hash_bytes(&value) | 1 << 63
+                };
+                inner.write(derive(seed, 23), key, out);
             }
             Sampler::Const(v) => out.extend_from_slice(v.as_deref().unwrap_or(b"\\N")),
             Sampler::Json => {
