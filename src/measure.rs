@@ -62,6 +62,8 @@ pub struct GenericRun {
     pub timed_out: bool,
     /// EXPLAIN's JSON (None when it timed out).
     pub plan: Option<Value>,
+    /// Wall time spent working the generic plan out and running it.
+    pub measure_ms: u64,
 }
 
 /// The statement the generic plan is worked out on, prepared afresh for every case.
@@ -279,6 +281,7 @@ pub async fn run_case(
 /// `force_generic_plan` with the same values, so it is measured whichever way the server
 /// decided. `args` is the parenthesized list of the case's literals.
 async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &str) -> Result<GenericRun> {
+    let started = std::time::Instant::now();
     let failed = |e: sqlx::Error| Error::QueryFailed { query: query.name.clone(), scale, message: db_message(&e) };
     let setup = format!("SET plan_cache_mode = auto; PREPARE {GENERIC_STATEMENT} AS {}", query.statement());
     sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut *conn).await.map_err(failed)?;
@@ -311,10 +314,19 @@ async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &
                     time_ms: e.execution_time_ms,
                     timed_out: false,
                     plan: Some(json.0),
+                    measure_ms: 0,
                 })
             }
             Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("57014") => {
-                Ok(GenericRun { chosen, shape: String::new(), work: 0, time_ms: 0.0, timed_out: true, plan: None })
+                Ok(GenericRun {
+                    chosen,
+                    shape: String::new(),
+                    work: 0,
+                    time_ms: 0.0,
+                    timed_out: true,
+                    plan: None,
+                    measure_ms: 0,
+                })
             }
             Err(e) => Err(failed(e)),
         }
@@ -324,7 +336,7 @@ async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &
     let reset = sqlx::raw_sql(AssertSqlSafe(reset)).execute(&mut *conn).await.map_err(failed);
     let run = result?;
     reset?;
-    Ok(run)
+    Ok(GenericRun { measure_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX), ..run })
 }
 
 /// The shape of the plan with parameters sampled now, when they differ from `followed`.

@@ -147,6 +147,7 @@ pub fn phases(report: &serde_json::Value) -> String {
         ("analyze", ms("analyze_ms")),
         ("copy", ms("copy_ms")),
         ("explain", ms("explain_ms")),
+        ("of which generic plans", ms("generic_ms")),
         ("save", ms("save_ms")),
     ];
     #[expect(clippy::cast_precision_loss)]

@@ -352,7 +352,9 @@ async fn measure_on<'q>(
                 let follow = cr.runs.first().map(|r| r.params.clone());
                 // Only a query production has a plan of is planned again with its own samples.
                 let at = measure::AtScale { sample_shape: at.sample_shape && planned.contains(q.name.as_str()), ..at };
-                cr.runs.push(measure::run_case(&mut qconn, at, q, i, case, follow.as_deref()).await?);
+                let run = measure::run_case(&mut qconn, at, q, i, case, follow.as_deref()).await?;
+                timings.generic_ms += run.generic.as_ref().map_or(0, |g| g.measure_ms);
+                cr.runs.push(run);
                 display.inc(1);
             }
         }

@@ -138,6 +138,8 @@ pub struct Timings {
     pub index_ms: u64,
     pub analyze_ms: u64,
     pub explain_ms: u64,
+    /// Of `explain_ms`: running queries with parameters as prepared statements (generic plans).
+    pub generic_ms: u64,
     /// Keeping each scale's world in a database of its own.
     pub copy_ms: u64,
     /// Writing the world into the cache.
@@ -161,6 +163,7 @@ impl Timings {
         self.index_ms += other.index_ms;
         self.analyze_ms += other.analyze_ms;
         self.explain_ms += other.explain_ms;
+        self.generic_ms += other.generic_ms;
         self.total_ms += other.total_ms;
     }
 }
