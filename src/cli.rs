@@ -80,6 +80,9 @@ pub enum Command {
         /// Read a saved `check --format json` report instead of running the catalog first.
         #[arg(long)]
         from: Option<PathBuf>,
+        /// Also list every candidate tried, with its measured effect or why it was left out.
+        #[arg(long, short)]
+        verbose: bool,
         #[command(flatten)]
         common: CommonArgs,
     },

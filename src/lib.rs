@@ -58,8 +58,9 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             let settings = Settings::load(&common.overrides()?)?;
             commands::explain::run(&settings, &query, scale, case.as_deref(), generic).await
         }
-        Command::Suggest { queries, from, common } => {
-            commands::suggest::run(&Settings::load(&common.overrides()?)?, &queries, from.as_deref()).await
+        Command::Suggest { queries, from, verbose, common } => {
+            let settings = Settings::load(&common.overrides()?)?;
+            commands::suggest::run(&settings, &queries, from.as_deref(), verbose).await
         }
         Command::Init { schema, force, common, from_url, keep_values, queries } => {
             let request = commands::init::Request { schema, force, from_url, keep_values, queries };

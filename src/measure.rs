@@ -317,17 +317,15 @@ async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &
                     measure_ms: 0,
                 })
             }
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("57014") => {
-                Ok(GenericRun {
-                    chosen,
-                    shape: String::new(),
-                    work: 0,
-                    time_ms: 0.0,
-                    timed_out: true,
-                    plan: None,
-                    measure_ms: 0,
-                })
-            }
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("57014") => Ok(GenericRun {
+                chosen,
+                shape: String::new(),
+                work: 0,
+                time_ms: 0.0,
+                timed_out: true,
+                plan: None,
+                measure_ms: 0,
+            }),
             Err(e) => Err(failed(e)),
         }
     }

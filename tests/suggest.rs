@@ -98,3 +98,142 @@ fn from_a_saved_report_only_failing_queries_are_rerun() {
     assert!(!found.is_empty());
     assert!(found.iter().all(|s| s["query"] == "product_listing"), "{found:?}");
 }
+
+fn suggest_json(p: &Project, args: &[&str]) -> Value {
+    let mut all = vec!["suggest", "--format", "json"];
+    all.extend(args);
+    let (code, stdout, stderr) = p.run(&all);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn columns(s: &Value) -> Vec<&str> {
+    s["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect()
+}
+
+#[test]
+fn an_aggregate_over_a_fact_table_gets_its_key_and_summed_column() {
+    // Order lines wide enough that reading them costs far more than an index of two ints.
+    let p = Project::new(&[
+        (
+            "schema/sales.sql",
+            "CREATE TABLE products (id int PRIMARY KEY, name text NOT NULL);
+             CREATE TABLE lines (id bigint PRIMARY KEY, product_id int NOT NULL REFERENCES products (id),
+                                 qty int NOT NULL, note text NOT NULL);",
+        ),
+        (
+            "plangate.toml",
+            "[scales]\nfactors = [0.2, 1.0]\n[thresholds]\nrepeats = 1\n[tables.products]\nrows = 2000\n\
+             [tables.lines]\nrows = 150_000\n[tables.lines.columns]\nqty = \"int(1, 20)\"\nnote = \"text(25, 35)\"\n",
+        ),
+        (
+            "queries/best_sellers.sql",
+            "SELECT p.name, s.sold FROM products p
+             JOIN (SELECT product_id, sum(qty) AS sold FROM lines GROUP BY product_id HAVING sum(qty) > 800) s
+               ON s.product_id = p.id;\n",
+        ),
+    ]);
+    let out = suggest_json(&p, &["best_sellers"]);
+    let top = &out["suggestions"][0];
+    assert_eq!(top["table"], "lines", "{out}");
+    assert_eq!(columns(top), ["product_id", "qty"], "the group key, then the summed column: {top}");
+    let (before, after) = (top["work_before"].as_u64().unwrap(), top["work_after"].as_u64().unwrap());
+    assert!(before >= 10 * after, "an index-only scan feeds the aggregate: {before} -> {after} blocks");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_wide_text_column_never_goes_into_an_index_and_the_narrow_index_ranks_first() {
+    let p = Project::new(&[
+        (
+            "schema/history.sql",
+            "CREATE TABLE events (id bigint PRIMARY KEY, user_id int NOT NULL, at timestamptz NOT NULL, data text NOT NULL);",
+        ),
+        (
+            "plangate.toml",
+            "[scales]\nfactors = [0.2, 1.0]\n[thresholds]\nrepeats = 1\n[tables.events]\nrows = 120_000\n\
+             [tables.events.columns]\nuser_id = \"int(1, 300)\"\nat = \"timestamp(days = 300)\"\ndata = \"text(5, 60)\"\n\
+             [query.history]\nparams = [\"typical(events.user_id)\"]\n",
+        ),
+        ("queries/history.sql", "SELECT id, at, data FROM events WHERE user_id = $1 ORDER BY at DESC LIMIT 20;\n"),
+    ]);
+    let out = suggest_json(&p, &["history"]);
+    let found = out["suggestions"].as_array().unwrap();
+    assert!(!found.is_empty(), "{out}");
+    for s in found {
+        let ddl = s["ddl"].as_str().unwrap();
+        assert!(!ddl.contains("data"), "an unbounded text column is never keyed or included: {ddl}");
+    }
+    assert_eq!(columns(&found[0]), ["user_id", "at DESC"], "{out}");
+    // The plain (user_id, at) index, not a covering one dragging `data` along: the narrow
+    // one is first, and the index on user_id alone (smaller, but it sorts a user's rows
+    // on every call) after it.
+    assert!(found.iter().all(|s| s["include"].as_array().unwrap().is_empty()), "{out}");
+    assert!(found[0]["bytes_per_row"].as_f64().unwrap() > 0.0, "{out}");
+    let rest: Vec<u64> = found[1..].iter().map(|s| s["work_after"].as_u64().unwrap()).collect();
+    assert!(rest.iter().all(|w| *w >= found[0]["work_after"].as_u64().unwrap()), "{out}");
+    let skipped =
+        out["tried"].as_array().unwrap().iter().find(|t| t["ddl"].as_str().unwrap().contains("INCLUDE (id, data)"));
+    let skipped = skipped.unwrap_or_else(|| panic!("the covering index is listed as left out: {}", out["tried"]));
+    assert!(skipped["outcome"].as_str().unwrap().contains("`data` can exceed the btree entry limit"), "{skipped}");
+    // The terminal says what was tried with --verbose.
+    let (code, text, _) = p.run(&["suggest", "history", "--verbose"]);
+    assert_eq!(code, 0);
+    assert!(text.contains("Tried:") && text.contains("[no] ") && text.contains("[kept] "), "{text}");
+}
+
+#[test]
+fn correlated_columns_get_extended_statistics_verified() {
+    let p = Project::new(&[
+        ("schema/people.sql", "CREATE TABLE people (id bigint PRIMARY KEY, city int NOT NULL, zip int NOT NULL);"),
+        (
+            "plangate.toml",
+            "[scales]\nfactors = [0.2, 1.0]\n[thresholds]\nrepeats = 1\n[tables.people]\nrows = 50_000\n\
+             [tables.people.columns]\ncity = \"int(1, 100)\"\nzip = \"depends(city, int(1, 60))\"\n",
+        ),
+        (
+            "queries/same_place.sql",
+            "SELECT count(*) FROM people WHERE city = 7 AND zip = (SELECT min(zip) FROM people WHERE city = 7);\n",
+        ),
+    ]);
+    let out = suggest_json(&p, &["same_place"]);
+    let stats = out["suggestions"].as_array().unwrap().iter().find(|s| s["kind"] == "statistics");
+    let stats = stats.unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        stats["ddl"],
+        "CREATE STATISTICS \"people_city_zip_stats\" (dependencies, ndistinct, mcv) ON \"city\", \"zip\" FROM people"
+    );
+    assert_eq!(stats["node"], "Seq Scan on people");
+    let (before, after) = (stats["q_error_before"].as_f64().unwrap(), stats["q_error_after"].as_f64().unwrap());
+    assert!(before >= 10.0 * after, "verified: the estimate at the node holds ({before} -> {after})");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn the_whole_catalog_gets_one_migration_and_hears_about_an_unused_index() {
+    let p = Project::from_repo_catalog();
+    for e in std::fs::read_dir(format!("{}/baselines", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+        let e = e.unwrap();
+        p.write(&format!("baselines/{}", e.file_name().to_string_lossy()), &std::fs::read_to_string(e.path()).unwrap());
+    }
+    let schema_path = std::fs::read_dir(p.path().join("schema")).unwrap().next().unwrap().unwrap().path();
+    let schema = std::fs::read_to_string(&schema_path).unwrap();
+    let start = schema.find("CREATE INDEX idx_products_category_listing").unwrap();
+    let end = start + schema[start..].find(';').unwrap() + 1;
+    std::fs::write(&schema_path, format!("{}{}", &schema[..start], &schema[end..])).unwrap();
+    let out = suggest_json(&p, &[]);
+    let m = &out["migration"];
+    assert_eq!(m["fixes"], serde_json::json!(["product_listing"]), "{m}");
+    let statements = m["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "exactly the listing index, no extra ones: {m}");
+    let ddl = statements[0].as_str().unwrap();
+    assert!(
+        ddl.starts_with("CREATE INDEX CONCURRENTLY products_category_id_featured_created_at_idx ON products (category_id, featured DESC, created_at DESC) WHERE active"),
+        "the incident's index: {ddl}"
+    );
+    assert!(m["notes"].as_array().unwrap().is_empty(), "built together, it does what it did alone: {m}");
+    let unused: Vec<&str> = out["existing"].as_array().unwrap().iter().map(|e| e["index"].as_str().unwrap()).collect();
+    assert!(unused.contains(&"order_items_product_idx"), "no catalog query reads it: {unused:?}");
+    assert!(!unused.contains(&"products_featured_created_idx"), "the feed reads it: {unused:?}");
+    p.assert_nothing_left();
+}

@@ -10,12 +10,12 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{BinaryOperator, Expr, Statement, visit_expressions_mut};
+use sqlparser::ast::{BinaryOperator, Expr, Ident, Statement, visit_expressions_mut};
 use sqlparser::dialect::PostgreSqlDialect;
 
-use crate::datagen::schema::Catalog;
+use crate::datagen::schema::{Catalog, Column};
 use crate::plan::{NodeType, PlanNode};
-use crate::suggest::query::{Access, read_query};
+use crate::suggest::query::{Access, QueryShape, read_query};
 
 pub mod query;
 
@@ -125,6 +125,8 @@ impl Candidate {
 /// A suggestion that was verified by building it and re-running the query.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggestion {
+    /// `index`, or `statistics` (extended statistics for a misestimate).
+    pub kind: SuggestionKind,
     pub query: String,
     pub case: String,
     pub table: String,
@@ -139,24 +141,156 @@ pub struct Suggestion {
     pub time_before_ms: f64,
     pub time_after_ms: f64,
     pub size_bytes: i64,
+    /// What keeping it up costs: the bytes each row adds to it (its size over the table's
+    /// rows), written on every insert and on every update of a key column.
+    pub bytes_per_row: f64,
+    /// Rows the case returns, which ranking weighs work against.
+    #[serde(skip)]
+    pub returned_rows: f64,
+    /// Statistics: the misestimated node, and its q-error (estimate vs actual rows, the
+    /// larger over the smaller) before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_error_before: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_error_after: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuggestionKind {
+    Index,
+    Statistics,
+}
+
+/// A candidate and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tried {
+    pub query: String,
+    pub ddl: String,
+    /// Whether it is among the suggestions.
+    pub kept: bool,
+    /// Its measured effect, or why it was left out.
+    pub outcome: String,
+}
+
+/// An index of the schema the whole catalog's run advises on.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexNote {
+    pub index: String,
+    pub table: String,
+    /// Why: no plan of the catalog reads it; or a suggested index starts with its keys.
+    pub reason: String,
 }
 
 /// What `suggest --format json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggestions {
     pub format_version: u32,
+    /// Best first (see [`rank`]).
     pub suggestions: Vec<Suggestion>,
+    /// With the whole catalog: the fewest suggestions that fix the failing queries, built
+    /// together and checked, as one migration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migration: Option<Migration>,
+    /// With the whole catalog: indexes no query uses, and ones a suggested index makes redundant.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub existing: Vec<IndexNote>,
+    pub tried: Vec<Tried>,
+}
+
+/// One set of suggestions for the whole catalog.
+#[derive(Debug, Clone, Serialize)]
+pub struct Migration {
+    /// The failing queries (at the largest scale) it fixes.
+    pub fixes: Vec<String>,
+    /// Failing queries none of the suggestions fixes.
+    pub unfixed: Vec<String>,
+    /// The statements, in order.
+    pub statements: Vec<String>,
+    /// What building them together showed, when it differs from building each alone.
+    pub notes: Vec<String>,
+}
+
+/// Rank suggestions. Queries (and cases) whose best suggestion saves the most work come
+/// first. Within one, the suggestions that do about as little work as the best (at most
+/// twice its work, or twice the rows the query returns, whichever is more: a few blocks
+/// more do not matter) come first, smallest first, since every write pays for an index's
+/// size; the others follow, least work first.
+pub fn rank(found: &mut [Suggestion]) {
+    let key = |s: &Suggestion| (s.query.clone(), s.case.clone());
+    let mut best: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for s in found.iter() {
+        let e = best.entry(key(s)).or_insert((u64::MAX, 0));
+        e.0 = e.0.min(s.work_after);
+        e.1 = e.1.max(s.work_before.saturating_sub(s.work_after));
+    }
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let good_enough = |s: &Suggestion| {
+        let (least, _) = best[&key(s)];
+        s.work_after <= 2 * least.max(s.returned_rows.ceil() as u64)
+    };
+    found.sort_by(|a, b| {
+        let (sa, sb) = (best[&key(a)].1, best[&key(b)].1);
+        sb.cmp(&sa).then(key(a).cmp(&key(b))).then(good_enough(b).cmp(&good_enough(a))).then_with(|| {
+            if good_enough(a) { a.size_bytes.cmp(&b.size_bytes) } else { a.work_after.cmp(&b.work_after) }
+        })
+    });
+}
+
+/// The columns of the misestimated node's condition, when two or more belong to its
+/// table: what `CREATE STATISTICS` can be about.
+pub fn statistics_columns(estimate: &crate::analysis::Estimate, catalog: &Catalog) -> Option<(String, Vec<String>)> {
+    let relation = estimate.table.as_deref()?;
+    let (name, table) = catalog.iter().find(|(n, _)| n.rsplit('.').next() == Some(relation))?;
+    let columns: Vec<String> = estimate.columns.iter().filter(|c| table.column(c).is_some()).cloned().collect();
+    (columns.len() >= 2).then(|| (name.clone(), columns))
+}
+
+/// What the candidates of a query are, and what was left out and why.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    pub list: Vec<Candidate>,
+    /// (the index left out, why), e.g. a covering index whose INCLUDE would carry a column
+    /// that can exceed the btree entry limit.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Whether a column's values can be longer than a btree entry may be (about a third of a
+/// page): unbounded text and binary types, JSON, arrays, long varchars.
+pub fn can_exceed_btree_entry(column: &Column) -> bool {
+    const MAX_BOUNDED_CHARS: i32 = 500;
+    column.element.is_some()
+        || matches!(column.type_name.as_str(), "text" | "bytea" | "json" | "jsonb" | "xml" | "tsvector" | "citext")
+        || (matches!(column.type_name.as_str(), "varchar" | "bpchar")
+            && (column.typmod < 0 || column.typmod - 4 > MAX_BOUNDED_CHARS))
 }
 
 /// Candidates for the tables a plan reads wastefully: by a Seq Scan, a filtering index or
-/// bitmap scan, or under a Sort. Existing indexes (`indexdefs` per table) are left out.
+/// bitmap scan, or under a Sort or an Aggregate. Existing indexes (`indexdefs` per table)
+/// are left out.
 pub fn candidates(
     sql: &str,
     plan: &PlanNode,
     catalog: &Catalog,
     indexdefs: &BTreeMap<String, Vec<String>>,
-) -> Vec<Candidate> {
-    let Some(shape) = read_query(sql, catalog) else { return Vec::new() };
+) -> Candidates {
+    let mut out = Candidates::default();
+    for shape in read_query(sql, catalog) {
+        shape_candidates(&shape, plan, catalog, indexdefs, &mut out);
+    }
+    out.list.truncate(MAX_CANDIDATES);
+    out
+}
+
+fn shape_candidates(
+    shape: &QueryShape,
+    plan: &PlanNode,
+    catalog: &Catalog,
+    indexdefs: &BTreeMap<String, Vec<String>>,
+    out: &mut Candidates,
+) {
     let wasteful: Vec<String> = plan
         .walk()
         .into_iter()
@@ -167,30 +301,49 @@ pub fn candidates(
         })
         .filter_map(|(n, _)| n.relation_name.clone())
         .collect();
-    let sorts = plan.walk().iter().any(|(n, _)| matches!(n.node_type, NodeType::Sort | NodeType::IncrementalSort));
+    let walk = plan.walk();
+    let sorts = walk.iter().any(|(n, _)| matches!(n.node_type, NodeType::Sort | NodeType::IncrementalSort));
+    let aggregates = walk.iter().any(|(n, _)| matches!(n.node_type, NodeType::Aggregate | NodeType::Sort));
 
-    let mut out: Vec<Candidate> = Vec::new();
     for (table, access) in &shape.tables {
-        let ordered = shape.order_table.as_deref() == Some(table.as_str()) && sorts;
-        if !wasteful.contains(table) && !ordered {
+        let on = |t: &Option<String>| t.as_deref() == Some(table.as_str());
+        let ordered = on(&shape.order_table) && sorts;
+        let grouped = on(&shape.group_table) && aggregates;
+        if !wasteful.contains(table) && !ordered && !grouped {
             continue;
         }
-        let order: &[IndexKey] = if shape.order_table.as_deref() == Some(table.as_str()) { &shape.order } else { &[] };
-        for c in table_candidates(table, access, order) {
+        let order: &[IndexKey] = if on(&shape.order_table) { &shape.order } else { &[] };
+        let group: &[IndexKey] = if on(&shape.group_table) { &shape.group } else { &[] };
+        let wide: Vec<String> = access
+            .selected
+            .iter()
+            .filter(|c| catalog.get(table).and_then(|t| t.column(c)).is_some_and(can_exceed_btree_entry))
+            .cloned()
+            .collect();
+        let (list, skipped) = table_candidates(table, access, order, group, &wide);
+        out.skipped.extend(skipped);
+        for c in list {
             let existing = indexdefs.get(table).is_some_and(|defs| defs.iter().any(|d| c.covered_by(d)));
-            if !existing && !out.contains(&c) {
-                out.push(c);
+            if !existing && !out.list.contains(&c) {
+                out.list.push(c);
             }
         }
     }
-    out.truncate(MAX_CANDIDATES);
-    out
 }
 
 /// One table's candidates, best first: equality keys then the ORDER BY, equality then
 /// one range, and all three; each partial (when the query has constant predicates), plain,
-/// and covering (when the selected columns are few).
-fn table_candidates(table: &str, access: &Access, order: &[IndexKey]) -> Vec<Candidate> {
+/// and covering (when the columns read besides are few, and none of them `wide`); then
+/// equality keys and the GROUP BY keys, with the columns the aggregates read as trailing
+/// keys (an index-only scan that feeds the aggregate in order). Also what was left out.
+fn table_candidates(
+    table: &str,
+    access: &Access,
+    order: &[IndexKey],
+    group: &[IndexKey],
+    wide: &[String],
+) -> (Vec<Candidate>, Vec<(String, String)>) {
+    let mut skipped = Vec::new();
     let asc = |e: &Expr| IndexKey { expr: e.clone(), desc: false };
     let equal: Vec<IndexKey> = access.equal.iter().chain(&access.join_equal).map(asc).collect();
     let range: Vec<IndexKey> =
@@ -214,18 +367,15 @@ fn table_candidates(table: &str, access: &Access, order: &[IndexKey]) -> Vec<Can
             key_sets.push(unique);
         }
     }
+    let besides = |keys: &[IndexKey]| -> Vec<String> {
+        if access.select_all {
+            return Vec::new();
+        }
+        access.selected.iter().filter(|c| !keys.iter().any(|k| k.column_name().as_ref() == Some(*c))).cloned().collect()
+    };
     let mut out = Vec::new();
     for keys in key_sets {
-        let include: Vec<String> = if access.select_all {
-            Vec::new()
-        } else {
-            access
-                .selected
-                .iter()
-                .filter(|c| !keys.iter().any(|k| k.column_name().as_ref() == Some(*c)))
-                .cloned()
-                .collect()
-        };
+        let include = besides(&keys);
         let candidate = |include: Vec<String>, predicate: Option<Expr>| Candidate {
             table: table.to_string(),
             columns: keys.clone(),
@@ -237,10 +387,49 @@ fn table_candidates(table: &str, access: &Access, order: &[IndexKey]) -> Vec<Can
         }
         out.push(candidate(Vec::new(), None));
         if !include.is_empty() && include.len() <= MAX_INCLUDE {
-            out.push(candidate(include, predicate.clone()));
+            let too_wide: Vec<&String> = include.iter().filter(|c| wide.contains(c)).collect();
+            if too_wide.is_empty() {
+                out.push(candidate(include, predicate.clone()));
+            } else {
+                skipped.push((
+                    candidate(include.clone(), predicate.clone()).ddl(false, "covering"),
+                    format!(
+                        "{} can exceed the btree entry limit (about a third of a page): an insert of such a row \
+                         would fail",
+                        too_wide.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
         }
     }
-    out
+    if !group.is_empty() {
+        let mut keys: Vec<IndexKey> = equal.clone();
+        for k in group {
+            if !keys.iter().any(|u| u.expr == k.expr) {
+                keys.push(k.clone());
+            }
+        }
+        let read = besides(&keys);
+        let narrow = !read.is_empty() && read.len() <= MAX_INCLUDE && read.iter().all(|c| !wide.contains(c));
+        if narrow {
+            let mut covering = keys.clone();
+            covering.extend(read.iter().map(|c| asc(&Expr::Identifier(Ident::new(c.clone())))));
+            out.insert(
+                0,
+                Candidate { table: table.to_string(), columns: covering, include: Vec::new(), predicate: None },
+            );
+        }
+        out.push(Candidate { table: table.to_string(), columns: keys, include: Vec::new(), predicate: None });
+    }
+    (out, skipped)
+}
+
+/// Whether the index `existing` (as `pg_get_indexdef` prints it) is made redundant by
+/// `suggested` (a CREATE INDEX): its keys are a strict prefix of the suggested index's
+/// keys, with the same predicate.
+pub fn prefix_of(existing: &str, suggested: &str) -> bool {
+    let (Some(e), Some(s)) = (ExistingIndex::parse(existing), ExistingIndex::parse(suggested)) else { return false };
+    e.predicate == s.predicate && e.keys.len() < s.keys.len() && s.keys[..e.keys.len()] == e.keys[..]
 }
 
 /// An existing index, as `pg_get_indexdef` describes it, in comparable form.
@@ -338,7 +527,7 @@ mod tests {
     #[test]
     fn the_listing_query_gets_the_composite_partial_index_first() {
         let sql = "SELECT id, name, price FROM products WHERE category_id = $1 AND active ORDER BY featured DESC, created_at DESC LIMIT 20";
-        let c = candidates(sql, &seq_scan("products"), &catalog(), &BTreeMap::new());
+        let c = candidates(sql, &seq_scan("products"), &catalog(), &BTreeMap::new()).list;
         let keys: Vec<String> = c[0].columns.iter().map(ToString::to_string).collect();
         assert_eq!(keys, vec!["category_id", "featured DESC", "created_at DESC"]);
         assert_eq!(c[0].predicate.as_ref().map(ToString::to_string).as_deref(), Some("active"));
@@ -356,7 +545,8 @@ mod tests {
             &seq_scan("users"),
             &catalog(),
             &BTreeMap::new(),
-        );
+        )
+        .list;
         let keys: Vec<String> = c[0].columns.iter().map(ToString::to_string).collect();
         assert_eq!(keys, vec!["lower(email)"]);
         assert_eq!(c[0].ddl(false, "x"), "CREATE INDEX x ON users ((lower(email)))");
@@ -372,10 +562,44 @@ mod tests {
                     .to_string(),
             ],
         )]);
-        assert!(candidates(sql, &seq_scan("products"), &catalog(), &existing).iter().all(|c| !c.include.is_empty()));
+        assert!(
+            candidates(sql, &seq_scan("products"), &catalog(), &existing).list.iter().all(|c| !c.include.is_empty())
+        );
         let good =
             PlanNode { node_type: "Index Scan".into(), relation_name: Some("products".into()), ..Default::default() };
-        assert!(candidates(sql, &good, &catalog(), &BTreeMap::new()).is_empty());
+        assert!(candidates(sql, &good, &catalog(), &BTreeMap::new()).list.is_empty());
+    }
+
+    #[test]
+    fn an_aggregate_gets_its_group_key_with_the_column_it_sums_first() {
+        let sql = "SELECT p.name, t.total FROM products p JOIN (SELECT category_id, sum(price) AS total FROM products \
+                   GROUP BY category_id HAVING sum(price) > 100) t ON t.category_id = p.id";
+        let c = candidates(sql, &seq_scan("products"), &catalog(), &BTreeMap::new()).list;
+        let keys: Vec<String> = c[0].columns.iter().map(ToString::to_string).collect();
+        assert_eq!(keys, vec!["category_id", "price"], "{c:?}");
+    }
+
+    #[test]
+    fn a_covering_index_never_carries_a_column_without_a_length_bound() {
+        let mut cat = catalog();
+        let products = cat.get_mut("products").unwrap();
+        products.columns.iter_mut().find(|c| c.name == "name").unwrap().type_name = "text".into();
+        let sql = "SELECT id, name FROM products WHERE category_id = $1 ORDER BY created_at DESC LIMIT 20";
+        let c = candidates(sql, &seq_scan("products"), &cat, &BTreeMap::new());
+        assert!(c.list.iter().all(|x| !x.include.contains(&"name".to_string())), "{:?}", c.list);
+        assert!(
+            c.skipped.iter().any(|(ddl, why)| ddl.contains("INCLUDE (id, name)") && why.contains("`name`")),
+            "{:?}",
+            c.skipped
+        );
+    }
+
+    #[test]
+    fn a_prefix_of_a_suggested_index_is_redundant() {
+        let old = "CREATE INDEX o ON public.orders USING btree (customer_id)";
+        assert!(prefix_of(old, "CREATE INDEX CONCURRENTLY n ON orders (customer_id, created_at DESC)"));
+        assert!(!prefix_of(old, "CREATE INDEX CONCURRENTLY n ON orders (customer_id)"), "the same keys: not a prefix");
+        assert!(!prefix_of(old, "CREATE INDEX CONCURRENTLY n ON orders (customer_id, x) WHERE active"));
     }
 
     #[test]
@@ -389,7 +613,7 @@ mod tests {
     #[test]
     fn qualified_keys_and_predicates_lose_their_alias_in_the_tree_not_in_text() {
         let sql = "SELECT u.id FROM users u WHERE lower(u.email) = $1 AND u.email IS NOT NULL";
-        let c = candidates(sql, &seq_scan("users"), &catalog(), &BTreeMap::new());
+        let c = candidates(sql, &seq_scan("users"), &catalog(), &BTreeMap::new()).list;
         assert_eq!(c[0].ddl(false, "x"), "CREATE INDEX x ON users ((lower(email))) WHERE email IS NOT NULL");
         // An index on the same keys and predicate, however Postgres prints it, covers it.
         let def = "CREATE INDEX e ON public.users USING btree (lower(email)) WHERE (email IS NOT NULL)";

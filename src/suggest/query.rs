@@ -1,13 +1,15 @@
 //! What a query asks of each table it reads, from its SQL's syntax tree: equality and
-//! range columns, constant predicates, the ORDER BY keys and the selected columns.
+//! range columns, constant predicates, the ORDER BY and GROUP BY keys and the columns read
+//! besides (the select list, aggregate arguments, HAVING), for every SELECT of the
+//! statement (subqueries in FROM and WITH included).
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, Ident, Join, JoinConstraint, JoinOperator, LimitClause, OrderByKind, OrderBySort, SelectItem,
-    SetExpr, Statement, TableFactor, UnaryOperator, visit_expressions, visit_expressions_mut, visit_relations,
-    visit_statements,
+    BinaryOperator, Distinct, Expr, GroupByExpr, Ident, Join, JoinConstraint, JoinOperator, LimitClause, OrderByKind,
+    OrderBySort, SelectItem, SetExpr, Statement, TableFactor, UnaryOperator, visit_expressions, visit_expressions_mut,
+    visit_relations, visit_statements,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 
@@ -34,11 +36,31 @@ pub struct QueryShape {
     /// ORDER BY keys when they all come from one table.
     pub order: Vec<IndexKey>,
     pub order_table: Option<String>,
+    /// GROUP BY (or DISTINCT) keys when they all come from one table: an index in their
+    /// order feeds the aggregate sorted.
+    pub group: Vec<IndexKey>,
+    pub group_table: Option<String>,
 }
 
-pub fn read_query(sql: &str, catalog: &Catalog) -> Option<QueryShape> {
-    let stmts = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
-    let Some(Statement::Query(query)) = stmts.into_iter().next() else { return None };
+/// Every SELECT of the statement: the top one, and those of subqueries and WITH.
+pub fn read_query(sql: &str, catalog: &Catalog) -> Vec<QueryShape> {
+    struct Selects(Vec<sqlparser::ast::Query>);
+    impl sqlparser::ast::Visitor for Selects {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &sqlparser::ast::Query) -> ControlFlow<()> {
+            self.0.push(query.clone());
+            ControlFlow::Continue(())
+        }
+    }
+    let Ok(stmts) = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql) else { return Vec::new() };
+    let Some(stmt @ Statement::Query(_)) = stmts.first() else { return Vec::new() };
+    let mut selects = Selects(Vec::new());
+    let _ = sqlparser::ast::Visit::visit(stmt, &mut selects);
+    selects.0.iter().filter_map(|q| read_select(q, catalog)).collect()
+}
+
+/// The shape of one SELECT (None for a set operation or VALUES).
+fn read_select(query: &sqlparser::ast::Query, catalog: &Catalog) -> Option<QueryShape> {
     let SetExpr::Select(select) = query.body.as_ref() else { return None };
     let (aliases, mut conditions) = from_clause(select);
     let resolver = Resolver { aliases: &aliases, catalog };
@@ -54,21 +76,51 @@ pub fn read_query(sql: &str, catalog: &Catalog) -> Option<QueryShape> {
             resolver.classify(conjunct, &mut shape.tables);
         }
     }
+    // The columns read besides the keys: what an index-only scan needs too.
+    let mut read: Vec<&Expr> = Vec::new();
     for item in &select.projection {
         match item {
-            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                if let Some((t, col)) = resolver.column(e) {
-                    let access = shape.tables.entry(t).or_default();
-                    if !access.selected.contains(&col) {
-                        access.selected.push(col);
-                    }
-                } else {
-                    // An expression over columns: an index-only scan would need them all.
-                    shape.tables.values_mut().for_each(|a| a.select_all = true);
-                }
-            }
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => read.push(e),
             _ => shape.tables.values_mut().for_each(|a| a.select_all = true),
         }
+    }
+    read.extend(select.having.iter());
+    for e in read {
+        if !resolver.read_columns(e, &mut shape.tables) {
+            // A column no single table owns: an index-only scan cannot be planned for.
+            shape.tables.values_mut().for_each(|a| a.select_all = true);
+        }
+    }
+    let group: Vec<&Expr> = match (&select.group_by, &select.distinct) {
+        (GroupByExpr::Expressions(keys, _), _) if !keys.is_empty() => keys.iter().collect(),
+        (_, Some(Distinct::On(keys))) => keys.iter().collect(),
+        (_, Some(Distinct::Distinct)) => select
+            .projection
+            .iter()
+            .filter_map(|i| match i {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut keys = Vec::new();
+    let mut table: Option<String> = None;
+    for e in group {
+        let Some((t, key)) = resolver.key(e) else {
+            table = None;
+            break;
+        };
+        if table.as_ref().is_some_and(|x| *x != t) {
+            table = None;
+            break;
+        }
+        table = Some(t);
+        keys.push(IndexKey { expr: key, desc: false });
+    }
+    if table.is_some() {
+        shape.group = keys;
+        shape.group_table = table;
     }
     if let Some(order) = &query.order_by {
         if let OrderByKind::Expressions(exprs) = &order.kind {
@@ -228,6 +280,27 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
+    /// Note the columns `e` reads in their tables' `selected`; false when one of them
+    /// belongs to no single table of the query.
+    fn read_columns(&self, e: &Expr, tables: &mut BTreeMap<String, Access>) -> bool {
+        let mut resolved = true;
+        let _ = visit_expressions(e, |x| {
+            if matches!(x, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+                match self.column(x) {
+                    Some((t, col)) => {
+                        let access = tables.entry(t).or_default();
+                        if !access.selected.contains(&col) {
+                            access.selected.push(col);
+                        }
+                    }
+                    None => resolved = false,
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        resolved
+    }
+
     /// The table and column a column reference names.
     fn column(&self, e: &Expr) -> Option<(String, String)> {
         match e {
