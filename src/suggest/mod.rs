@@ -241,9 +241,20 @@ pub fn rank(found: &mut [Suggestion]) {
 
 /// The columns of the misestimated node's condition, when two or more belong to its
 /// table: what `CREATE STATISTICS` can be about.
+/// A node that reads no relation itself (an aggregate's grouping key, a join) counts when
+/// one table alone has all of its columns.
 pub fn statistics_columns(estimate: &crate::analysis::Estimate, catalog: &Catalog) -> Option<(String, Vec<String>)> {
-    let relation = estimate.table.as_deref()?;
-    let (name, table) = catalog.iter().find(|(n, _)| n.rsplit('.').next() == Some(relation))?;
+    let (name, table) = match estimate.table.as_deref() {
+        Some(relation) => catalog.iter().find(|(n, _)| n.rsplit('.').next() == Some(relation))?,
+        None => {
+            let mut owners = catalog.iter().filter(|(_, t)| estimate.columns.iter().all(|c| t.column(c).is_some()));
+            let one = owners.next()?;
+            if owners.next().is_some() {
+                return None;
+            }
+            one
+        }
+    };
     let columns: Vec<String> = estimate.columns.iter().filter(|c| table.column(c).is_some()).cloned().collect();
     (columns.len() >= 2).then(|| (name.clone(), columns))
 }
