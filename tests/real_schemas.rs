@@ -12,18 +12,25 @@ use serde_json::Value;
 /// Work of every run of a report, keyed by (query, case, scale).
 type Works = Vec<((String, String, String), u64)>;
 
-/// (query, case, scale) -> work, for every run of a report.
+/// (query, case, scale) -> work, for every run of a report; and for a query with
+/// parameters, the generic plan's work and whether the server settles on it.
 fn works(report: &Value) -> Works {
     let mut out = Vec::new();
     for q in report["queries"].as_array().unwrap() {
         for c in q["cases"].as_array().unwrap() {
             for r in c["runs"].as_array().unwrap() {
-                let key = (
-                    q["name"].as_str().unwrap().to_string(),
-                    c["case"].as_str().unwrap().to_string(),
-                    r["scale"].to_string(),
-                );
-                out.push((key, r["work"].as_u64().unwrap()));
+                let key = |what: &str| {
+                    (
+                        format!("{}{what}", q["name"].as_str().unwrap()),
+                        c["case"].as_str().unwrap().to_string(),
+                        r["scale"].to_string(),
+                    )
+                };
+                out.push((key(""), r["work"].as_u64().unwrap()));
+                if let Some(g) = r.get("generic") {
+                    out.push((key(" generic"), g["work"].as_u64().unwrap()));
+                    out.push((key(" generic chosen"), u64::from(g["chosen"].as_bool().unwrap())));
+                }
             }
         }
     }
@@ -158,6 +165,31 @@ fn a_pg_dump_schema_loads_and_repeats_exactly() {
         "{last}"
     );
     assert!(last["rows"]["app.events_2024_07"].as_u64().unwrap() > 10_000, "partition rows as loaded: {last}");
+}
+
+/// The plan traps and the advisor on the dump: `skew()` over a column of a partitioned
+/// table, and `suggest` for the whole catalog, leave nothing behind and say what they tried.
+#[test]
+fn skew_and_the_advisor_work_on_a_pg_dump_schema() {
+    let p = Project::from_data("helpdesk");
+    let config = p.read("plangate.toml").replace(
+        "[query.agent_queue]\nparams = [\"hot(app.tickets.assignee_id)\"]",
+        "[query.agent_queue]\nparams = [\"skew(app.tickets.assignee_id)\"]",
+    );
+    assert!(config.contains("skew(app.tickets.assignee_id)"), "the fixture names agent_queue's parameter: {config}");
+    p.write("plangate.toml", &config);
+    let (code, report, stderr) = json_report(&p, &["check", "agent_queue"]);
+    assert_eq!(code, 0, "{stderr}");
+    let q = &report["queries"][0];
+    let cases: Vec<&str> = q["cases"].as_array().unwrap().iter().map(|c| c["case"].as_str().unwrap()).collect();
+    assert_eq!(cases, ["hot", "typical", "cold"], "{q}");
+    assert!(q["skew"][0].as_str().unwrap().starts_with("skew of app.tickets.assignee_id at scale 1: hot "), "{q}");
+    assert!(q["cases"][0]["runs"][0]["generic"].is_object(), "a parameterized query runs as a prepared statement: {q}");
+    let (code, out, stderr) = p.run(&["suggest", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let out: Value = serde_json::from_str(&out).unwrap();
+    assert!(out["migration"].is_object() && out["tried"].is_array(), "{out}");
+    p.assert_nothing_left();
 }
 
 /// What a schema file sets stays in the schema's session: a dump's empty `search_path` used
