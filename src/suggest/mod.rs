@@ -244,16 +244,15 @@ pub fn rank(found: &mut [Suggestion]) {
 /// A node that reads no relation itself (an aggregate's grouping key, a join) counts when
 /// one table alone has all of its columns.
 pub fn statistics_columns(estimate: &crate::analysis::Estimate, catalog: &Catalog) -> Option<(String, Vec<String>)> {
-    let (name, table) = match estimate.table.as_deref() {
-        Some(relation) => catalog.iter().find(|(n, _)| n.rsplit('.').next() == Some(relation))?,
-        None => {
-            let mut owners = catalog.iter().filter(|(_, t)| estimate.columns.iter().all(|c| t.column(c).is_some()));
-            let one = owners.next()?;
-            if owners.next().is_some() {
-                return None;
-            }
-            one
+    let (name, table) = if let Some(relation) = estimate.table.as_deref() {
+        catalog.iter().find(|(n, _)| n.rsplit('.').next() == Some(relation))?
+    } else {
+        let mut owners = catalog.iter().filter(|(_, t)| estimate.columns.iter().all(|c| t.column(c).is_some()));
+        let one = owners.next()?;
+        if owners.next().is_some() {
+            return None;
         }
+        one
     };
     let columns: Vec<String> = estimate.columns.iter().filter(|c| table.column(c).is_some()).cloned().collect();
     (columns.len() >= 2).then(|| (name.clone(), columns))
