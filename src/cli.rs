@@ -86,6 +86,19 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Combine the JSON reports of partitioned jobs, or of a version matrix run on separate
+    /// runners, into one report with the combined verdict (exit 1 when a query fails).
+    Merge {
+        /// The `check --format json` reports.
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Report format.
+        #[arg(long, default_value_t = Format::Terminal, value_parser = format_parser())]
+        format: Format,
+        /// Write the report there instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Production's statistics beside the world's, per column, at scale 1.0: how closely
     /// the `stats` generators reproduce production's shape, worst first.
     Fidelity {

@@ -76,6 +76,10 @@ pub enum Error {
     #[error("{path}: {detail}")]
     Baseline { path: PathBuf, detail: String },
 
+    /// A report given to `plangate merge` is unusable, or does not go with the others.
+    #[error("{path}: {detail}")]
+    Report { path: PathBuf, detail: String },
+
     /// A file of production's snapshot is unusable.
     #[error("{path}: {detail}")]
     Snapshot { path: PathBuf, detail: String },

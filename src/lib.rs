@@ -58,6 +58,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             let settings = Settings::load(&common.overrides()?)?;
             commands::explain::run(&settings, &query, scale, case.as_deref(), generic).await
         }
+        Command::Merge { reports, format, output } => commands::merge::run(&reports, format, output.as_deref()),
         Command::Suggest { queries, from, verbose, common } => {
             let settings = Settings::load(&common.overrides()?)?;
             commands::suggest::run(&settings, &queries, from.as_deref(), verbose).await
@@ -75,15 +76,20 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
 
 /// Write the report to `--output` or stdout.
 pub fn emit(settings: &Settings, report: &Report) -> Result<()> {
-    if let Some(path) = &settings.output {
+    emit_report(report, settings.format, settings.output.as_deref())
+}
+
+/// Render `report` in `format` into `output`, or to stdout.
+pub fn emit_report(report: &Report, format: report::Format, output: Option<&std::path::Path>) -> Result<()> {
+    if let Some(path) = output {
         let mut buf = Vec::new();
-        report::render(report, settings.format, false, &mut buf).expect("writing to memory");
-        std::fs::write(path, buf).map_err(|source| Error::Write { path: path.clone(), source })
+        report::render(report, format, false, &mut buf).expect("writing to memory");
+        std::fs::write(path, buf).map_err(|source| Error::Write { path: path.to_path_buf(), source })
     } else {
         let stdout = std::io::stdout();
         let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let mut lock = stdout.lock();
-        report::render(report, settings.format, color, &mut lock)
+        report::render(report, format, color, &mut lock)
             .and_then(|()| lock.flush())
             .map_err(|source| Error::Write { path: "<stdout>".into(), source })
     }

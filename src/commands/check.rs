@@ -122,5 +122,8 @@ pub fn build_report(
     let mut report =
         Report::new(targets, settings.scales.clone(), &judged, &settings.root, timings.unwrap_or_default());
     report.notes = notes;
+    report.config_sha256.clone_from(&settings.config_sha256);
+    report.seed = settings.seed;
+    report.partition = settings.partition.map(|p| format!("{}/{}", p.index, p.count));
     report
 }

@@ -7,6 +7,7 @@ pub mod curve;
 pub mod explain;
 pub mod fidelity;
 pub mod init;
+pub mod merge;
 pub mod suggest;
 mod world;
 

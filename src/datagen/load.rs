@@ -25,7 +25,7 @@ use crate::datagen::triggers::{self, Switch};
 use crate::error::{Error, Result};
 
 /// One table's load at one scale: the rows that step added and its wall time.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct LoadTiming {
     pub table: String,
     pub scale: f64,

@@ -11,7 +11,7 @@ pub mod terminal;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::{Finding, Kind};
 use crate::datagen::load::LoadTiming;
@@ -23,7 +23,7 @@ pub use crate::config::Format;
 
 pub const FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -31,7 +31,7 @@ pub enum Verdict {
 }
 
 /// Everything a run found, ready for any format.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub format_version: u32,
     pub verdict: Verdict,
@@ -43,14 +43,20 @@ pub struct Report {
     pub targets: Vec<TargetReport>,
     pub queries: Vec<QueryReport>,
     /// How the synthetic world was made, where a reader should know (triggers off, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Summed over the targets.
     pub timings: Timings,
+    /// What decides the results besides the catalog: the config file's SHA-256 and the
+    /// seed; and the partition (`K/N`) when the run checked one.
+    pub config_sha256: String,
+    pub seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
 
 /// One throwaway Postgres the catalog ran on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetReport {
     pub backend: String,
     pub image: Option<String>,
@@ -59,7 +65,7 @@ pub struct TargetReport {
     pub settings: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryReport {
     pub name: String,
     /// The Postgres version these results come from.
@@ -75,12 +81,12 @@ pub struct QueryReport {
     /// What to run next, when an index could fix what failed.
     pub hint: Option<String>,
     /// Cases made by `skew(table.column)`, side by side: one line per skewed case.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skew: Vec<String>,
     pub cases: Vec<CaseReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseReport {
     pub case: String,
     pub verdict: Verdict,
@@ -91,7 +97,7 @@ pub struct CaseReport {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
     pub scale: f64,
     pub rows: BTreeMap<String, u64>,
@@ -105,12 +111,12 @@ pub struct RunReport {
     pub shape: String,
     pub shape_diff: Option<String>,
     /// A query with parameters: the generic plan of its prepared statement.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generic: Option<GenericReport>,
 }
 
 /// A prepared statement's generic plan, run with the case's values.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GenericReport {
     /// Whether the server settles on it after its first custom plans.
     pub chosen: bool,
@@ -123,7 +129,7 @@ pub struct GenericReport {
 }
 
 /// Where the wall time went: each phase, and each table's load at each scale.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     pub backend: String,
     /// How the world came: "built", "built and cached", "cached", "cached, indexes rebuilt".
@@ -298,6 +304,9 @@ impl Report {
             queries,
             notes: Vec::new(),
             timings,
+            config_sha256: String::new(),
+            seed: 0,
+            partition: None,
         }
     }
 }

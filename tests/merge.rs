@@ -1,0 +1,98 @@
+//! `plangate merge` against real runs: partitions of the repo's catalog merged are the full
+//! run's report, verdict included; reports that do not go together are refused.
+
+mod common;
+
+use common::Project;
+use serde_json::Value;
+
+/// The repo's catalog and baselines, without the listing index: `product_listing` fails.
+fn shop_without_listing_index() -> Project {
+    let p = Project::from_repo_catalog();
+    for e in std::fs::read_dir(format!("{}/baselines", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+        let e = e.unwrap();
+        p.write(&format!("baselines/{}", e.file_name().to_string_lossy()), &std::fs::read_to_string(e.path()).unwrap());
+    }
+    let schema_path = std::fs::read_dir(p.path().join("schema")).unwrap().next().unwrap().unwrap().path();
+    let schema = std::fs::read_to_string(&schema_path).unwrap();
+    let start = schema.find("CREATE INDEX idx_products_category_listing").unwrap();
+    let end = start + schema[start..].find(';').unwrap() + 1;
+    std::fs::write(&schema_path, format!("{}{}", &schema[..start], &schema[end..])).unwrap();
+    p
+}
+
+/// The report without what differs from run to run: times.
+fn without_times(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                // Times, and the throwaway server's socket folder.
+                m.retain(|k, _| !k.ends_with("_ms") && k != "timings" && k != "unix_socket_directories");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+fn check_to(p: &Project, file: &str, extra: &[&str]) -> i32 {
+    let mut args = vec!["check", "--format", "json", "--output", file];
+    args.extend(extra);
+    let (code, _, stderr) = p.run(&args);
+    assert!(code == 0 || code == 1, "{stderr}");
+    code
+}
+
+#[test]
+fn two_partitions_merged_are_the_full_run() {
+    let p = shop_without_listing_index();
+    let full = check_to(&p, "full.json", &[]);
+    assert_eq!(full, 1, "the listing query fails without its index");
+    check_to(&p, "a.json", &["--partition", "1/2"]);
+    check_to(&p, "b.json", &["--partition", "2/2"]);
+    let (code, merged, stderr) = p.run(&["merge", "b.json", "a.json", "--format", "json"]);
+    assert_eq!(code, full, "the merged verdict is the full run's: {stderr}");
+    let merged: Value = serde_json::from_str(&merged).unwrap();
+    let full: Value = serde_json::from_str(&p.read("full.json")).unwrap();
+    let names = |r: &Value| r["queries"].as_array().unwrap().iter().map(|q| q["name"].clone()).collect::<Vec<_>>();
+    assert_eq!(names(&merged), names(&full), "every query once, in the full run's order");
+    assert_eq!(without_times(merged), without_times(full));
+
+    // Any format, with the combined verdict.
+    let (code, md, _) = p.run(&["merge", "a.json", "b.json", "--format", "markdown"]);
+    assert_eq!(code, 1);
+    assert!(md.starts_with("## ❌ plangate: 1 of 6 queries failed"), "{md}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn reports_that_do_not_go_together_are_refused_naming_the_file() {
+    let p = shop_without_listing_index();
+    check_to(&p, "a.json", &["--partition", "1/2"]);
+    check_to(&p, "b.json", &["--partition", "2/2"]);
+    check_to(&p, "seed.json", &["--partition", "2/2", "--seed", "7"]);
+    let refused = |args: &[&str], needles: &[&str]| {
+        let mut all = vec!["merge"];
+        all.extend(args);
+        let (code, _, stderr) = p.run(&all);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "{args:?}: {n} in {stderr}");
+        }
+    };
+    refused(&["a.json", "seed.json"], &["seed.json", "seed 7 differs from"]);
+    refused(&["a.json"], &["partition 2/2", "missing"]);
+    refused(&["a.json", "a.json", "b.json"], &["a.json", "is also in"]);
+    let mut old: Value = serde_json::from_str(&p.read("b.json")).unwrap();
+    old["format_version"] = 99.into();
+    p.write("old.json", &old.to_string());
+    refused(&["a.json", "old.json"], &["old.json", "format_version 99"]);
+    p.write("config.json", &p.read("b.json").replace(&old["config_sha256"].as_str().unwrap()[..12], "000000000000"));
+    refused(&["a.json", "config.json"], &["config.json", "config (plangate.toml SHA-256)"]);
+    p.write("junk.json", "{\"format_version\": 1}");
+    refused(&["a.json", "junk.json"], &["junk.json", "not a plangate report"]);
+    refused(&["missing.json"], &["missing.json"]);
+}
