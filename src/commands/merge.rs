@@ -14,7 +14,7 @@ pub fn run(paths: &[PathBuf], format: Format, output: Option<&Path>) -> Result<O
     for path in paths {
         reports.push((path.as_path(), read(path)?));
     }
-    let merged = merge(reports)?;
+    let merged = merge(&reports)?;
     crate::emit_report(&merged, format, output)?;
     Ok(if merged.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
 }
@@ -41,7 +41,7 @@ fn read(path: &Path) -> Result<Report> {
 /// them (target by target, queries by name), the verdict failing when any query fails.
 /// Reports of another config, seed or set of scales are refused, as are overlapping ones
 /// and an incomplete set of partitions.
-fn merge(reports: Vec<(&Path, Report)>) -> Result<Report> {
+fn merge(reports: &[(&Path, Report)]) -> Result<Report> {
     let (first_path, first) = reports
         .first()
         .map(|(p, r)| (*p, r.clone()))
@@ -68,10 +68,10 @@ fn merge(reports: Vec<(&Path, Report)>) -> Result<Report> {
             return Err(differs("scales", format!("{:?}", first.scales), format!("{:?}", r.scales)));
         }
     }
-    check_partitions(&reports)?;
+    check_partitions(reports)?;
 
     let mut targets = Vec::new();
-    for (_, r) in &reports {
+    for (_, r) in reports {
         for t in &r.targets {
             let same = |x: &report::TargetReport| {
                 x.backend == t.backend && x.image == t.image && x.postgres_version == t.postgres_version
@@ -86,7 +86,7 @@ fn merge(reports: Vec<(&Path, Report)>) -> Result<Report> {
     let mut seen: Vec<(String, String, &Path)> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     let mut timings: Option<report::Timings> = None;
-    for (path, r) in &reports {
+    for (path, r) in reports {
         for q in &r.queries {
             let key = (q.name.clone(), q.postgres_version.clone());
             if let Some((_, _, other)) = seen.iter().find(|(n, v, _)| (n, v) == (&key.0, &key.1)) {
