@@ -146,6 +146,9 @@ fn report() -> Report {
                 .into(),
         ],
         timings: Timings { backend: "local".into(), total_ms: 10_600, ..Timings::default() },
+        config_sha256: "daeb4bf301aed057b001deaf6f3d6d1dd7910a3ad798bca9930184f8f5a0041b".into(),
+        seed: 42,
+        partition: None,
     }
 }
 
