@@ -18,10 +18,17 @@ use crate::error::{Error, Result};
 /// scans, spills, misestimates, plan-shape changes and superlinear growth against
 /// baselines committed in git.
 #[derive(Debug, Parser)]
-#[command(name = "plangate", version, about, long_about)]
+#[command(name = "plangate", version = crate::VERSION, about, long_about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress on stderr (errors and the report only).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More on stderr: -v the SQL plangate runs to build the world and what suggest tried,
+    /// -vv also every measuring statement.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,9 +87,6 @@ pub enum Command {
         /// Read a saved `check --format json` report instead of running the catalog first.
         #[arg(long)]
         from: Option<PathBuf>,
-        /// Also list every candidate tried, with its measured effect or why it was left out.
-        #[arg(long, short)]
-        verbose: bool,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -99,6 +103,14 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// A shell completion script, printed (e.g. `plangate completions bash >
+    /// ~/.local/share/bash-completion/completions/plangate`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff), printed (e.g. `plangate man > ~/.local/share/man/man1/plangate.1`).
+    Man,
     /// Production's statistics beside the world's, per column, at scale 1.0: how closely
     /// the `stats` generators reproduce production's shape, worst first.
     Fidelity {

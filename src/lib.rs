@@ -32,6 +32,22 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::report::Report;
 
+/// `plangate --version`: the package version and, when built from a repository, the commit.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("PLANGATE_BUILD_COMMIT"));
+
+/// Whether output to a stream goes in colour: never with `NO_COLOR` set (and not empty),
+/// always with `CLICOLOR_FORCE` set (and not `0`), else when the stream is a terminal.
+pub fn color(is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if set("NO_COLOR") {
+        return false;
+    }
+    if set("CLICOLOR_FORCE") && std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    is_terminal
+}
+
 /// How a run that could run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -43,6 +59,7 @@ pub enum Outcome {
 
 /// Run one command.
 pub async fn run(cli: Cli) -> Result<Outcome> {
+    progress::configure(cli.quiet, cli.verbose);
     match cli.command {
         Command::Check { queries, common } => {
             commands::check::run(&Settings::load(&common.overrides()?)?, &queries).await
@@ -59,9 +76,21 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             commands::explain::run(&settings, &query, scale, case.as_deref(), generic).await
         }
         Command::Merge { reports, format, output } => commands::merge::run(&reports, format, output.as_deref()),
-        Command::Suggest { queries, from, verbose, common } => {
+        Command::Suggest { queries, from, common } => {
             let settings = Settings::load(&common.overrides()?)?;
-            commands::suggest::run(&settings, &queries, from.as_deref(), verbose).await
+            commands::suggest::run(&settings, &queries, from.as_deref(), progress::verbosity() > 0).await
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "plangate", &mut std::io::stdout());
+            Ok(Outcome::Pass)
+        }
+        Command::Man => {
+            let cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|source| Error::Write { path: "<stdout>".into(), source })?;
+            Ok(Outcome::Pass)
         }
         Command::Init { schema, force, common, from_url, keep_values, queries } => {
             let request = commands::init::Request { schema, force, from_url, keep_values, queries };
@@ -87,7 +116,7 @@ pub fn emit_report(report: &Report, format: report::Format, output: Option<&std:
         std::fs::write(path, buf).map_err(|source| Error::Write { path: path.to_path_buf(), source })
     } else {
         let stdout = std::io::stdout();
-        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let color = color(stdout.is_terminal());
         let mut lock = stdout.lock();
         report::render(report, format, color, &mut lock)
             .and_then(|()| lock.flush())

@@ -203,6 +203,7 @@ pub async fn run_case(
     let literals: Vec<String> = values.iter().map(|v| v.sql.clone()).collect();
     let args = if literals.is_empty() { String::new() } else { format!("({})", literals.join(", ")) };
     let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) EXECUTE {}{args}", statement_name(index));
+    crate::progress::sql(2, &sql);
     let mut explains = Vec::new();
     let mut last_json = None;
     for i in 0..=thresholds.repeats.get() {
@@ -284,6 +285,7 @@ async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &
     let started = std::time::Instant::now();
     let failed = |e: sqlx::Error| Error::QueryFailed { query: query.name.clone(), scale, message: db_message(&e) };
     let setup = format!("SET plan_cache_mode = auto; PREPARE {GENERIC_STATEMENT} AS {}", query.statement());
+    crate::progress::sql(2, &setup);
     sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut *conn).await.map_err(failed)?;
     let result = async {
         let plan_only = format!("EXPLAIN (FORMAT JSON) EXECUTE {GENERIC_STATEMENT}{args}");

@@ -2,6 +2,7 @@
 //! set. Nothing of it goes to stdout, where reports go.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -10,21 +11,50 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// The run's progress display.
 pub struct Progress {
     bars: bool,
+    quiet: bool,
     current: Mutex<Option<ProgressBar>>,
+}
+
+/// `--quiet` (0 when quiet, else 1 + the number of `-v`), set once before the run.
+static LEVEL: AtomicU8 = AtomicU8::new(1);
+
+/// Set `--quiet` and `-v`; before the first use of [`global`].
+pub fn configure(quiet: bool, verbose: u8) {
+    LEVEL.store(if quiet { 0 } else { verbose.saturating_add(1) }, Ordering::Relaxed);
+}
+
+/// How many `-v` were given (0 also when quiet).
+pub fn verbosity() -> u8 {
+    LEVEL.load(Ordering::Relaxed).saturating_sub(1)
+}
+
+/// Show a statement plangate runs, with `-v` (`level` 1: what builds and changes the world)
+/// or `-vv` (2: every measuring statement too).
+pub fn sql(level: u8, statement: &str) {
+    if verbosity() >= level {
+        global().line(&format!("sql: {}", statement.trim()));
+    }
 }
 
 /// The one display of this process.
 pub fn global() -> &'static Progress {
     static P: OnceLock<Progress> = OnceLock::new();
-    P.get_or_init(|| Progress {
-        bars: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
-        current: Mutex::new(None),
+    P.get_or_init(|| {
+        let quiet = LEVEL.load(Ordering::Relaxed) == 0;
+        Progress {
+            bars: !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+            quiet,
+            current: Mutex::new(None),
+        }
     })
 }
 
 impl Progress {
     /// A finished step, as a line (above the bar, when there is one).
     pub fn line(&self, msg: &str) {
+        if self.quiet {
+            return;
+        }
         let current = self.current.lock().expect("progress lock");
         match current.as_ref() {
             Some(bar) => bar.println(format!("plangate: {msg}")),

@@ -242,6 +242,7 @@ impl Verifier<'_> {
             return Ok(None);
         }
         let build = cand.ddl(false, CANDIDATE);
+        crate::progress::sql(1, &build);
         if let Err(e) = sqlx::raw_sql(AssertSqlSafe(build.clone())).execute(&mut *conn).await {
             self.note(q, &ddl, false, format!("cannot be built: {}", db_message(&e)));
             return Ok(None);
@@ -328,9 +329,9 @@ impl Verifier<'_> {
         let name = format!("{short}_{}_stats", columns.join("_"));
         let on = format!("(dependencies, ndistinct, mcv) ON {} FROM {}", cols.join(", "), table);
         let ddl = format!("CREATE STATISTICS {} {on}", quote_ident(&name));
-        if let Err(e) =
-            sqlx::raw_sql(AssertSqlSafe(format!("CREATE STATISTICS {CANDIDATE} {on}"))).execute(&mut *conn).await
-        {
+        let create = format!("CREATE STATISTICS {CANDIDATE} {on}");
+        crate::progress::sql(1, &create);
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(create)).execute(&mut *conn).await {
             self.note(q, &ddl, false, format!("cannot be created: {}", db_message(&e)));
             return Ok(None);
         }

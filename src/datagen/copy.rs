@@ -137,6 +137,7 @@ fn rejected_value(table: &str, e: &sqlx::Error) -> String {
 }
 
 pub async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
+    crate::progress::sql(1, sql);
     sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
         .execute(&mut *conn)
         .await

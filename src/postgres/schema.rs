@@ -104,6 +104,7 @@ pub async fn apply(conn: &mut PgConnection, files: &[PathBuf], target: Target) -
                 applied.skipped_privileges += 1;
                 continue;
             }
+            crate::progress::sql(1, stmt);
             if let Err(e) = sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut *conn).await {
                 return Err(Error::Schema { path: path.clone(), detail: describe_error(&sql, offset, &e) });
             }
