@@ -9,6 +9,8 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
     need+=(postgresql)
 fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The GitHub Action's scripts read the pull request's event with jq, as on GitHub's runners.
+command -v jq >/dev/null 2>&1 || need+=(jq)
 
 if [ "${#need[@]}" -gt 0 ]; then
     echo "ci: installing ${need[*]}"
