@@ -22,11 +22,7 @@ fn the_image_runs_the_repo_catalog_to_a_pass() {
     let built = Command::new("bash").args([script, env!("CARGO_BIN_EXE_plangate")]).output().unwrap();
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
 
-    let p = Project::from_repo_catalog();
-    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/baselines")).unwrap() {
-        let e = e.unwrap();
-        p.write(&format!("baselines/{}", e.file_name().to_string_lossy()), &std::fs::read_to_string(e.path()).unwrap());
-    }
+    let p = Project::from_repo_catalog_and_baselines();
     let out = Command::new("podman")
         .args(["run", "--rm", "--network=none", "-v"])
         .arg(format!("{}:/work", p.path().display()))

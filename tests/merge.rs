@@ -8,16 +8,8 @@ use serde_json::Value;
 
 /// The repo's catalog and baselines, without the listing index: `product_listing` fails.
 fn shop_without_listing_index() -> Project {
-    let p = Project::from_repo_catalog();
-    for e in std::fs::read_dir(format!("{}/baselines", env!("CARGO_MANIFEST_DIR"))).unwrap() {
-        let e = e.unwrap();
-        p.write(&format!("baselines/{}", e.file_name().to_string_lossy()), &std::fs::read_to_string(e.path()).unwrap());
-    }
-    let schema_path = std::fs::read_dir(p.path().join("schema")).unwrap().next().unwrap().unwrap().path();
-    let schema = std::fs::read_to_string(&schema_path).unwrap();
-    let start = schema.find("CREATE INDEX idx_products_category_listing").unwrap();
-    let end = start + schema[start..].find(';').unwrap() + 1;
-    std::fs::write(&schema_path, format!("{}{}", &schema[..start], &schema[end..])).unwrap();
+    let p = Project::from_repo_catalog_and_baselines();
+    p.drop_listing_index();
     p
 }
 

@@ -48,6 +48,25 @@ impl Project {
         p
     }
 
+    /// The repo's catalog with its committed baselines.
+    pub fn from_repo_catalog_and_baselines() -> Project {
+        let p = Project::from_repo_catalog();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::create_dir_all(p.dir.path().join("baselines")).unwrap();
+        copy_tree(&root.join("baselines"), &p.dir.path().join("baselines"));
+        p
+    }
+
+    /// Take the incident's listing index out of the repo's schema (copied by
+    /// [`Project::from_repo_catalog`]): `product_listing` then regresses.
+    pub fn drop_listing_index(&self) {
+        let schema_path = std::fs::read_dir(self.dir.path().join("schema")).unwrap().next().unwrap().unwrap().path();
+        let schema = std::fs::read_to_string(&schema_path).unwrap();
+        let start = schema.find("CREATE INDEX idx_products_category_listing").unwrap();
+        let end = start + schema[start..].find(';').unwrap() + 1;
+        std::fs::write(&schema_path, format!("{}{}", &schema[..start], &schema[end..])).unwrap();
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
