@@ -95,6 +95,7 @@ impl DataModel {
                 }
             }
             let (mut columns, sequences) = column_models(settings, name, spec, table, &mut notes)?;
+            check_depends(&columns).map_err(|(c, d)| cfg(format!("tables.{}.columns.{c}", toml_key(name)), d))?;
             apply_cluster(settings, name, spec, table, &mut columns)?;
             let distinct = |c: &ColumnModel| {
                 c.filled_by_postgres || matches!(c.generator, GenExpr::Serial | GenExpr::Uuid | GenExpr::Unique(_))
@@ -206,6 +207,27 @@ fn column_models(
         });
     }
     Ok((columns, sequences))
+}
+
+/// Every `depends(c, ...)` names a column of the same table that plangate fills, and not
+/// one that depends on another itself: (the column, what is wrong).
+fn check_depends(columns: &[ColumnModel]) -> std::result::Result<(), (String, String)> {
+    for col in columns {
+        let GenExpr::Depends { column, .. } = &col.generator else { continue };
+        let source = columns.iter().find(|c| &c.name == column && !c.filled_by_postgres);
+        let detail = match source {
+            None => format!(
+                "depends({column}, ...): `{column}` is not a column of this table that plangate fills (identity and \
+                 generated columns are Postgres')"
+            ),
+            Some(s) if matches!(s.generator, GenExpr::Depends { .. }) => {
+                format!("depends({column}, ...): `{column}` depends on a column itself; depend on that one")
+            }
+            Some(_) => continue,
+        };
+        return Err((col.name.clone(), detail));
+    }
+    Ok(())
 }
 
 /// Store the rows of one parent together: the table's `cluster` column, else by default

@@ -242,17 +242,7 @@ impl Ctx<'_> {
                         "unique(depends(...)) is not supported: equal values there give equal values here".into()
                     );
                 }
-                let source = self.table.column(column).filter(|c| !c.filled_by_postgres).ok_or_else(|| {
-                    format!(
-                        "depends({column}, ...): `{column}` is not a column of `{}` that plangate fills",
-                        self.table.name
-                    )
-                })?;
-                if matches!(source.generator, GenExpr::Depends { .. }) {
-                    return Err(format!(
-                        "depends({column}, ...): `{column}` itself depends on a column; depend on that one"
-                    ));
-                }
+                // The data model checked the column depended on (`check_depends`).
                 Sampler::Depends {
                     source: compile_column(self.model, self.table, column, self.seed, self.scale)?,
                     inner: Box::new(self.sampler(inner, derive(seed, 23), fmt, false)?),
