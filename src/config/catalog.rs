@@ -103,6 +103,7 @@ fn expand(name: &str, written: &[Written]) -> std::result::Result<Vec<Case>, Exp
             Written::Spec(_) => None,
         })
         .collect();
+    // The parameters with the `skew()` one sampled as `value` (there is none without a skew).
     let with = |value: Sampler| -> Vec<ParamSpec> {
         written
             .iter()
@@ -115,7 +116,10 @@ fn expand(name: &str, written: &[Written]) -> std::result::Result<Vec<Case>, Exp
             .collect()
     };
     match skews.as_slice() {
-        [] => Ok(vec![Case { name: name.to_string(), params: with(Sampler::Any), skew: None }]),
+        [] => {
+            let params = written.iter().filter_map(|w| if let Written::Spec(s) = w { Some(s.clone()) } else { None });
+            Ok(vec![Case { name: name.to_string(), params: params.collect(), skew: None }])
+        }
         [(table, column)] => Ok(SKEW_VALUES
             .iter()
             .map(|&value| Case {
@@ -376,6 +380,22 @@ mod tests {
             assert!(err.starts_with("queries/q.sql: "), "{err}");
             assert!(err.contains(needle), "{sql}: {err}");
         }
+    }
+
+    #[test]
+    fn skew_makes_three_cases_named_after_their_values() {
+        let q = query("select * from t where a = $1 and b = $2", "params = [\"skew(t.a)\", 3]").unwrap();
+        let names: Vec<&str> = q.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["hot", "typical", "cold"]);
+        assert_eq!(
+            q.cases[2].params[0],
+            ParamSpec::Sample { how: Sampler::Cold, table: "t".into(), column: "a".into() }
+        );
+        assert_eq!(q.cases[2].params[1], ParamSpec::Literal(Some("3".into())), "the other parameters stay");
+        let q = query("select * from t where a = $1", "cases.by_a = [\"skew(t.a)\"]\ncases.one = [1]").unwrap();
+        let names: Vec<&str> = q.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["by_a/hot", "by_a/typical", "by_a/cold", "one"]);
+        assert_eq!(q.cases[0].skew.as_ref().map(|s| s.of.as_str()), Some("by_a"));
     }
 
     #[test]
