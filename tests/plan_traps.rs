@@ -129,6 +129,11 @@ fn a_skewed_parameter_shows_fast_and_slow_values_side_by_side() {
 #[test]
 fn two_skews_in_one_case_are_refused_with_the_key() {
     let p = orders();
+    // A generic plan of a query without parameters is asked for by mistake.
+    p.write("queries/count_all.sql", "SELECT count(*) FROM orders;\n");
+    let (code, _, stderr) = p.run(&["explain", "count_all", "--generic"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--generic") && stderr.contains("`count_all` has no parameters"), "{stderr}");
     p.write("queries/two.sql", "SELECT id FROM orders WHERE status = $1 AND id = $2;\n");
     let config = format!("{ORDERS_CONFIG}[query.two]\nparams = [\"skew(orders.status)\", \"skew(orders.id)\"]\n");
     p.write("plangate.toml", &config);
