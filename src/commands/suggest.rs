@@ -308,6 +308,7 @@ impl Verifier<'_> {
             size_bytes: size,
             bytes_per_row,
             returned_rows: self.before[qi][case].rows,
+            built_as: build,
             node: None,
             q_error_before: None,
             q_error_after: None,
@@ -331,7 +332,7 @@ impl Verifier<'_> {
         let ddl = format!("CREATE STATISTICS {} {on}", quote_ident(&name));
         let create = format!("CREATE STATISTICS {CANDIDATE} {on}");
         crate::progress::sql(1, &create);
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(create)).execute(&mut *conn).await {
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(create.clone())).execute(&mut *conn).await {
             self.note(q, &ddl, false, format!("cannot be created: {}", db_message(&e)));
             return Ok(None);
         }
@@ -405,6 +406,7 @@ impl Verifier<'_> {
             size_bytes: 0,
             bytes_per_row: 0.0,
             returned_rows: self.before[qi][ci].rows,
+            built_as: create,
             node: Some(node),
             q_error_before: Some(report::round2(q_before)),
             q_error_after: Some(report::round2(q_after)),
@@ -496,18 +498,7 @@ impl Verifier<'_> {
         let mut notes = Vec::new();
         for (i, s) in chosen.iter().enumerate() {
             let name = format!("plangate_set_{i}");
-            let sql = match s.kind {
-                SuggestionKind::Index => s.ddl.replacen("CONCURRENTLY ", "", 1).replacen(
-                    &format!("INDEX {} ", s.ddl.split_whitespace().nth(3).unwrap_or("")),
-                    &format!("INDEX {name} "),
-                    1,
-                ),
-                SuggestionKind::Statistics => s.ddl.replacen(
-                    &format!("STATISTICS {} ", s.ddl.split_whitespace().nth(2).unwrap_or("")),
-                    &format!("STATISTICS {name} "),
-                    1,
-                ),
-            };
+            let sql = s.built_as.replacen(CANDIDATE, &name, 1);
             if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *conn).await {
                 notes.push(format!("`{}` could not be built with the others: {}", s.ddl, db_message(&e)));
                 continue;

@@ -147,6 +147,9 @@ pub struct Suggestion {
     /// Rows the case returns, which ranking weighs work against.
     #[serde(skip)]
     pub returned_rows: f64,
+    /// The statement it was verified with, building it under a placeholder name.
+    #[serde(skip)]
+    pub built_as: String,
     /// Statistics: the misestimated node, and its q-error (estimate vs actual rows, the
     /// larger over the smaller) before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
