@@ -110,6 +110,11 @@ pub enum Error {
     #[error("loading table `{table}`: {detail}")]
     Load { table: String, detail: String },
 
+    /// A thread building scales' worlds ended before it said how a scale went (it panicked,
+    /// or could not start).
+    #[error("building the world of scale {scale} stopped before it was done")]
+    WorldStopped { scale: f64 },
+
     #[error("`plangate {0}` is not yet available in this version")]
     NotYetAvailable(&'static str),
 

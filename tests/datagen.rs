@@ -21,16 +21,18 @@ async fn load_with_notes(
     schema_sql: &str,
     scales: &[f64],
 ) -> plangate::error::Result<(LocalCluster, PgConnection, Vec<String>)> {
-    load_on(config, schema_sql, scales, false).await
+    load_on(config, schema_sql, scales, false, false).await
 }
 
 /// [`load_with_notes`] with one loading session, or two (tables load, index and analyze
-/// on both at once, as a check does).
+/// on both at once, as a check does); with `skip`, one load goes straight to the last of
+/// `scales`, as a lane of a check that does not stop at the others does.
 async fn load_on(
     config: &str,
     schema_sql: &str,
     scales: &[f64],
     two_sessions: bool,
+    skip: bool,
 ) -> plangate::error::Result<(LocalCluster, PgConnection, Vec<String>)> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("schema")).unwrap();
@@ -48,7 +50,9 @@ async fn load_on(
         None
     };
     let mut loader = Loader::new(&mut conn, helper, model, settings.seed).await?;
-    for &s in scales {
+    loader.follow_scales(scales);
+    let stops = if skip { &scales[scales.len() - 1..] } else { scales };
+    for &s in stops {
         loader.grow_to(&mut conn, s, |_| {}).await?;
     }
     Ok((cluster, conn, notes))
@@ -274,11 +278,26 @@ async fn two_loading_sessions_store_the_same_world_as_one() {
     );
     let config =
         format!("{RICH_CONFIG}[tables.notes]\nrows = 3000\n[tables.notes.columns]\nbody = \"text(400, 900)\"\n");
-    let (_a, mut one, _) = load_on(&config, &schema, &[0.4, 1.0], false).await.unwrap();
-    let (_b, mut two, _) = load_on(&config, &schema, &[0.4, 1.0], true).await.unwrap();
+    let (_a, mut one, _) = load_on(&config, &schema, &[0.4, 1.0], false, false).await.unwrap();
+    let (_b, mut two, _) = load_on(&config, &schema, &[0.4, 1.0], true, false).await.unwrap();
     let (one, two) = (storage(&mut one).await, storage(&mut two).await);
     assert!(one.iter().any(|(r, p)| r == "notes toast" && p != "0"), "the test stores TOAST values: {one:?}");
     assert_eq!(one, two, "the same rows in the same places, the same pages");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_load_past_a_scale_stores_the_world_of_one_that_stops_there() {
+    // A check builds its largest scale in one load while the smaller ones grow elsewhere:
+    // the rows generated for each scale passed must be those a stop there makes (their
+    // references reach only the parents of that scale), and land in the same places.
+    let schema = format!("{RICH_SCHEMA}\n{DIST_SCHEMA}");
+    let config = format!("{RICH_CONFIG}{}", DIST_CONFIG.replace("[scales]\nseed = 7\n", ""));
+    let scales = [0.1, 0.4, 1.0];
+    let (_a, mut stopping, _) = load_on(&config, &schema, &scales, true, false).await.unwrap();
+    let (_b, mut passing, _) = load_on(&config, &schema, &scales, true, true).await.unwrap();
+    let (stopping, passing) = (storage(&mut stopping).await, storage(&mut passing).await);
+    assert!(stopping.iter().any(|(r, _)| r == "t"), "{stopping:?}");
+    assert_eq!(stopping, passing, "the same rows in the same places, the same pages");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -41,6 +41,40 @@ fn panic_leaves_nothing() {
     p.assert_nothing_left();
 }
 
+/// The clusters in `/dev/shm` now.
+fn in_memory_clusters() -> Vec<std::path::PathBuf> {
+    std::fs::read_dir("/dev/shm")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("plangate-")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_small_world_runs_in_memory_and_leaves_nothing_there() {
+    // Without TMPDIR, a world this small goes to /dev/shm (on a machine that has one with
+    // room); however the run ends, its cluster goes with it.
+    let before = in_memory_clusters();
+    for (query, want) in [(QUERY, 0), ("SELECT 1 / (kind - kind) FROM items", 2)] {
+        let p = small_project(query);
+        let out = p.cmd(&["check", "--backend", "local", "--no-cache"]).env_remove("TMPDIR").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(want), "{stderr}");
+        if !std::path::Path::new("/dev/shm").is_dir() {
+            eprintln!("no /dev/shm here: the cluster ran on disk");
+            return;
+        }
+        assert!(stderr.contains("(local backend, in memory)"), "{stderr}");
+        let left: Vec<_> = in_memory_clusters().into_iter().filter(|c| !before.contains(c)).collect();
+        assert!(left.is_empty(), "left behind in /dev/shm: {left:?}");
+        let procs = processes_mentioning(std::path::Path::new("/dev/shm/plangate-"));
+        assert!(procs.is_empty(), "postgres processes left behind: {procs:?}");
+    }
+}
+
 /// Start `check` on a query that sleeps, wait until it runs, send `signal`, and check the exit.
 fn interrupt(p: &Project, args: &[&str], signal: Signal, want_code: i32) {
     let child = p.cmd(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();

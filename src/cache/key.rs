@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// Raised whenever the same inputs would generate different rows, or load them into a
 /// different physical layout: a cache entry written by another version is not reused.
-pub const DATA_VERSION: u32 = 2;
+pub const DATA_VERSION: u32 = 3;
 
 /// The key of one world, and what is left out of it.
 #[derive(Debug, Clone)]

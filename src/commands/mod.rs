@@ -144,7 +144,10 @@ async fn measure_on_target<T>(
         world: (if server.restored { "cached" } else { "built" }).into(),
         ..Timings::default()
     };
-    let from = target.image().map(|i| format!(", image {i}")).unwrap_or_default();
+    let mut from = target.image().map(|i| format!(", image {i}")).unwrap_or_default();
+    if server.in_memory() {
+        from.push_str(", in memory");
+    }
     let world = if server.restored {
         format!(" on a cached world (restored in {} ms)", server.restore_ms)
     } else {
@@ -159,7 +162,7 @@ async fn measure_on_target<T>(
     let mut server = server;
     let restored =
         cached.as_ref().filter(|_| server.restored).and_then(|c| c.entry.as_ref().map(|e| (&e.meta, &c.key)));
-    let mut result = match measure_on(&server, settings, queries, &mut timings, restored, cached.is_some()).await {
+    let mut result = match measure_on(&server, settings, queries, &mut timings, restored).await {
         Ok(mut session) => {
             let extra = after(&mut session).await;
             let Session { conn, runs, notes, world_changed, kept, data_notes, .. } = session;
@@ -276,7 +279,6 @@ async fn measure_on<'q>(
     queries: &'q [Query],
     timings: &mut Timings,
     restored: Option<(&EntryMeta, &WorldKey)>,
-    keep: bool,
 ) -> Result<Session<'q>> {
     // Lets the end-to-end tests prove that a panic still removes the throwaway server.
     assert!(std::env::var_os("PLANGATE_TEST_PANIC_AFTER_START").is_none(), "PLANGATE_TEST_PANIC_AFTER_START is set");
@@ -290,7 +292,7 @@ async fn measure_on<'q>(
             }
             w
         }
-        None => World::grow(server, settings, keep).await?,
+        None => World::grow(server, settings).await?,
     };
     check_samplers(settings, &world.model, queries)?;
     // Postgres parses every query against the schema now, before any data is loaded.
@@ -298,6 +300,9 @@ async fn measure_on<'q>(
     measure::prepare_session(&mut qconn, &settings.thresholds).await?;
     for (i, q) in queries.iter().enumerate() {
         measure::prepare(&mut qconn, q, i).await?;
+    }
+    if world.measured_elsewhere() {
+        let _ = std::mem::replace(&mut qconn, server.connect().await?).close().await;
     }
     // Indexes a cached world rebuilt are counted as index time.
     timings.schema_ms = ms_since(t).saturating_sub(timings.index_ms - index_before);
@@ -316,13 +321,7 @@ async fn measure_on<'q>(
 
     let mut table_rows = BTreeMap::new();
     for (si, &scale) in settings.scales.iter().enumerate() {
-        let last = si + 1 == settings.scales.len();
-        if world.copies() {
-            // Each scale is measured in its own database: this session goes first (a
-            // database being copied has no other session).
-            let _ = std::mem::replace(&mut qconn, server.connect().await?).close().await;
-        }
-        let (db, rows) = world.scale(server, si, scale, last, timings).await?;
+        let (db, rows) = world.scale(si, scale, timings).await?;
         table_rows = rows;
         if let Some(db) = &db {
             let _ = std::mem::replace(&mut qconn, server.connect_to(db).await?).close().await;

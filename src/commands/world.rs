@@ -1,29 +1,37 @@
 //! The world each scale is measured on: grown from the generators, or restored from the
 //! cache. On a throwaway server each scale's world is kept in a database of its own
-//! (`plangate_scale_<i>`), copied from the growing one once that scale is loaded (the
-//! largest is the growing one, renamed); that server's data directory is what the cache
-//! keeps. On the url backend the scratch database grows in place.
+//! (`plangate_scale_<i>`), and the scales are built on two lanes at once: each lane is a
+//! database made from the schema that grows through its share of the scales, copied at
+//! each but its last and renamed at its last. A lane that skips scales generates their
+//! rows as a load stopping there would, so a scale's rows do not depend on its lane. That
+//! server's data directory is what the cache keeps. On the url backend the scratch
+//! database grows in place, one scale after another.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
+use tokio::sync::oneshot;
 
 use crate::cache::EntryMeta;
 use crate::config::Settings;
 use crate::datagen::load::{LoadEvent, Loader, StepTimings};
 use crate::datagen::model::DataModel;
 use crate::datagen::schema::Catalog;
-use crate::error::Result;
-use crate::postgres::{Server, schema};
+use crate::error::{Error, Result};
+use crate::postgres::{Connector, Server, schema};
 use crate::progress;
 use crate::report::Timings;
 
-/// The database a throwaway server grows the world in: the one every new cluster has (a
-/// new database would cost a copy of its template and a checkpoint). Sessions that manage
-/// databases use `template1` (`Server::connect`), so this one can be copied and renamed.
+/// The database the schema is applied in: the one every new cluster has. On a throwaway
+/// server the first lane grows in it and the others in copies of it; sessions that manage
+/// databases use `template1` (`Server::connect`), so it can be copied and renamed.
 const GROWING: &str = "postgres";
+/// How many scales are built at once on a throwaway server. A constant, not the machine's
+/// core count: which scales share a lane decides nothing in the data, but the lanes must
+/// be the same everywhere the world is built.
+const LANES: usize = 2;
 /// The database an index change is worked out in, with the schema as it is now.
 const PROBE: &str = "plangate_probe";
 
@@ -39,26 +47,26 @@ pub struct World {
     /// How the data was made (schema statements skipped, generators...), for the report.
     pub notes: Vec<String>,
     source: Source,
-    /// Per scale so far: its database (None: the server's own) and table rows.
+    /// Per scale so far: its database (None: the scratch database) and table rows.
     pub scales: Vec<(Option<String>, BTreeMap<String, u64>)>,
     /// Whether a restored world's indexes were rebuilt to the schema's.
     pub reindexed: bool,
 }
 
 enum Source {
-    /// Grown now; on a throwaway server each scale is copied to a database of its own.
-    Grow { loader: Box<Loader>, conn: PgConnection, copies: bool },
+    /// Grown now in the scratch database, one scale after another (the url backend).
+    Grow { loader: Box<Loader>, conn: PgConnection },
+    /// Being built now on a throwaway server, each scale in a database of its own.
+    Lanes(Lanes),
     /// Every scale's database is there already.
     Restored { databases: Vec<String>, table_rows: Vec<BTreeMap<String, u64>> },
 }
 
 impl World {
-    /// Apply the schema in the growing database (on a throwaway server) or the scratch one,
-    /// and read it back: the world about to be grown. With `keep` (a world for the cache), each
-    /// scale is copied to a database of its own; without, every scale is measured in the
-    /// growing database (the same pages: the copy is a copy of its files).
-    pub async fn grow(server: &Server, settings: &Settings, keep: bool) -> Result<World> {
-        let copies = keep && server.is_throwaway();
+    /// Apply the schema and read it back: the world about to be built. On a throwaway server
+    /// the lanes start building every scale now; on the url backend the scratch database
+    /// grows as each scale is asked for.
+    pub async fn grow(server: &Server, settings: &Settings) -> Result<World> {
         // The schema gets a session of its own: what its files set must not reach plangate's.
         let mut schema_conn = server.connect_to(GROWING).await?;
         let target = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
@@ -69,17 +77,17 @@ impl World {
         let model = DataModel::build(settings, &catalog)?;
         let mut notes = applied.notes();
         notes.extend(model.notes.iter().cloned());
-        let helper = server.connect_to(GROWING).await?;
-        let loader = Loader::new(&mut conn, Some(helper), model.clone(), settings.seed).await?;
-        let loader = Box::new(loader);
-        Ok(World {
-            catalog,
-            model,
-            notes,
-            source: Source::Grow { loader, conn, copies },
-            scales: Vec::new(),
-            reindexed: false,
-        })
+        let source = if server.is_throwaway() {
+            let loader = Loader::new(&mut conn, None, model.clone(), settings.seed).await?;
+            let load_notes = loader.notes();
+            let _ = conn.close().await;
+            Source::Lanes(Lanes::start(server, &model, settings, load_notes).await?)
+        } else {
+            let helper = server.connect_to(GROWING).await?;
+            let loader = Loader::new(&mut conn, Some(helper), model.clone(), settings.seed).await?;
+            Source::Grow { loader: Box::new(loader), conn }
+        };
+        Ok(World { catalog, model, notes, source, scales: Vec::new(), reindexed: false })
     }
 
     /// The world of a cached entry, on a server started on its data: the schema read back
@@ -113,40 +121,36 @@ impl World {
     }
 
     /// The database a session may parse the catalog's queries in before any data is loaded.
+    /// On a throwaway server the world is built there meanwhile: that session must leave
+    /// (see [`World::measured_elsewhere`]).
     pub fn schema_db(&self) -> &str {
         match &self.source {
-            Source::Grow { .. } => GROWING,
+            Source::Grow { .. } | Source::Lanes(_) => GROWING,
             Source::Restored { databases, .. } => &databases[0],
         }
     }
 
-    /// Make the world of the `i`-th scale ready (grown, or already there); returns its
-    /// database (None: the server's own) and the rows of every filled table there.
+    /// Make the world of the `i`-th scale ready (built, or already there); returns its
+    /// database (None: the scratch database) and the rows of every filled table there.
+    /// Scales are asked for in order.
     pub async fn scale(
         &mut self,
-        server: &Server,
         i: usize,
         scale: f64,
-        last: bool,
         timings: &mut Timings,
     ) -> Result<(Option<String>, BTreeMap<String, u64>)> {
         let ready = match &mut self.source {
             Source::Restored { databases, table_rows } => (Some(databases[i].clone()), table_rows[i].clone()),
-            Source::Grow { loader, conn, copies } => {
-                let step = grow_step(loader, conn, scale).await?;
-                timings.loads.extend(step.loads);
-                timings.load_ms += step.load_ms;
-                timings.index_ms += step.index_ms;
-                timings.analyze_ms += step.analyze_ms;
-                let rows = loader.relation_rows(conn).await?;
-                if *copies {
-                    let t = Instant::now();
-                    copy_scale(server, loader, conn, i, last).await?;
-                    timings.copy_ms += ms_since(t);
-                    (Some(scale_db(i)), rows)
-                } else {
-                    (None, rows)
-                }
+            Source::Grow { loader, conn } => {
+                let step = grow_step(loader, conn, scale, true).await?;
+                add_step(timings, step);
+                (None, loader.relation_rows(conn).await?)
+            }
+            Source::Lanes(lanes) => {
+                let built = lanes.wait(i, scale).await?;
+                add_step(timings, built.step);
+                timings.copy_ms += built.copy_ms;
+                (Some(scale_db(i)), built.rows)
             }
         };
         self.scales.push(ready.clone());
@@ -158,6 +162,7 @@ impl World {
         let mut notes = self.notes.clone();
         match &self.source {
             Source::Grow { loader, .. } => notes.extend(loader.notes()),
+            Source::Lanes(lanes) => notes.extend(lanes.notes.iter().cloned()),
             Source::Restored { databases, .. } => {
                 let mut conn = server.connect_to(databases.last().expect("a scale")).await?;
                 let loader = Loader::new(&mut conn, None, self.model.clone(), settings.seed).await?;
@@ -168,10 +173,10 @@ impl World {
         Ok(notes)
     }
 
-    /// Whether each scale is measured in a database of its own (so that no session of the
-    /// growing database may stay open while a scale is copied).
-    pub fn copies(&self) -> bool {
-        matches!(self.source, Source::Grow { copies: true, .. })
+    /// Whether each scale is measured in a database of its own, so that no session may stay
+    /// in [`World::schema_db`] (being built in, it is renamed to a scale's at the end).
+    pub fn measured_elsewhere(&self) -> bool {
+        matches!(self.source, Source::Lanes(_))
     }
 
     /// Whether the world was restored from the cache.
@@ -181,26 +186,37 @@ impl World {
 
     /// Close the growing sessions.
     pub async fn close(self) {
-        if let Source::Grow { mut loader, conn, .. } = self.source {
+        if let Source::Grow { mut loader, conn } = self.source {
             loader.release_helper().await;
             let _ = conn.close().await;
         }
     }
 }
 
-async fn grow_step(loader: &mut Loader, conn: &mut PgConnection, scale: f64) -> Result<StepTimings> {
+fn add_step(timings: &mut Timings, step: StepTimings) {
+    timings.loads.extend(step.loads);
+    timings.load_ms += step.load_ms;
+    timings.index_ms += step.index_ms;
+    timings.analyze_ms += step.analyze_ms;
+}
+
+/// One scale step, with its progress: a bar when `bars` (one step at a time), else only
+/// each loaded table's line.
+async fn grow_step(loader: &mut Loader, conn: &mut PgConnection, scale: f64, bars: bool) -> Result<StepTimings> {
     let display = progress::global();
     loader
         .grow_to(conn, scale, |event| match event {
-            LoadEvent::Started { tables, rows } => {
+            LoadEvent::Started { tables, rows } if bars => {
                 let what = match tables {
                     [one] => (*one).to_string(),
                     many => format!("{} tables", many.len()),
                 };
                 display.start(&format!("scale {scale}: {what}"), rows, "rows");
             }
-            LoadEvent::Rows(n) => display.inc(n),
-            LoadEvent::Rebuilding => display.spin(&format!("scale {scale}: rebuilding indexes and keys, analyzing")),
+            LoadEvent::Rows(n) if bars => display.inc(n),
+            LoadEvent::Rebuilding if bars => {
+                display.spin(&format!("scale {scale}: rebuilding indexes and keys, analyzing"));
+            }
             LoadEvent::Done(t) => {
                 #[expect(clippy::cast_precision_loss)]
                 let rate = t.rows as f64 / (t.ms.max(1) as f64 / 1000.0);
@@ -209,26 +225,174 @@ async fn grow_step(loader: &mut Loader, conn: &mut PgConnection, scale: f64) -> 
                     t.rows, t.table, t.ms, rate
                 ));
             }
+            _ => {}
         })
         .await
 }
 
-/// Keep the world at scale `i` in a database of its own: a file copy of the growing one
-/// (no other session may be on it meanwhile), or, at the last scale, the growing one renamed.
-async fn copy_scale(server: &Server, loader: &mut Loader, conn: &mut PgConnection, i: usize, last: bool) -> Result<()> {
-    loader.release_helper().await;
-    if last {
-        let mut admin = server.connect().await?;
-        let closed = std::mem::replace(conn, server.connect().await?);
-        let _ = closed.close().await;
-        let sql = format!("ALTER DATABASE {GROWING} RENAME TO {}", scale_db(i));
-        exec(&mut admin, &sql, "keeping the largest scale's world").await?;
-        let _ = admin.close().await;
-        return Ok(());
+/// Which scales (by index) each lane builds, ascending within a lane: the largest scale
+/// first to the lane with the least so far, by scale factor. A function of the scales only.
+pub fn lanes(scales: &[f64], lanes: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..scales.len()).collect();
+    order.sort_by(|&a, &b| scales[b].total_cmp(&scales[a]).then(a.cmp(&b)));
+    let mut out: Vec<(f64, Vec<usize>)> = vec![(0.0, Vec::new()); lanes.max(1)];
+    for i in order {
+        let lightest = (0..out.len()).min_by(|&a, &b| out[a].0.total_cmp(&out[b].0)).expect("a lane");
+        out[lightest].0 += scales[i];
+        out[lightest].1.push(i);
     }
-    let sql = format!("CREATE DATABASE {} TEMPLATE {GROWING}{}", scale_db(i), file_copy(server));
-    exec(conn, &sql, "keeping a scale's world").await?;
-    loader.attach_helper(server.connect_to(GROWING).await?).await
+    out.into_iter()
+        .map(|(_, mut l)| {
+            l.sort_unstable();
+            l
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// A scale's world, built.
+struct Built {
+    rows: BTreeMap<String, u64>,
+    step: StepTimings,
+    copy_ms: u64,
+}
+
+/// The lanes building a throwaway server's scales, each on a thread of its own (a load
+/// keeps its session and generator state across awaits); stopped when dropped.
+struct Lanes {
+    /// Per scale, its outcome to come (taken once it is asked for).
+    pending: Vec<Option<oneshot::Receiver<Result<Built>>>>,
+    /// Dropping one stops its lane where it waits next.
+    _stops: Vec<oneshot::Sender<()>>,
+    /// What the loads' reader should know, read from the schema.
+    notes: Vec<String>,
+}
+
+impl Lanes {
+    /// Make each lane's database from the schema's and start building.
+    async fn start(server: &Server, model: &DataModel, settings: &Settings, notes: Vec<String>) -> Result<Lanes> {
+        let plan = lanes(&settings.scales, LANES);
+        let mut admin = server.connect().await?;
+        alone_on(&mut admin, GROWING).await?;
+        for l in 1..plan.len() {
+            let sql = format!("CREATE DATABASE {} TEMPLATE {GROWING}", lane_db(l));
+            exec(&mut admin, &sql, "creating a database to load a world in").await?;
+        }
+        let _ = admin.close().await;
+        let mut pending: Vec<Option<oneshot::Receiver<Result<Built>>>> =
+            (0..settings.scales.len()).map(|_| None).collect();
+        let mut stops = Vec::new();
+        for (l, mine) in plan.into_iter().enumerate() {
+            let mut senders = Vec::new();
+            for &i in &mine {
+                let (tx, rx) = oneshot::channel();
+                pending[i] = Some(rx);
+                senders.push(tx);
+            }
+            let lane = Lane {
+                connector: server.connector(),
+                file_copy: file_copy(server),
+                db: lane_db(l),
+                scales: settings.scales.clone(),
+                mine,
+            };
+            let (stop, stopped) = oneshot::channel::<()>();
+            stops.push(stop);
+            let (model, seed) = (model.clone(), settings.seed);
+            // A lane that cannot start drops its senders: its scales report that they stopped.
+            let _ = std::thread::Builder::new().name(format!("plangate-lane-{l}")).spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                rt.block_on(async {
+                    tokio::select! {
+                        _ = stopped => {}
+                        () = lane.run(model, seed, senders) => {}
+                    }
+                });
+            });
+        }
+        Ok(Lanes { pending, _stops: stops, notes })
+    }
+
+    /// The `i`-th scale's world, once built.
+    async fn wait(&mut self, i: usize, scale: f64) -> Result<Built> {
+        let rx = self.pending[i].take().expect("each scale is asked for once");
+        progress::global().spin(&format!("scale {scale}: loading"));
+        let built = rx.await;
+        progress::global().finish();
+        built.map_err(|_| Error::WorldStopped { scale })?
+    }
+}
+
+/// The database lane `l` grows in: the first grows in the schema's own (a new database
+/// costs a file per relation of the catalog, and creating files is slow while the disk
+/// writes out what was loaded), the others in copies of it.
+fn lane_db(l: usize) -> String {
+    if l == 0 { GROWING.to_string() } else { format!("plangate_lane_{l}") }
+}
+
+/// One lane: grows its database through its scales.
+struct Lane {
+    connector: Connector,
+    file_copy: &'static str,
+    db: String,
+    /// Every scale of the run.
+    scales: Vec<f64>,
+    /// This lane's, by index, ascending.
+    mine: Vec<usize>,
+}
+
+impl Lane {
+    /// Build each scale and send it on; stop at the first failure, which is sent.
+    async fn run(self, model: DataModel, seed: u64, senders: Vec<oneshot::Sender<Result<Built>>>) {
+        let mut state: Option<(Loader, PgConnection)> = None;
+        for (k, (&i, tx)) in self.mine.iter().zip(senders).enumerate() {
+            let last = k + 1 == self.mine.len();
+            let built = self.step(&mut state, &model, seed, i, last).await;
+            let failed = built.is_err();
+            let _ = tx.send(built);
+            if failed {
+                return;
+            }
+        }
+    }
+
+    async fn step(
+        &self,
+        state: &mut Option<(Loader, PgConnection)>,
+        model: &DataModel,
+        seed: u64,
+        i: usize,
+        last: bool,
+    ) -> Result<Built> {
+        if state.is_none() {
+            let mut conn = self.connector.connect_to(&self.db).await?;
+            let helper = self.connector.connect_to(&self.db).await?;
+            let mut loader = Loader::new(&mut conn, Some(helper), model.clone(), seed).await?;
+            loader.follow_scales(&self.scales);
+            *state = Some((loader, conn));
+        }
+        let (loader, conn) = state.as_mut().expect("a loader");
+        let step = grow_step(loader, conn, self.scales[i], false).await?;
+        let rows = loader.relation_rows(conn).await?;
+        let t = Instant::now();
+        loader.release_helper().await;
+        if last {
+            if let Some((_, conn)) = state.take() {
+                let _ = conn.close().await;
+            }
+            let mut admin = self.connector.connect_to("template1").await?;
+            alone_on(&mut admin, &self.db).await?;
+            let sql = format!("ALTER DATABASE {} RENAME TO {}", self.db, scale_db(i));
+            exec(&mut admin, &sql, "keeping a scale's world").await?;
+            let _ = admin.close().await;
+        } else {
+            alone_on(conn, &self.db).await?;
+            let sql = format!("CREATE DATABASE {} TEMPLATE {}{}", scale_db(i), self.db, self.file_copy);
+            exec(conn, &sql, "keeping a scale's world").await?;
+            loader.attach_helper(self.connector.connect_to(&self.db).await?).await?;
+        }
+        Ok(Built { rows, step, copy_ms: ms_since(t) })
+    }
 }
 
 /// Make every scale's database of a cached world carry the plain indexes the schema
@@ -263,6 +427,26 @@ async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Resu
     result
 }
 
+/// Wait until no session but `conn`'s is on database `db`: a closed session's server
+/// process ends a moment after the client goes, and `CREATE DATABASE` and `ALTER DATABASE`
+/// would otherwise find it there and sleep a tenth of a second before they look again.
+async fn alone_on(conn: &mut PgConnection, db: &str) -> Result<()> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let others: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+                .bind(db)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|e| Error::postgres("cannot list the sessions of a database", e))?;
+        if others == 0 || Instant::now() > deadline {
+            // Past the deadline the statement that follows says who is in the way.
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
+
 /// How `CREATE DATABASE` should copy its template: by files, which takes a checkpoint but
 /// writes no WAL for the data (Postgres 15 and later otherwise copy block by block through
 /// the log; older servers copy files anyway).
@@ -284,5 +468,30 @@ impl std::fmt::Debug for World {
             .field("restored", &self.is_restored())
             .field("scales", &self.scales)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lanes;
+
+    #[test]
+    fn the_largest_scale_gets_a_lane_and_the_rest_share_the_other() {
+        assert_eq!(lanes(&[0.035, 0.3, 1.0], 2), vec![vec![2], vec![0, 1]]);
+        assert_eq!(lanes(&[1.0], 2), vec![vec![0]]);
+        assert_eq!(lanes(&[0.5, 1.0], 2), vec![vec![1], vec![0]]);
+    }
+
+    #[test]
+    fn many_scales_are_balanced_by_size() {
+        let scales: Vec<f64> = (1..=8).map(|i| f64::from(i) / 8.0).collect();
+        let plan = lanes(&scales, 2);
+        let weight = |l: &[usize]| l.iter().map(|&i| scales[i]).sum::<f64>();
+        assert_eq!(plan.len(), 2);
+        assert!((weight(&plan[0]) - weight(&plan[1])).abs() <= 0.125 + 1e-9, "{plan:?}");
+        let mut all: Vec<usize> = plan.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..8).collect::<Vec<_>>(), "every scale once");
+        assert!(plan.iter().all(|l| l.windows(2).all(|w| w[0] < w[1])), "ascending within a lane: {plan:?}");
     }
 }

@@ -100,6 +100,13 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// A generous guess at the bytes every scale's world takes together (rows with their
+    /// indexes at a kilobyte each), before any is loaded.
+    pub fn world_size_estimate(&self) -> u64 {
+        let rows: u64 = self.tables.values().map(|t| self.scales.iter().map(|&s| t.size.rows_at(s)).sum::<u64>()).sum();
+        rows.saturating_mul(1024)
+    }
+
     /// Find, read, parse and validate the config, then lay the flags over it.
     pub fn load(args: &Overrides) -> Result<Settings> {
         let config_path = match &args.config {

@@ -85,6 +85,8 @@ pub struct Loader {
     switches: Vec<Switch>,
     /// Rows loaded so far, per filled table.
     loaded_rows: BTreeMap<String, u64>,
+    /// Every scale of the run: a load that passes some makes their rows as their own loads would.
+    steps: Vec<f64>,
 }
 
 /// Session settings of the loading sessions. Commits wait for their WAL to be flushed
@@ -175,6 +177,7 @@ impl Loader {
             helper,
             switches,
             loaded_rows: BTreeMap::new(),
+            steps: Vec::new(),
         })
     }
 
@@ -226,6 +229,13 @@ impl Loader {
     /// The model being loaded.
     pub fn model(&self) -> &DataModel {
         &self.model
+    }
+
+    /// The run's scales, for a loader that skips some of them: a load that passes a scale
+    /// makes its rows the way a load stopping there would have, so every scale's world has
+    /// the same rows whichever scales were loaded on the way.
+    pub fn follow_scales(&mut self, scales: &[f64]) {
+        self.steps = scales.to_vec();
     }
 
     /// Close the second session (no session may be open on a database being copied).
@@ -281,7 +291,14 @@ impl Loader {
         mut progress: impl FnMut(LoadEvent<'_>),
     ) -> Result<StepTimings> {
         assert!(self.loaded.is_none_or(|l| scale > l), "scales grow");
-        let gens = compile(&self.model, self.seed, self.loaded, scale)
+        let passed: Vec<f64> = self
+            .steps
+            .iter()
+            .copied()
+            .filter(|&s| self.loaded.is_none_or(|l| s > l) && s < scale)
+            .chain([scale])
+            .collect();
+        let gens = compile(&self.model, self.seed, self.loaded, &passed)
             .map_err(|(t, c, e)| Error::Load { table: t, detail: format!("column `{c}`: {e}") })?;
         let mut timings = StepTimings::default();
         self.set_aside(conn).await?;

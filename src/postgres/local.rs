@@ -33,6 +33,39 @@ pub struct Origin {
     pub world: Option<Arc<Entry>>,
     /// A cache that keeps a fresh cluster per server build, copied instead of running initdb.
     pub templates: Option<Cache>,
+    /// The folder the cluster's directory is made in (None: the system's temporary folder).
+    pub parent: Option<PathBuf>,
+}
+
+/// The largest world kept in memory, in bytes.
+const IN_MEMORY_MAX: u64 = 1 << 30;
+
+/// Where a cluster whose data will take about `bytes` goes: in memory (`/dev/shm`, a tmpfs)
+/// when the world is small (at most 1 GiB, half of that file system's free space and a
+/// quarter of the memory available), unless `TMPDIR` says where temporary files go; else
+/// the system's temporary folder. A throwaway cluster needs no durability, and on a disk
+/// that is busy writing out what was just loaded, creating the hundreds of files a
+/// cluster or a database holds waits on it.
+pub fn cluster_parent(bytes: u64) -> Option<PathBuf> {
+    if std::env::var_os("TMPDIR").is_some() || bytes > IN_MEMORY_MAX {
+        return None;
+    }
+    let shm = Path::new("/dev/shm");
+    let tmpfs = nix::sys::statfs::statfs(shm).ok()?.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC;
+    let vfs = nix::sys::statvfs::statvfs(shm).ok()?;
+    let free = vfs.blocks_available().saturating_mul(vfs.fragment_size());
+    let writable = nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok();
+    let memory = memory_available().unwrap_or(0);
+    (tmpfs && writable && bytes.saturating_mul(2) <= free && bytes.saturating_mul(4) <= memory)
+        .then(|| shm.to_path_buf())
+}
+
+/// `MemAvailable` of /proc/meminfo, in bytes.
+fn memory_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
 }
 
 /// A running throwaway cluster. Stopped and deleted on drop.
@@ -122,10 +155,13 @@ impl LocalCluster {
 
     fn start_blocking(bindir: PathBuf, settings: &[(String, String)], origin: &Origin) -> Result<LocalCluster> {
         let run_as = unprivileged_user()?;
-        let dir = tempfile::Builder::new()
-            .prefix("plangate-")
-            .tempdir()
-            .map_err(|e| Error::postgres("cannot create a temporary directory for the cluster", e))?;
+        let mut dir = tempfile::Builder::new();
+        dir.prefix("plangate-");
+        let dir = match &origin.parent {
+            Some(parent) => dir.tempdir_in(parent),
+            None => dir.tempdir(),
+        }
+        .map_err(|e| Error::postgres("cannot create a temporary directory for the cluster", e))?;
         let mut cluster = LocalCluster { dir: Some(dir), child: None, bindir, restored: false, restore_ms: 0 };
         let root = cluster.dir().to_path_buf();
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))

@@ -104,6 +104,32 @@ pub async fn targets(settings: &Settings) -> Result<Vec<Target>> {
     })
 }
 
+/// Opens sessions on a started server, with the stable and the user's settings.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    options: PgConnectOptions,
+    url_backend: bool,
+    settings: Vec<(String, String)>,
+}
+
+impl Connector {
+    /// A new session on database `db` (on the url backend: on the scratch database).
+    pub async fn connect_to(&self, db: &str) -> Result<PgConnection> {
+        let opts = if self.url_backend { self.options.clone() } else { self.options.clone().database(db) };
+        let mut conn = url::connect(&opts, "the throwaway database").await?;
+        let stable = STABLE_SESSION.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        for (k, v) in stable.chain(self.settings.iter().cloned()) {
+            sqlx::query("SELECT set_config($1, $2, false)")
+                .bind(&k)
+                .bind(&v)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| Error::postgres(format!("cannot apply setting {k} = {v}"), e))?;
+        }
+        Ok(conn)
+    }
+}
+
 /// A started backend with the scratch database ready to use.
 #[derive(Debug)]
 pub struct Server {
@@ -149,7 +175,12 @@ impl Server {
             }
             Target::Local => {
                 let bindir = local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
-                let origin = local::Origin { world, templates: settings.cache.as_ref().map(crate::cache::Cache::from) };
+                let bytes = world.as_ref().map_or_else(|| settings.world_size_estimate(), |w| w.meta.bytes);
+                let origin = local::Origin {
+                    world,
+                    templates: settings.cache.as_ref().map(crate::cache::Cache::from),
+                    parent: local::cluster_parent(bytes),
+                };
                 Instance::Local(local::LocalCluster::start_from(bindir, &settings.pg_settings, origin).await?)
             }
         };
@@ -216,6 +247,14 @@ impl Server {
         }
     }
 
+    /// Whether the server's data lives in memory (a local cluster in `/dev/shm`).
+    pub fn in_memory(&self) -> bool {
+        match &self.instance {
+            Instance::Local(c) => c.data_dir().starts_with("/dev/shm"),
+            _ => false,
+        }
+    }
+
     /// Whether plangate started this server (and so may change anything in it).
     pub fn is_throwaway(&self) -> bool {
         !matches!(self.instance, Instance::Url(_))
@@ -249,21 +288,18 @@ impl Server {
     /// A new session on database `db` of a throwaway server (on the url backend: on the
     /// scratch database), with the stable and the user's settings.
     pub async fn connect_to(&self, db: &str) -> Result<PgConnection> {
-        let opts = self.connect_options(db);
-        let mut conn = url::connect(&opts, "the throwaway database").await?;
+        self.connector().connect_to(db).await
+    }
+
+    /// What opens sessions on this server, for work that runs beside the caller's.
+    pub fn connector(&self) -> Connector {
         let url_backend = matches!(self.instance, Instance::Url(_));
-        for (k, v) in STABLE_SESSION.iter().map(|(k, v)| (k.to_string(), v.to_string())).chain(
+        Connector {
+            options: self.connect_options("template1"),
+            url_backend,
             // The local and container backends pass the user's settings on the server's command line.
-            self.settings.iter().filter(|_| url_backend).cloned(),
-        ) {
-            sqlx::query("SELECT set_config($1, $2, false)")
-                .bind(&k)
-                .bind(&v)
-                .execute(&mut conn)
-                .await
-                .map_err(|e| Error::postgres(format!("cannot apply setting {k} = {v}"), e))?;
+            settings: if url_backend { self.settings.clone() } else { Vec::new() },
         }
-        Ok(conn)
     }
 
     /// What names the server's build, for the world cache: None where worlds are not cached

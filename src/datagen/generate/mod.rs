@@ -32,28 +32,34 @@ impl ColumnGen {
     }
 }
 
-/// A table's generators for one scale step: rows [start, end).
+/// A table's generators for one load: rows [start, end). A load that takes the world past
+/// several scales at once has one segment per scale passed, each compiled at its scale, so
+/// that its rows are those the loads of one scale at a time would have made.
 #[derive(Debug)]
 pub struct TableGen {
     pub name: String,
     /// The columns COPY sends, in order.
     pub columns: Vec<String>,
-    gens: Vec<Arc<ColumnGen>>,
+    /// (first row after the segment, its generators), in row order.
+    segments: Vec<(u64, Vec<Arc<ColumnGen>>)>,
     pub start: u64,
     pub end: u64,
 }
 
 impl TableGen {
     /// Append rows [from, to) in COPY text format.
-    pub fn write_rows(&self, from: u64, to: u64, out: &mut Vec<u8>) {
-        for row in from..to {
-            for (i, g) in self.gens.iter().enumerate() {
-                if i > 0 {
-                    out.push(b'\t');
+    pub fn write_rows(&self, mut from: u64, to: u64, out: &mut Vec<u8>) {
+        for (end, gens) in &self.segments {
+            while from < to && from < *end {
+                for (i, g) in gens.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'\t');
+                    }
+                    g.write(from, out);
                 }
-                g.write(row, out);
+                out.push(b'\n');
+                from += 1;
             }
-            out.push(b'\n');
         }
     }
 }
@@ -61,26 +67,34 @@ impl TableGen {
 /// Why a generator cannot be compiled (the column is named by the caller).
 pub type CompileError = String;
 
-/// Compile every table for the step that grows the world from `prev_scale` (None: empty) to `scale`.
+/// Compile every table for the load that takes the world from `prev_scale` (None: empty)
+/// to `steps`' last scale, through the scales in `steps` (ascending, each above
+/// `prev_scale`): a segment per scale.
 pub fn compile(
     model: &DataModel,
     seed: u64,
     prev_scale: Option<f64>,
-    scale: f64,
+    steps: &[f64],
 ) -> Result<Vec<TableGen>, (String, String, CompileError)> {
     let mut out = Vec::new();
     for table in &model.tables {
-        let end = table.size.rows_at(scale);
-        let start = prev_scale.map_or(0, |p| table.size.rows_at(p)).min(end);
-        let mut gens = Vec::new();
+        let start = prev_scale.map_or(0, |p| table.size.rows_at(p));
+        let mut segments = Vec::new();
         let mut columns = Vec::new();
-        for col in table.columns.iter().filter(|c| !c.filled_by_postgres) {
-            let g = compile_column(model, table, &col.name, seed, scale)
-                .map_err(|e| (table.name.clone(), col.name.clone(), e))?;
-            gens.push(g);
-            columns.push(col.name.clone());
+        let mut end = start;
+        for &scale in steps {
+            end = table.size.rows_at(scale).max(end);
+            let mut gens = Vec::new();
+            columns.clear();
+            for col in table.columns.iter().filter(|c| !c.filled_by_postgres) {
+                let g = compile_column(model, table, &col.name, seed, scale)
+                    .map_err(|e| (table.name.clone(), col.name.clone(), e))?;
+                gens.push(g);
+                columns.push(col.name.clone());
+            }
+            segments.push((end, gens));
         }
-        out.push(TableGen { name: table.name.clone(), columns, gens, start, end });
+        out.push(TableGen { name: table.name.clone(), columns, segments, start: start.min(end), end });
     }
     Ok(out)
 }
