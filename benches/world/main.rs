@@ -133,7 +133,9 @@ fn descendants(root: u32) -> Vec<u32> {
     out
 }
 
-/// Each phase's share of the run, as the report's timings give it.
+/// Each phase's share of the run, as the report's timings give it. Load, index, analyze and
+/// copy are summed over the lanes that build scales at the same time, so their shares can add
+/// up to more than the whole.
 pub fn phases(report: &serde_json::Value) -> String {
     let t = &report["timings"];
     let ms = |k: &str| t[k].as_u64().unwrap_or(0);
@@ -230,6 +232,7 @@ fn listing() {
         by_hand / first,
         by_hand / warm
     );
+    println!("(load, index, analyze and copy are summed over the two lanes that build scales at once)");
 }
 
 /// Remove the cached worlds, keeping the empty clusters: the next run is a cache miss on a

@@ -378,7 +378,7 @@ impl Entry {
     }
 }
 
-/// Check the files of a kept data directory against their sums (reading them on two
+/// Check the files of a kept data directory against their sums (reading them on several
 /// threads); the error names the first that differs.
 pub fn verify(data: &Path, files: &[FileSum]) -> Result<(), String> {
     let jobs: Vec<(PathBuf, Option<PathBuf>, Option<&FileSum>)> =
@@ -450,14 +450,19 @@ fn remove_unlisted(root: &Path, dirs: &[String], files: &[String]) -> Result<(),
 /// Each file's index with its size and SHA-256, or why one could not be copied.
 type Sums = Result<Vec<(usize, (u64, String))>, String>;
 
-/// Copy files (or only read them, without a destination) on two threads, hashing as they
-/// are read. With an expected sum, a file whose size or hash differs is an error. Returns
-/// each file's size and SHA-256.
+/// Threads that copy and hash a world's files.
+const COPY_THREADS: usize = 6;
+
+/// Copy files (or only read them, without a destination) on [`COPY_THREADS`] threads,
+/// hashing as they are read. With an expected sum, a file whose size or hash differs is an
+/// error. Returns each file's size and SHA-256.
 fn copy_all(jobs: &[(PathBuf, Option<PathBuf>, Option<&FileSum>)]) -> Result<Vec<(u64, String)>, String> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(fs::metadata(&jobs[i].0).map_or(0, |m| m.len())));
-    let halves: [Vec<usize>; 2] =
-        [order.iter().step_by(2).copied().collect(), order.iter().skip(1).step_by(2).copied().collect()];
+    // More threads than cores: creating a file waits on the file system's journal more
+    // than it works, and the waits overlap.
+    let halves: Vec<Vec<usize>> =
+        (0..COPY_THREADS).map(|k| order.iter().skip(k).step_by(COPY_THREADS).copied().collect()).collect();
     let results: Vec<Sums> = std::thread::scope(|s| {
         let handles: Vec<_> = halves
             .iter()
