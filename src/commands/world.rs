@@ -142,7 +142,7 @@ impl World {
         let ready = match &mut self.source {
             Source::Restored { databases, table_rows } => (Some(databases[i].clone()), table_rows[i].clone()),
             Source::Grow { loader, conn } => {
-                let step = grow_step(loader, conn, scale, true).await?;
+                let step = grow_step(loader, conn, scale, true, &mut || {}).await?;
                 add_step(timings, step);
                 (None, loader.relation_rows(conn).await?)
             }
@@ -201,11 +201,18 @@ fn add_step(timings: &mut Timings, step: StepTimings) {
 }
 
 /// One scale step, with its progress: a bar when `bars` (one step at a time), else only
-/// each loaded table's line.
-async fn grow_step(loader: &mut Loader, conn: &mut PgConnection, scale: f64, bars: bool) -> Result<StepTimings> {
+/// each loaded table's line. `analyzing` is called when the step starts analyzing.
+async fn grow_step(
+    loader: &mut Loader,
+    conn: &mut PgConnection,
+    scale: f64,
+    bars: bool,
+    analyzing: &mut dyn FnMut(),
+) -> Result<StepTimings> {
     let display = progress::global();
     loader
         .grow_to(conn, scale, |event| match event {
+            LoadEvent::Analyzing => analyzing(),
             LoadEvent::Started { tables, rows } if bars => {
                 let what = match tables {
                     [one] => (*one).to_string(),
@@ -282,6 +289,10 @@ impl Lanes {
         let mut pending: Vec<Option<oneshot::Receiver<Result<Built>>>> =
             (0..settings.scales.len()).map(|_| None).collect();
         let mut stops = Vec::new();
+        // The other lanes start once the first (the largest scale's) analyzes: until then it
+        // loads and builds indexes on both cores, and afterwards it analyzes on one.
+        let (go, started) = oneshot::channel::<()>();
+        let (mut go, mut started) = (Some(go), Some(started));
         for (l, mine) in plan.into_iter().enumerate() {
             let mut senders = Vec::new();
             for &i in &mine {
@@ -289,12 +300,15 @@ impl Lanes {
                 pending[i] = Some(rx);
                 senders.push(tx);
             }
+            let (signal, wait) = if l == 0 { (go.take(), None) } else { (None, started.take()) };
             let lane = Lane {
                 connector: server.connector(),
                 file_copy: file_copy(server),
                 db: lane_db(l),
                 scales: settings.scales.clone(),
                 mine,
+                signal,
+                wait,
             };
             let (stop, stopped) = oneshot::channel::<()>();
             stops.push(stop);
@@ -339,15 +353,23 @@ struct Lane {
     scales: Vec<f64>,
     /// This lane's, by index, ascending.
     mine: Vec<usize>,
+    /// Told when this lane first analyzes.
+    signal: Option<oneshot::Sender<()>>,
+    /// Waited for before this lane starts (a lane that ends early lets it start too).
+    wait: Option<oneshot::Receiver<()>>,
 }
 
 impl Lane {
     /// Build each scale and send it on; stop at the first failure, which is sent.
-    async fn run(self, model: DataModel, seed: u64, senders: Vec<oneshot::Sender<Result<Built>>>) {
+    async fn run(mut self, model: DataModel, seed: u64, senders: Vec<oneshot::Sender<Result<Built>>>) {
+        if let Some(wait) = self.wait.take() {
+            let _ = wait.await;
+        }
+        let mut signal = self.signal.take();
         let mut state: Option<(Loader, PgConnection)> = None;
         for (k, (&i, tx)) in self.mine.iter().zip(senders).enumerate() {
             let last = k + 1 == self.mine.len();
-            let built = self.step(&mut state, &model, seed, i, last).await;
+            let built = self.step(&mut state, &model, seed, i, last, &mut signal).await;
             let failed = built.is_err();
             let _ = tx.send(built);
             if failed {
@@ -363,6 +385,7 @@ impl Lane {
         seed: u64,
         i: usize,
         last: bool,
+        signal: &mut Option<oneshot::Sender<()>>,
     ) -> Result<Built> {
         if state.is_none() {
             let mut conn = self.connector.connect_to(&self.db).await?;
@@ -372,7 +395,12 @@ impl Lane {
             *state = Some((loader, conn));
         }
         let (loader, conn) = state.as_mut().expect("a loader");
-        let step = grow_step(loader, conn, self.scales[i], false).await?;
+        let mut analyzing = || {
+            if let Some(s) = signal.take() {
+                let _ = s.send(());
+            }
+        };
+        let step = grow_step(loader, conn, self.scales[i], false, &mut analyzing).await?;
         let rows = loader.relation_rows(conn).await?;
         let t = Instant::now();
         loader.release_helper().await;

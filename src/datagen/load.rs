@@ -44,6 +44,8 @@ pub enum LoadEvent<'a> {
     Done(&'a LoadTiming),
     /// Indexes, keys and statistics are being rebuilt.
     Rebuilding,
+    /// The tables are being vacuumed and analyzed (the step's last part).
+    Analyzing,
 }
 
 /// Timings of one scale step.
@@ -319,6 +321,7 @@ impl Loader {
         let (left, right) = self.split(scale);
         self.rebuild(conn, &left, &right).await?;
         timings.index_ms = elapsed_ms(started);
+        progress(LoadEvent::Analyzing);
         let started = Instant::now();
         self.vacuum_analyze(conn, scale, &left, &right).await?;
         timings.analyze_ms = elapsed_ms(started);
