@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Sample, check, median, phases};
+use super::{Sample, check_with_memory, median, phases};
 
 /// (name, rows at scale 1 or fixed, columns after `id`, extra config lines for its columns).
 struct Table {
@@ -556,7 +556,7 @@ pub fn run() {
             .sum()
     };
     println!("catalog: {} tables, {} queries, {rows} rows at scale 1 (scales 0.01, 0.1, 1)", TABLES.len(), names.len());
-    let cold = check(&full, &cache, &[]);
+    let cold = check_with_memory(&full, &cache, &[]);
     show("cold check, 100 queries, keeping its world", &cold);
     #[expect(clippy::cast_precision_loss)]
     let gib = world_bytes(&cache) as f64 / f64::from(1 << 30);
@@ -564,21 +564,21 @@ pub fn run() {
     let mut warm100 = Vec::new();
     for n in [25, 50, 100] {
         let selected: Vec<&str> = names[..n].iter().map(String::as_str).collect();
-        let s = check(&full, &cache, &selected);
+        let s = check_with_memory(&full, &cache, &selected);
         show(&format!("warm check, {n} queries"), &s);
         if n == 100 {
             warm100.push(s.secs);
         }
     }
-    let again = check(&full, &cache, &[]);
+    let again = check_with_memory(&full, &cache, &[]);
     show("warm check, 100 queries, again", &again);
     warm100.push(again.secs);
     println!("warm check of 100 queries: median {:.1} s", median(&warm100));
     let quarter = dir.path().join("quarter");
     write_project(&quarter, 0.25);
-    let small = check(&quarter, &cache, &["--no-cache"]);
+    let small = check_with_memory(&quarter, &cache, &["--no-cache"]);
     show("cold check at a quarter of the rows (5M), 100 queries, not kept", &small);
-    let full_again = check(&full, &cache, &["--no-cache"]);
+    let full_again = check_with_memory(&full, &cache, &["--no-cache"]);
     show("cold check at full size, 100 queries, not kept", &full_again);
     println!(
         "growth: a quarter of the rows {:.1} s, all of them {:.1} s ({:.2}x for 4x the rows)",

@@ -46,8 +46,19 @@ pub struct Sample {
     pub server_mib: f64,
 }
 
-/// `plangate check ARGS --format json` in `dir` with the cache in `cache`.
+/// `plangate check ARGS --format json` in `dir` with the cache in `cache`, timed only (the
+/// peer is timed the same way).
 pub fn check(dir: &Path, cache: &Path, args: &[&str]) -> Sample {
+    run_check(dir, cache, args, false)
+}
+
+/// [`check`], also sampling the peak memory of plangate and of its server every 100 ms
+/// (reading the server's page tables costs the run some CPU: only where memory is reported).
+pub fn check_with_memory(dir: &Path, cache: &Path, args: &[&str]) -> Sample {
+    run_check(dir, cache, args, true)
+}
+
+fn run_check(dir: &Path, cache: &Path, args: &[&str], memory: bool) -> Sample {
     let report = dir.join("bench-report.json");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_plangate"));
     cmd.arg("check")
@@ -65,9 +76,13 @@ pub fn check(dir: &Path, cache: &Path, args: &[&str]) -> Sample {
     let (mut plangate_kib, mut server_kib) = (0u64, 0u64);
     let pid = child.id();
     while child.try_wait().expect("waiting for plangate").is_none() {
-        plangate_kib = plangate_kib.max(status_kib(pid, "VmHWM:"));
-        server_kib = server_kib.max(descendants(pid).iter().map(|&p| pss_kib(p)).sum());
-        std::thread::sleep(Duration::from_millis(100));
+        if memory {
+            plangate_kib = plangate_kib.max(status_kib(pid, "VmHWM:"));
+            server_kib = server_kib.max(descendants(pid).iter().map(|&p| pss_kib(p)).sum());
+            std::thread::sleep(Duration::from_millis(100));
+        } else {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
     let secs = t.elapsed().as_secs_f64();
     let out = child.wait_with_output().expect("plangate ends");

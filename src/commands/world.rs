@@ -257,6 +257,14 @@ pub fn lanes(scales: &[f64], lanes: usize) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// Whether one table holds more than half of the rows at the largest scale.
+fn one_table_dominates(model: &DataModel, scales: &[f64]) -> bool {
+    let largest = scales.iter().copied().fold(0.0, f64::max);
+    let rows: Vec<u64> = model.tables.iter().map(|t| t.size.rows_at(largest)).collect();
+    let total: u64 = rows.iter().sum();
+    rows.iter().any(|&r| r.saturating_mul(2) > total)
+}
+
 /// A scale's world, built.
 struct Built {
     rows: BTreeMap<String, u64>,
@@ -289,10 +297,15 @@ impl Lanes {
         let mut pending: Vec<Option<oneshot::Receiver<Result<Built>>>> =
             (0..settings.scales.len()).map(|_| None).collect();
         let mut stops = Vec::new();
-        // The other lanes start once the first (the largest scale's) analyzes: until then it
-        // loads and builds indexes on both cores, and afterwards it analyzes on one.
+        // When one table holds most of the rows, the other lanes start once the first (the
+        // largest scale's) analyzes: until then it loads and builds indexes on both cores,
+        // and that table's ANALYZE runs on one. With no such table, analyzing keeps both
+        // sessions busy, and the lanes start together.
         let (go, started) = oneshot::channel::<()>();
         let (mut go, mut started) = (Some(go), Some(started));
+        if !one_table_dominates(model, &settings.scales) {
+            (go, started) = (None, None);
+        }
         for (l, mine) in plan.into_iter().enumerate() {
             let mut senders = Vec::new();
             for &i in &mine {
