@@ -301,11 +301,12 @@ impl Lanes {
         // largest scale's) analyzes: until then it loads and builds indexes on both cores,
         // and that table's ANALYZE runs on one. With no such table, analyzing keeps both
         // sessions busy, and the lanes start together.
-        let (go, started) = oneshot::channel::<()>();
-        let (mut go, mut started) = (Some(go), Some(started));
-        if !one_table_dominates(model, &settings.scales) {
-            (go, started) = (None, None);
-        }
+        let (mut go, mut started) = if one_table_dominates(model, &settings.scales) {
+            let (go, started) = oneshot::channel::<()>();
+            (Some(go), Some(started))
+        } else {
+            (None, None)
+        };
         for (l, mine) in plan.into_iter().enumerate() {
             let mut senders = Vec::new();
             for &i in &mine {
