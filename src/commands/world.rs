@@ -64,8 +64,8 @@ enum Source {
 
 impl World {
     /// Apply the schema and read it back: the world about to be built. On a throwaway server
-    /// the lanes start building every scale now; on the url backend the scratch database
-    /// grows as each scale is asked for.
+    /// the lanes start building every scale when the first is asked for; on the url backend
+    /// the scratch database grows as each scale is asked for.
     pub async fn grow(server: &Server, settings: &Settings) -> Result<World> {
         // The schema gets a session of its own: what its files set must not reach plangate's.
         let mut schema_conn = server.connect_to(GROWING).await?;
@@ -121,8 +121,8 @@ impl World {
     }
 
     /// The database a session may parse the catalog's queries in before any data is loaded.
-    /// On a throwaway server the world is built there meanwhile: that session must leave
-    /// (see [`World::measured_elsewhere`]).
+    /// On a throwaway server the world is built there next: that session must leave before
+    /// the first scale is asked for (see [`World::measured_elsewhere`]).
     pub fn schema_db(&self) -> &str {
         match &self.source {
             Source::Grow { .. } | Source::Lanes(_) => GROWING,
@@ -277,6 +277,10 @@ struct Built {
 struct Lanes {
     /// Per scale, its outcome to come (taken once it is asked for).
     pending: Vec<Option<oneshot::Receiver<Result<Built>>>>,
+    /// The lanes, not started until a scale is first asked for: no session may hold a
+    /// snapshot in a lane's database meanwhile (the catalog's queries are parsed in the
+    /// first lane's before), or what VACUUM marks all-visible would depend on timing.
+    starts: Vec<Box<dyn FnOnce() + Send>>,
     /// Dropping one stops its lane where it waits next.
     _stops: Vec<oneshot::Sender<()>>,
     /// What the loads' reader should know, read from the schema.
@@ -284,7 +288,7 @@ struct Lanes {
 }
 
 impl Lanes {
-    /// Make each lane's database from the schema's and start building.
+    /// Make each lane's database from the schema's; the lanes start with the first scale asked for.
     async fn start(server: &Server, model: &DataModel, settings: &Settings, notes: Vec<String>) -> Result<Lanes> {
         let plan = lanes(&settings.scales, LANES);
         let mut admin = server.connect().await?;
@@ -297,6 +301,7 @@ impl Lanes {
         let mut pending: Vec<Option<oneshot::Receiver<Result<Built>>>> =
             (0..settings.scales.len()).map(|_| None).collect();
         let mut stops = Vec::new();
+        let mut starts: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
         // When one table holds most of the rows, the other lanes start once the first (the
         // largest scale's) analyzes: until then it loads and builds indexes on both cores,
         // and that table's ANALYZE runs on one. With no such table, analyzing keeps both
@@ -328,21 +333,26 @@ impl Lanes {
             stops.push(stop);
             let (model, seed) = (model.clone(), settings.seed);
             // A lane that cannot start drops its senders: its scales report that they stopped.
-            let _ = std::thread::Builder::new().name(format!("plangate-lane-{l}")).spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-                rt.block_on(async {
-                    tokio::select! {
-                        _ = stopped => {}
-                        () = lane.run(model, seed, senders) => {}
-                    }
+            starts.push(Box::new(move || {
+                let _ = std::thread::Builder::new().name(format!("plangate-lane-{l}")).spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    rt.block_on(async {
+                        tokio::select! {
+                            _ = stopped => {}
+                            () = lane.run(model, seed, senders) => {}
+                        }
+                    });
                 });
-            });
+            }));
         }
-        Ok(Lanes { pending, _stops: stops, notes })
+        Ok(Lanes { pending, starts, _stops: stops, notes })
     }
 
     /// The `i`-th scale's world, once built.
     async fn wait(&mut self, i: usize, scale: f64) -> Result<Built> {
+        for start in self.starts.drain(..) {
+            start();
+        }
         let rx = self.pending[i].take().expect("each scale is asked for once");
         progress::global().spin(&format!("scale {scale}: loading"));
         let built = rx.await;

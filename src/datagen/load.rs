@@ -428,9 +428,14 @@ impl Loader {
         Ok(())
     }
 
-    /// VACUUM (FREEZE, ANALYZE) every table. FREEZE sets hint bits and the visibility map
-    /// now, so the first measured query does not pay for them and index-only scans see the
-    /// same heap fetches every run.
+    /// VACUUM (FREEZE) every table, then ANALYZE every table. FREEZE sets hint bits and the
+    /// visibility map now, so the first measured query does not pay for them and index-only
+    /// scans see the same heap fetches every run. Both sessions vacuum before either
+    /// analyzes: a page is marked all-visible only if its rows are older than every snapshot
+    /// of a session in the database that is not itself vacuuming, and an analyzing session's
+    /// snapshot counts the transactions running anywhere on the server (another database's
+    /// load, on a throwaway server building scales at once), so which pages got marked
+    /// would depend on timing.
     async fn vacuum_analyze(
         &mut self,
         conn: &mut PgConnection,
@@ -440,16 +445,14 @@ impl Loader {
     ) -> Result<()> {
         let largest = self.model.tables.iter().map(|t| t.size.rows_at(scale)).max().unwrap_or(0);
         let set_target = format!("SET default_statistics_target = {}", statistics_target(largest));
-        let vacuum = |tables: &[usize]| -> Vec<String> {
+        let each = |tables: &[usize], what: &str| -> Vec<String> {
             let names: Vec<String> = tables.iter().map(|&i| self.regclass[i].clone()).collect();
-            if names.is_empty() {
-                Vec::new()
-            } else {
-                vec![set_target.clone(), format!("VACUUM (FREEZE, ANALYZE) {}", names.join(", "))]
-            }
+            if names.is_empty() { Vec::new() } else { vec![set_target.clone(), format!("{what} {}", names.join(", "))] }
         };
-        let (a, b) = (vacuum(left), vacuum(right));
-        self.on_both(conn, a, b, "vacuuming and analyzing").await
+        let (a, b) = (each(left, "VACUUM (FREEZE)"), each(right, "VACUUM (FREEZE)"));
+        let (c, d) = (each(left, "ANALYZE"), each(right, "ANALYZE"));
+        self.on_both(conn, a, b, "vacuuming").await?;
+        self.on_both(conn, c, d, "analyzing").await
     }
 }
 
