@@ -37,6 +37,9 @@ pub struct Origin {
     pub parent: Option<PathBuf>,
 }
 
+/// The memory-backed file system a small world's cluster goes in.
+const IN_MEMORY_DIR: &str = "/dev/shm";
+
 /// The largest world kept in memory, in bytes.
 const IN_MEMORY_MAX: u64 = 1 << 30;
 
@@ -50,7 +53,7 @@ pub fn cluster_parent(bytes: u64) -> Option<PathBuf> {
     if std::env::var_os("TMPDIR").is_some() || bytes > IN_MEMORY_MAX {
         return None;
     }
-    let shm = Path::new("/dev/shm");
+    let shm = Path::new(IN_MEMORY_DIR);
     let tmpfs = nix::sys::statfs::statfs(shm).ok()?.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC;
     let vfs = nix::sys::statvfs::statvfs(shm).ok()?;
     let free = vfs.blocks_available().saturating_mul(vfs.fragment_size());
@@ -332,6 +335,11 @@ impl LocalCluster {
     /// How to connect to database `db` of this cluster.
     pub fn connect_options(&self, db: &str) -> PgConnectOptions {
         PgConnectOptions::new().socket(self.dir()).port(PORT).username("postgres").database(db)
+    }
+
+    /// Whether the cluster lives in memory (see [`cluster_parent`]).
+    pub fn in_memory(&self) -> bool {
+        self.dir().starts_with(IN_MEMORY_DIR)
     }
 
     /// The cluster's data directory.

@@ -250,7 +250,7 @@ impl Server {
     /// Whether the server's data lives in memory (a local cluster in `/dev/shm`).
     pub fn in_memory(&self) -> bool {
         match &self.instance {
-            Instance::Local(c) => c.data_dir().starts_with("/dev/shm"),
+            Instance::Local(c) => c.in_memory(),
             _ => false,
         }
     }
