@@ -147,21 +147,17 @@ fn what_decides_the_data_builds_a_new_world_and_what_does_not_reuses_it() {
     p.assert_nothing_left();
 }
 
-/// The largest file of the cached world's data.
-fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let mut best = (0, dir.to_path_buf());
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap().flatten() {
-            let m = e.metadata().unwrap();
-            if m.is_dir() {
-                stack.push(e.path());
-            } else if m.len() > best.0 {
-                best = (m.len(), e.path());
-            }
+/// Where the largest file of a cached world's archive starts in it, and its length.
+fn largest_file(archive: &std::path::Path) -> (u64, u64) {
+    let mut tar = tar::Archive::new(std::fs::File::open(archive).unwrap());
+    let mut best = (0, 0);
+    for e in tar.entries().unwrap() {
+        let e = e.unwrap();
+        if e.size() > best.1 {
+            best = (e.raw_file_position(), e.size());
         }
     }
-    best.1
+    best
 }
 
 fn world_dirs(p: &Project) -> Vec<std::path::PathBuf> {
@@ -179,11 +175,12 @@ fn a_damaged_or_half_written_entry_is_rebuilt_and_never_used() {
     let cold = check(&p, &[]);
     let entry = world_dirs(&p).pop().unwrap();
     // One flipped bit in the largest table file.
-    let file = largest_file(&entry.join("data"));
-    let mut bytes = std::fs::read(&file).unwrap();
-    let middle = bytes.len() / 2;
+    let archive = entry.join("world.tar");
+    let (start, len) = largest_file(&archive);
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let middle = usize::try_from(start + len / 2).unwrap();
     bytes[middle] ^= 0x10;
-    std::fs::write(&file, bytes).unwrap();
+    std::fs::write(&archive, bytes).unwrap();
     let (code, rebuilt, stderr) = json_report(&p, &["check"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(

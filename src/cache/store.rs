@@ -1,6 +1,8 @@
 //! Cache entries on disk: writing one, finding and restoring one (checked against its
 //! manifest), listing, evicting and clearing them, and the locks that make all of that
-//! safe while other runs use the same cache.
+//! safe while other runs use the same cache. An entry keeps its data directory as one
+//! archive: a world is a thousand files or more, and creating that many files costs a
+//! disk far more than writing their bytes once.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -14,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The layout of an entry's folder and of `entry.json`.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const ENTRY_FILE: &str = "entry.json";
+/// The data directory: a tar of the manifest's folders, then its files in its order.
+const ARCHIVE_FILE: &str = "world.tar";
 const LOCK_FILE: &str = "lock";
 /// Its modification time is the entry's last use.
 const USED_FILE: &str = "used";
@@ -45,7 +49,8 @@ pub struct EntryMeta {
     #[serde(default)]
     pub password: Option<String>,
     pub bytes: u64,
-    /// The manifest: every folder, and every file with its size and SHA-256.
+    /// The manifest: every folder, and every file with its size and SHA-256, in the
+    /// archive's order.
     pub dirs: Vec<String>,
     pub files: Vec<FileSum>,
 }
@@ -188,10 +193,9 @@ impl Cache {
     }
 
     /// Keep a stopped cluster's data directory as the entry `meta.key` (manifest filled in
-    /// here): moved into the cache when `movable` and on the same file system, else copied;
-    /// then evict down to the size bound. Returns the entry's size; an error says why
+    /// here), then evict down to the size bound. Returns the entry's size; an error says why
     /// nothing was kept.
-    pub fn publish(&self, data: &Path, mut meta: EntryMeta, movable: bool) -> Result<u64, String> {
+    pub fn publish(&self, data: &Path, mut meta: EntryMeta) -> Result<u64, String> {
         self.sweep_tmp();
         fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
         fs::create_dir_all(self.worlds()).map_err(|e| format!("cannot create {}: {e}", self.worlds().display()))?;
@@ -202,18 +206,7 @@ impl Cache {
             let writing = File::create(tmp.join(LOCK_FILE)).map_err(|e| e.to_string())?;
             let _writing = Flock::lock(writing, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string())?;
             let (dirs, files) = manifest_of(data)?;
-            let target = tmp.join("data");
-            let jobs: Vec<(PathBuf, Option<PathBuf>, Option<&FileSum>)> =
-                if movable && fs::rename(data, &target).is_ok() {
-                    remove_unlisted(&target, &dirs, &files)?;
-                    files.iter().map(|f| (target.join(f), None, None)).collect()
-                } else {
-                    for d in std::iter::once("").chain(dirs.iter().map(String::as_str)) {
-                        dir_builder().create(target.join(d)).map_err(|e| format!("cannot create {d}: {e}"))?;
-                    }
-                    files.iter().map(|f| (data.join(f), Some(target.join(f)), None)).collect()
-                };
-            let sums = copy_all(&jobs)?;
+            let sums = write_archive(data, &dirs, &files, &tmp.join(ARCHIVE_FILE))?;
             meta.files =
                 files.into_iter().zip(sums).map(|(path, (bytes, sha256))| FileSum { path, bytes, sha256 }).collect();
             meta.dirs = dirs;
@@ -343,19 +336,17 @@ impl Cache {
 }
 
 impl Entry {
-    /// Copy the entry's data directory to `dest` (which must not exist), checking every file
-    /// against the manifest; on a mismatch `dest` is removed and the error says which file.
+    /// Unpack the entry's data directory into `dest` (which must not exist), checking every
+    /// file against the manifest; on a mismatch `dest` is removed and the error says which file.
     pub fn restore_into(&self, dest: &Path) -> Result<u64, String> {
         let result = (|| {
-            let source = self.dir.join("data");
             for d in std::iter::once("").chain(self.meta.dirs.iter().map(String::as_str)) {
+                let d = relative(d)?;
                 dir_builder()
                     .create(dest.join(d))
                     .map_err(|e| format!("cannot create {}: {e}", dest.join(d).display()))?;
             }
-            let jobs: Vec<(PathBuf, Option<PathBuf>, Option<&FileSum>)> =
-                self.meta.files.iter().map(|f| (source.join(&f.path), Some(dest.join(&f.path)), Some(f))).collect();
-            copy_all(&jobs)?;
+            read_archive(&self.archive(), &self.meta.files, Some(dest))?;
             Ok(self.meta.bytes)
         })();
         if result.is_err() {
@@ -366,9 +357,14 @@ impl Entry {
         result
     }
 
-    /// The entry's data directory, as kept (copy it; never start a server on it).
-    pub fn data_dir(&self) -> PathBuf {
-        self.dir.join("data")
+    /// Check every file of the archive against the manifest; the error names the first that differs.
+    pub fn verify(&self) -> Result<(), String> {
+        verify(&self.archive(), &self.meta.files)
+    }
+
+    /// The entry's data directory as one tar, folders first (read it; never change it).
+    pub fn archive(&self) -> PathBuf {
+        self.dir.join(ARCHIVE_FILE)
     }
 
     /// Mark the entry used now (a restore does; a reader that copies by itself says so).
@@ -378,12 +374,55 @@ impl Entry {
     }
 }
 
-/// Check the files of a kept data directory against their sums (reading them on several
-/// threads); the error names the first that differs.
-pub fn verify(data: &Path, files: &[FileSum]) -> Result<(), String> {
-    let jobs: Vec<(PathBuf, Option<PathBuf>, Option<&FileSum>)> =
-        files.iter().map(|f| (data.join(&f.path), None, Some(f))).collect();
-    copy_all(&jobs).map(|_| ())
+/// Check an entry's archive (`Entry::archive`) against its manifest, off the entry (for a
+/// blocking task); the error names the first file that differs.
+pub fn verify(archive: &Path, files: &[FileSum]) -> Result<(), String> {
+    read_archive(archive, files, None)
+}
+
+/// Read an entry's archive, checking each file against the manifest, and write the files
+/// under `dest` when there is one.
+fn read_archive(path: &Path, files: &[FileSum], dest: Option<&Path>) -> Result<(), String> {
+    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut archive = tar::Archive::new(io::BufReader::with_capacity(BUFFER, file));
+    let mut expected = files.iter();
+    let damaged = |e: io::Error| format!("{ARCHIVE_FILE} is damaged: {e}");
+    for entry in archive.entries().map_err(damaged)? {
+        let mut entry = entry.map_err(damaged)?;
+        if entry.header().entry_type().is_dir() {
+            continue;
+        }
+        let name = entry.path().map_err(damaged)?.to_string_lossy().into_owned();
+        let want = expected.next().ok_or_else(|| format!("{name} is in {ARCHIVE_FILE} but not in its manifest"))?;
+        if name != want.path {
+            return Err(format!("{ARCHIVE_FILE} holds {name} where its manifest lists {}", want.path));
+        }
+        let mut out = match dest {
+            Some(dest) => Some(
+                File::options()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(dest.join(relative(&want.path)?))
+                    .map_err(|e| format!("cannot create {}: {e}", dest.join(&want.path).display()))?,
+            ),
+            None => None,
+        };
+        let sum = copy_hashed(&mut entry, out.as_mut()).map_err(|e| format!("{}: {e}", want.path))?;
+        if want.bytes != sum.0 || want.sha256 != sum.1 {
+            return Err(format!("{} does not match its manifest", want.path));
+        }
+    }
+    match expected.next() {
+        Some(missing) => Err(format!("{} is missing from {ARCHIVE_FILE}", missing.path)),
+        None => Ok(()),
+    }
+}
+
+/// A manifest's path, refused if it could lead out of the folder it is unpacked in.
+fn relative(path: &str) -> Result<&str, String> {
+    let inside = Path::new(path).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if inside { Ok(path) } else { Err(format!("the manifest lists {path}, which is not inside the data directory")) }
 }
 
 /// The folders and files of a data directory, relative and sorted. Left out: the pid and
@@ -428,81 +467,61 @@ fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), String> {
     Ok((dirs, files))
 }
 
-/// Remove what a moved data directory holds beyond its manifest.
-fn remove_unlisted(root: &Path, dirs: &[String], files: &[String]) -> Result<(), String> {
-    let (dirs, files): (std::collections::BTreeSet<&str>, std::collections::BTreeSet<&str>) =
-        (dirs.iter().map(String::as_str).collect(), files.iter().map(String::as_str).collect());
-    let mut stack = vec![String::new()];
-    while let Some(rel) = stack.pop() {
-        for d in fs::read_dir(root.join(&rel)).map_err(|e| e.to_string())?.flatten() {
-            let name = d.file_name().to_string_lossy().into_owned();
-            let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-            if dirs.contains(path.as_str()) {
-                stack.push(path);
-            } else if !files.contains(path.as_str()) {
-                fs::remove_file(root.join(&path)).map_err(|e| format!("cannot remove {path}: {e}"))?;
-            }
-        }
+/// Bytes read or written at a time.
+const BUFFER: usize = 1 << 20;
+
+/// Write the folders `dirs` and the files `files` of `data` as a tar at `out`, hashing each
+/// file as it is read. Returns each file's size and SHA-256.
+fn write_archive(data: &Path, dirs: &[String], files: &[String], out: &Path) -> Result<Vec<(u64, String)>, String> {
+    let failed = |e: io::Error| format!("cannot write {}: {e}", out.display());
+    let file = File::options().write(true).create_new(true).mode(0o600).open(out).map_err(failed)?;
+    let mut tar = tar::Builder::new(io::BufWriter::with_capacity(BUFFER, file));
+    for d in dirs {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Directory);
+        header.set_mode(0o700);
+        header.set_size(0);
+        tar.append_data(&mut header, d, io::empty()).map_err(failed)?;
     }
-    Ok(())
-}
-
-/// Each file's index with its size and SHA-256, or why one could not be copied.
-type Sums = Result<Vec<(usize, (u64, String))>, String>;
-
-/// Threads that copy and hash a world's files.
-const COPY_THREADS: usize = 6;
-
-/// Copy files (or only read them, without a destination) on [`COPY_THREADS`] threads,
-/// hashing as they are read. With an expected sum, a file whose size or hash differs is an
-/// error. Returns each file's size and SHA-256.
-fn copy_all(jobs: &[(PathBuf, Option<PathBuf>, Option<&FileSum>)]) -> Result<Vec<(u64, String)>, String> {
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(fs::metadata(&jobs[i].0).map_or(0, |m| m.len())));
-    // More threads than cores: creating a file waits on the file system's journal more
-    // than it works, and the waits overlap.
-    let halves: Vec<Vec<usize>> =
-        (0..COPY_THREADS).map(|k| order.iter().skip(k).step_by(COPY_THREADS).copied().collect()).collect();
-    let results: Vec<Sums> = std::thread::scope(|s| {
-        let handles: Vec<_> = halves
-            .iter()
-            .map(|half| {
-                s.spawn(move || {
-                    half.iter()
-                        .map(|&i| {
-                            let (from, to, expected) = &jobs[i];
-                            let sum =
-                                copy_hashed(from, to.as_deref()).map_err(|e| format!("{}: {e}", from.display()))?;
-                            if let Some(want) = expected {
-                                if want.bytes != sum.0 || want.sha256 != sum.1 {
-                                    return Err(format!("{} does not match its manifest", want.path));
-                                }
-                            }
-                            Ok((i, sum))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("a copy thread does not panic")).collect()
-    });
-    let mut sums = vec![(0, String::new()); jobs.len()];
-    for r in results {
-        for (i, sum) in r? {
-            sums[i] = sum;
+    let mut sums = Vec::with_capacity(files.len());
+    for f in files {
+        let path = data.join(f);
+        let src = File::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let len = src.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(0o600);
+        header.set_size(len);
+        let mut reader = Hashing { inner: src.take(len), hasher: Sha256::new(), bytes: 0 };
+        tar.append_data(&mut header, f, &mut reader).map_err(failed)?;
+        if reader.bytes != len {
+            return Err(format!("{} changed while it was kept", path.display()));
         }
+        sums.push((len, crate::config::hex_digest(&reader.hasher.finalize())));
     }
+    tar.into_inner().and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error)).map_err(failed)?;
     Ok(sums)
 }
 
-fn copy_hashed(from: &Path, to: Option<&Path>) -> io::Result<(u64, String)> {
-    let mut src = File::open(from)?;
-    let mut dst = match to {
-        Some(to) => Some(File::options().write(true).create_new(true).mode(0o600).open(to)?),
-        None => None,
-    };
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Copy `src` to `dst` (or only read it), hashing it; its size and SHA-256.
+fn copy_hashed(src: &mut impl Read, mut dst: Option<&mut File>) -> io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; BUFFER];
     let mut total = 0u64;
     loop {
         let n = src.read(&mut buf)?;
@@ -560,18 +579,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
         let data = data_dir(dir.path());
-        let bytes = cache.publish(&data, meta("k1"), true).unwrap();
+        let bytes = cache.publish(&data, meta("k1")).unwrap();
         assert_eq!(bytes, (3 << 20) + 3 + 1);
-        let kept = cache.worlds().join("k1/data");
-        assert!(!data.exists(), "moved, not copied");
-        assert!(!kept.join("postmaster.opts").exists() && !kept.join("pg_wal/000000010000000000000002").exists());
         let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
         let files: Vec<&str> = entry.meta.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(files, ["PG_VERSION", "base/1/1259", "pg_wal/000000010000000000000001"]);
         let dest = dir.path().join("restored");
         entry.restore_into(&dest).unwrap();
-        assert_eq!(fs::read(dest.join("base/1/1259")).unwrap().len(), 3 << 20);
+        assert_eq!(fs::read(dest.join("base/1/1259")).unwrap(), fs::read(data.join("base/1/1259")).unwrap());
         assert!(dest.join("pg_wal/archive_status").is_dir());
+        assert!(!dest.join("postmaster.opts").exists() && !dest.join("pg_wal/000000010000000000000002").exists());
+        entry.verify().unwrap();
         assert!(matches!(cache.lookup("k2"), Lookup::Miss));
     }
 
@@ -580,20 +598,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
         let data = data_dir(dir.path());
-        cache.publish(&data, meta("k1"), false).unwrap();
-        let file = cache.worlds().join("k1/data/base/1/1259");
-        let mut bytes = fs::read(&file).unwrap();
-        bytes[12345] ^= 1;
-        fs::write(&file, bytes).unwrap();
+        cache.publish(&data, meta("k1")).unwrap();
+        // One flipped bit in the middle of the archive: inside the large file.
+        let archive = cache.worlds().join("k1").join(ARCHIVE_FILE);
+        let mut bytes = fs::read(&archive).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 1;
+        fs::write(&archive, &bytes).unwrap();
         let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
         let dest = dir.path().join("restored");
+        let err = entry.restore_into(&dest).unwrap_err();
+        assert!(err.contains("base/1/1259") && err.contains("does not match its manifest"), "{err}");
+        assert!(!dest.exists());
+        assert!(entry.verify().unwrap_err().contains("base/1/1259"));
+        // Cut short, as by a crash while it was written.
+        bytes[middle] ^= 1;
+        fs::write(&archive, &bytes[..middle]).unwrap();
         let err = entry.restore_into(&dest).unwrap_err();
         assert!(err.contains("base/1/1259"), "{err}");
         assert!(!dest.exists());
         cache.discard(entry);
         assert!(matches!(cache.lookup("k1"), Lookup::Miss));
 
-        cache.publish(&data, meta("k2"), false).unwrap();
+        cache.publish(&data, meta("k2")).unwrap();
         fs::write(cache.worlds().join("k2").join(ENTRY_FILE), "{ half").unwrap();
         assert!(matches!(cache.lookup("k2"), Lookup::Corrupt(_)));
         assert!(!cache.worlds().join("k2").exists());
@@ -604,8 +631,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = data_dir(dir.path());
         let big = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
-        big.publish(&data, meta("old"), false).unwrap();
-        big.publish(&data, meta("held"), false).unwrap();
+        big.publish(&data, meta("old")).unwrap();
+        big.publish(&data, meta("held")).unwrap();
         let old = std::time::SystemTime::now() - Duration::from_secs(3600);
         for k in ["old", "held"] {
             File::options().write(true).open(big.worlds().join(k).join(USED_FILE)).unwrap().set_modified(old).unwrap();
@@ -613,7 +640,7 @@ mod tests {
         let Lookup::Hit(held) = big.lookup("held") else { panic!("a hit") };
         // Room for two entries: publishing a third evicts `old`, not `held` (in use) nor the new one.
         let small = Cache { max_bytes: (7 << 20) + 100, ..big.clone() };
-        small.publish(&data, meta("new"), true).unwrap();
+        small.publish(&data, meta("new")).unwrap();
         let keys: Vec<String> = small.list().into_iter().map(|l| l.key).collect();
         assert!(keys.contains(&"held".to_string()) && keys.contains(&"new".to_string()), "{keys:?}");
         assert!(!keys.contains(&"old".to_string()), "{keys:?}");

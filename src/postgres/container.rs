@@ -227,13 +227,12 @@ impl Container {
 
     /// Check a cached world against its manifest and copy it into `PGDATA`.
     async fn restore(&self, docker: &Docker, world: &Entry) -> std::result::Result<(), String> {
-        let (data, files) = (world.data_dir(), world.meta.files.clone());
-        tokio::task::spawn_blocking(move || crate::cache::store::verify(&data, &files))
+        let (archive, files) = (world.archive(), world.meta.files.clone());
+        tokio::task::spawn_blocking(move || crate::cache::store::verify(&archive, &files))
             .await
             .map_err(|e| e.to_string())??;
         world.touch();
-        archive::upload_dir(docker, &self.id(), &world.data_dir(), &world.meta.dirs, &world.meta.files, &self.pgdata)
-            .await
+        archive::upload_archive(docker, &self.id(), &world.archive(), &self.pgdata).await
     }
 
     /// Let the waiting entrypoint go on.
