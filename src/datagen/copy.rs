@@ -8,6 +8,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 
 use crate::datagen::generate::TableGen;
+use crate::datagen::wire;
 use crate::error::{Error, Result, db_message};
 
 /// Bytes per COPY chunk.
@@ -55,32 +56,70 @@ pub fn column_list(columns: &[String]) -> String {
     columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
 }
 
-/// Stream rows [start, end) of one table (or into `target` instead) through COPY.
+/// Stream rows [start, end) of one table (or into `target` instead) through COPY: in the
+/// binary format where every column can take it (the server then parses nothing), else in
+/// text. A value the binary encoding refuses (one out of its type's range) is sent again in
+/// text, so that the error is the server's own.
 pub async fn copy_rows(
     conn: &mut PgConnection,
     g: Arc<TableGen>,
     target: Option<&str>,
     sent: &mut dyn FnMut(u64),
 ) -> Result<u64> {
+    if g.binary() {
+        if let Some(rows) = copy_in(conn, Arc::clone(&g), target, sent, true).await? {
+            return Ok(rows);
+        }
+    }
+    Ok(copy_in(conn, g, target, sent, false).await?.unwrap_or(0))
+}
+
+/// One COPY of the table's rows, in binary or text; None when a value had no binary form
+/// (the COPY is abandoned, nothing of it kept).
+async fn copy_in(
+    conn: &mut PgConnection,
+    g: Arc<TableGen>,
+    target: Option<&str>,
+    sent: &mut dyn FnMut(u64),
+    binary: bool,
+) -> Result<Option<u64>> {
     let stmt = format!(
-        "COPY {} ({}) FROM STDIN",
+        "COPY {} ({}) FROM STDIN{}",
         target.map_or_else(|| quote_qualified(&g.name), str::to_string),
-        column_list(&g.columns)
+        column_list(&g.columns),
+        if binary { " (FORMAT binary)" } else { "" }
     );
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, u64)>(CHANNEL_CHUNKS);
+    // A chunk and its rows, or None: a value the binary format cannot carry.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Option<(Vec<u8>, u64)>>(CHANNEL_CHUNKS);
     let producer = {
         let g = Arc::clone(&g);
         tokio::task::spawn_blocking(move || {
             let mut row = g.start;
-            while row < g.end {
-                let mut buf = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
+            let mut scratch = Vec::with_capacity(256);
+            let mut buf = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
+            if binary {
+                buf.extend_from_slice(wire::HEADER);
+            }
+            loop {
                 let first = row;
                 while row < g.end && buf.len() < CHUNK_BYTES {
                     let to = (row + 256).min(g.end);
-                    g.write_rows(row, to, &mut buf);
+                    if binary {
+                        if g.write_rows_binary(row, to, &mut buf, &mut scratch).is_err() {
+                            let _ = tx.blocking_send(None);
+                            return;
+                        }
+                    } else {
+                        g.write_rows(row, to, &mut buf);
+                    }
                     row = to;
                 }
-                if tx.blocking_send((buf, row - first)).is_err() {
+                let last = row >= g.end;
+                if last && binary {
+                    buf.extend_from_slice(wire::TRAILER);
+                }
+                let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8));
+                if tx.blocking_send(Some((chunk, row - first))).is_err() || last {
                     return;
                 }
             }
@@ -88,7 +127,12 @@ pub async fn copy_rows(
     };
     let load_err = |e: sqlx::Error| Error::Load { table: g.name.clone(), detail: rejected_value(&g.name, &e) };
     let mut copy = conn.copy_in_raw(&stmt).await.map_err(load_err)?;
-    while let Some((chunk, rows)) = rx.recv().await {
+    while let Some(next) = rx.recv().await {
+        let Some((chunk, rows)) = next else {
+            let _ = producer.await;
+            let _ = copy.abort("a value has no binary form").await;
+            return Ok(None);
+        };
         sent(rows);
         if let Err(e) = copy.send(chunk).await {
             drop(rx);
@@ -98,7 +142,7 @@ pub async fn copy_rows(
         }
     }
     let _ = producer.await;
-    copy.finish().await.map_err(load_err)
+    copy.finish().await.map(Some).map_err(load_err)
 }
 
 /// Why Postgres refused a generated row, loaded by COPY or from the staging table: its

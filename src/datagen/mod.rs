@@ -11,3 +11,4 @@ pub mod random;
 pub mod schema;
 pub mod triggers;
 pub mod values;
+pub mod wire;

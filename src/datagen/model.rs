@@ -7,6 +7,7 @@ use crate::config::generator::GenExpr;
 use crate::config::{Settings, TableSize, TableSpec};
 use crate::datagen::infer::infer;
 use crate::datagen::schema::{Catalog, Table};
+use crate::datagen::wire::Wire;
 use crate::error::{Error, Result};
 
 /// A column to fill.
@@ -22,6 +23,8 @@ pub struct ColumnModel {
     pub ref_group: Option<String>,
     /// The longest value the type holds, in characters (varchar(n), char(n)).
     pub max_len: Option<usize>,
+    /// How the column's values go in a binary COPY, when its type has a way.
+    pub wire: Option<Wire>,
 }
 
 /// A table to fill.
@@ -170,6 +173,7 @@ fn column_models(
                 integer,
                 ref_group: None,
                 max_len,
+                wire: Wire::of(column),
             });
             continue;
         }
@@ -204,6 +208,7 @@ fn column_models(
             integer,
             ref_group,
             max_len,
+            wire: Wire::of(column),
         });
     }
     Ok((columns, sequences))

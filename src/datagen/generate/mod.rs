@@ -1,5 +1,6 @@
 //! Turning the data model into rows: each generator compiled for one scale step, writing
-//! COPY text-format values straight into a byte buffer.
+//! COPY text-format values straight into a byte buffer (and from there, where the
+//! column's type allows, into COPY's binary format).
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use crate::calendar::TimeAt;
 use crate::config::generator::{DEFAULT_SPREAD, GenExpr};
 use crate::datagen::model::{DataModel, TableModel};
 use crate::datagen::random::{Permutation, derive, stream_seed};
+use crate::datagen::wire::Wire;
 
 mod sampler;
 mod stats;
@@ -22,6 +24,8 @@ use stats::StatsSampler;
 pub struct ColumnGen {
     sampler: Sampler,
     seed: u64,
+    /// How its values go in a binary COPY, when every value it writes can.
+    wire: Option<Wire>,
 }
 
 impl ColumnGen {
@@ -47,6 +51,39 @@ pub struct TableGen {
 }
 
 impl TableGen {
+    /// Whether the rows can go in COPY's binary format: every column's type has a binary
+    /// form plangate writes, and every value its generator makes reads there as in text.
+    pub fn binary(&self) -> bool {
+        self.segments.iter().all(|(_, gens)| gens.iter().all(|g| g.wire.is_some()))
+    }
+
+    /// Append rows [from, to) in COPY binary format (see [`TableGen::binary`]), each value
+    /// made in text in `scratch` first. On a value the column's type refuses, the column's
+    /// name (what was appended of the row is left).
+    pub fn write_rows_binary(
+        &self,
+        mut from: u64,
+        to: u64,
+        out: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), &str> {
+        let fields = i16::try_from(self.columns.len()).unwrap_or(i16::MAX).to_be_bytes();
+        for (end, gens) in &self.segments {
+            while from < to && from < *end {
+                out.extend_from_slice(&fields);
+                for (i, g) in gens.iter().enumerate() {
+                    scratch.clear();
+                    g.write(from, scratch);
+                    if !g.wire.is_some_and(|w| w.encode(scratch, out)) {
+                        return Err(&self.columns[i]);
+                    }
+                }
+                from += 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Append rows [from, to) in COPY text format.
     pub fn write_rows(&self, mut from: u64, to: u64, out: &mut Vec<u8>) {
         for (end, gens) in &self.segments {
@@ -116,7 +153,8 @@ fn compile_column(
     } else {
         ctx.sampler(&col.generator, col_seed, fmt, false)?
     };
-    Ok(Arc::new(ColumnGen { sampler, seed: col_seed }))
+    let wire = col.wire.filter(|w| sampler.binary_ok(*w));
+    Ok(Arc::new(ColumnGen { sampler, seed: col_seed, wire }))
 }
 
 struct Ctx<'a> {

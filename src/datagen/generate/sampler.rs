@@ -11,6 +11,7 @@ use crate::datagen::generate::ColumnGen;
 use crate::datagen::generate::stats::{Pick, StatsSampler};
 use crate::datagen::random::{CellRng, Permutation, derive, hash_bytes};
 use crate::datagen::values::{WORDS, write_typed};
+use crate::datagen::wire::Wire;
 
 /// A generator ready to write values for one scale step.
 #[derive(Debug)]
@@ -277,6 +278,39 @@ impl RefSampler {
 }
 
 impl Sampler {
+    /// Whether every value this writes goes into a `wire` column by its binary input: the
+    /// text is one [`Wire::encode`] reads as the server's text input reads it. (A value
+    /// either refuses, such as one out of a type's range, the server refuses too.)
+    pub(super) fn binary_ok(&self, wire: Wire) -> bool {
+        let numeric = matches!(wire, Wire::Float4 | Wire::Float8 | Wire::Numeric | Wire::Text);
+        let integer = matches!(wire, Wire::Int2 | Wire::Int4 | Wire::Int8);
+        match self {
+            Sampler::Serial | Sampler::Int { .. } | Sampler::IntPerm { .. } | Sampler::Zipf { .. } => {
+                numeric || integer
+            }
+            Sampler::Float { fmt, .. } | Sampler::FloatPerm { fmt, .. } | Sampler::Normal { fmt, .. } => {
+                numeric || (integer && matches!(fmt, NumFmt::Integer))
+            }
+            Sampler::Bool { .. } => matches!(wire, Wire::Bool | Wire::Text),
+            Sampler::Timestamp { .. } | Sampler::TimestampPerm { .. } => {
+                matches!(wire, Wire::Timestamp | Wire::TimestampTz | Wire::Date | Wire::Text)
+            }
+            Sampler::Choice { values, .. } | Sampler::ChoicePerm { values, .. } => {
+                values.iter().all(|v| wire.encode(v, &mut Vec::new()))
+            }
+            Sampler::Const(v) => wire.encode(v.as_deref().unwrap_or(b"\\N"), &mut Vec::new()),
+            Sampler::Ref(r) => r.parent.sampler.binary_ok(wire),
+            Sampler::KeyedRef(k) => k.parent.sampler.binary_ok(wire),
+            Sampler::Null { inner, .. } | Sampler::Depends { inner, .. } => inner.binary_ok(wire),
+            Sampler::Text { .. }
+            | Sampler::Uuid
+            | Sampler::Json
+            | Sampler::Array(_)
+            | Sampler::Typed(_)
+            | Sampler::Stats(_) => wire == Wire::Text,
+        }
+    }
+
     // Long: one arm per sampler, the hot loop of the loader; a call per arm would cost.
     pub(super) fn write(&self, seed: u64, row: u64, out: &mut Vec<u8>) {
         match self {
