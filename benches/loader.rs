@@ -151,25 +151,32 @@ async fn throughput(stats: bool) {
         println!("columns a..f: stats generators from the first load's pg_stats");
     }
     let gens = plangate::datagen::generate::compile(&model, settings.seed, None, &[1.0]).unwrap();
-    let mut generate_ms = Vec::new();
-    for _ in 0..ROUNDS {
-        let t = Instant::now();
-        let mut buf = Vec::with_capacity(1 << 21);
-        for g in &gens {
-            let mut row = g.start;
-            while row < g.end {
-                let to = (row + 256).min(g.end);
-                g.write_rows(row, to, &mut buf);
-                row = to;
-                if buf.len() >= 1 << 20 {
-                    buf.clear();
+    for binary in [false, true] {
+        let mut generate_ms = Vec::new();
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            let (mut buf, mut scratch) = (Vec::with_capacity(1 << 21), Vec::new());
+            for g in &gens {
+                let mut row = g.start;
+                while row < g.end {
+                    let to = (row + 256).min(g.end);
+                    if binary {
+                        g.write_rows_binary(row, to, &mut buf, &mut scratch).unwrap();
+                    } else {
+                        g.write_rows(row, to, &mut buf);
+                    }
+                    row = to;
+                    if buf.len() >= 1 << 20 {
+                        buf.clear();
+                    }
                 }
             }
+            generate_ms.push(t.elapsed());
         }
-        generate_ms.push(t.elapsed());
+        generate_ms.sort();
+        let format = if binary { "binary" } else { "text" };
+        println!("plangate generating {format} rows alone (median): {:?}", generate_ms[ROUNDS / 2]);
     }
-    generate_ms.sort();
-    println!("plangate generating alone (median): {:?}", generate_ms[ROUNDS / 2]);
     let raw = raw_rows();
     let raw_bytes: usize = raw.iter().map(Vec::len).sum();
     let binary = raw_rows_binary();

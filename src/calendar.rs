@@ -18,13 +18,17 @@ pub enum TimeAt {
 impl TimeAt {
     /// Write the time `offset` seconds (days for dates) away from the anchor.
     pub fn write(self, out: &mut Vec<u8>, offset: u64, date_only: bool, tz: bool) {
+        write_unix(out, self.unix(offset, date_only), date_only, tz);
+    }
+
+    /// The time `offset` seconds (days for dates) away from the anchor, in seconds since 1970.
+    pub fn unix(self, offset: u64, date_only: bool) -> i64 {
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX / 4);
         match self {
-            TimeAt::BeforeEpoch => write_time(out, offset, date_only, tz),
-            TimeAt::After(start) => {
-                let offset = i64::try_from(offset).unwrap_or(i64::MAX / 4);
-                let t = if date_only { start + offset * 86_400 } else { start + offset };
-                write_unix(out, t, date_only, tz);
-            }
+            TimeAt::BeforeEpoch if date_only => EPOCH_UNIX - offset * 86_400,
+            TimeAt::BeforeEpoch => EPOCH_UNIX - offset,
+            TimeAt::After(start) if date_only => start + offset * 86_400,
+            TimeAt::After(start) => start + offset,
         }
     }
 }

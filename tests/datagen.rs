@@ -618,7 +618,8 @@ async fn binary_copy_stores_what_text_copy_stores() {
             i2 small_positive, i4 int, i8 bigint, f4 real, f8 double precision,
             money numeric(10, 2), ratio numeric, whole numeric(6, 0), flag boolean,
             label varchar(12), code char(4), body text, feeling mood,
-            at timestamptz, local_at timestamp, day date, picked timestamptz, counted int
+            at timestamptz, local_at timestamp, day date, picked timestamptz, counted int,
+            up bigint, noon date
         );";
     let config = r#"
         [scales]
@@ -645,6 +646,8 @@ async fn binary_copy_stores_what_text_copy_stores() {
         day = "date(days = 10000)"
         picked = 'choice("2024-02-29 12:00:00+00", "2023-01-01")'
         counted = "float(0, 1e6)"
+        up = "ref(wide.id)"
+        noon = 'timestamp(from = "1970-01-01", to = "2030-01-01")'
     "#;
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("schema")).unwrap();
@@ -685,7 +688,7 @@ async fn binary_copy_stores_what_text_copy_stores() {
         .unwrap();
     assert_eq!(sizes.0, sizes.1);
     // The values the binary format carried cover what matters: rounding to a typmod,
-    // escapes, NULLs, dates before 2000, a time zone.
+    // escapes, NULLs, dates before 2000, a time zone, a time read as a date.
     let seen: (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE label LIKE E'%\\t%'), count(*) FILTER (WHERE i8 IS NULL),
                 count(*) FILTER (WHERE day < '2000-01-01'), count(*) FILTER (WHERE picked = '2023-01-01')

@@ -81,6 +81,38 @@ impl Wire {
         true
     }
 
+    /// Whether the type is one of the integers.
+    pub fn is_integer(self) -> bool {
+        matches!(self, Wire::Int2 | Wire::Int4 | Wire::Int8)
+    }
+
+    /// Append the field of the integer `v` (an integer type's); false when out of its range.
+    pub fn put_int(self, v: i128, out: &mut Vec<u8>) -> bool {
+        match self {
+            Wire::Int2 => field(out, i16::try_from(v).ok().map(i16::to_be_bytes)),
+            Wire::Int4 => field(out, i32::try_from(v).ok().map(i32::to_be_bytes)),
+            Wire::Int8 => field(out, i64::try_from(v).ok().map(i64::to_be_bytes)),
+            _ => false,
+        }
+    }
+
+    /// Append the field of the time `t` (seconds since 1970, UTC) as the text
+    /// `calendar::write_unix` makes of it reads into a time or date type; false for a year
+    /// that text has no four digits for.
+    pub fn put_time(self, t: i64, out: &mut Vec<u8>) -> bool {
+        let days = t.div_euclid(86_400);
+        if !(1..=9999).contains(&crate::calendar::civil_from_days(days).0) {
+            return false;
+        }
+        match self {
+            Wire::Timestamp | Wire::TimestampTz => {
+                field(out, (t - PG_EPOCH_UNIX).checked_mul(1_000_000).map(i64::to_be_bytes))
+            }
+            Wire::Date => field(out, i32::try_from(days - 10_957).ok().map(i32::to_be_bytes)),
+            _ => false,
+        }
+    }
+
     fn encode_str(self, t: &str, out: &mut Vec<u8>) -> bool {
         match self {
             Wire::Int2 => put(out, int(t).and_then(|v| i16::try_from(v).ok()).map(i16::to_be_bytes)),
@@ -99,6 +131,21 @@ impl Wire {
             Wire::Text => unreachable!("text is copied as it is"),
         }
     }
+}
+
+/// Append a whole field: its length, then `bytes`.
+pub fn field<const N: usize>(out: &mut Vec<u8>, bytes: Option<[u8; N]>) -> bool {
+    bytes.is_some_and(|b| {
+        out.extend_from_slice(&i32::try_from(N).unwrap_or(0).to_be_bytes());
+        out.extend_from_slice(&b);
+        true
+    })
+}
+
+/// Append a NULL field.
+pub fn null(out: &mut Vec<u8>) -> bool {
+    out.extend_from_slice(&(-1i32).to_be_bytes());
+    true
 }
 
 fn put<const N: usize>(out: &mut Vec<u8>, bytes: Option<[u8; N]>) -> bool {

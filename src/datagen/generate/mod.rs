@@ -57,9 +57,9 @@ impl TableGen {
         self.segments.iter().all(|(_, gens)| gens.iter().all(|g| g.wire.is_some()))
     }
 
-    /// Append rows [from, to) in COPY binary format (see [`TableGen::binary`]), each value
-    /// made in text in `scratch` first. On a value the column's type refuses, the column's
-    /// name (what was appended of the row is left).
+    /// Append rows [from, to) in COPY binary format (see [`TableGen::binary`]); `scratch`
+    /// holds a value's text where it is made from its text. On a value the column's type
+    /// refuses, the column's name (what was appended of the row is left).
     pub fn write_rows_binary(
         &self,
         mut from: u64,
@@ -72,9 +72,7 @@ impl TableGen {
             while from < to && from < *end {
                 out.extend_from_slice(&fields);
                 for (i, g) in gens.iter().enumerate() {
-                    scratch.clear();
-                    g.write(from, scratch);
-                    if !g.wire.is_some_and(|w| w.encode(scratch, out)) {
+                    if !g.wire.is_some_and(|w| g.sampler.write_binary(g.seed, from, w, out, scratch)) {
                         return Err(&self.columns[i]);
                     }
                 }

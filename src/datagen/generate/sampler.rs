@@ -11,7 +11,7 @@ use crate::datagen::generate::ColumnGen;
 use crate::datagen::generate::stats::{Pick, StatsSampler};
 use crate::datagen::random::{CellRng, Permutation, derive, hash_bytes};
 use crate::datagen::values::{WORDS, write_typed};
-use crate::datagen::wire::Wire;
+use crate::datagen::wire::{self, Wire};
 
 /// A generator ready to write values for one scale step.
 #[derive(Debug)]
@@ -308,6 +308,68 @@ impl Sampler {
             | Sampler::Array(_)
             | Sampler::Typed(_)
             | Sampler::Stats(_) => wire == Wire::Text,
+        }
+    }
+
+    /// Append the binary field of the value at `row` for a `wire` column (see
+    /// [`Sampler::binary_ok`]): straight from the value where its text would read back
+    /// as that very value (integers, booleans, times, floats written in full), else from
+    /// its text, made in `scratch`. False when the type has no field for the value.
+    pub(super) fn write_binary(
+        &self,
+        seed: u64,
+        row: u64,
+        wire: Wire,
+        out: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+    ) -> bool {
+        let time = matches!(wire, Wire::Timestamp | Wire::TimestampTz | Wire::Date);
+        match self {
+            Sampler::Serial if wire.is_integer() => wire.put_int(i128::from(row) + 1, out),
+            Sampler::Int { lo, span } if wire.is_integer() => {
+                wire.put_int(i128::from(*lo) + i128::from(CellRng::new(seed, row).below(*span)), out)
+            }
+            Sampler::IntPerm { lo, perm } if wire.is_integer() => {
+                wire.put_int(i128::from(*lo) + i128::from(perm.apply(row)), out)
+            }
+            Sampler::Zipf { dist, perm } if wire.is_integer() => {
+                #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let rank = (dist.sample(&mut CellRng::new(seed, row)) as u64).max(1);
+                wire.put_int(i128::from(perm.apply(rank - 1)) + 1, out)
+            }
+            Sampler::Bool { p } if wire == Wire::Bool => {
+                wire::field(out, Some([u8::from(CellRng::new(seed, row).unit() < *p)]))
+            }
+            // Written in full, a float's text reads back as the float itself.
+            Sampler::Float { lo, hi, fmt: NumFmt::Shortest } if wire == Wire::Float8 => {
+                let u = CellRng::new(seed, row).unit();
+                wire::field(out, Some((lo + u * (hi - lo)).to_be_bytes()))
+            }
+            Sampler::Normal { dist, fmt: NumFmt::Shortest } if wire == Wire::Float8 => {
+                wire::field(out, Some(dist.sample(&mut CellRng::new(seed, row)).to_be_bytes()))
+            }
+            Sampler::Timestamp { span_secs, at, date_only, .. } if time => {
+                wire.put_time(at.unix(CellRng::new(seed, row).below(*span_secs), *date_only), out)
+            }
+            Sampler::TimestampPerm { perm, at, date_only, .. } if time => {
+                wire.put_time(at.unix(perm.apply(row), *date_only), out)
+            }
+            Sampler::Ref(r) => match r.pick(row) {
+                Some(j) => r.parent.sampler.write_binary(r.parent.seed, j, wire, out, scratch),
+                None => wire::null(out),
+            },
+            Sampler::Null { p, inner } => {
+                if CellRng::new(seed, row).unit() < *p {
+                    wire::null(out)
+                } else {
+                    inner.write_binary(derive(seed, 11), row, wire, out, scratch)
+                }
+            }
+            _ => {
+                scratch.clear();
+                self.write(seed, row, scratch);
+                wire.encode(scratch, out)
+            }
         }
     }
 
