@@ -541,6 +541,12 @@ fn show(what: &str, s: &Sample) {
     );
 }
 
+/// Write the catalog's project (full size) into `dir`, to run or read by hand.
+pub fn write(dir: &Path) {
+    write_project(dir, 1.0);
+    println!("wrote the 100-query catalog's project into {}", dir.display());
+}
+
 pub fn run() {
     let dir = tempfile::Builder::new().prefix("plangate-bench-").tempdir().expect("a temporary folder");
     let cache = dir.path().join(".cache");

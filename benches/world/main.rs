@@ -13,7 +13,8 @@
 //!                                           that keeps its world, then warm checks of 25, 50
 //!                                           and 100 queries; each phase's share, peak memory
 //!                                           of plangate and of the server, the world's disk;
-//!                                           and a cold check at a quarter of the rows
+//!                                           and a cold check at a quarter of the rows;
+//!                                           with `--write DIR`, only writes its project there
 //!
 //! Each check writes its JSON report; the phases come from its `timings`. Before each timed
 //! process the disk is synced (untimed), so that no run pays for the previous one's writes.
@@ -31,7 +32,10 @@ fn main() {
     let which = std::env::args().skip(1).find(|a| !a.starts_with('-')).unwrap_or_default();
     match which.as_str() {
         "repo" => repo(),
-        "catalog100" => catalog100::run(),
+        "catalog100" => match std::env::args().skip_while(|a| a != "--write").nth(1) {
+            Some(dir) => catalog100::write(Path::new(&dir)),
+            None => catalog100::run(),
+        },
         _ => listing(),
     }
 }

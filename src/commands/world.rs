@@ -294,7 +294,7 @@ impl Lanes {
         let mut admin = server.connect().await?;
         alone_on(&mut admin, GROWING).await?;
         for l in 1..plan.len() {
-            let sql = format!("CREATE DATABASE {} TEMPLATE {GROWING}", lane_db(l));
+            let sql = format!("CREATE DATABASE {} TEMPLATE {GROWING}{}", lane_db(l), file_copy(server));
             exec(&mut admin, &sql, "creating a database to load a world in").await?;
         }
         let _ = admin.close().await;
