@@ -13,7 +13,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// The layout of an entry's folder and of `entry.json`.
 const FORMAT: u32 = 2;
@@ -49,7 +48,7 @@ pub struct EntryMeta {
     #[serde(default)]
     pub password: Option<String>,
     pub bytes: u64,
-    /// The manifest: every folder, and every file with its size and SHA-256, in the
+    /// The manifest: every folder, and every file with its size and BLAKE3 hash, in the
     /// archive's order.
     pub dirs: Vec<String>,
     pub files: Vec<FileSum>,
@@ -83,7 +82,8 @@ impl EntryMeta {
 pub struct FileSum {
     pub path: String,
     pub bytes: u64,
-    pub sha256: String,
+    /// BLAKE3 of the bytes, in hex.
+    pub blake3: String,
 }
 
 /// The cache folder and its size bound.
@@ -208,7 +208,7 @@ impl Cache {
             let (dirs, files) = manifest_of(data)?;
             let sums = write_archive(data, &dirs, &files, &tmp.join(ARCHIVE_FILE))?;
             meta.files =
-                files.into_iter().zip(sums).map(|(path, (bytes, sha256))| FileSum { path, bytes, sha256 }).collect();
+                files.into_iter().zip(sums).map(|(path, (bytes, blake3))| FileSum { path, bytes, blake3 }).collect();
             meta.dirs = dirs;
             meta.bytes = meta.files.iter().map(|f| f.bytes).sum();
             meta.format = FORMAT;
@@ -409,7 +409,7 @@ fn read_archive(path: &Path, files: &[FileSum], dest: Option<&Path>) -> Result<(
             None => None,
         };
         let sum = copy_hashed(&mut entry, out.as_mut()).map_err(|e| format!("{}: {e}", want.path))?;
-        if want.bytes != sum.0 || want.sha256 != sum.1 {
+        if want.bytes != sum.0 || want.blake3 != sum.1 {
             return Err(format!("{} does not match its manifest", want.path));
         }
     }
@@ -471,7 +471,7 @@ fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), String> {
 const BUFFER: usize = 1 << 20;
 
 /// Write the folders `dirs` and the files `files` of `data` as a tar at `out`, hashing each
-/// file as it is read. Returns each file's size and SHA-256.
+/// file as it is read. Returns each file's size and hash.
 fn write_archive(data: &Path, dirs: &[String], files: &[String], out: &Path) -> Result<Vec<(u64, String)>, String> {
     let failed = |e: io::Error| format!("cannot write {}: {e}", out.display());
     let file = File::options().write(true).create_new(true).mode(0o600).open(out).map_err(failed)?;
@@ -491,12 +491,12 @@ fn write_archive(data: &Path, dirs: &[String], files: &[String], out: &Path) -> 
         let mut header = tar::Header::new_gnu();
         header.set_mode(0o600);
         header.set_size(len);
-        let mut reader = Hashing { inner: src.take(len), hasher: Sha256::new(), bytes: 0 };
+        let mut reader = Hashing { inner: src.take(len), hasher: blake3::Hasher::new(), bytes: 0 };
         tar.append_data(&mut header, f, &mut reader).map_err(failed)?;
         if reader.bytes != len {
             return Err(format!("{} changed while it was kept", path.display()));
         }
-        sums.push((len, crate::config::hex_digest(&reader.hasher.finalize())));
+        sums.push((len, reader.hasher.finalize().to_hex().to_string()));
     }
     tar.into_inner().and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error)).map_err(failed)?;
     Ok(sums)
@@ -505,7 +505,7 @@ fn write_archive(data: &Path, dirs: &[String], files: &[String], out: &Path) -> 
 /// A reader that hashes what passes through it.
 struct Hashing<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: blake3::Hasher,
     bytes: u64,
 }
 
@@ -518,9 +518,9 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// Copy `src` to `dst` (or only read it), hashing it; its size and SHA-256.
+/// Copy `src` to `dst` (or only read it), hashing it; its size and hash.
 fn copy_hashed(src: &mut impl Read, mut dst: Option<&mut File>) -> io::Result<(u64, String)> {
-    let mut hasher = Sha256::new();
+    let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; BUFFER];
     let mut total = 0u64;
     loop {
@@ -534,7 +534,7 @@ fn copy_hashed(src: &mut impl Read, mut dst: Option<&mut File>) -> io::Result<(u
         }
         total += n as u64;
     }
-    Ok((total, crate::config::hex_digest(&hasher.finalize())))
+    Ok((total, hasher.finalize().to_hex().to_string()))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {
