@@ -147,14 +147,30 @@ fn what_decides_the_data_builds_a_new_world_and_what_does_not_reuses_it() {
     p.assert_nothing_left();
 }
 
-/// Where the largest file of a cached world's archive starts in it, and its length.
-fn largest_file(archive: &std::path::Path) -> (u64, u64) {
-    let mut tar = tar::Archive::new(std::fs::File::open(archive).unwrap());
-    let mut best = (0, 0);
-    for e in tar.entries().unwrap() {
-        let e = e.unwrap();
-        if e.size() > best.1 {
-            best = (e.raw_file_position(), e.size());
+/// The largest file of a cached world's data, as kept: the file holding it, where it starts
+/// there, and its length (in the entry's folder, or inside its archive).
+fn largest_file(entry: &std::path::Path) -> (std::path::PathBuf, u64, u64) {
+    let archive = entry.join("world.tar");
+    let mut best = (archive.clone(), 0, 0);
+    if archive.exists() {
+        let mut tar = tar::Archive::new(std::fs::File::open(&archive).unwrap());
+        for e in tar.entries().unwrap() {
+            let e = e.unwrap();
+            if e.size() > best.2 {
+                best = (archive.clone(), e.raw_file_position(), e.size());
+            }
+        }
+        return best;
+    }
+    let mut stack = vec![entry.join("data")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let m = e.metadata().unwrap();
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if m.len() > best.2 {
+                best = (e.path(), 0, m.len());
+            }
         }
     }
     best
@@ -175,12 +191,11 @@ fn a_damaged_or_half_written_entry_is_rebuilt_and_never_used() {
     let cold = check(&p, &[]);
     let entry = world_dirs(&p).pop().unwrap();
     // One flipped bit in the largest table file.
-    let archive = entry.join("world.tar");
-    let (start, len) = largest_file(&archive);
-    let mut bytes = std::fs::read(&archive).unwrap();
+    let (file, start, len) = largest_file(&entry);
+    let mut bytes = std::fs::read(&file).unwrap();
     let middle = usize::try_from(start + len / 2).unwrap();
     bytes[middle] ^= 0x10;
-    std::fs::write(&archive, bytes).unwrap();
+    std::fs::write(&file, bytes).unwrap();
     let (code, rebuilt, stderr) = json_report(&p, &["check"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(

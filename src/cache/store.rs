@@ -1,8 +1,9 @@
 //! Cache entries on disk: writing one, finding and restoring one (checked against its
 //! manifest), listing, evicting and clearing them, and the locks that make all of that
-//! safe while other runs use the same cache. An entry keeps its data directory as one
-//! archive: a world is a thousand files or more, and creating that many files costs a
-//! disk far more than writing their bytes once.
+//! safe while other runs use the same cache. An entry keeps its data directory as it is,
+//! moved in, when the cluster ran on the cache's file system; otherwise (a cluster in
+//! memory) as one archive: a world is a thousand files or more, and creating that many
+//! files costs a disk far more than writing their bytes once.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -17,8 +18,10 @@ use serde::{Deserialize, Serialize};
 /// The layout of an entry's folder and of `entry.json`.
 const FORMAT: u32 = 2;
 const ENTRY_FILE: &str = "entry.json";
-/// The data directory: a tar of the manifest's folders, then its files in its order.
+/// The data directory as a tar: the manifest's folders, then its files in its order.
 const ARCHIVE_FILE: &str = "world.tar";
+/// The data directory as a folder.
+const DATA_DIR: &str = "data";
 const LOCK_FILE: &str = "lock";
 /// Its modification time is the entry's last use.
 const USED_FILE: &str = "used";
@@ -48,6 +51,8 @@ pub struct EntryMeta {
     #[serde(default)]
     pub password: Option<String>,
     pub bytes: u64,
+    /// How the data directory is kept.
+    pub layout: Layout,
     /// The manifest: every folder, and every file with its size and BLAKE3 hash, in the
     /// archive's order.
     pub dirs: Vec<String>,
@@ -72,10 +77,21 @@ impl EntryMeta {
             created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             password: None,
             bytes: 0,
+            layout: Layout::Archive,
             dirs: Vec::new(),
             files: Vec::new(),
         }
     }
+}
+
+/// How an entry keeps its data directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// The folder itself (`data/`), moved in from the stopped cluster.
+    Folder,
+    /// One tar (`world.tar`), written from the stopped cluster's folder.
+    Archive,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -193,9 +209,10 @@ impl Cache {
     }
 
     /// Keep a stopped cluster's data directory as the entry `meta.key` (manifest filled in
-    /// here), then evict down to the size bound. Returns the entry's size; an error says why
-    /// nothing was kept.
-    pub fn publish(&self, data: &Path, mut meta: EntryMeta) -> Result<u64, String> {
+    /// here): moved in when `movable` and on the same file system, else written as an
+    /// archive; then evict down to the size bound. Returns the entry's size; an error says
+    /// why nothing was kept.
+    pub fn publish(&self, data: &Path, mut meta: EntryMeta, movable: bool) -> Result<u64, String> {
         self.sweep_tmp();
         fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
         fs::create_dir_all(self.worlds()).map_err(|e| format!("cannot create {}: {e}", self.worlds().display()))?;
@@ -206,7 +223,17 @@ impl Cache {
             let writing = File::create(tmp.join(LOCK_FILE)).map_err(|e| e.to_string())?;
             let _writing = Flock::lock(writing, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string())?;
             let (dirs, files) = manifest_of(data)?;
-            let sums = write_archive(data, &dirs, &files, &tmp.join(ARCHIVE_FILE))?;
+            let target = tmp.join(DATA_DIR);
+            let sums = if movable && fs::rename(data, &target).is_ok() {
+                meta.layout = Layout::Folder;
+                remove_unlisted(&target, &dirs, &files)?;
+                let jobs: Vec<(PathBuf, Option<PathBuf>, Option<&FileSum>)> =
+                    files.iter().map(|f| (target.join(f), None, None)).collect();
+                copy_all(&jobs)?
+            } else {
+                meta.layout = Layout::Archive;
+                write_archive(data, &dirs, &files, &tmp.join(ARCHIVE_FILE))?
+            };
             meta.files =
                 files.into_iter().zip(sums).map(|(path, (bytes, blake3))| FileSum { path, bytes, blake3 }).collect();
             meta.dirs = dirs;
@@ -336,8 +363,8 @@ impl Cache {
 }
 
 impl Entry {
-    /// Unpack the entry's data directory into `dest` (which must not exist), checking every
-    /// file against the manifest; on a mismatch `dest` is removed and the error says which file.
+    /// Copy the entry's data directory to `dest` (which must not exist), checking every file
+    /// against the manifest; on a mismatch `dest` is removed and the error says which file.
     pub fn restore_into(&self, dest: &Path) -> Result<u64, String> {
         let result = (|| {
             for d in std::iter::once("").chain(self.meta.dirs.iter().map(String::as_str)) {
@@ -346,7 +373,19 @@ impl Entry {
                     .create(dest.join(d))
                     .map_err(|e| format!("cannot create {}: {e}", dest.join(d).display()))?;
             }
-            read_archive(&self.archive(), &self.meta.files, Some(dest))?;
+            match self.meta.layout {
+                Layout::Archive => read_archive(&self.dir.join(ARCHIVE_FILE), &self.meta.files, Some(dest))?,
+                Layout::Folder => {
+                    let source = self.dir.join(DATA_DIR);
+                    let jobs = self
+                        .meta
+                        .files
+                        .iter()
+                        .map(|f| Ok((source.join(relative(&f.path)?), Some(dest.join(&f.path)), Some(f))))
+                        .collect::<Result<Vec<_>, String>>()?;
+                    copy_all(&jobs)?;
+                }
+            }
             Ok(self.meta.bytes)
         })();
         if result.is_err() {
@@ -357,14 +396,13 @@ impl Entry {
         result
     }
 
-    /// Check every file of the archive against the manifest; the error names the first that differs.
-    pub fn verify(&self) -> Result<(), String> {
-        verify(&self.archive(), &self.meta.files)
-    }
-
-    /// The entry's data directory as one tar, folders first (read it; never change it).
-    pub fn archive(&self) -> PathBuf {
-        self.dir.join(ARCHIVE_FILE)
+    /// Where the entry's data directory is, and how (read it; never change it or start a
+    /// server on it).
+    pub fn kept(&self) -> (Layout, PathBuf) {
+        match self.meta.layout {
+            Layout::Archive => (Layout::Archive, self.dir.join(ARCHIVE_FILE)),
+            Layout::Folder => (Layout::Folder, self.dir.join(DATA_DIR)),
+        }
     }
 
     /// Mark the entry used now (a restore does; a reader that copies by itself says so).
@@ -374,10 +412,19 @@ impl Entry {
     }
 }
 
-/// Check an entry's archive (`Entry::archive`) against its manifest, off the entry (for a
-/// blocking task); the error names the first file that differs.
-pub fn verify(archive: &Path, files: &[FileSum]) -> Result<(), String> {
-    read_archive(archive, files, None)
+/// Check an entry's data directory (as `Entry::kept` gives it) against its manifest, off
+/// the entry (for a blocking task); the error names the first file that differs.
+pub fn verify(layout: Layout, kept: &Path, files: &[FileSum]) -> Result<(), String> {
+    match layout {
+        Layout::Archive => read_archive(kept, files, None),
+        Layout::Folder => {
+            let jobs = files
+                .iter()
+                .map(|f| Ok((kept.join(relative(&f.path)?), None, Some(f))))
+                .collect::<Result<Vec<_>, String>>()?;
+            copy_all(&jobs).map(|_| ())
+        }
+    }
 }
 
 /// Read an entry's archive, checking each file against the manifest, and write the files
@@ -465,6 +512,82 @@ fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), String> {
     dirs.sort();
     files.sort();
     Ok((dirs, files))
+}
+
+/// Remove what a moved data directory holds beyond its manifest.
+fn remove_unlisted(root: &Path, dirs: &[String], files: &[String]) -> Result<(), String> {
+    let (dirs, files): (std::collections::BTreeSet<&str>, std::collections::BTreeSet<&str>) =
+        (dirs.iter().map(String::as_str).collect(), files.iter().map(String::as_str).collect());
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        for d in fs::read_dir(root.join(&rel)).map_err(|e| e.to_string())?.flatten() {
+            let name = d.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            if dirs.contains(path.as_str()) {
+                stack.push(path);
+            } else if !files.contains(path.as_str()) {
+                fs::remove_file(root.join(&path)).map_err(|e| format!("cannot remove {path}: {e}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each file's index with its size and hash, or why one could not be copied.
+type Sums = Result<Vec<(usize, (u64, String))>, String>;
+
+/// Threads that copy and hash a world's files.
+const COPY_THREADS: usize = 6;
+
+/// Copy files (or only read them, without a destination) on [`COPY_THREADS`] threads,
+/// hashing as they are read. With an expected sum, a file whose size or hash differs is an
+/// error. Returns each file's size and hash.
+fn copy_all(jobs: &[(PathBuf, Option<PathBuf>, Option<&FileSum>)]) -> Result<Vec<(u64, String)>, String> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(fs::metadata(&jobs[i].0).map_or(0, |m| m.len())));
+    // More threads than cores: creating a file waits on the file system's journal more
+    // than it works, and the waits overlap.
+    let halves: Vec<Vec<usize>> =
+        (0..COPY_THREADS).map(|k| order.iter().skip(k).step_by(COPY_THREADS).copied().collect()).collect();
+    let results: Vec<Sums> = std::thread::scope(|s| {
+        let handles: Vec<_> = halves
+            .iter()
+            .map(|half| {
+                s.spawn(move || {
+                    half.iter()
+                        .map(|&i| {
+                            let (from, to, expected) = &jobs[i];
+                            let sum = copy_file(from, to.as_deref()).map_err(|e| format!("{}: {e}", from.display()))?;
+                            if let Some(want) = expected {
+                                if want.bytes != sum.0 || want.blake3 != sum.1 {
+                                    return Err(format!("{} does not match its manifest", want.path));
+                                }
+                            }
+                            Ok((i, sum))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a copy thread does not panic")).collect()
+    });
+    let mut sums = vec![(0, String::new()); jobs.len()];
+    for r in results {
+        for (i, sum) in r? {
+            sums[i] = sum;
+        }
+    }
+    Ok(sums)
+}
+
+/// Copy the file `from` to `to` (or only read it), hashing it; its size and hash.
+fn copy_file(from: &Path, to: Option<&Path>) -> io::Result<(u64, String)> {
+    let mut src = File::open(from)?;
+    let mut dst = match to {
+        Some(to) => Some(File::options().write(true).create_new(true).mode(0o600).open(to)?),
+        None => None,
+    };
+    copy_hashed(&mut src, dst.as_mut())
 }
 
 /// Bytes read or written at a time.
@@ -575,55 +698,65 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_round_trips_and_keeps_one_wal_segment() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
-        let data = data_dir(dir.path());
-        let bytes = cache.publish(&data, meta("k1")).unwrap();
-        assert_eq!(bytes, (3 << 20) + 3 + 1);
-        let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
-        let files: Vec<&str> = entry.meta.files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(files, ["PG_VERSION", "base/1/1259", "pg_wal/000000010000000000000001"]);
-        let dest = dir.path().join("restored");
-        entry.restore_into(&dest).unwrap();
-        assert_eq!(fs::read(dest.join("base/1/1259")).unwrap(), fs::read(data.join("base/1/1259")).unwrap());
-        assert!(dest.join("pg_wal/archive_status").is_dir());
-        assert!(!dest.join("postmaster.opts").exists() && !dest.join("pg_wal/000000010000000000000002").exists());
-        entry.verify().unwrap();
-        assert!(matches!(cache.lookup("k2"), Lookup::Miss));
+    fn an_entry_round_trips_in_either_layout_and_keeps_one_wal_segment() {
+        for (movable, layout) in [(true, Layout::Folder), (false, Layout::Archive)] {
+            let dir = tempfile::tempdir().unwrap();
+            let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
+            let data = data_dir(dir.path());
+            let original = fs::read(data.join("base/1/1259")).unwrap();
+            let bytes = cache.publish(&data, meta("k1"), movable).unwrap();
+            assert_eq!(bytes, (3 << 20) + 3 + 1);
+            assert_eq!(data.exists(), !movable, "moved, or written as an archive");
+            let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
+            assert_eq!(entry.kept().0, layout);
+            let files: Vec<&str> = entry.meta.files.iter().map(|f| f.path.as_str()).collect();
+            assert_eq!(files, ["PG_VERSION", "base/1/1259", "pg_wal/000000010000000000000001"]);
+            let dest = dir.path().join("restored");
+            entry.restore_into(&dest).unwrap();
+            assert_eq!(fs::read(dest.join("base/1/1259")).unwrap(), original);
+            assert!(dest.join("pg_wal/archive_status").is_dir());
+            assert!(!dest.join("postmaster.opts").exists() && !dest.join("pg_wal/000000010000000000000002").exists());
+            let (layout, kept) = entry.kept();
+            verify(layout, &kept, &entry.meta.files).unwrap();
+            assert!(matches!(cache.lookup("k2"), Lookup::Miss));
+        }
     }
 
     #[test]
     fn a_corrupt_or_truncated_entry_is_detected_and_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
-        let data = data_dir(dir.path());
-        cache.publish(&data, meta("k1")).unwrap();
-        // One flipped bit in the middle of the archive: inside the large file.
-        let archive = cache.worlds().join("k1").join(ARCHIVE_FILE);
-        let mut bytes = fs::read(&archive).unwrap();
-        let middle = bytes.len() / 2;
-        bytes[middle] ^= 1;
-        fs::write(&archive, &bytes).unwrap();
-        let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
-        let dest = dir.path().join("restored");
-        let err = entry.restore_into(&dest).unwrap_err();
-        assert!(err.contains("base/1/1259") && err.contains("does not match its manifest"), "{err}");
-        assert!(!dest.exists());
-        assert!(entry.verify().unwrap_err().contains("base/1/1259"));
-        // Cut short, as by a crash while it was written.
-        bytes[middle] ^= 1;
-        fs::write(&archive, &bytes[..middle]).unwrap();
-        let err = entry.restore_into(&dest).unwrap_err();
-        assert!(err.contains("base/1/1259"), "{err}");
-        assert!(!dest.exists());
-        cache.discard(entry);
-        assert!(matches!(cache.lookup("k1"), Lookup::Miss));
+        for movable in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let cache = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
+            let data = data_dir(dir.path());
+            cache.publish(&data, meta("k1"), movable).unwrap();
+            let Lookup::Hit(entry) = cache.lookup("k1") else { panic!("a hit") };
+            let (layout, kept) = entry.kept();
+            // One flipped bit in the large file (the middle of the archive is inside it).
+            let file = if layout == Layout::Folder { kept.join("base/1/1259") } else { kept.clone() };
+            let mut bytes = fs::read(&file).unwrap();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 1;
+            fs::write(&file, &bytes).unwrap();
+            let dest = dir.path().join("restored");
+            let err = entry.restore_into(&dest).unwrap_err();
+            assert!(err.contains("base/1/1259") && err.contains("does not match its manifest"), "{err}");
+            assert!(!dest.exists());
+            assert!(verify(layout, &kept, &entry.meta.files).unwrap_err().contains("base/1/1259"));
+            // Cut short, as by a crash while it was written.
+            bytes[middle] ^= 1;
+            fs::write(&file, &bytes[..middle]).unwrap();
+            let err = entry.restore_into(&dest).unwrap_err();
+            assert!(err.contains("base/1/1259"), "{err}");
+            assert!(!dest.exists());
+            cache.discard(entry);
+            assert!(matches!(cache.lookup("k1"), Lookup::Miss));
 
-        cache.publish(&data, meta("k2")).unwrap();
-        fs::write(cache.worlds().join("k2").join(ENTRY_FILE), "{ half").unwrap();
-        assert!(matches!(cache.lookup("k2"), Lookup::Corrupt(_)));
-        assert!(!cache.worlds().join("k2").exists());
+            let data = data_dir(&dir.path().join("again"));
+            cache.publish(&data, meta("k2"), movable).unwrap();
+            fs::write(cache.worlds().join("k2").join(ENTRY_FILE), "{ half").unwrap();
+            assert!(matches!(cache.lookup("k2"), Lookup::Corrupt(_)));
+            assert!(!cache.worlds().join("k2").exists());
+        }
     }
 
     #[test]
@@ -631,8 +764,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = data_dir(dir.path());
         let big = Cache { root: dir.path().join("cache"), max_bytes: 1 << 30 };
-        big.publish(&data, meta("old")).unwrap();
-        big.publish(&data, meta("held")).unwrap();
+        big.publish(&data, meta("old"), false).unwrap();
+        big.publish(&data, meta("held"), false).unwrap();
         let old = std::time::SystemTime::now() - Duration::from_secs(3600);
         for k in ["old", "held"] {
             File::options().write(true).open(big.worlds().join(k).join(USED_FILE)).unwrap().set_modified(old).unwrap();
@@ -640,7 +773,7 @@ mod tests {
         let Lookup::Hit(held) = big.lookup("held") else { panic!("a hit") };
         // Room for two entries: publishing a third evicts `old`, not `held` (in use) nor the new one.
         let small = Cache { max_bytes: (7 << 20) + 100, ..big.clone() };
-        small.publish(&data, meta("new")).unwrap();
+        small.publish(&data, meta("new"), true).unwrap();
         let keys: Vec<String> = small.list().into_iter().map(|l| l.key).collect();
         assert!(keys.contains(&"held".to_string()) && keys.contains(&"new".to_string()), "{keys:?}");
         assert!(!keys.contains(&"old".to_string()), "{keys:?}");

@@ -245,7 +245,7 @@ async fn save(server: &mut Server, c: &CacheUse, session: &Finished, scales: &[f
     };
     let scratch = c.cache.scratch();
     let kept = match &scratch {
-        Ok(dir) => server.stop_keeping_data(dir.path()).await.and_then(|data| c.cache.publish(&data, meta)),
+        Ok(dir) => server.stop_keeping_data(dir.path()).await.and_then(|data| c.cache.publish(&data, meta, true)),
         Err(e) => Err(e.clone()),
     };
     drop(scratch);

@@ -1,8 +1,8 @@
 //! A data directory into and out of a container, as the tar streams of the Docker API's
 //! archive endpoints, streamed through a blocking thread so that memory does not grow with
-//! the directory. What goes in is a cached world's archive as it is kept.
+//! the directory. What goes in is a cached world as it is kept: a folder, or one tar.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
@@ -10,8 +10,40 @@ use testcontainers::bollard::Docker;
 use testcontainers::bollard::body_full;
 use testcontainers::bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
 
+use crate::cache::store::FileSum;
+
 /// Bytes per chunk handed between the tar thread and the connection.
 const CHUNK: usize = 1 << 20;
+
+/// Copy the folders `dirs` and files `files` of `root` into `dest` in the container.
+pub async fn upload_dir(
+    docker: &Docker,
+    id: &str,
+    root: &Path,
+    dirs: &[String],
+    files: &[FileSum],
+    dest: &str,
+) -> Result<(), String> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+    let (root, dirs) = (root.to_path_buf(), dirs.to_vec());
+    let files: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let mut tar = tar::Builder::new(ChannelWriter { tx, buf: Vec::with_capacity(CHUNK) });
+        for d in &dirs {
+            tar.append_dir(d, root.join(d))?;
+        }
+        for f in &files {
+            tar.append_path_with_name(root.join(f), f)?;
+        }
+        tar.into_inner()?.flush()
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+    let options = UploadToContainerOptions { path: dest.to_string(), ..Default::default() };
+    let sent = docker.upload_to_container(id, Some(options), testcontainers::bollard::body_stream(body)).await;
+    let written = writer.await.map_err(|e| e.to_string())?;
+    sent.map_err(|e| format!("cannot copy the world into the container: {e}"))?;
+    written.map_err(|e| format!("cannot read the cached world: {e}"))
+}
 
 /// Unpack the tar at `archive` into `dest` in the container, streamed in chunks.
 pub async fn upload_archive(docker: &Docker, id: &str, archive: &Path, dest: &str) -> Result<(), String> {
@@ -93,6 +125,30 @@ pub async fn download_dir(docker: &Docker, id: &str, src: &str, dest: &Path) -> 
         return Err(format!("cannot copy the world out of the container: {e}"));
     }
     unpacked.map_err(|e| format!("cannot unpack the world copied out of the container: {e}"))
+}
+
+/// The writing end of a chunked channel, for a tar builder on a blocking thread.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    buf: Vec<u8>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = bytes::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(chunk).map_err(|_| std::io::Error::other("the upload stopped"))
+    }
 }
 
 /// The reading end of a chunked channel, for a tar reader on a blocking thread.

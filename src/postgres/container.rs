@@ -25,6 +25,7 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::archive;
 use crate::cache::Entry;
+use crate::cache::store::Layout;
 use crate::config::image::ImageRef;
 use crate::error::{Error, Result};
 
@@ -227,12 +228,18 @@ impl Container {
 
     /// Check a cached world against its manifest and copy it into `PGDATA`.
     async fn restore(&self, docker: &Docker, world: &Entry) -> std::result::Result<(), String> {
-        let (archive, files) = (world.archive(), world.meta.files.clone());
-        tokio::task::spawn_blocking(move || crate::cache::store::verify(&archive, &files))
+        let ((layout, kept), files) = (world.kept(), world.meta.files.clone());
+        let checked = kept.clone();
+        tokio::task::spawn_blocking(move || crate::cache::store::verify(layout, &checked, &files))
             .await
             .map_err(|e| e.to_string())??;
         world.touch();
-        archive::upload_archive(docker, &self.id(), &world.archive(), &self.pgdata).await
+        match layout {
+            Layout::Archive => archive::upload_archive(docker, &self.id(), &kept, &self.pgdata).await,
+            Layout::Folder => {
+                archive::upload_dir(docker, &self.id(), &kept, &world.meta.dirs, &world.meta.files, &self.pgdata).await
+            }
+        }
     }
 
     /// Let the waiting entrypoint go on.

@@ -213,7 +213,7 @@ impl LocalCluster {
         }
         self.initdb(data, run_as)?;
         // Nothing is lost when it cannot be kept: the next run runs initdb again.
-        let _ = cache.publish(data, EntryMeta::new(&key, &build));
+        let _ = cache.publish(data, EntryMeta::new(&key, &build), false);
         Ok(false)
     }
 
