@@ -619,7 +619,7 @@ async fn binary_copy_stores_what_text_copy_stores() {
             money numeric(10, 2), ratio numeric, whole numeric(6, 0), flag boolean,
             label varchar(12), code char(4), body text, feeling mood,
             at timestamptz, local_at timestamp, day date, picked timestamptz, counted int,
-            up bigint, noon date
+            up bigint, noon date, distinct_n int, distinct_at timestamptz, f8_flat double precision
         );";
     let config = r#"
         [scales]
@@ -648,6 +648,9 @@ async fn binary_copy_stores_what_text_copy_stores() {
         counted = "float(0, 1e6)"
         up = "ref(wide.id)"
         noon = 'timestamp(from = "1970-01-01", to = "2030-01-01")'
+        distinct_n = "unique(int(-50000, 50000))"
+        distinct_at = "unique(timestamp(days = 3000))"
+        f8_flat = "float(-5, 5)"
     "#;
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("schema")).unwrap();

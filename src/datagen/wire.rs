@@ -60,8 +60,7 @@ impl Wire {
     /// and bytes. False when the text is not one this type's input takes (nothing appended).
     pub fn encode(self, text: &[u8], out: &mut Vec<u8>) -> bool {
         if text == b"\\N" {
-            out.extend_from_slice(&(-1i32).to_be_bytes());
-            return true;
+            return null(out);
         }
         let at = out.len();
         out.extend_from_slice(&[0; 4]);
