@@ -101,7 +101,7 @@ pub struct Loader {
 /// Every scan of a table starts at its first block: with synchronized scans, an index build
 /// on a large table starts where the last scan of it said it was, a report skipped when its
 /// lock is busy (two sessions, two lanes), and an index built in the order rows are read
-/// (GIN, GiST) would be laid out by chance.
+/// (`gin`, `gist`) would be laid out by chance.
 const LOADING_SESSION: &str = "SET synchronous_commit = local; SET TimeZone = 'UTC'; SET synchronize_seqscans = off";
 
 impl Loader {
