@@ -75,7 +75,7 @@ pub async fn copy_rows(
 }
 
 /// One COPY of the table's rows, in binary or text; None when a value had no binary form
-/// (the COPY is abandoned, nothing of it kept).
+/// (the COPY is abandoned: none of its rows are kept).
 async fn copy_in(
     conn: &mut PgConnection,
     g: Arc<TableGen>,
@@ -118,7 +118,8 @@ async fn copy_in(
                 if last && binary {
                     buf.extend_from_slice(wire::TRAILER);
                 }
-                let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8));
+                let next = if last { Vec::new() } else { Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8) };
+                let chunk = std::mem::replace(&mut buf, next);
                 if tx.blocking_send(Some((chunk, row - first))).is_err() || last {
                     return;
                 }
