@@ -24,11 +24,10 @@ pub async fn upload_dir(
     files: &[FileSum],
     dest: &str,
 ) -> Result<(), String> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
     let (root, dirs) = (root.to_path_buf(), dirs.to_vec());
     let files: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let mut tar = tar::Builder::new(ChannelWriter { tx, buf: Vec::with_capacity(CHUNK) });
+    upload_tar(docker, id, dest, move |out| {
+        let mut tar = tar::Builder::new(out);
         for d in &dirs {
             tar.append_dir(d, root.join(d))?;
         }
@@ -36,37 +35,36 @@ pub async fn upload_dir(
             tar.append_path_with_name(root.join(f), f)?;
         }
         tar.into_inner()?.flush()
-    });
+    })
+    .await
+}
+
+/// Unpack the tar at `archive` into `dest` in the container.
+pub async fn upload_archive(docker: &Docker, id: &str, archive: &Path, dest: &str) -> Result<(), String> {
+    let archive = archive.to_path_buf();
+    upload_tar(docker, id, dest, move |out| {
+        std::io::copy(&mut std::fs::File::open(&archive)?, out)?;
+        out.flush()
+    })
+    .await
+}
+
+/// Unpack into `dest` in the container the tar that `write` writes, on a blocking thread,
+/// streamed in chunks.
+async fn upload_tar(
+    docker: &Docker,
+    id: &str,
+    dest: &str,
+    write: impl FnOnce(&mut ChannelWriter) -> std::io::Result<()> + Send + 'static,
+) -> Result<(), String> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+    let writer = tokio::task::spawn_blocking(move || write(&mut ChannelWriter { tx, buf: Vec::with_capacity(CHUNK) }));
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
     let options = UploadToContainerOptions { path: dest.to_string(), ..Default::default() };
     let sent = docker.upload_to_container(id, Some(options), testcontainers::bollard::body_stream(body)).await;
     let written = writer.await.map_err(|e| e.to_string())?;
     sent.map_err(|e| format!("cannot copy the world into the container: {e}"))?;
     written.map_err(|e| format!("cannot read the cached world: {e}"))
-}
-
-/// Unpack the tar at `archive` into `dest` in the container, streamed in chunks.
-pub async fn upload_archive(docker: &Docker, id: &str, archive: &Path, dest: &str) -> Result<(), String> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
-    let archive = archive.to_path_buf();
-    let reader = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let mut file = std::fs::File::open(&archive)?;
-        loop {
-            let mut chunk = vec![0u8; CHUNK];
-            let n = file.read(&mut chunk)?;
-            if n == 0 {
-                return Ok(());
-            }
-            chunk.truncate(n);
-            tx.blocking_send(chunk.into()).map_err(|_| std::io::Error::other("the upload stopped"))?;
-        }
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
-    let options = UploadToContainerOptions { path: dest.to_string(), ..Default::default() };
-    let sent = docker.upload_to_container(id, Some(options), testcontainers::bollard::body_stream(body)).await;
-    let read = reader.await.map_err(|e| e.to_string())?;
-    sent.map_err(|e| format!("cannot copy the world into the container: {e}"))?;
-    read.map_err(|e| format!("cannot read the cached world: {e}"))
 }
 
 /// Write one file (`path`, absolute) into the container.
