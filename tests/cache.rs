@@ -310,3 +310,31 @@ fn a_pg_dump_world_with_partitions_is_reused_and_reindexed_exactly() {
     assert!(measured(&cold).join("\n").contains("events_2024_"), "{:?}", measured(&cold));
     p.assert_nothing_left();
 }
+
+/// A world built in memory (no TMPDIR) is kept as one archive, and a warm run from it
+/// measures what the cold run measured; one built on disk is moved in as its folder.
+#[test]
+fn a_world_built_in_memory_is_kept_as_an_archive_and_measures_the_same() {
+    let p = shop();
+    let in_memory = |args: &[&str]| {
+        let out = p.cmd(args).env_remove("TMPDIR").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        (serde_json::from_slice::<Value>(&out.stdout).unwrap(), stderr)
+    };
+    let (cold, stderr) = in_memory(&["check", "--format", "json"]);
+    if !stderr.contains("in memory") {
+        eprintln!("no room in /dev/shm here: the cluster ran on disk");
+        return;
+    }
+    assert_eq!(world(&cold), "built and cached");
+    let entry = world_dirs(&p).pop().unwrap();
+    assert!(entry.join("world.tar").is_file() && !entry.join("data").exists(), "{}", entry.display());
+    let (warm, _) = in_memory(&["check", "--format", "json"]);
+    assert_eq!(world(&warm), "cached");
+    assert_eq!(measured(&warm), measured(&cold));
+    // On disk (the test's TMPDIR, on the cache's file system): a folder.
+    assert_eq!(world(&check(&p, &["--seed", "5"])), "built and cached");
+    assert!(world_dirs(&p).iter().any(|d| d.join("data").is_dir() && !d.join("world.tar").exists()));
+    p.assert_nothing_left();
+}
