@@ -434,9 +434,9 @@ impl Loader {
 
     /// VACUUM (FREEZE) every table, then ANALYZE every table. FREEZE sets hint bits and the
     /// visibility map now, so the first measured query does not pay for them and index-only
-    /// scans see the same heap fetches every run. Both sessions vacuum before either
-    /// analyzes: a page is marked all-visible only if its rows are older than every snapshot
-    /// of a session in the database that is not itself vacuuming, and an analyzing session's
+    /// scans see the same heap fetches every run. Every table is vacuumed, on one session,
+    /// before any is analyzed: a page is marked all-visible only if its rows are older than
+    /// every snapshot of a session in the database that is not itself vacuuming, and a
     /// snapshot counts the transactions running anywhere on the server (another database's
     /// load, on a throwaway server building scales at once), so which pages got marked
     /// would depend on timing.
@@ -453,9 +453,15 @@ impl Loader {
             let names: Vec<String> = tables.iter().map(|&i| self.regclass[i].clone()).collect();
             if names.is_empty() { Vec::new() } else { vec![set_target.clone(), format!("{what} {}", names.join(", "))] }
         };
-        let (a, b) = (each(left, "VACUUM (FREEZE)"), each(right, "VACUUM (FREEZE)"));
+        // One session vacuums every table: a VACUUM statement holds a snapshot while it lists
+        // its tables, and its horizon counts what runs anywhere on the server (another lane's
+        // load), so a second session's VACUUM starting then would hold back this one's and
+        // leave the pages it vacuumed meanwhile unmarked.
+        let vacuum = [each(left, "VACUUM (FREEZE)"), each(right, "VACUUM (FREEZE)")].concat();
+        for sql in &vacuum {
+            exec(conn, sql, "vacuuming").await?;
+        }
         let (c, d) = (each(left, "ANALYZE"), each(right, "ANALYZE"));
-        self.on_both(conn, a, b, "vacuuming").await?;
         self.on_both(conn, c, d, "analyzing").await
     }
 }
