@@ -130,7 +130,7 @@ async fn throughput(stats: bool) {
     let mut settings = settings_of(dir.path());
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
     let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
-    schema::apply(&mut conn, &settings.schema_files, schema::Target::Throwaway).await.unwrap();
+    schema::apply(&mut conn, &settings.schema, schema::Target::Throwaway).await.unwrap();
     let catalog = plangate::datagen::schema::read(&mut conn).await.unwrap();
     let mut model = DataModel::build(&settings, &catalog).unwrap();
     if stats {

@@ -40,7 +40,7 @@ async fn load_on(
     let settings = Settings::from_text(&dir.path().join("plangate.toml"), config, &Overrides::default())?;
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await?;
     let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
-    schema::apply(&mut conn, &settings.schema_files, schema::Target::Throwaway).await?;
+    schema::apply(&mut conn, &settings.schema, schema::Target::Throwaway).await?;
     let catalog = plangate::datagen::schema::read(&mut conn).await?;
     let model = DataModel::build(&settings, &catalog)?;
     let notes = model.notes.clone();
@@ -658,7 +658,7 @@ async fn binary_copy_stores_what_text_copy_stores() {
     let settings = Settings::from_text(&dir.path().join("plangate.toml"), config, &Overrides::default()).unwrap();
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
     let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
-    schema::apply(&mut conn, &settings.schema_files, schema::Target::Throwaway).await.unwrap();
+    schema::apply(&mut conn, &settings.schema, schema::Target::Throwaway).await.unwrap();
     let catalog = plangate::datagen::schema::read(&mut conn).await.unwrap();
     let model = DataModel::build(&settings, &catalog).unwrap();
     let gens = plangate::datagen::generate::compile(&model, settings.seed, None, &[1.0]).unwrap();

@@ -312,7 +312,7 @@ async fn production_of(data: &str) -> (LocalCluster, String) {
     let settings = Settings::from_text(&path, &std::fs::read_to_string(&path).unwrap(), &Overrides::default()).unwrap();
     let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
     let mut conn = PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
-    plangate::postgres::schema::apply(&mut conn, &settings.schema_files, plangate::postgres::schema::Target::Throwaway)
+    plangate::postgres::schema::apply(&mut conn, &settings.schema, plangate::postgres::schema::Target::Throwaway)
         .await
         .unwrap();
     let catalog = plangate::datagen::schema::read(&mut conn).await.unwrap();

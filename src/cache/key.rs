@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::config::{Settings, hex_sha256};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Raised whenever the same inputs would generate different rows, or load them into a
 /// different physical layout: a cache entry written by another version is not reused.
@@ -42,10 +42,10 @@ pub fn compute(settings: &Settings, build: &str) -> Result<WorldKey> {
     let _ = writeln!(text, "settings {:?}", settings.pg_settings);
     let _ = writeln!(text, "tables {:?}", settings.tables);
     let mut index_statements = Vec::new();
-    for path in &settings.schema_files {
-        let raw = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        // As the schema is applied: psql's meta-commands (a dump's `\restrict`) blanked.
-        let sql = crate::sqltext::without_meta_commands(&raw).unwrap_or(raw);
+    for m in &settings.schema {
+        // As the schema is applied: the tool's up part, psql's meta-commands (a dump's
+        // `\restrict`) blanked.
+        let sql = crate::sqltext::without_meta_commands(&m.sql).unwrap_or_else(|_| m.sql.clone());
         let (kept, indexes) = split_indexes(&sql);
         let _ = writeln!(text, "schema file\n{kept}");
         index_statements.extend(indexes);

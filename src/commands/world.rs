@@ -70,7 +70,7 @@ impl World {
         // The schema gets a session of its own: what its files set must not reach plangate's.
         let mut schema_conn = server.connect_to(GROWING).await?;
         let target = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
-        let applied = schema::apply(&mut schema_conn, &settings.schema_files, target).await?;
+        let applied = schema::apply(&mut schema_conn, &settings.schema, target).await?;
         let _ = schema_conn.close().await;
         let mut conn = server.connect_to(GROWING).await?;
         let catalog = crate::datagen::schema::read(&mut conn).await?;
@@ -455,7 +455,7 @@ async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Resu
     exec(&mut admin, &format!("CREATE DATABASE {PROBE} TEMPLATE template0"), "creating a probe database").await?;
     let mut probe = server.connect_to(PROBE).await?;
     let result = async {
-        schema::apply(&mut probe, &settings.schema_files, schema::Target::Throwaway).await?;
+        schema::apply(&mut probe, &settings.schema, schema::Target::Throwaway).await?;
         let catalog = crate::datagen::schema::read(&mut probe).await?;
         let model = DataModel::build(settings, &catalog)?;
         let desired = Loader::new(&mut probe, None, model.clone(), settings.seed).await?;

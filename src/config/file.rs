@@ -58,6 +58,8 @@ pub(super) enum ImageSpec {
 #[serde(deny_unknown_fields)]
 pub(super) struct SchemaSection {
     pub files: Option<Vec<String>>,
+    /// The migration tool whose layout the folders are in (guessed when not given).
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

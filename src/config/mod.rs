@@ -23,6 +23,7 @@ use crate::config::generator::GenExpr;
 use crate::error::{Error, Result};
 use crate::snapshot::Snapshot;
 use crate::sqltext::files;
+use crate::sqltext::migrations::{self, Migration};
 
 pub const CONFIG_FILE: &str = "plangate.toml";
 pub const DEFAULT_IMAGE: &str = "postgres:17";
@@ -79,8 +80,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Server settings (GUCs) to mirror production.
     pub pg_settings: Vec<(String, String)>,
-    /// Schema files in the order they are applied.
-    pub schema_files: Vec<PathBuf>,
+    /// The schema's migrations in the order they are applied, each the part its tool
+    /// applies going up.
+    pub schema: Vec<Migration>,
     /// Scale factors, ascending.
     pub scales: Vec<f64>,
     pub seed: u64,
@@ -134,7 +136,14 @@ impl Settings {
         let (images, image_configured) = read.images(file.database.image, &args.images)?;
         let pg_settings = read.pg_settings(file.database.settings)?;
         let patterns = file.schema.files.unwrap_or_else(|| vec!["schema/*.sql".to_string()]);
-        let schema_files = files::resolve_files(&root, &patterns)
+        let format = match file.schema.format.as_deref() {
+            None => None,
+            Some(name) => Some(migrations::Format::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = migrations::Format::ALL.iter().map(|f| f.name()).collect();
+                read.err("schema.format", format!("unknown format `{name}` (known: {})", known.join(", ")))
+            })?),
+        };
+        let schema = migrations::read(&root, &patterns, format)
             .map_err(|e| Error::config_cause(config_path, "schema.files", "", e))?;
         let scales = match (&args.scales, file.scales.factors) {
             (Some(scales), _) => scales.clone(),
@@ -147,7 +156,7 @@ impl Settings {
         let snapshot_dir = root.join(file.snapshot.dir.as_deref().unwrap_or(crate::snapshot::DEFAULT_DIR));
         read.attach_stats(&mut tables, &Snapshot::new(snapshot_dir.clone()))?;
         // Tables and columns the schema files do not declare, before any Postgres starts.
-        if let Some(declared) = files::declared_tables(&schema_files) {
+        if let Some(declared) = files::declared_tables(&schema) {
             read.check_declared(&tables, &declared)?;
         }
         validate_thresholds(&file.thresholds).map_err(|(k, d)| read.err(&format!("thresholds.{k}"), d))?;
@@ -164,7 +173,7 @@ impl Settings {
             image_configured,
             database_url: args.database_url.clone(),
             pg_settings,
-            schema_files,
+            schema,
             scales,
             seed: args.seed.or(file.scales.seed).unwrap_or(1),
             tables,

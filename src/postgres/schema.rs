@@ -1,12 +1,11 @@
 //! Applying the user's schema files (see `sqltext::files` for which, and in which order).
 
-use std::path::PathBuf;
-
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::sqltext;
+use crate::sqltext::migrations::Migration;
 
 /// Where the schema is applied: what it may change beyond the scratch database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,36 +66,42 @@ fn treatment(words: &[String]) -> Treatment {
     }
 }
 
-/// Apply the schema files in order; an error names the file, line and column.
+/// Apply the schema's migrations in order; an error names the file, line and column, and
+/// the tool's own name for the migration.
 ///
-/// Statements run one by one (split by a SQL tokenizer), so an error that carries no
-/// position still names the line of the statement that failed. Give this a session of
-/// its own and close it afterwards: whatever the files set (a dump empties `search_path`)
-/// must not reach plangate's other sessions.
-pub async fn apply(conn: &mut PgConnection, files: &[PathBuf], target: Target) -> Result<Applied> {
+/// Statements run one by one (split by a SQL tokenizer, or as the tool groups them), so an
+/// error that carries no position still names the line of the statement that failed, and
+/// a migration its tool runs outside a transaction (`CREATE INDEX CONCURRENTLY`) applies.
+/// Give this a session of its own and close it afterwards: whatever the files set (a dump
+/// empties `search_path`) must not reach plangate's other sessions.
+pub async fn apply(conn: &mut PgConnection, migrations: &[Migration], target: Target) -> Result<Applied> {
     let mut applied = Applied::default();
-    for path in files {
-        let raw = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        let sql = crate::sqltext::without_meta_commands(&raw)
-            .map_err(|detail| Error::Schema { path: path.clone(), detail })?;
-        let statements: Vec<(usize, &str, Treatment)> = match crate::sqltext::statements(&sql) {
-            Ok(parts) => parts.iter().map(|p| (p.start, &sql[p.start..p.end], treatment(&p.words()))).collect(),
+    for m in migrations {
+        let schema_error = |detail: String| Error::Schema {
+            path: m.path.clone(),
+            detail: match m.label() {
+                Some(label) => format!("{label}: {detail}"),
+                None => detail,
+            },
+        };
+        let sql = crate::sqltext::without_meta_commands(&m.sql).map_err(schema_error)?;
+        let statements: Vec<(usize, &str, Treatment)> = match units(&sql, &m.groups) {
+            Some(units) => {
+                units.into_iter().map(|(start, end, words)| (start, &sql[start..end], treatment(&words))).collect()
+            }
             // Postgres will report what the tokenizer could not read, with its position.
-            Err(_) => vec![(0, sql.as_str(), Treatment::Apply)],
+            None => vec![(0, sql.as_str(), Treatment::Apply)],
         };
         if target == Target::Shared {
             if let Some((offset, _, Treatment::ServerWide(kind))) =
                 statements.iter().find(|s| matches!(s.2, Treatment::ServerWide(_)))
             {
                 let (line, _) = sqltext::line_col(&sql, *offset);
-                return Err(Error::Schema {
-                    path: path.clone(),
-                    detail: format!(
-                        "line {line}: {kind} changes the server, not the database, and plangate does not touch \
-                         anything but its scratch database on a server it did not start; move the statement out \
-                         of [schema] files, or use the local or container backend"
-                    ),
-                });
+                return Err(schema_error(format!(
+                    "line {line}: {kind} changes the server, not the database, and plangate does not touch \
+                     anything but its scratch database on a server it did not start; move the statement out \
+                     of [schema] files, or use the local or container backend"
+                )));
             }
         }
         for (offset, stmt, treatment) in statements {
@@ -106,11 +111,33 @@ pub async fn apply(conn: &mut PgConnection, files: &[PathBuf], target: Target) -
             }
             crate::progress::sql(1, stmt);
             if let Err(e) = sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut *conn).await {
-                return Err(Error::Schema { path: path.clone(), detail: describe_error(&sql, offset, &e) });
+                return Err(schema_error(describe_error(&sql, offset, &e)));
             }
         }
     }
     Ok(applied)
+}
+
+/// The statements of `sql` as (start, end, words), those that start inside one of `groups`
+/// sent together as that group; None when the tokenizer cannot read the text.
+fn units(sql: &str, groups: &[std::ops::Range<usize>]) -> Option<Vec<(usize, usize, Vec<String>)>> {
+    let parts = crate::sqltext::statements(sql).ok()?;
+    let mut out: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    let mut last_group = None;
+    for p in parts {
+        match groups.iter().position(|g| g.contains(&p.start)) {
+            Some(i) if last_group == Some(i) => {}
+            Some(i) => {
+                last_group = Some(i);
+                out.push((p.start, groups[i].end.max(p.end), p.words()));
+            }
+            None => {
+                last_group = None;
+                out.push((p.start, p.end, p.words()));
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Postgres' message with the line and column in `sql` of the statement starting at byte

@@ -3,6 +3,7 @@
 //! Parsing proper is left to Postgres itself.
 
 pub mod files;
+pub mod migrations;
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;

@@ -191,7 +191,7 @@ async fn read_schema(settings: &Settings) -> Result<Catalog> {
     let read = async {
         let mut conn = server.connect().await?;
         let kind = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
-        schema::apply(&mut conn, &settings.schema_files, kind).await?;
+        schema::apply(&mut conn, &settings.schema, kind).await?;
         let mut conn = server.connect().await?;
         crate::datagen::schema::read(&mut conn).await
     }
