@@ -82,6 +82,10 @@ struct Existing {
     name: String,
     def: String,
     constraint: bool,
+    /// The partitioned index at the top of the tree this index is attached to (its own
+    /// name when it is attached to none): a plan reads a partition's index, and the schema
+    /// declares the parent's.
+    root: String,
 }
 
 /// What one verification run shares.
@@ -587,9 +591,11 @@ fn existing_notes(s: &Session<'_>, existing: &[Existing], found: &[Suggestion]) 
             }
         }
     }
+    // A partitioned index is read when any partition's index attached to it is.
+    let roots: Vec<&str> = existing.iter().filter(|e| used.contains(&e.name)).map(|e| e.root.as_str()).collect();
     let mut out = Vec::new();
-    for e in existing.iter().filter(|e| !e.constraint) {
-        if !used.contains(&e.name) {
+    for e in existing.iter().filter(|e| !e.constraint && e.root == e.name) {
+        if !used.contains(&e.name) && !roots.contains(&e.name.as_str()) {
             out.push(IndexNote {
                 index: e.name.clone(),
                 table: e.table.clone(),
@@ -611,7 +617,9 @@ async fn existing_indexes(conn: &mut PgConnection) -> Result<Vec<Existing>> {
     let rows = sqlx::query(
         "SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS tbl,
                 ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS def,
-                EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) AS constraint
+                EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) AS constraint,
+                (SELECT r.relname::text FROM pg_class r
+                 WHERE r.oid = COALESCE(pg_partition_root(i.indexrelid), i.indexrelid)) AS root
          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_class ic ON ic.oid = i.indexrelid
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
@@ -627,6 +635,7 @@ async fn existing_indexes(conn: &mut PgConnection) -> Result<Vec<Existing>> {
             name: r.get("name"),
             def: r.get("def"),
             constraint: r.get("constraint"),
+            root: r.get("root"),
         })
         .collect())
 }

@@ -453,12 +453,30 @@ impl Lane {
 async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Result<bool> {
     let mut admin = server.connect().await?;
     exec(&mut admin, &format!("CREATE DATABASE {PROBE} TEMPLATE template0"), "creating a probe database").await?;
-    let mut probe = server.connect_to(PROBE).await?;
     let result = async {
-        schema::apply(&mut probe, &settings.schema, schema::Target::Throwaway).await?;
-        let catalog = crate::datagen::schema::read(&mut probe).await?;
+        // The schema gets a session of its own: what it sets (a dump empties `search_path`)
+        // must not reach the session that reads the catalog.
+        let mut schema_conn = server.connect_to(PROBE).await?;
+        let applied = schema::apply(&mut schema_conn, &settings.schema, schema::Target::Throwaway).await;
+        let _ = schema_conn.close().await;
+        applied?;
+        let mut probe = server.connect_to(PROBE).await?;
+        let read = read_probe(&mut probe, server, settings, meta).await;
+        let _ = probe.close().await;
+        read
+    }
+    .await;
+    exec(&mut admin, &format!("DROP DATABASE {PROBE} WITH (FORCE)"), "dropping the probe database").await?;
+    let _ = admin.close().await;
+    result
+}
+
+/// Read the probe's indexes as a load would, and make each scale's database follow them.
+async fn read_probe(probe: &mut PgConnection, server: &Server, settings: &Settings, meta: &EntryMeta) -> Result<bool> {
+    {
+        let catalog = crate::datagen::schema::read(&mut *probe).await?;
         let model = DataModel::build(settings, &catalog)?;
-        let desired = Loader::new(&mut probe, None, model.clone(), settings.seed).await?;
+        let desired = Loader::new(&mut *probe, None, model.clone(), settings.seed).await?;
         let mut any = false;
         for (db, scale) in meta.databases.iter().zip(&meta.scales) {
             let mut conn = server.connect_to(db).await?;
@@ -472,11 +490,6 @@ async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Resu
         }
         Ok(any)
     }
-    .await;
-    let _ = probe.close().await;
-    exec(&mut admin, &format!("DROP DATABASE {PROBE} WITH (FORCE)"), "dropping the probe database").await?;
-    let _ = admin.close().await;
-    result
 }
 
 /// Wait until no session but `conn`'s is on database `db`: a closed session's server
