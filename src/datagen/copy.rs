@@ -1,6 +1,7 @@
 //! Rows into Postgres: COPY from the generators, the staging path for rows that must be
 //! distinct, why Postgres refused a row, and quoting.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -8,6 +9,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 
 use crate::datagen::generate::TableGen;
+use crate::datagen::model::DistinctKey;
 use crate::datagen::wire;
 use crate::error::{Error, Result, db_message};
 
@@ -27,20 +29,36 @@ pub fn statistics_target(rows: u64) -> u64 {
 
 /// Move the staging table's rows into `table`, keeping the first row (in load order) of each
 /// key in `keys` that the table does not have yet. Returns the rows added.
+///
+/// Each key's parts and predicate are computed on the staged rows once; a row the
+/// predicate does not pick stands apart (its place in the load is its key), so that only
+/// the rows a partial index covers are made distinct.
 pub async fn insert_distinct(
     conn: &mut PgConnection,
     table: &str,
     columns: &[String],
-    keys: &[Vec<String>],
+    keys: &[DistinctKey],
 ) -> Result<u64> {
     let cols = column_list(columns);
-    let mut sql = format!("SELECT {cols}, ctid AS plangate_order FROM plangate_stage s");
-    for key in keys {
-        let matches = key.iter().map(|c| format!("t.{0} = s.{0}", quote_ident(c))).collect::<Vec<_>>().join(" AND ");
-        let on = column_list(key);
+    let mut computed = String::new();
+    for (i, key) in keys.iter().enumerate() {
+        for (j, e) in key.exprs.iter().enumerate() {
+            let _ = write!(computed, ", ({e}) AS plangate_k{i}_{j}");
+        }
+        let _ = write!(computed, ", ({}) IS TRUE AS plangate_p{i}", key.predicate.as_deref().unwrap_or("true"));
+    }
+    let mut sql = format!("SELECT {cols}, ctid AS plangate_order{computed} FROM plangate_stage");
+    for (i, key) in keys.iter().enumerate() {
+        let parts: Vec<String> = (0..key.exprs.len()).map(|j| format!("plangate_k{i}_{j}")).collect();
+        let on = format!("CASE WHEN plangate_p{i} THEN NULL ELSE plangate_order END, {}", parts.join(", "));
+        // Inside the subquery the key's columns are the table's own (the nearest scope).
+        let matches = key.exprs.iter().zip(&parts).map(|(e, p)| format!("({e}) = s.{p}")).collect::<Vec<_>>();
+        let covered = key.predicate.as_ref().map(|p| format!(" AND ({p})")).unwrap_or_default();
         sql = format!(
-            "SELECT DISTINCT ON ({on}) * FROM ({sql}) s WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE {matches}) ORDER BY {on}, plangate_order",
-            quote_qualified(table)
+            "SELECT DISTINCT ON ({on}) * FROM ({sql}) s \
+             WHERE NOT (s.plangate_p{i} AND EXISTS (SELECT 1 FROM {} t WHERE {}{covered})) ORDER BY {on}, plangate_order",
+            quote_qualified(table),
+            matches.join(" AND ")
         );
     }
     let insert =

@@ -46,7 +46,11 @@ pub fn infer(table: &Table, column: &Column) -> Result<(GenExpr, Option<String>)
         return Ok((g, group));
     }
     let single_pk = table.primary_key.len() == 1 && table.primary_key[0] == *name;
-    let single_unique = table.uniques.iter().any(|u| u.len() == 1 && u[0] == *name);
+    // A unique index over one column's expression (`lower(email)`), or over one column for
+    // some rows only: values distinct for every row keep it unique (what is left to chance,
+    // two values the expression folds together, loading drops).
+    let single_unique = table.uniques.iter().any(|u| u.len() == 1 && u[0] == *name)
+        || table.unique_indexes.iter().any(|u| u.keys.len() == 1 && u.key_columns(0, &table.columns) == [name.clone()]);
     // The last non-foreign-key column of a composite key is made unique, so the key is.
     let composite_last =
         table.uniques.iter().chain(std::iter::once(&table.primary_key)).filter(|k| k.len() > 1).any(|k| {

@@ -70,6 +70,11 @@ struct Deferred {
     /// Indexes of partitions attached to a partitioned index: (parent index, partition,
     /// quoted index name), parents before children.
     attached: Vec<(String, String, String)>,
+    /// Foreign keys between filled tables: (child, parent, child columns, parent columns),
+    /// tables as `regclass::text` and columns quoted.
+    links: Vec<(String, String, Vec<String>, Vec<String>)>,
+    /// Materialized views, each after the views it reads (`regclass::text`).
+    views: Vec<String>,
 }
 
 /// Grows the world scale by scale.
@@ -171,13 +176,46 @@ impl Loader {
         .fetch_all(&mut *conn)
         .await
         .map_err(err)?;
+        let links = sqlx::query_as(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text,
+                    ARRAY(SELECT quote_ident(a.attname) FROM unnest(conkey) WITH ORDINALITY k(n, i)
+                          JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k.n ORDER BY k.i),
+                    ARRAY(SELECT quote_ident(a.attname) FROM unnest(confkey) WITH ORDINALITY k(n, i)
+                          JOIN pg_attribute a ON a.attrelid = confrelid AND a.attnum = k.n ORDER BY k.i)
+             FROM pg_constraint
+             WHERE contype = 'f' AND conparentid = 0
+               AND conrelid = ANY(SELECT u.t::regclass FROM unnest($1::text[]) u(t))
+               AND confrelid = ANY(SELECT u.t::regclass FROM unnest($1::text[]) u(t))
+             ORDER BY 1, conname",
+        )
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?;
+        let views = sqlx::query_scalar(
+            "WITH RECURSIVE reads AS (
+                 SELECT DISTINCT r.ev_class AS view, d.refobjid AS read
+                 FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                 JOIN pg_class m ON m.oid = d.refobjid AND m.relkind = 'm'
+                 WHERE d.refobjid <> r.ev_class
+             ), depth(view, n) AS (
+                 SELECT c.oid, 0 FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+                 WHERE c.relkind = 'm' AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
+                 UNION ALL
+                 SELECT r.view, d.n + 1 FROM reads r JOIN depth d ON d.view = r.read WHERE d.n < 100
+             )
+             SELECT view::regclass::text FROM depth GROUP BY view ORDER BY max(n), 1",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?;
         let quiet: Vec<String> =
             model.tables.iter().filter(|t| !t.fire_triggers).map(|t| quote_qualified(&t.name)).collect();
         let switches = triggers::read(conn, &quiet).await?;
         Ok(Loader {
             model,
             seed,
-            deferred: Deferred { indexes, keys, foreign_keys, attached },
+            deferred: Deferred { indexes, keys, foreign_keys, attached, links, views },
             loaded: None,
             regclass,
             helper,
@@ -317,6 +355,7 @@ impl Loader {
         for t in &timings.loads {
             *self.loaded_rows.entry(t.table.clone()).or_default() += t.rows;
         }
+        self.drop_orphans(conn).await?;
         for s in &self.switches {
             exec(conn, &s.on(), "turning a trigger or rule back on after loading").await?;
         }
@@ -328,6 +367,7 @@ impl Loader {
         progress(LoadEvent::Analyzing);
         let started = Instant::now();
         self.vacuum_analyze(conn, scale, &left, &right).await?;
+        self.refresh_views(conn, scale).await?;
         timings.analyze_ms = elapsed_ms(started);
         self.loaded = Some(scale);
         Ok(timings)
@@ -335,6 +375,85 @@ impl Loader {
 }
 
 impl Loader {
+    /// Delete the rows whose parent row loading left out to keep a key distinct (and, in
+    /// turn, their own children): a reference picks a parent row by its place among the
+    /// generated ones, dropped or not. Foreign keys are off while this runs; a row with a
+    /// NULL in its key references nothing, as Postgres reads it.
+    async fn drop_orphans(&mut self, conn: &mut PgConnection) -> Result<()> {
+        let mut thinned: Vec<String> = self
+            .model
+            .tables
+            .iter()
+            .filter(|t| !t.dedupe_on.is_empty())
+            .map(|t| {
+                self.regclass[self.model.tables.iter().position(|x| x.name == t.name).expect("a model table")].clone()
+            })
+            .collect();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (child, parent, cols, parent_cols) in &self.deferred.links {
+                if !thinned.contains(parent) {
+                    continue;
+                }
+                let present = cols.iter().map(|c| format!("c.{c} IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+                let matches = cols
+                    .iter()
+                    .zip(parent_cols)
+                    .map(|(c, p)| format!("p.{p} = c.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let sql = format!(
+                    "DELETE FROM {child} c WHERE {present} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches})"
+                );
+                crate::progress::sql(1, &sql);
+                let deleted = sqlx::raw_sql(AssertSqlSafe(sql))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| Error::postgres("dropping rows whose parent row was left out", e))?
+                    .rows_affected();
+                if deleted > 0 {
+                    let i = self.regclass.iter().position(|r| r == child).expect("a filled table");
+                    if let Some(n) = self.loaded_rows.get_mut(&self.model.tables[i].name) {
+                        *n = n.saturating_sub(deleted);
+                    }
+                    if !thinned.contains(child) {
+                        thinned.push(child.clone());
+                        changed = true;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refresh every materialized view on the tables as loaded (analyzed, so that the
+    /// refresh plans, and so the order its rows are stored in, repeat), views read by
+    /// other views first; then vacuum and analyze them as tables are.
+    async fn refresh_views(&mut self, conn: &mut PgConnection, scale: f64) -> Result<()> {
+        let largest = self.model.tables.iter().map(|t| t.size.rows_at(scale)).max().unwrap_or(0);
+        for view in &self.deferred.views {
+            let refresh = format!("REFRESH MATERIALIZED VIEW {view}");
+            crate::progress::sql(1, &refresh);
+            sqlx::raw_sql(AssertSqlSafe(refresh))
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| Error::postgres(format!("refreshing materialized view {view}"), e))?;
+        }
+        if !self.deferred.views.is_empty() {
+            let names = self.deferred.views.join(", ");
+            exec(conn, &format!("VACUUM (FREEZE) {names}"), "vacuuming materialized views").await?;
+            let target = statistics_target(largest);
+            exec(
+                conn,
+                &format!("SET default_statistics_target = {target}; ANALYZE {names}"),
+                "analyzing materialized views",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Drop the deferred foreign keys, keys and indexes, and turn triggers and rules off.
     async fn set_aside(&self, conn: &mut PgConnection) -> Result<()> {
         for (table, name, _) in &self.deferred.foreign_keys {

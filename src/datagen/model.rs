@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::config::generator::GenExpr;
 use crate::config::{Settings, TableSize, TableSpec};
+use crate::datagen::copy::quote_ident;
 use crate::datagen::infer::infer;
 use crate::datagen::schema::{Catalog, Table};
 use crate::datagen::wire::Wire;
@@ -27,6 +28,14 @@ pub struct ColumnModel {
     pub wire: Option<Wire>,
 }
 
+/// A key loading keeps distinct: each part SQL over the table's columns, for the rows the
+/// predicate picks (every row when None).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistinctKey {
+    pub exprs: Vec<String>,
+    pub predicate: Option<String>,
+}
+
 /// A table to fill.
 #[derive(Debug, Clone)]
 pub struct TableModel {
@@ -36,9 +45,9 @@ pub struct TableModel {
     /// `serial`-style sequences to move past the generated values: (column, sequence).
     pub sequences: Vec<(String, String)>,
     /// Keys no generator makes unique (a join table's pair of foreign keys, a one-to-one
-    /// table keyed by its foreign key): rows load through a staging table that keeps the
-    /// first row of each key.
-    pub dedupe_on: Vec<Vec<String>>,
+    /// table keyed by its foreign key, a unique index over an expression or over some rows):
+    /// rows load through a staging table that keeps the first row of each key.
+    pub dedupe_on: Vec<DistinctKey>,
     /// Load through the table's triggers and rules.
     pub fire_triggers: bool,
 }
@@ -103,14 +112,27 @@ impl DataModel {
             let distinct = |c: &ColumnModel| {
                 c.filled_by_postgres || matches!(c.generator, GenExpr::Serial | GenExpr::Uuid | GenExpr::Unique(_))
             };
-            let dedupe_on = table
+            let distinct_column = |c: &str| columns.iter().any(|m: &ColumnModel| m.name == c && distinct(m));
+            let plain = table
                 .uniques
                 .iter()
                 .chain(std::iter::once(&table.primary_key))
                 .filter(|k| !k.is_empty())
-                .filter(|k| !k.iter().any(|c| columns.iter().any(|m: &ColumnModel| m.name == *c && distinct(m))))
-                .cloned()
-                .collect();
+                .filter(|k| !k.iter().any(|c| distinct_column(c)))
+                .map(|k| DistinctKey { exprs: k.iter().map(|c| quote_ident(c)).collect(), predicate: None });
+            // An expression may fold distinct values together (`lower`): those keys are
+            // always kept distinct by loading. Plain columns over some rows are distinct
+            // there when a generator makes them distinct everywhere.
+            let indexes = table
+                .unique_indexes
+                .iter()
+                .filter(|u| {
+                    let plain_columns: Vec<&str> =
+                        u.keys.iter().filter_map(|k| table.column(k).map(|c| c.name.as_str())).collect();
+                    plain_columns.len() < u.keys.len() || !plain_columns.iter().any(|c| distinct_column(c))
+                })
+                .map(|u| DistinctKey { exprs: u.keys.clone(), predicate: u.predicate.clone() });
+            let dedupe_on = plain.chain(indexes).collect();
             tables.push(TableModel {
                 name: name.clone(),
                 size: spec.size,

@@ -46,6 +46,39 @@ pub struct ForeignKey {
     pub parent_columns: Vec<String>,
 }
 
+/// A unique index as read: (table, its columns in indkey, each key's text, the predicate's text).
+type IndexRow = (String, Vec<String>, Vec<String>, Option<String>);
+
+/// A unique index over expressions (`lower(email)`) or over the rows a predicate picks
+/// (`WHERE deleted_at IS NULL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueIndex {
+    /// Each key as SQL over the table's columns, as Postgres prints it.
+    pub keys: Vec<String>,
+    /// The rows it covers, as Postgres prints it; None: every row.
+    pub predicate: Option<String>,
+}
+
+impl UniqueIndex {
+    /// The table's columns a key reads (names as the tokenizer reads them: unquoted
+    /// words folded to lower case), in the order of `columns`.
+    pub fn key_columns(&self, key: usize, columns: &[Column]) -> Vec<String> {
+        use sqlparser::tokenizer::{Token, Tokenizer};
+        let Ok(tokens) = Tokenizer::new(&sqlparser::dialect::PostgreSqlDialect {}, &self.keys[key]).tokenize() else {
+            return Vec::new();
+        };
+        let words: Vec<String> = tokens
+            .into_iter()
+            .filter_map(|t| match t {
+                Token::Word(w) if w.quote_style.is_some() => Some(w.value),
+                Token::Word(w) => Some(w.value.to_lowercase()),
+                _ => None,
+            })
+            .collect();
+        columns.iter().filter(|c| words.contains(&c.name)).map(|c| c.name.clone()).collect()
+    }
+}
+
 /// A table as the catalog describes it.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -54,6 +87,9 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
     pub uniques: Vec<Vec<String>>,
+    /// Unique indexes over expressions or over a subset of the rows, which no plain key
+    /// describes.
+    pub unique_indexes: Vec<UniqueIndex>,
     pub foreign_keys: Vec<ForeignKey>,
     /// (column, constraint definition) of single-column CHECK constraints.
     pub checks: Vec<(String, String)>,
@@ -133,6 +169,7 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
             columns: Vec::new(),
             primary_key: Vec::new(),
             uniques: Vec::new(),
+            unique_indexes: Vec::new(),
             foreign_keys: Vec::new(),
             checks: Vec::new(),
             partitioning: None,
@@ -206,27 +243,38 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
             _ => {}
         }
     }
-    // A unique index is a key too, though no constraint says so (partial and expression
-    // indexes aside: they do not make every row's columns unique).
-    let unique_indexes: Vec<(String, Vec<String>)> = sqlx::query_as(AssertSqlSafe(format!(
+    // A unique index is a key too, though no constraint says so; one over expressions or
+    // over some rows only is kept with its keys' and predicate's text.
+    let unique_indexes: Vec<IndexRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT (SELECT CASE WHEN rn.nspname = 'public' THEN rc.relname ELSE rn.nspname || '.' || rc.relname END
                  FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = {root}),
                 ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
-                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
+                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o),
+                ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+                pg_get_expr(i.indpred, i.indrelid, true)
          FROM pg_index i
          JOIN pg_class c ON c.oid = i.indrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-           AND c.relkind IN ('r', 'p') AND i.indisunique AND i.indpred IS NULL AND NOT (0 = ANY (i.indkey::int2[]))
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+           AND c.relkind IN ('r', 'p') AND i.indisunique
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+         ORDER BY 1, i.indexrelid::regclass::text"
     )))
     .fetch_all(&mut *conn)
     .await
     .map_err(err)?;
-    for (tbl, cols) in unique_indexes {
-        if let Some(table) = tables.get_mut(&tbl) {
+    for (tbl, cols, keys, predicate) in unique_indexes {
+        let Some(table) = tables.get_mut(&tbl) else { continue };
+        // Expressions leave a 0 in indkey, and no column name.
+        let plain = predicate.is_none() && cols.len() == keys.len();
+        if plain {
             if !table.uniques.contains(&cols) && table.primary_key != cols {
                 table.uniques.push(cols);
+            }
+        } else {
+            let index = UniqueIndex { keys, predicate };
+            if !table.unique_indexes.contains(&index) {
+                table.unique_indexes.push(index);
             }
         }
     }

@@ -23,6 +23,87 @@ pub const WORDS: &[&str] = &[
 ];
 
 /// A value of an inferred type, in COPY text format.
+/// A value of an inferred type distinct for every row: made from the row's number (`row`),
+/// random around it where the type leaves room. Errors say why a type cannot be.
+pub fn typed_can_be_unique(t: TypedGen) -> Result<(), &'static str> {
+    match t {
+        TypedGen::Letter => Err("unique() of a \"char\" column: it has 26 values"),
+        _ => Ok(()),
+    }
+}
+
+/// Write the value of `t` for row `row` that no other row has (see [`typed_can_be_unique`]).
+pub fn write_typed_unique(t: TypedGen, row: u64, rng: &mut CellRng, out: &mut Vec<u8>) {
+    let groups = [row >> 48, (row >> 32) & 0xffff, (row >> 16) & 0xffff, row & 0xffff];
+    match t {
+        TypedGen::Bytes => {
+            out.extend_from_slice(b"\\\\x");
+            let _ = write!(out, "{row:016x}");
+            for _ in 0..rng.below(49) {
+                let _ = write!(out, "{:02x}", rng.below(256));
+            }
+        }
+        TypedGen::Tsvector => {
+            let _ = write!(out, "r{row}");
+            for _ in 0..2 + rng.below(10) {
+                out.push(b' ');
+                out.extend_from_slice(WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)].as_bytes());
+            }
+        }
+        TypedGen::Inet => {
+            let _ = write!(out, "fd00::{:x}:{:x}:{:x}:{:x}", groups[0], groups[1], groups[2], groups[3]);
+        }
+        TypedGen::Cidr => {
+            let _ = write!(out, "fd00:{:x}:{:x}:{:x}:{:x}::/80", groups[0], groups[1], groups[2], groups[3]);
+        }
+        TypedGen::Macaddr => {
+            let _ = write!(
+                out,
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                row >> 40 & 0xff,
+                row >> 32 & 0xff,
+                row >> 24 & 0xff,
+                row >> 16 & 0xff,
+                row >> 8 & 0xff,
+                row & 0xff
+            );
+        }
+        TypedGen::Interval => {
+            let _ = write!(out, "{row} seconds");
+        }
+        TypedGen::Time { tz } => {
+            // Microseconds of the day: distinct for the first 86.4 billion rows.
+            let us = row % 86_400_000_000;
+            let secs = us / 1_000_000;
+            let _ = write!(out, "{:02}:{:02}:{:02}.{:06}", secs / 3600, secs / 60 % 60, secs % 60, us % 1_000_000);
+            if tz {
+                out.extend_from_slice(b"+00");
+            }
+        }
+        TypedGen::Letter => write_typed(t, rng, out),
+        TypedGen::NumRange => {
+            let _ = write!(out, "[{},{})", row * 2, row * 2 + 1 + rng.below(100));
+        }
+        TypedGen::TimeRange { date_only, tz } => {
+            // A start and a length no other row has both of.
+            let unit = if date_only { 1 } else { 86_400 };
+            let start = 30 * unit + (row / 30) * if date_only { 1 } else { 60 };
+            let end = start - 1 - row % 30;
+            out.push(b'[');
+            if !date_only {
+                out.push(b'"');
+            }
+            write_time(out, start, date_only, tz);
+            out.extend_from_slice(if date_only { b"," } else { b"\",\"" });
+            write_time(out, end, date_only, tz);
+            if !date_only {
+                out.push(b'"');
+            }
+            out.push(b')');
+        }
+    }
+}
+
 pub fn write_typed(t: TypedGen, rng: &mut CellRng, out: &mut Vec<u8>) {
     let word = |rng: &mut CellRng| WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)];
     match t {

@@ -508,6 +508,7 @@ mod tests {
                 .collect(),
             primary_key: vec!["id".into()],
             uniques: vec![],
+            unique_indexes: vec![],
             foreign_keys: vec![],
             checks: vec![],
             partitioning: None,

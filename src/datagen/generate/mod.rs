@@ -308,9 +308,9 @@ impl Ctx<'_> {
             GenExpr::Json => Sampler::Json,
             GenExpr::Typed(t) => {
                 if unique {
-                    return Err("unique() of an inferred type is not supported".into());
+                    crate::datagen::values::typed_can_be_unique(*t)?;
                 }
-                Sampler::Typed(*t)
+                Sampler::Typed { t: *t, unique }
             }
             GenExpr::Array(inner) => Sampler::Array(Box::new(self.sampler(inner, derive(seed, 17), fmt, false)?)),
             GenExpr::Stats { column, reference } => {

@@ -10,7 +10,7 @@ use crate::config::generator::TypedGen;
 use crate::datagen::generate::ColumnGen;
 use crate::datagen::generate::stats::{Pick, StatsSampler};
 use crate::datagen::random::{CellRng, Permutation, derive, hash_bytes};
-use crate::datagen::values::{WORDS, write_typed};
+use crate::datagen::values::{WORDS, write_typed, write_typed_unique};
 use crate::datagen::wire::{self, Wire};
 
 /// A generator ready to write values for one scale step.
@@ -89,7 +89,11 @@ pub(super) enum Sampler {
     Const(Option<Vec<u8>>),
     Json,
     Array(Box<Sampler>),
-    Typed(TypedGen),
+    /// An inferred type's values; `unique`: made from the row's number, one per row.
+    Typed {
+        t: TypedGen,
+        unique: bool,
+    },
     Stats(Box<StatsSampler>),
     KeyedRef(Box<KeyedRef>),
 }
@@ -306,7 +310,7 @@ impl Sampler {
             | Sampler::Uuid
             | Sampler::Json
             | Sampler::Array(_)
-            | Sampler::Typed(_)
+            | Sampler::Typed { .. }
             | Sampler::Stats(_) => wire == Wire::Text,
         }
     }
@@ -477,7 +481,8 @@ impl Sampler {
                 let tag = WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)];
                 let _ = write!(out, "{{\"k\": {k}, \"tag\": \"{tag}\"}}");
             }
-            Sampler::Typed(t) => write_typed(*t, &mut CellRng::new(seed, row), out),
+            Sampler::Typed { t, unique: false } => write_typed(*t, &mut CellRng::new(seed, row), out),
+            Sampler::Typed { t, unique: true } => write_typed_unique(*t, row, &mut CellRng::new(seed, row), out),
             Sampler::Stats(s) => s.write(seed, row, out),
             Sampler::KeyedRef(k) => k.write(seed, row, out),
             Sampler::Array(inner) => {

@@ -258,7 +258,8 @@ fn atlas(text: &str) -> Result<UpPart, MarkerError> {
     let Some((from, d)) = delimiter else {
         return Ok(UpPart { sql: text.to_string(), groups: Vec::new() });
     };
-    let mut keep = vec![0..from];
+    let mut keep: Vec<Range<usize>> = Vec::new();
+    keep.push(0..from);
     let mut groups = Vec::new();
     let mut start = from;
     for (at, _) in text[from..].match_indices(d.as_str()).map(|(i, s)| (from + i, s)) {

@@ -264,10 +264,10 @@ fn guesses(dir: &Path, l: &Listing) -> Result<Vec<(Format, String)>, MigrationsE
             _ => {}
         }
         if flyway_version(name).is_some() {
-            add(Format::Flyway, format!("{name}"));
+            add(Format::Flyway, name.to_string());
         }
         if name.to_ascii_lowercase().ends_with(".up.sql") {
-            add(Format::GolangMigrate, format!("{name}"));
+            add(Format::GolangMigrate, name.to_string());
         }
     }
     Ok(out)

@@ -29,21 +29,24 @@ pub fn changes(dir: &Path) -> Result<Vec<Change>, MigrationsError> {
     let mut out = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let Entry::Change { name, line } = entry else { continue };
-        let reworked_later = entries[i + 1..].iter().any(|e| matches!(e, Entry::Change { name: n, .. } if n == name));
-        let file = if reworked_later {
-            let Some(tag) = entries[i + 1..].iter().find_map(|e| match e {
-                Entry::Tag(t) => Some(t),
-                Entry::Change { .. } => None,
-            }) else {
-                return Err(MigrationsError::Plan {
-                    path: plan_path.clone(),
-                    line: *line,
-                    detail: format!("change `{name}` is reworked later in the plan, but no tag follows it"),
-                });
-            };
-            format!("{name}@{tag}")
-        } else {
-            name.clone()
+        // Reworking a change copies its script to `<change>@<tag>.sql`, after the newest
+        // tag at the time: the last tag before the change's next appearance in the plan.
+        let next = entries[i + 1..].iter().position(|e| matches!(e, Entry::Change { name: n, .. } if n == name));
+        let file = match next {
+            None => name.clone(),
+            Some(j) => {
+                let Some(tag) = entries[i + 1..=i + j].iter().rev().find_map(|e| match e {
+                    Entry::Tag(t) => Some(t),
+                    Entry::Change { .. } => None,
+                }) else {
+                    return Err(MigrationsError::Plan {
+                        path: plan_path.clone(),
+                        line: *line,
+                        detail: format!("change `{name}` is reworked later in the plan, but no tag stands between"),
+                    });
+                };
+                format!("{name}@{tag}")
+            }
         };
         let script = deploy.join(format!("{file}.sql"));
         if !script.is_file() {
@@ -114,16 +117,17 @@ mod tests {
         std::fs::write(
             dir.path().join("sqitch.plan"),
             "%syntax-version=1.0.0\n%project=x\n\nschema 2020-01-01T00:00:00Z A <a@b> # note\n\
-             users [schema] 2020-01-01T00:00:00Z A <a@b>\n@v1 2020-01-01T00:00:00Z A <a@b> # tag\n\
+             users [schema] 2020-01-01T00:00:00Z A <a@b>\n@v0 2020-01-01T00:00:00Z A <a@b> # tag\n\
+             other 2020-01-01T00:00:00Z A <a@b>\n@v1 2020-01-01T00:00:00Z A <a@b> # tag\n\
              users [users@v1] 2020-01-02T00:00:00Z A <a@b> # reworked\n",
         )
         .unwrap();
         std::fs::create_dir(dir.path().join("deploy")).unwrap();
-        for f in ["schema.sql", "users.sql", "users@v1.sql"] {
+        for f in ["schema.sql", "users.sql", "users@v1.sql", "other.sql"] {
             std::fs::write(dir.path().join("deploy").join(f), "").unwrap();
         }
         let names: Vec<String> = changes(dir.path()).unwrap().into_iter().map(|c| c.name).collect();
-        assert_eq!(names, ["schema", "users@v1", "users"]);
+        assert_eq!(names, ["schema", "users@v1", "other", "users"]);
         std::fs::remove_file(dir.path().join("deploy/schema.sql")).unwrap();
         let err = changes(dir.path()).unwrap_err().to_string();
         assert!(err.contains("schema.sql") && err.contains("sqitch.plan"), "{err}");
