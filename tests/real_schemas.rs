@@ -6,36 +6,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Project, json_report};
+use common::{Project, Works, json_report, works};
 use serde_json::Value;
-
-/// Work of every run of a report, keyed by (query, case, scale).
-type Works = Vec<((String, String, String), u64)>;
-
-/// (query, case, scale) -> work, for every run of a report; and for a query with
-/// parameters, the generic plan's work and whether the server settles on it.
-fn works(report: &Value) -> Works {
-    let mut out = Vec::new();
-    for q in report["queries"].as_array().unwrap() {
-        for c in q["cases"].as_array().unwrap() {
-            for r in c["runs"].as_array().unwrap() {
-                let key = |what: &str| {
-                    (
-                        format!("{}{what}", q["name"].as_str().unwrap()),
-                        c["case"].as_str().unwrap().to_string(),
-                        r["scale"].to_string(),
-                    )
-                };
-                out.push((key(""), r["work"].as_u64().unwrap()));
-                if let Some(g) = r.get("generic") {
-                    out.push((key(" generic"), g["work"].as_u64().unwrap()));
-                    out.push((key(" generic chosen"), u64::from(g["chosen"].as_bool().unwrap())));
-                }
-            }
-        }
-    }
-    out
-}
 
 fn runs(report: &Value, query: &str) -> Vec<Value> {
     let q = report["queries"].as_array().unwrap().iter().find(|q| q["name"] == query).unwrap();

@@ -35,6 +35,15 @@ impl Project {
         p
     }
 
+    /// A project holding a copy of the real application `tests/corpus/NAME` of this
+    /// repository (its migrations as its tool keeps them, its queries, its config).
+    pub fn from_corpus(name: &str) -> Project {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(name);
+        let p = Project::new(&[]);
+        copy_tree(&src, p.dir.path());
+        p
+    }
+
     /// A project holding a copy of this repository's own catalog (config, schema, queries;
     /// not its baselines).
     pub fn from_repo_catalog() -> Project {
@@ -214,3 +223,32 @@ pub fn did_not_run(test: &str, why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "\n*** {test} DID NOT RUN: {why} ***\n");
 }
+
+/// Work of every run of a report, keyed by (query, case, scale).
+pub type Works = Vec<((String, String, String), u64)>;
+
+/// (query, case, scale) -> work, for every run of a report; and for a query with
+/// parameters, the generic plan's work and whether the server settles on it.
+pub fn works(report: &serde_json::Value) -> Works {
+    let mut out = Vec::new();
+    for q in report["queries"].as_array().unwrap() {
+        for c in q["cases"].as_array().unwrap() {
+            for r in c["runs"].as_array().unwrap() {
+                let key = |what: &str| {
+                    (
+                        format!("{}{what}", q["name"].as_str().unwrap()),
+                        c["case"].as_str().unwrap().to_string(),
+                        r["scale"].to_string(),
+                    )
+                };
+                out.push((key(""), r["work"].as_u64().unwrap()));
+                if let Some(g) = r.get("generic") {
+                    out.push((key(" generic"), g["work"].as_u64().unwrap()));
+                    out.push((key(" generic chosen"), u64::from(g["chosen"].as_bool().unwrap())));
+                }
+            }
+        }
+    }
+    out
+}
+

@@ -1,0 +1,2 @@
+-- Your SQL goes here
+ALTER TABLE crates DROP COLUMN readme_file;

@@ -1,0 +1,1 @@
+ALTER TABLE badges DROP CONSTRAINT fk_badges_crate_id;

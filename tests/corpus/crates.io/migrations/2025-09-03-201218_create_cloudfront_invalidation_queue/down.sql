@@ -1,0 +1,2 @@
+-- Drop the CloudFront invalidation queue table
+DROP TABLE IF EXISTS cloudfront_invalidation_queue;

@@ -1,0 +1,2 @@
+-- Modify "incidents" table
+ALTER TABLE "public"."incidents" ADD COLUMN "observations" text NULL;

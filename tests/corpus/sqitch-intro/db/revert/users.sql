@@ -1,0 +1,7 @@
+-- Revert users
+
+BEGIN;
+
+DROP TABLE flipr.users;
+
+COMMIT;

@@ -1,0 +1,7 @@
+-- Verify appschema
+
+BEGIN;
+
+SELECT pg_catalog.has_schema_privilege('flipr', 'usage');
+
+ROLLBACK;
