@@ -54,10 +54,6 @@ pub enum Error {
     #[error("{path}: {message}")]
     ConfigSyntax { path: PathBuf, message: String },
 
-    /// A file plangate would write exists and was not to be replaced.
-    #[error("{} exists; pass --force to overwrite it", path.display())]
-    WouldOverwrite { path: PathBuf },
-
     #[error("bad argument {flag}: {detail}")]
     Argument { flag: String, detail: String },
 

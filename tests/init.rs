@@ -54,16 +54,44 @@ fn init_writes_every_table_and_the_inferred_generators_which_run_as_written() {
 }
 
 #[test]
-fn init_never_overwrites_without_force_and_names_a_bad_schema() {
-    let p = Project::new(&[("schema/a.sql", "CREATE TABLE t (id int PRIMARY KEY, note text);")]);
-    p.write("plangate.toml", "# mine\n");
+fn init_into_an_existing_config_adds_what_it_lacks_and_keeps_the_rest_and_names_a_bad_schema() {
+    let p = Project::new(&[
+        (
+            "schema/a.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, note text);\nCREATE TABLE u (id int PRIMARY KEY, t_id int NOT NULL REFERENCES t(id));",
+        ),
+        ("queries/by_t.sql", "SELECT * FROM u WHERE t_id = $1"),
+        ("queries/mine.sql", "SELECT * FROM t WHERE id = $1"),
+    ]);
+    let mine =
+        "# mine, with a comment\n[tables.t]   # sized by hand\nrows = 500\n\n[query.mine.cases]\none = [\"1\"]\n";
+    p.write("plangate.toml", mine);
     let (code, _, stderr) = p.run(&["init", "--backend", "local"]);
+    assert_eq!(code, 0, "{stderr}");
+    let config = p.read("plangate.toml");
+    assert!(config.starts_with(mine), "the user's text stays as it was:\n{config}");
+    assert!(config.contains("[tables.u]\nrows = 10000") && config.matches("[tables.t]").count() == 1, "{config}");
+    assert!(
+        config.contains("[query.by_t]\nparams = [\"hot(u.t_id)\"]") && !config.contains("[query.mine]"),
+        "{config}"
+    );
+    assert!(
+        stderr.contains("added to plangate.toml: 1 table(s): u") && stderr.contains("parameters of by_t"),
+        "{stderr}"
+    );
+    // Again: nothing left to add, and the file is not touched.
+    let (code, _, stderr) = p.run(&["init", "--backend", "local"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("nothing added"), "{stderr}");
+    assert_eq!(p.read("plangate.toml"), config);
+    // --schema is for a new file; --force still rewrites the whole file.
+    let (code, _, stderr) = p.run(&["init", "--backend", "local", "--schema", "schema/a.sql"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("plangate.toml exists") && stderr.contains("--force"), "{stderr}");
-    assert_eq!(p.read("plangate.toml"), "# mine\n");
+    assert!(stderr.contains("--schema") && stderr.contains("--force"), "{stderr}");
     let (code, _, stderr) = p.run(&["init", "--backend", "local", "--force"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(p.read("plangate.toml").contains("[tables.t]"));
+    assert!(!p.read("plangate.toml").contains("# mine"));
+    p.assert_nothing_left();
 
     let q = Project::new(&[]);
     let (code, _, stderr) = q.run(&["init", "--backend", "local", "--schema", "db/*.sql"]);

@@ -364,3 +364,24 @@ async fn a_pg_dump_and_a_migrations_folder_from_production_to_a_checked_world() 
         p.assert_nothing_left();
     }
 }
+
+/// A repository whose config names only its queries' cases: init from production adds every
+/// table, with production's rows and `stats` generators, after the user's text; the check
+/// then runs on it.
+#[tokio::test(flavor = "multi_thread")]
+async fn init_from_production_into_a_config_of_cases_only_adds_the_tables() {
+    let (_cluster, url) = production().await;
+    let p = Project::new(&[("schema/shop.sql", SCHEMA), ("queries/listing.sql", LISTING), ("plangate.toml", CASES)]);
+    let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let config = p.read("plangate.toml");
+    assert!(config.starts_with(CASES), "the user's text stays first and whole:\n{config}");
+    assert!(config.contains("[tables.orders]\nrows = 50000\n"), "{config}");
+    assert!(config.contains("customer_id = \"stats(ref = customers.id)\""), "{config}");
+    assert!(!config.contains("[query.listing]\n"), "the query's own section is the user's: {config}");
+    assert!(stderr.contains("added to plangate.toml") && stderr.contains("orders"), "{stderr}");
+    assert!(p.path().join("snapshot/tables/orders.json").exists());
+    let (code, _, stderr) = run(&p, &["check", "--backend", "local"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    p.assert_nothing_left();
+}

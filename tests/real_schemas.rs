@@ -320,3 +320,99 @@ fn reported_rows_are_the_rows_loaded() {
     assert!(rows < 1000 && rows > 500, "{last}");
     p.assert_nothing_left();
 }
+
+/// What a real application's migrations declared and inference used to miss, reduced: a
+/// unique index over `lower(email)`, a partial unique index, a unique `bytea`, a composite
+/// unique key that drops rows which children still referenced, and materialized views (one
+/// over another, one created WITH NO DATA). Every index builds at every scale, no child row
+/// points at a dropped parent, the views hold rows, and two cold runs measure the same.
+#[test]
+fn unique_expression_and_partial_indexes_orphans_and_materialized_views_load_and_repeat() {
+    let p = Project::new(&[
+        (
+            "schema/s.sql",
+            "CREATE TABLE parent (id serial PRIMARY KEY, a int NOT NULL, b int NOT NULL, UNIQUE (a, b));\n\
+             CREATE TABLE child (id serial PRIMARY KEY, pid int NOT NULL REFERENCES parent(id), note text);\n\
+             CREATE TABLE accounts (id serial PRIMARY KEY, email text NOT NULL, deleted_at timestamptz,\n\
+                 avatar bytea NOT NULL UNIQUE);\n\
+             CREATE UNIQUE INDEX accounts_email_key ON accounts ((lower(email)));\n\
+             CREATE UNIQUE INDEX accounts_live_email ON accounts (email) WHERE deleted_at IS NULL;\n\
+             CREATE MATERIALIZED VIEW parent_counts AS SELECT pid, count(*) AS n FROM child GROUP BY pid;\n\
+             CREATE UNIQUE INDEX ON parent_counts (pid);\n\
+             CREATE MATERIALIZED VIEW big_parents AS SELECT * FROM parent_counts WHERE n > 3 WITH NO DATA;\n",
+        ),
+        (
+            "plangate.toml",
+            "[scales]\nfactors = [0.1, 0.5, 1.0]\n[thresholds]\nrepeats = 1\n\
+             [tables.parent]\nrows = 2000\n[tables.parent.columns]\na = \"int(1, 40)\"\nb = \"int(1, 40)\"\n\
+             [tables.child]\nrows = 10000\n[tables.accounts]\nrows = 5000\n\
+             [query.big]\nparams = [\"5\"]\n[query.kids]\nparams = [\"typical(child.pid)\"]\n\
+             [query.by_email]\nparams = [\"hot(accounts.email)\"]\n",
+        ),
+        ("queries/big.sql", "SELECT * FROM big_parents WHERE n > $1"),
+        ("queries/kids.sql", "SELECT * FROM child WHERE pid = $1"),
+        ("queries/by_email.sql", "SELECT id FROM accounts WHERE lower(email) = lower($1)"),
+    ]);
+    let (code, first, stderr) = json_report(&p, &["check", "--no-cache"]);
+    assert_eq!(code, 0, "{stderr}");
+    for r in runs(&first, "big") {
+        assert!(r["actual_rows"].as_f64().unwrap() > 0.0, "the views were refreshed at scale {}", r["scale"]);
+    }
+    // 1600 distinct (a, b) pairs for 2000 parents: rows went, and their children with them.
+    let kids = runs(&first, "kids");
+    let children = kids.last().unwrap()["rows"]["child"].as_u64().unwrap();
+    assert!(children < 10_000 && children > 5_000, "{children} children kept");
+    for r in runs(&first, "by_email") {
+        assert!(r["shape"].as_str().unwrap().contains("accounts_email_key"), "{}", r["shape"]);
+    }
+    let (code, second, stderr) = json_report(&p, &["check", "--no-cache"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(works(&first), works(&second));
+    p.assert_nothing_left();
+}
+
+/// Migrations as goose and dbmate keep them, broken on purpose: a statement that fails names
+/// the file, its line and the tool's own name for the migration; markers that cannot be read
+/// name the file and line; a folder that could be either tool's names both and the key that
+/// settles it. Each is exit 2 and leaves nothing behind.
+#[test]
+fn broken_migrations_name_the_file_the_line_and_the_tools_migration() {
+    let goose = |second: &str| {
+        Project::new(&[
+            ("plangate.toml", "[schema]\nfiles = [\"db/migrations\"]\n"),
+            (
+                "db/migrations/00001_users.sql",
+                "-- +goose Up\nCREATE TABLE users (id int PRIMARY KEY);\n-- +goose Down\nDROP TABLE users;\n",
+            ),
+            ("db/migrations/00002_posts.sql", second),
+            ("queries/q.sql", "SELECT 1"),
+        ])
+    };
+    let p = goose(
+        "-- +goose Up\n\nCREATE TABLE posts (id int PRIMARY KEY, user_id int REFERENCES user (id));\n-- +goose Down\nDROP TABLE posts;\n",
+    );
+    let (code, _, stderr) = p.run(&["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("00002_posts.sql: goose migration `00002_posts`: line 3"), "{stderr}");
+    p.assert_nothing_left();
+    let p = goose("-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE posts (id int);\n-- +goose Down\n");
+    let (code, _, stderr) = p.run(&["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("schema.files")
+            && stderr.contains("00002_posts.sql: line 2: `-- +goose StatementBegin` without"),
+        "{stderr}"
+    );
+    let p = goose("-- migrate:up\nCREATE TABLE posts (id int);\n-- migrate:down\nDROP TABLE posts;\n");
+    let (code, _, stderr) = p.run(&["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("could be a goose folder") && stderr.contains("[schema] format"), "{stderr}");
+    // The goose migration the check ran: the Down sections did not (users is there).
+    let p = goose(
+        "-- +goose Up\nCREATE TABLE posts (id int PRIMARY KEY, user_id int REFERENCES users (id));\n-- +goose Down\nDROP TABLE posts;\n",
+    );
+    p.write("queries/q.sql", "SELECT count(*) FROM posts JOIN users ON users.id = posts.user_id");
+    let (code, _, stderr) = p.run(&["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    p.assert_nothing_left();
+}

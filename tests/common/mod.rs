@@ -251,4 +251,3 @@ pub fn works(report: &serde_json::Value) -> Works {
     }
     out
 }
-

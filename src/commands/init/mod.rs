@@ -12,7 +12,6 @@ mod shape;
 mod workload;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::Outcome;
@@ -46,19 +45,25 @@ pub struct Request {
 pub async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
     let path = args.config.clone().unwrap_or_else(|| PathBuf::from(CONFIG_FILE));
     let from_url = req.from_url.as_deref().or(args.database_url.as_deref());
-    // Re-run on an initialized repository with production: refresh the snapshot only.
-    let refresh = path.exists() && !req.force && from_url.is_some();
-    check_request(req, args, &path, refresh, from_url.is_some())?;
+    // Run on an initialized repository: add what the config does not describe (and, with
+    // production, refresh the snapshot), leaving what it says as it is.
+    let existing = path.exists() && !req.force;
+    let refresh = existing && from_url.is_some();
+    check_request(req, args, &path, existing, from_url.is_some())?;
     let args = &Overrides { database_url: None, config: Some(path.clone()), ..args.clone() };
     let patterns = if req.schema.is_empty() { vec!["schema/*.sql".to_string()] } else { req.schema.clone() };
-    let settings = if refresh {
-        Settings::load(args)?
+    let (settings, text) = if existing {
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        (Settings::from_text(&path, &text, args)?, Some(text))
     } else {
         let files = toml::Value::Array(patterns.iter().cloned().map(toml::Value::String).collect());
-        Settings::from_text(&path, &format!("[schema]\nfiles = {files}\n"), args)?
+        (Settings::from_text(&path, &format!("[schema]\nfiles = {files}\n"), args)?, None)
     };
     let Some(url) = from_url else {
         let catalog = read_schema(&settings).await?;
+        if let Some(text) = &text {
+            return add_to_config(&path, text, &settings, &catalog, None);
+        }
         crate::files::write_atomically(&path, &config_text(&patterns, &catalog, None))?;
         progress(&format!(
             "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
@@ -87,7 +92,7 @@ pub async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
         &read.snapshot.tables.keys().cloned().collect::<Vec<_>>(),
         &read.plans.iter().map(|p| p.query.clone()).collect::<Vec<_>>(),
     )?;
-    if refresh {
+    if let Some(text) = &text {
         let moved = crate::snapshot::compare::drift(&previous, &read.snapshot.tables);
         progress(&format!("refreshed {} from production", store.dir.display()));
         if moved.is_empty() {
@@ -96,24 +101,72 @@ pub async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
         for line in moved {
             progress(&format!("  {line}"));
         }
-    } else {
-        let production = (&read.stats.sizes, &read.snapshot.tables, read.statements.as_ref());
-        crate::files::write_atomically(&path, &config_text(&patterns, &read.catalog, Some(production)))?;
-        progress(&format!(
-            "wrote {} with {} tables and production's statistics in {}",
-            path.display(),
-            read.catalog.len(),
-            store.dir.display()
-        ));
+        let production = (&read.stats.sizes, &read.snapshot.tables, None);
+        return add_to_config(&path, text, &settings, &read.catalog, Some(production));
+    }
+    let production = (&read.stats.sizes, &read.snapshot.tables, read.statements.as_ref());
+    crate::files::write_atomically(&path, &config_text(&patterns, &read.catalog, Some(production)))?;
+    progress(&format!(
+        "wrote {} with {} tables and production's statistics in {}",
+        path.display(),
+        read.catalog.len(),
+        store.dir.display()
+    ));
+    Ok(Outcome::Pass)
+}
+
+/// Append to the config the tables of the schema and the query files it does not describe
+/// yet, as a first init would write them; everything the file says, its comments and its
+/// layout stay as they are. Says what was added.
+fn add_to_config(
+    path: &Path,
+    text: &str,
+    settings: &Settings,
+    catalog: &Catalog,
+    production: Option<FromProduction<'_>>,
+) -> Result<Outcome> {
+    let parsed: toml::Table = toml::from_str(text)
+        .map_err(|e| Error::ConfigSyntax { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })?;
+    let keys = |section: &str| -> std::collections::BTreeSet<String> {
+        parsed.get(section).and_then(toml::Value::as_table).map(|t| t.keys().cloned().collect()).unwrap_or_default()
+    };
+    let (known_tables, known_queries) = (keys("tables"), keys("query"));
+    let mut added = String::new();
+    let mut tables = Vec::new();
+    for (name, table) in catalog.iter().filter(|(name, _)| !known_tables.contains(*name)) {
+        added.push_str(&table_text(name, table, production));
+        tables.push(name.clone());
+    }
+    let queries = workload::existing(settings, catalog, &known_queries);
+    let query_names: Vec<String> =
+        queries.entries.iter().filter(|e| !e.params.is_empty()).map(|e| e.name.clone()).collect();
+    added.push_str(&queries.config_text());
+    if tables.is_empty() && query_names.is_empty() {
+        progress(&format!("{} describes every table of the schema and every query: nothing added", path.display()));
+        return Ok(Outcome::Pass);
+    }
+    let mut merged = text.to_string();
+    if !merged.ends_with('\n') {
+        merged.push('\n');
+    }
+    merged
+        .push_str("\n# Added by `plangate init`: what the schema and queries/ have that this file did not describe.\n");
+    merged.push_str(&added);
+    // What was added must read back: a file that would not is never written.
+    toml::from_str::<toml::Table>(&merged)
+        .map_err(|e| Error::ConfigSyntax { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })?;
+    crate::files::write_atomically(path, &merged)?;
+    if !tables.is_empty() {
+        progress(&format!("added to {}: {} table(s): {}", path.display(), tables.len(), tables.join(", ")));
+    }
+    if !query_names.is_empty() {
+        progress(&format!("added to {}: parameters of {}", path.display(), query_names.join(", ")));
     }
     Ok(Outcome::Pass)
 }
 
 /// The requests init refuses before reading anything.
-fn check_request(req: &Request, args: &Overrides, path: &Path, refresh: bool, production: bool) -> Result<()> {
-    if path.exists() && !req.force && !refresh {
-        return Err(Error::WouldOverwrite { path: path.to_path_buf() });
-    }
+fn check_request(req: &Request, args: &Overrides, path: &Path, existing: bool, production: bool) -> Result<()> {
     // The schema goes to a throwaway server only: a database URL (flag or environment) is
     // production, to read from, never a server to create a scratch database on.
     if args.backend == BackendChoice::Url {
@@ -130,7 +183,7 @@ fn check_request(req: &Request, args: &Overrides, path: &Path, refresh: bool, pr
             detail: "the catalog is read from production's pg_stat_statements: give --from-url".into(),
         });
     }
-    if refresh && !req.schema.is_empty() {
+    if existing && !req.schema.is_empty() {
         return Err(Error::Argument {
             flag: "--schema".into(),
             detail: format!("{} names the schema; --schema is for writing a new one (with --force)", path.display()),
@@ -170,7 +223,11 @@ async fn read_production(
         let snapshot = shape::snapshot(&stats, &catalog, &keep)?;
         // A first init gives the catalog's own queries their parameters; --queries adds
         // production's top queries.
-        let mut queries = if refresh { workload::Workload::default() } else { workload::existing(settings, &catalog) };
+        let mut queries = if refresh {
+            workload::Workload::default()
+        } else {
+            workload::existing(settings, &catalog, &std::collections::BTreeSet::new())
+        };
         if let Some(n) = req.queries {
             queries.extend(workload::read(&mut production, n, &catalog, settings).await?);
         }
@@ -227,22 +284,28 @@ fn config_text(patterns: &[String], catalog: &Catalog, production: Option<FromPr
         factors.join(", ")
     );
     for (name, table) in catalog {
-        let rows = match production.map(|p| p.0.get(name)) {
-            None => format!("rows = {PLACEHOLDER_ROWS}"),
-            Some(Some(TableRows::Estimated(n))) if *n > 0 => format!("rows = {n}"),
-            Some(Some(TableRows::Estimated(_))) => format!("rows = {PLACEHOLDER_ROWS}  # empty in production"),
-            Some(Some(TableRows::Unknown)) => {
-                format!("rows = {PLACEHOLDER_ROWS}  # production has no estimate: the table was never analyzed")
-            }
-            Some(None) => format!("rows = {PLACEHOLDER_ROWS}  # not in production"),
-        };
-        let _ = write!(out, "\n[tables.{}]\n{rows}\n", toml_key(name));
-        let stats = production.and_then(|p| p.1.get(name));
-        out.push_str(&columns_text(name, table, stats));
+        out.push_str(&table_text(name, table, production));
     }
     if let Some(w) = production.and_then(|p| p.2) {
         out.push_str(&w.config_text());
     }
+    out
+}
+
+/// `[tables.t]` with its size and its columns' generators.
+fn table_text(name: &str, table: &Table, production: Option<FromProduction<'_>>) -> String {
+    let rows = match production.map(|p| p.0.get(name)) {
+        None => format!("rows = {PLACEHOLDER_ROWS}"),
+        Some(Some(TableRows::Estimated(n))) if *n > 0 => format!("rows = {n}"),
+        Some(Some(TableRows::Estimated(_))) => format!("rows = {PLACEHOLDER_ROWS}  # empty in production"),
+        Some(Some(TableRows::Unknown)) => {
+            format!("rows = {PLACEHOLDER_ROWS}  # production has no estimate: the table was never analyzed")
+        }
+        Some(None) => format!("rows = {PLACEHOLDER_ROWS}  # not in production"),
+    };
+    let mut out = format!("\n[tables.{}]\n{rows}\n", toml_key(name));
+    let stats = production.and_then(|p| p.1.get(name));
+    out.push_str(&columns_text(name, table, stats));
     out
 }
 

@@ -82,11 +82,12 @@ pub async fn read(production: &mut Production, n: usize, catalog: &Catalog, sett
     Ok(Workload { entries })
 }
 
-/// Parameters for the catalog's own query files, inferred the same way (a first init has
-/// no config that names them); a query whose parameters cannot be inferred is named.
-pub fn existing(settings: &Settings, catalog: &Catalog) -> Workload {
+/// Parameters for the catalog's own query files that the config does not describe yet
+/// (`known`: those it does), inferred the same way; a query whose parameters cannot be
+/// inferred is named.
+pub fn existing(settings: &Settings, catalog: &Catalog, known: &BTreeSet<String>) -> Workload {
     let mut entries = Vec::new();
-    for name in existing_names(settings) {
+    for name in existing_names(settings).into_iter().filter(|n| !known.contains(n)) {
         let path = path(settings, &name);
         let Ok(sql) = std::fs::read_to_string(&path) else { continue };
         match parameters(&sql, catalog).and_then(|(_, p)| p.into_iter().collect::<Option<Vec<Parameter>>>()) {
