@@ -311,7 +311,7 @@ fn a_pg_dump_world_with_partitions_is_reused_and_reindexed_exactly() {
     p.assert_nothing_left();
 }
 
-/// A `pg_dump` of tables in `public`, whose partitioned indexes are written as pg_dump
+/// A `pg_dump` of tables in `public`, whose partitioned indexes are written as `pg_dump`
 /// writes them (`ON ONLY` the parent, each partition's own, then `ATTACH PARTITION`): one
 /// of them changed in the dump is rebuilt on the kept world, under the dump's names, and
 /// measures what a cold load of the changed dump measures. (The dump empties
