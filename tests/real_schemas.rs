@@ -416,3 +416,55 @@ fn broken_migrations_name_the_file_the_line_and_the_tools_migration() {
     assert_eq!(code, 0, "{stderr}");
     p.assert_nothing_left();
 }
+
+/// The same partitioned table, its indexes declared once on the parent, and as `pg_dump`
+/// writes them (`ON ONLY` the parent, each partition's own index, `ATTACH PARTITION`): the
+/// check measures the same plans and work, and `suggest` builds, verifies and drops its
+/// candidate on both and finds the same index.
+#[test]
+fn partitioned_indexes_as_pg_dump_writes_them_measure_and_suggest_like_declared_ones() {
+    const TABLES: &str = "CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);\n\
+        CREATE TABLE orders (id bigint NOT NULL, customer_id bigint NOT NULL REFERENCES customers(id),\n\
+            ordered_at timestamptz NOT NULL, total numeric(10,2), PRIMARY KEY (id, ordered_at)) PARTITION BY RANGE (ordered_at);\n\
+        CREATE TABLE orders_p2024_h1 PARTITION OF orders FOR VALUES FROM ('2024-01-01') TO ('2024-07-01');\n\
+        CREATE TABLE orders_p2024_h2 PARTITION OF orders FOR VALUES FROM ('2024-07-01') TO ('2025-01-01');\n";
+    let declared = format!("{TABLES}CREATE INDEX idx_orders_customer_id ON orders (customer_id);\n");
+    let dumped = format!(
+        "{TABLES}CREATE INDEX idx_orders_customer_id ON ONLY public.orders USING btree (customer_id);\n\
+         CREATE INDEX orders_p2024_h1_customer_id_idx ON public.orders_p2024_h1 USING btree (customer_id);\n\
+         CREATE INDEX orders_p2024_h2_customer_id_idx ON public.orders_p2024_h2 USING btree (customer_id);\n\
+         ALTER INDEX public.idx_orders_customer_id ATTACH PARTITION public.orders_p2024_h1_customer_id_idx;\n\
+         ALTER INDEX public.idx_orders_customer_id ATTACH PARTITION public.orders_p2024_h2_customer_id_idx;\n"
+    );
+    let run = |schema: &str| {
+        let p = Project::new(&[
+            ("schema/s.sql", schema),
+            (
+                "plangate.toml",
+                "[scales]\nfactors = [0.1, 1.0]\n[thresholds]\nrepeats = 1\n\
+                 [tables.customers]\nrows = 2000\n[tables.orders]\nrows = 60000\n\
+                 [tables.orders.columns]\ncustomer_id = \"ref(customers.id, zipf = 1.1)\"\n\
+                 ordered_at = 'timestamp(from = \"2024-01-01\", to = \"2024-12-31\")'\n\
+                 [query.recent]\nparams = [\"hot(orders.customer_id)\"]\n",
+            ),
+            ("queries/recent.sql", "SELECT * FROM orders WHERE customer_id = $1 ORDER BY ordered_at DESC LIMIT 10"),
+        ]);
+        let (code, check, stderr) = json_report(&p, &["check", "--no-cache"]);
+        assert_eq!(code, 0, "{stderr}");
+        let (code, suggest, stderr) = json_report(&p, &["suggest", "--no-cache"]);
+        assert_eq!(code, 0, "{stderr}");
+        p.assert_nothing_left();
+        let shapes: Vec<String> = runs(&check, "recent").iter().map(|r| r["shape"].to_string()).collect();
+        let found: Vec<String> = suggest["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| format!("{} {}", s["ddl"], s["work_after"]))
+            .collect();
+        (works(&check), shapes, found)
+    };
+    let (a, b) = (run(&declared), run(&dumped));
+    assert!(a.1.iter().any(|s| s.contains("orders_p2024_h2_customer_id_idx")), "{:?}", a.1);
+    assert!(!a.2.is_empty(), "suggest finds the index the listing lacks");
+    assert_eq!(a, b);
+}
