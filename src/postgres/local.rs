@@ -38,7 +38,7 @@ pub struct Origin {
 }
 
 /// The memory-backed file system a small world's cluster goes in.
-const IN_MEMORY_DIR: &str = "/dev/shm";
+pub(super) const IN_MEMORY_DIR: &str = "/dev/shm";
 
 /// The largest world kept in memory, in bytes.
 const IN_MEMORY_MAX: u64 = 1 << 30;
@@ -75,6 +75,8 @@ fn memory_available() -> Option<u64> {
 #[derive(Debug)]
 pub struct LocalCluster {
     dir: Option<tempfile::TempDir>,
+    /// Stops the server and removes `dir` should this process die without doing it.
+    watchdog: Option<super::watchdog::Watchdog>,
     child: Option<Child>,
     pub bindir: PathBuf,
     /// Whether the data directory is a cached world's rather than a fresh initdb's.
@@ -165,8 +167,13 @@ impl LocalCluster {
             None => dir.tempdir(),
         }
         .map_err(|e| Error::postgres("cannot create a temporary directory for the cluster", e))?;
-        let mut cluster = LocalCluster { dir: Some(dir), child: None, bindir, restored: false, restore_ms: 0 };
-        let root = cluster.dir().to_path_buf();
+        let root = dir.path().to_path_buf();
+        // Who made the directory, for the next run's sweep, before anything goes in it.
+        std::fs::write(root.join(super::watchdog::OWNER_FILE), super::watchdog::owner_line())
+            .map_err(|e| Error::postgres(format!("cannot write into {}", root.display()), e))?;
+        let watchdog = super::watchdog::Watchdog::start(&root);
+        let mut cluster =
+            LocalCluster { dir: Some(dir), watchdog, child: None, bindir, restored: false, restore_ms: 0 };
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::postgres(format!("cannot set permissions of {}", root.display()), e))?;
         if let Some(user) = &run_as {
@@ -393,6 +400,9 @@ impl LocalCluster {
             if dir.close().is_err() {
                 let _ = std::fs::remove_dir_all(path);
             }
+        }
+        if let Some(w) = self.watchdog.take() {
+            w.disarm();
         }
     }
 }

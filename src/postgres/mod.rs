@@ -6,6 +6,7 @@ pub mod local;
 pub mod production;
 pub mod schema;
 pub mod url;
+pub mod watchdog;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -175,6 +176,9 @@ impl Server {
             }
             Target::Local => {
                 let bindir = local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
+                for left in watchdog::sweep() {
+                    crate::progress::global().line(&format!("removed what an earlier run left behind: {left}"));
+                }
                 let bytes = world.as_ref().map_or_else(|| settings.world_size_estimate(), |w| w.meta.bytes);
                 let origin = local::Origin {
                     world,
