@@ -369,6 +369,17 @@ fn unique_expression_and_partial_indexes_orphans_and_materialized_views_load_and
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(works(&first), works(&second));
     p.assert_nothing_left();
+
+    // A view whose refresh fails on the loaded rows is named, and nothing is left.
+    let schema = p.read("schema/s.sql");
+    p.write(
+        "schema/s.sql",
+        &format!("{schema}CREATE MATERIALIZED VIEW ratios AS SELECT 1 / (n - n) AS r FROM parent_counts;\n"),
+    );
+    let (code, _, stderr) = p.run(&["check", "--no-cache"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("refreshing materialized view ratios: division by zero"), "{stderr}");
+    p.assert_nothing_left();
 }
 
 /// Migrations as goose and dbmate keep them, broken on purpose: a statement that fails names

@@ -89,17 +89,7 @@ pub fn write_typed_unique(t: TypedGen, row: u64, rng: &mut CellRng, out: &mut Ve
             let unit = if date_only { 1 } else { 86_400 };
             let start = 30 * unit + (row / 30) * if date_only { 1 } else { 60 };
             let end = start - 1 - row % 30;
-            out.push(b'[');
-            if !date_only {
-                out.push(b'"');
-            }
-            write_time(out, start, date_only, tz);
-            out.extend_from_slice(if date_only { b"," } else { b"\",\"" });
-            write_time(out, end, date_only, tz);
-            if !date_only {
-                out.push(b'"');
-            }
-            out.push(b')');
+            write_time_range(out, start, end, date_only, tz);
         }
     }
 }
@@ -151,17 +141,53 @@ pub fn write_typed(t: TypedGen, rng: &mut CellRng, out: &mut Vec<u8>) {
             let unit = if date_only { 1 } else { 86_400 };
             let start = 30 * unit + rng.below(970 * unit);
             let end = start - 1 - rng.below(30 * unit - 1);
-            out.push(b'[');
-            if !date_only {
-                out.push(b'"');
-            }
-            write_time(out, start, date_only, tz);
-            out.extend_from_slice(if date_only { b"," } else { b"\",\"" });
-            write_time(out, end, date_only, tz);
-            if !date_only {
-                out.push(b'"');
-            }
-            out.push(b')');
+            write_time_range(out, start, end, date_only, tz);
         }
+    }
+}
+
+/// `[start,end)` of times given as seconds (days when `date_only`) before the epoch.
+fn write_time_range(out: &mut Vec<u8>, start: u64, end: u64, date_only: bool, tz: bool) {
+    out.push(b'[');
+    if !date_only {
+        out.push(b'"');
+    }
+    write_time(out, start, date_only, tz);
+    out.extend_from_slice(if date_only { b"," } else { b"\",\"" });
+    write_time(out, end, date_only, tz);
+    if !date_only {
+        out.push(b'"');
+    }
+    out.push(b')');
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn unique_values_of_every_type_differ_row_by_row() {
+        for t in [
+            TypedGen::Bytes,
+            TypedGen::Tsvector,
+            TypedGen::Inet,
+            TypedGen::Cidr,
+            TypedGen::Macaddr,
+            TypedGen::Interval,
+            TypedGen::Time { tz: true },
+            TypedGen::NumRange,
+            TypedGen::TimeRange { date_only: true, tz: false },
+            TypedGen::TimeRange { date_only: false, tz: true },
+        ] {
+            let mut seen = HashSet::new();
+            for row in 0..20_000 {
+                let mut out = Vec::new();
+                write_typed_unique(t, row, &mut CellRng::new(1, row), &mut out);
+                assert!(seen.insert(out), "{t:?}: row {row} repeats a value");
+            }
+        }
+        assert!(typed_can_be_unique(TypedGen::Letter).is_err());
     }
 }
