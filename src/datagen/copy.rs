@@ -51,12 +51,17 @@ pub async fn insert_distinct(
     for (i, key) in keys.iter().enumerate() {
         let parts: Vec<String> = (0..key.exprs.len()).map(|j| format!("plangate_k{i}_{j}")).collect();
         let on = format!("CASE WHEN plangate_p{i} THEN NULL ELSE plangate_order END, {}", parts.join(", "));
-        // Inside the subquery the key's columns are the table's own (the nearest scope).
-        let matches = key.exprs.iter().zip(&parts).map(|(e, p)| format!("({e}) = s.{p}")).collect::<Vec<_>>();
-        let covered = key.predicate.as_ref().map(|p| format!(" AND ({p})")).unwrap_or_default();
+        // The table's keys are computed in a derived table and compared there, so that the
+        // NOT EXISTS holds no function call (a function not marked immutable keeps Postgres
+        // from making it a hashed anti join: it would scan the table once per staged row).
+        let keys: Vec<String> = key.exprs.iter().enumerate().map(|(j, e)| format!("({e}) AS k{j}")).collect();
+        let covered = key.predicate.as_ref().map(|p| format!(" WHERE {p}")).unwrap_or_default();
+        let matches: Vec<String> = parts.iter().enumerate().map(|(j, p)| format!("t.k{j} = s.{p}")).collect();
         sql = format!(
             "SELECT DISTINCT ON ({on}) * FROM ({sql}) s \
-             WHERE NOT (s.plangate_p{i} AND EXISTS (SELECT 1 FROM {} t WHERE {}{covered})) ORDER BY {on}, plangate_order",
+             WHERE NOT EXISTS (SELECT 1 FROM (SELECT {} FROM {}{covered}) t WHERE s.plangate_p{i} AND {}) \
+             ORDER BY {on}, plangate_order",
+            keys.join(", "),
             quote_qualified(table),
             matches.join(" AND ")
         );
