@@ -473,23 +473,21 @@ async fn reindex(server: &Server, settings: &Settings, meta: &EntryMeta) -> Resu
 
 /// Read the probe's indexes as a load would, and make each scale's database follow them.
 async fn read_probe(probe: &mut PgConnection, server: &Server, settings: &Settings, meta: &EntryMeta) -> Result<bool> {
-    {
-        let catalog = crate::datagen::schema::read(&mut *probe).await?;
-        let model = DataModel::build(settings, &catalog)?;
-        let desired = Loader::new(&mut *probe, None, model.clone(), settings.seed).await?;
-        let mut any = false;
-        for (db, scale) in meta.databases.iter().zip(&meta.scales) {
-            let mut conn = server.connect_to(db).await?;
-            let mut current = Loader::new(&mut conn, None, model.clone(), settings.seed).await?;
-            let changed = current.reindex(&mut conn, &desired, *scale).await?;
-            let _ = conn.close().await;
-            if !changed.is_empty() {
-                any = true;
-                progress::global().line(&format!("scale {scale}: rebuilt the indexes of {}", changed.join(", ")));
-            }
+    let catalog = crate::datagen::schema::read(&mut *probe).await?;
+    let model = DataModel::build(settings, &catalog)?;
+    let desired = Loader::new(&mut *probe, None, model.clone(), settings.seed).await?;
+    let mut any = false;
+    for (db, scale) in meta.databases.iter().zip(&meta.scales) {
+        let mut conn = server.connect_to(db).await?;
+        let mut current = Loader::new(&mut conn, None, model.clone(), settings.seed).await?;
+        let changed = current.reindex(&mut conn, &desired, *scale).await?;
+        let _ = conn.close().await;
+        if !changed.is_empty() {
+            any = true;
+            progress::global().line(&format!("scale {scale}: rebuilt the indexes of {}", changed.join(", ")));
         }
-        Ok(any)
     }
+    Ok(any)
 }
 
 /// Wait until no session but `conn`'s is on database `db`: a closed session's server
