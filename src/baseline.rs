@@ -113,10 +113,6 @@ pub struct VersionView<'a> {
 }
 
 impl<'a> VersionView<'a> {
-    pub fn major(&self) -> u32 {
-        major_of(self.postgres_version)
-    }
-
     pub fn case(&self, name: &str) -> Option<&'a BaselineCase> {
         self.cases.iter().find(|c| c.case == name)
     }

@@ -5,57 +5,36 @@
 //! analysis (findings, growth, baselines) -> one Report -> renderers.
 
 pub mod analysis;
-pub mod baseline;
-pub mod cache;
-pub mod calendar;
+pub(crate) mod baseline;
+pub(crate) mod cache;
+pub(crate) mod calendar;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
 pub mod config;
 pub mod datagen;
 pub mod error;
-pub mod expr;
-pub mod files;
-pub mod measure;
+pub(crate) mod expr;
+pub(crate) mod files;
+pub(crate) mod measure;
+pub(crate) mod output;
+pub(crate) mod pipeline;
 pub mod plan;
 pub mod postgres;
-pub mod progress;
+pub(crate) mod progress;
 pub mod report;
 pub mod snapshot;
-pub mod sqltext;
-pub mod suggest;
-pub mod verdict;
-
-use std::io::{IsTerminal, Write};
+pub(crate) mod sqltext;
+pub(crate) mod suggest;
+pub(crate) mod verdict;
 
 use crate::cli::{Cli, Command};
 use crate::config::Settings;
-use crate::error::{Error, Result};
-use crate::report::Report;
+use crate::error::Result;
+
+pub use crate::commands::Outcome;
 
 /// `plangate --version`: the package version and, when built from a repository, the commit.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("PLANGATE_BUILD_COMMIT"));
-
-/// Whether output to a stream goes in colour: never with `NO_COLOR` set (and not empty),
-/// always with `CLICOLOR_FORCE` set (and not `0`), else when the stream is a terminal.
-pub fn color(is_terminal: bool) -> bool {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    if set("NO_COLOR") {
-        return false;
-    }
-    if set("CLICOLOR_FORCE") && std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
-        return true;
-    }
-    is_terminal
-}
-
-/// How a run that could run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Nothing falls short.
-    Pass,
-    /// At least one query regressed or broke its budget.
-    Fail,
-}
 
 /// Run one command.
 pub async fn run(cli: Cli) -> Result<Outcome> {
@@ -82,14 +61,15 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Completions { shell } => {
             let mut cmd = <cli::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "plangate", &mut std::io::stdout());
+            output::write(None, |_, out| {
+                clap_complete::generate(shell, &mut cmd, "plangate", out);
+                Ok(())
+            })?;
             Ok(Outcome::Pass)
         }
         Command::Man => {
             let cmd = <cli::Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
-                .map_err(|source| Error::Write { path: "<stdout>".into(), source })?;
+            output::write(None, |_, out| clap_mangen::Man::new(cmd).render(out))?;
             Ok(Outcome::Pass)
         }
         Command::Init { schema, force, common, from_url, keep_values, queries } => {
@@ -100,26 +80,5 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Fidelity { tables, common } => {
             commands::fidelity::run(&Settings::load(&common.overrides()?)?, &tables).await
         }
-    }
-}
-
-/// Write the report to `--output` or stdout.
-pub fn emit(settings: &Settings, report: &Report) -> Result<()> {
-    emit_report(report, settings.format, settings.output.as_deref())
-}
-
-/// Render `report` in `format` into `output`, or to stdout.
-pub fn emit_report(report: &Report, format: report::Format, output: Option<&std::path::Path>) -> Result<()> {
-    if let Some(path) = output {
-        let mut buf = Vec::new();
-        report::render(report, format, false, &mut buf).expect("writing to memory");
-        std::fs::write(path, buf).map_err(|source| Error::Write { path: path.to_path_buf(), source })
-    } else {
-        let stdout = std::io::stdout();
-        let color = color(stdout.is_terminal());
-        let mut lock = stdout.lock();
-        report::render(report, format, color, &mut lock)
-            .and_then(|()| lock.flush())
-            .map_err(|source| Error::Write { path: "<stdout>".into(), source })
     }
 }

@@ -36,6 +36,11 @@ pub fn sql(level: u8, statement: &str) {
     }
 }
 
+/// A progress line on stderr: a finished step.
+pub fn line(msg: &str) {
+    global().line(msg);
+}
+
 /// The one display of this process.
 pub fn global() -> &'static Progress {
     static P: OnceLock<Progress> = OnceLock::new();

@@ -14,7 +14,7 @@ pub mod key;
 pub mod store;
 
 pub use key::{DATA_VERSION, WorldKey};
-pub use store::{Cache, Entry, EntryMeta, Listed};
+pub use store::{Cache, Entry, EntryMeta};
 
 use std::path::PathBuf;
 

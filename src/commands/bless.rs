@@ -1,14 +1,15 @@
 //! `plangate bless`: run the catalog and (re)write the baselines of the queries that ran.
 
+use crate::Outcome;
 use crate::baseline::{self, Baseline, BaselineCase, BaselineRun};
-use crate::commands::check::{build_report, production_plans};
-use crate::commands::{Measured, measure_matrix, progress};
 use crate::config::catalog;
 use crate::config::{Settings, hex_sha256};
 use crate::error::Result;
 use crate::measure::{Curve, QueryRuns};
+use crate::output;
+use crate::pipeline::{Measured, build_report, measure_matrix, production_plans};
+use crate::progress::line as progress;
 use crate::report::{Verdict, round2};
-use crate::{Outcome, emit};
 
 pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     let queries = catalog::select(catalog::load(settings)?, names, settings.partition)?;
@@ -30,24 +31,13 @@ pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
             *slot = Some(Baseline::merge(slot.take(), fresh_baseline(settings, m, qr)));
         }
     }
-    let mut report = build_report(settings, measured, &new_baselines, &production);
-    // The report judges the new baselines, so its "was" would be the new exponent: say
-    // what the previous baseline had instead (nothing on a first bless).
-    for q in &mut report.queries {
-        let before = previous
-            .iter()
-            .flatten()
-            .find(|b| b.query == q.name)
-            .and_then(|b| b.for_major(baseline::major_of(&q.postgres_version)));
-        for c in &mut q.cases {
-            c.baseline_growth_exponent = before.and_then(|b| b.case(&c.case)).and_then(|b| b.growth_exponent);
-        }
-    }
+    // The report judges the new baselines, and says what the previous ones had.
+    let report = build_report(settings, measured, &new_baselines, &previous, &production);
     for b in new_baselines.iter().flatten() {
         let path = baseline::write(&settings.baselines_dir(), b)?;
         progress(&format!("blessed {}", path.strip_prefix(&settings.root).unwrap_or(&path).display()));
     }
-    emit(settings, &report)?;
+    output::report(&report, settings.format, settings.output.as_deref())?;
     Ok(if report.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
 }
 

@@ -2,10 +2,11 @@
 
 use std::time::SystemTime;
 
+use crate::Outcome;
 use crate::cache::{self, Cache};
 use crate::cli::{CacheAction, CacheArgs};
 use crate::error::{Error, Result};
-use crate::{Outcome, commands::progress};
+use crate::progress::line as progress;
 
 pub fn run(action: &CacheAction, args: &CacheArgs) -> Result<Outcome> {
     let Some(cache) = args.options().as_ref().map(Cache::from) else {

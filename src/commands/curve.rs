@@ -8,11 +8,11 @@ use textplots::{Chart, LabelBuilder, LabelFormat, Plot, Shape};
 
 use crate::Outcome;
 use crate::analysis::growth::{self, GrowthClass};
-use crate::commands::measure_catalog;
 use crate::config::Settings;
 use crate::config::catalog;
 use crate::error::{Error, Result};
 use crate::measure::{Curve, Run};
+use crate::pipeline::measure_catalog;
 use crate::plan::shape;
 use crate::report::chart::{self, Series, compact};
 
@@ -33,12 +33,14 @@ pub async fn run(
     for c in &q.cases {
         case(&mut out, &q.query.name, &c.case, &c.runs, q.query.growth);
     }
-    print!("{out}");
+    crate::output::write(settings.output.as_deref(), |_, w| {
+        w.extend_from_slice(out.as_bytes());
+        Ok(())
+    })?;
     if let Some(path) = svg {
         let cases: Vec<(&str, &[Run])> = q.cases.iter().map(|c| (c.case.as_str(), c.runs.as_slice())).collect();
-        std::fs::write(path, svg_document(&q.query.name, &cases))
-            .map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
-        crate::commands::progress(&format!("wrote {}", path.display()));
+        crate::output::write_file(path, svg_document(&q.query.name, &cases).as_bytes())?;
+        crate::progress::line(&format!("wrote {}", path.display()));
     }
     Ok(Outcome::Pass)
 }

@@ -5,10 +5,10 @@ use sqlx::AssertSqlSafe;
 use std::fmt::Write as _;
 
 use crate::cli::Format;
-use crate::commands::{Session, measure_then};
 use crate::config::Settings;
 use crate::config::catalog::{self, sql_literal};
 use crate::error::{Error, Result, db_message};
+use crate::pipeline::{Session, measure_then};
 use crate::plan::{Explain, NodeRef};
 use crate::{Outcome, measure};
 
@@ -54,10 +54,10 @@ pub async fn run(
     if !out.ends_with('\n') {
         out.push('\n');
     }
-    match &settings.output {
-        Some(path) => std::fs::write(path, out).map_err(|source| Error::Write { path: path.clone(), source })?,
-        None => print!("{out}"),
-    }
+    crate::output::write(settings.output.as_deref(), |_, w| {
+        w.extend_from_slice(out.as_bytes());
+        Ok(())
+    })?;
     Ok(Outcome::Pass)
 }
 

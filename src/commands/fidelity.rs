@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::commands::measure_then;
 use crate::config::{Format, Settings};
 use crate::error::{Error, Result};
+use crate::pipeline::measure_then;
 use crate::snapshot::compare::{BAR, Bar, Fidelity, fidelity};
 
 #[derive(Serialize)]
@@ -76,10 +76,10 @@ pub async fn run(settings: &Settings, tables: &[String]) -> Result<Outcome> {
     } else {
         render(&rows, &world.tables.iter().map(|(k, v)| (k.clone(), v.rows)).collect())
     };
-    match &settings.output {
-        Some(path) => std::fs::write(path, out).map_err(|source| Error::Write { path: path.clone(), source })?,
-        None => print!("{out}"),
-    }
+    crate::output::write(settings.output.as_deref(), |_, w| {
+        w.extend_from_slice(out.as_bytes());
+        Ok(())
+    })?;
     Ok(Outcome::Pass)
 }
 

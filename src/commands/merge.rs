@@ -15,7 +15,7 @@ pub fn run(paths: &[PathBuf], format: Format, output: Option<&Path>) -> Result<O
         reports.push((path.as_path(), read(path)?));
     }
     let merged = merge(&reports)?;
-    crate::emit_report(&merged, format, output)?;
+    crate::output::report(&merged, format, output)?;
     Ok(if merged.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
 }
 

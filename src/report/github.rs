@@ -1,10 +1,8 @@
-//! The GitHub Actions report: workflow annotations on the query files, and the markdown
-//! report appended to `$GITHUB_STEP_SUMMARY` when it is set.
+//! The GitHub Actions report: workflow annotations on the query files and the summary
+//! line. The output appends the markdown report to `$GITHUB_STEP_SUMMARY`.
 
 use crate::analysis::Severity;
-use std::io::Write as _;
-
-use crate::report::{Report, markdown};
+use crate::report::Report;
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     for q in &report.queries {
@@ -23,11 +21,6 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         }
     }
     writeln!(out, "{}", report.summary())?;
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let mut md = Vec::new();
-        markdown::render(report, &mut md)?;
-        std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(&md)?;
-    }
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! range column, then the ORDER BY columns with their directions (so a Limit can stop
 //! early); a partial-index WHERE for predicates on constants; INCLUDE columns when the
 //! select list is small enough for an index-only scan. Pure: verification (building each
-//! candidate and re-running the catalog) is `commands::suggest`.
+//! candidate and re-running the catalog) is `pipeline::verify`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

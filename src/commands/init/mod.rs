@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::Outcome;
-use crate::commands::progress;
 use crate::config::generator::GenExpr;
 use crate::config::{BackendChoice, CONFIG_FILE, DEFAULT_FACTORS, Overrides, Settings};
 use crate::datagen::infer::infer;
@@ -24,6 +23,7 @@ use crate::datagen::schema::{Catalog, Column, Table};
 use crate::error::{Error, Result};
 use crate::postgres::production::{Production, Statistics, TableRows};
 use crate::postgres::{self, Server, schema};
+use crate::progress::line as progress;
 use crate::snapshot::TableStats;
 
 /// Rows written for every table: a placeholder the user replaces with production's count.

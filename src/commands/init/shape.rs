@@ -116,7 +116,7 @@ pub async fn plans(
         for case in &q.cases {
             let Some(literals) = case.params.iter().map(|p| literal(p, &snapshot.raw)).collect::<Option<Vec<_>>>()
             else {
-                crate::commands::progress(&format!(
+                crate::progress::line(&format!(
                     "production's plan of `{}` ({}) is not recorded: a parameter's column has no statistics there",
                     q.name, case.name
                 ));
@@ -127,7 +127,7 @@ pub async fn plans(
                     let params = case.params.iter().map(describe).collect();
                     cases.insert(case.name.clone(), CasePlan { params, shape });
                 }
-                Err(e) => crate::commands::progress(&format!(
+                Err(e) => crate::progress::line(&format!(
                     "production cannot plan `{}` ({}), so it is not compared there: {e}",
                     q.name, case.name
                 )),

@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::commands::progress;
 use crate::config::Settings;
 use crate::config::catalog::{Query, QuerySection};
 use crate::datagen::schema::Catalog;
 use crate::error::{Error, Result};
 use crate::postgres::production::Production;
+use crate::progress::line as progress;
 use crate::suggest::query::{Parameter, parameters};
 
 /// Queries read from production's workload.
