@@ -13,10 +13,10 @@ use crate::analysis::Finding;
 use crate::error::{Error, Result};
 use crate::measure::{Run, round2};
 
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     pub format_version: u32,
     pub query: String,
     pub sql_sha256: String,
@@ -31,20 +31,20 @@ pub struct Baseline {
 
 /// What one Postgres major version's run recorded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VersionEntry {
+pub(crate) struct VersionEntry {
     pub postgres_version: String,
     pub cases: Vec<BaselineCase>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BaselineCase {
+pub(crate) struct BaselineCase {
     pub case: String,
     pub growth_exponent: Option<f64>,
     pub runs: Vec<BaselineRun>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BaselineRun {
+pub(crate) struct BaselineRun {
     pub scale: f64,
     pub rows: BTreeMap<String, u64>,
     pub params: Vec<Option<String>>,
@@ -62,7 +62,7 @@ pub struct BaselineRun {
 
 /// What a baseline records of a generic plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BaselineGeneric {
+pub(crate) struct BaselineGeneric {
     /// Whether the server settles on it after its first custom plans.
     pub chosen: bool,
     pub shape: String,
@@ -71,24 +71,24 @@ pub struct BaselineGeneric {
 
 impl Baseline {
     /// Every entry, the top-level one first.
-    pub fn entries(&self) -> impl Iterator<Item = VersionView<'_>> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = VersionView<'_>> {
         std::iter::once(VersionView { postgres_version: &self.postgres_version, cases: &self.cases }).chain(
             self.other_versions.iter().map(|e| VersionView { postgres_version: &e.postgres_version, cases: &e.cases }),
         )
     }
 
     /// The entry blessed on this major version.
-    pub fn for_major(&self, major: u32) -> Option<VersionView<'_>> {
+    pub(crate) fn for_major(&self, major: u32) -> Option<VersionView<'_>> {
         self.entries().find(|e| major_of(e.postgres_version) == major)
     }
 
     /// The major versions it has entries for, e.g. "15 and 17".
-    pub fn majors(&self) -> String {
+    pub(crate) fn majors(&self) -> String {
         self.entries().map(|e| major_of(e.postgres_version).to_string()).collect::<Vec<_>>().join(" and ")
     }
 
     /// `fresh` (one entry) laid over `old`: its major's entry replaced, the other majors' kept.
-    pub fn merge(old: Option<Baseline>, fresh: Baseline) -> Baseline {
+    pub(crate) fn merge(old: Option<Baseline>, fresh: Baseline) -> Baseline {
         let major = major_of(&fresh.postgres_version);
         let mut entries: Vec<VersionEntry> = old
             .map(|o| {
@@ -107,20 +107,20 @@ impl Baseline {
 
 /// One major version's entry of a baseline.
 #[derive(Debug, Clone, Copy)]
-pub struct VersionView<'a> {
+pub(crate) struct VersionView<'a> {
     pub postgres_version: &'a str,
     pub cases: &'a [BaselineCase],
 }
 
 impl<'a> VersionView<'a> {
-    pub fn case(&self, name: &str) -> Option<&'a BaselineCase> {
+    pub(crate) fn case(&self, name: &str) -> Option<&'a BaselineCase> {
         self.cases.iter().find(|c| c.case == name)
     }
 }
 
 impl BaselineRun {
     /// What a baseline records of a run (times to two decimals).
-    pub fn of(r: &Run) -> BaselineRun {
+    pub(crate) fn of(r: &Run) -> BaselineRun {
         BaselineRun {
             scale: r.scale,
             rows: r.rows.clone(),
@@ -142,23 +142,23 @@ impl BaselineRun {
 
 impl BaselineCase {
     /// The run at `scale`, if the baseline has it.
-    pub fn run_at(&self, scale: f64) -> Option<&BaselineRun> {
+    pub(crate) fn run_at(&self, scale: f64) -> Option<&BaselineRun> {
         self.runs.iter().find(|r| (r.scale - scale).abs() <= 1e-9 * scale.max(1.0))
     }
 }
 
 /// The major version of a `server_version` string ("15.18" -> 15, "9.6.1" -> 9).
-pub fn major_of(version: &str) -> u32 {
+pub(crate) fn major_of(version: &str) -> u32 {
     version.split(['.', ' ']).next().and_then(|m| m.parse().ok()).unwrap_or(0)
 }
 
 /// The path of a query's baseline.
-pub fn path_for(dir: &Path, query: &str) -> PathBuf {
+pub(crate) fn path_for(dir: &Path, query: &str) -> PathBuf {
     dir.join(format!("{query}.json"))
 }
 
 /// Read one baseline file, or None when it does not exist.
-pub fn read(path: &Path) -> Result<Option<Baseline>> {
+pub(crate) fn read(path: &Path) -> Result<Option<Baseline>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -186,7 +186,7 @@ pub fn read(path: &Path) -> Result<Option<Baseline>> {
 }
 
 /// Baseline files whose query no longer exists in the catalog.
-pub fn orphans(dir: &Path, queries: &[String]) -> Result<Vec<PathBuf>> {
+pub(crate) fn orphans(dir: &Path, queries: &[String]) -> Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -204,7 +204,7 @@ pub fn orphans(dir: &Path, queries: &[String]) -> Result<Vec<PathBuf>> {
 }
 
 /// Write a baseline atomically: a temporary file in the same folder, then a rename.
-pub fn write(dir: &Path, baseline: &Baseline) -> Result<PathBuf> {
+pub(crate) fn write(dir: &Path, baseline: &Baseline) -> Result<PathBuf> {
     let path = path_for(dir, &baseline.query);
     let werr = |source: std::io::Error| Error::Write { path: path.clone(), source };
     std::fs::create_dir_all(dir).map_err(werr)?;

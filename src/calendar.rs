@@ -5,11 +5,11 @@ use std::io::Write;
 
 /// The fixed epoch timestamps count back from (2025-01-01 00:00:00 UTC), never `now()`:
 /// runs repeat exactly.
-pub const EPOCH_UNIX: i64 = 1_735_689_600;
+pub(crate) const EPOCH_UNIX: i64 = 1_735_689_600;
 
 /// Where generated times lie: an offset counts back from the epoch, or on from a start.
 #[derive(Debug, Clone, Copy)]
-pub enum TimeAt {
+pub(crate) enum TimeAt {
     BeforeEpoch,
     /// Seconds since 1970 (a date's midnight for dates).
     After(i64),
@@ -17,12 +17,12 @@ pub enum TimeAt {
 
 impl TimeAt {
     /// Write the time `offset` seconds (days for dates) away from the anchor.
-    pub fn write(self, out: &mut Vec<u8>, offset: u64, date_only: bool, tz: bool) {
+    pub(crate) fn write(self, out: &mut Vec<u8>, offset: u64, date_only: bool, tz: bool) {
         write_unix(out, self.unix(offset, date_only), date_only, tz);
     }
 
     /// The time `offset` seconds (days for dates) away from the anchor, in seconds since 1970.
-    pub fn unix(self, offset: u64, date_only: bool) -> i64 {
+    pub(crate) fn unix(self, offset: u64, date_only: bool) -> i64 {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX / 4);
         match self {
             TimeAt::BeforeEpoch if date_only => EPOCH_UNIX - offset * 86_400,
@@ -35,7 +35,7 @@ impl TimeAt {
 
 /// Seconds since 1970-01-01 00:00:00 UTC of `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS]`.
 #[expect(clippy::many_single_char_names, reason = "the calendar's own names: y, m, d, h")]
-pub fn parse_time(s: &str) -> Option<i64> {
+pub(crate) fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
     let (date, time) = match s.split_once([' ', 'T']) {
         Some((d, t)) => (d, Some(t)),
@@ -70,7 +70,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -81,14 +81,14 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// Write the time `back` seconds (or days) before the epoch.
-pub fn write_time(out: &mut Vec<u8>, back: u64, date_only: bool, tz: bool) {
+pub(crate) fn write_time(out: &mut Vec<u8>, back: u64, date_only: bool, tz: bool) {
     let back = i64::try_from(back).unwrap_or(i64::MAX / 4);
     let t = if date_only { EPOCH_UNIX - back * 86_400 } else { EPOCH_UNIX - back };
     write_unix(out, t, date_only, tz);
 }
 
 /// Write the time `t` (seconds since 1970, UTC).
-pub fn write_unix(out: &mut Vec<u8>, t: i64, date_only: bool, tz: bool) {
+pub(crate) fn write_unix(out: &mut Vec<u8>, t: i64, date_only: bool, tz: bool) {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -102,7 +102,7 @@ pub fn write_unix(out: &mut Vec<u8>, t: i64, date_only: bool, tz: bool) {
 }
 
 /// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

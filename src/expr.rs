@@ -80,10 +80,10 @@ impl fmt::Display for ExprError {
 
 impl std::error::Error for ExprError {}
 
-pub type Result<T> = std::result::Result<T, ExprError>;
+pub(crate) type Result<T> = std::result::Result<T, ExprError>;
 
 /// Parse one whole expression.
-pub fn parse(text: &str) -> Result<Expr> {
+pub(crate) fn parse(text: &str) -> Result<Expr> {
     let mut input = LocatingSlice::new(text);
     let parsed = delimited(multispace0, expr, multispace0).parse_next(&mut input);
     let at = |rest: &Input<'_>| text.len() - rest.len();
@@ -236,7 +236,7 @@ impl fmt::Display for Expr {
 
 /// A call's arguments, read by position and by key, for the typed readers.
 #[derive(Debug)]
-pub struct Args<'a> {
+pub(crate) struct Args<'a> {
     /// The call's name, for messages.
     pub call: &'a str,
     positional: Vec<&'a Expr>,
@@ -245,14 +245,14 @@ pub struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
-    pub fn new(call: &'a str, args: &'a [Arg]) -> Args<'a> {
+    pub(crate) fn new(call: &'a str, args: &'a [Arg]) -> Args<'a> {
         let positional = args.iter().filter(|a| a.key.is_none()).map(|a| &a.value).collect();
         let keyword = args.iter().filter_map(|a| a.key.as_ref().map(|k| (k, &a.value))).collect();
         Args { call, positional, keyword, next: 0 }
     }
 
     /// The next positional argument.
-    pub fn next(&mut self, what: &str) -> Result<&'a Expr> {
+    pub(crate) fn next(&mut self, what: &str) -> Result<&'a Expr> {
         let e = self
             .positional
             .get(self.next)
@@ -262,23 +262,23 @@ impl<'a> Args<'a> {
     }
 
     /// The next positional argument, a number.
-    pub fn number(&mut self, what: &str) -> Result<f64> {
+    pub(crate) fn number(&mut self, what: &str) -> Result<f64> {
         let call = self.call;
         number_of(self.next(what)?, what, call)
     }
 
     /// The keyword argument `key = ...`, if given.
-    pub fn keyword(&self, key: &str) -> Option<&'a Expr> {
+    pub(crate) fn keyword(&self, key: &str) -> Option<&'a Expr> {
         self.keyword.iter().find(|(k, _)| k.as_word() == Some(key)).map(|(_, v)| *v)
     }
 
     /// Every positional argument.
-    pub fn positional(&self) -> &[&'a Expr] {
+    pub(crate) fn positional(&self) -> &[&'a Expr] {
         &self.positional
     }
 
     /// Fails when positional arguments are left over or a keyword is not one of `known`.
-    pub fn finish(&self, known: &[&str]) -> Result<()> {
+    pub(crate) fn finish(&self, known: &[&str]) -> Result<()> {
         if let Some(extra) = self.positional.get(self.next) {
             return Err(ExprError::invalid(format!(
                 "{}() takes {} positional argument(s); `{extra}` is one too many",
@@ -303,7 +303,7 @@ impl<'a> Args<'a> {
 }
 
 /// A number argument.
-pub fn number_of(e: &Expr, what: &str, call: &str) -> Result<f64> {
+pub(crate) fn number_of(e: &Expr, what: &str, call: &str) -> Result<f64> {
     match e {
         Expr::Number { value, .. } => Ok(*value),
         other => Err(ExprError::invalid(format!("expected a number for {what} in {call}(), found `{other}`"))),

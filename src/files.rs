@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// Write `text` to `path` atomically; errors name `path`.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let err = |source: std::io::Error| Error::Write { path: path.to_path_buf(), source };
     let mut tmp = tempfile::Builder::new().prefix(".plangate-").suffix(".tmp").tempfile_in(dir).map_err(err)?;

@@ -124,7 +124,7 @@ pub struct QueryRuns {
 }
 
 /// Set the statement timeout of a measuring session.
-pub async fn prepare_session(conn: &mut PgConnection, thresholds: &Thresholds) -> Result<()> {
+pub(crate) async fn prepare_session(conn: &mut PgConnection, thresholds: &Thresholds) -> Result<()> {
     let ms = thresholds.statement_timeout.as_millis();
     sqlx::raw_sql(AssertSqlSafe(format!("SET statement_timeout = {ms}")))
         .execute(&mut *conn)
@@ -134,13 +134,13 @@ pub async fn prepare_session(conn: &mut PgConnection, thresholds: &Thresholds) -
 }
 
 /// The prepared statement's name for the query at `index` of this run's catalog.
-pub fn statement_name(index: usize) -> String {
+pub(crate) fn statement_name(index: usize) -> String {
     format!("plangate_q{index}")
 }
 
 /// Have Postgres parse and analyze the query against the schema (PREPARE), before any
 /// data is loaded; refuse a statement that would modify data under EXPLAIN ANALYZE.
-pub async fn prepare(conn: &mut PgConnection, query: &Query, index: usize) -> Result<()> {
+pub(crate) async fn prepare(conn: &mut PgConnection, query: &Query, index: usize) -> Result<()> {
     let name = statement_name(index);
     let sql = query.statement();
     let fail = |detail: String| Error::Catalog { path: query.path.clone(), detail };
@@ -172,7 +172,7 @@ pub async fn prepare(conn: &mut PgConnection, query: &Query, index: usize) -> Re
 
 /// What every measurement at one scale shares.
 #[derive(Debug, Clone, Copy)]
-pub struct AtScale<'a> {
+pub(crate) struct AtScale<'a> {
     pub scale: f64,
     /// Rows of every filled table at this scale.
     pub table_rows: &'a BTreeMap<String, u64>,
@@ -184,7 +184,7 @@ pub struct AtScale<'a> {
 
 /// Measure one case of a query (prepared as statement `index`) at one scale, with the
 /// parameter values `follow` (those of a smaller scale), or values sampled now.
-pub async fn run_case(
+pub(crate) async fn run_case(
     conn: &mut PgConnection,
     at: AtScale<'_>,
     query: &Query,
@@ -403,7 +403,7 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
 }
 
 /// The median (the upper one of an even count).
-pub fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
     }

@@ -9,7 +9,7 @@ use crate::report::{self, Format, Report};
 
 /// Whether output to a stream goes in colour: never with `NO_COLOR` set (and not empty),
 /// always with `CLICOLOR_FORCE` set (and not `0`), else when the stream is a terminal.
-pub fn color(is_terminal: bool) -> bool {
+pub(crate) fn color(is_terminal: bool) -> bool {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     if set("NO_COLOR") {
         return false;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The run's progress display.
-pub struct Progress {
+pub(crate) struct Progress {
     bars: bool,
     quiet: bool,
     current: Mutex<Option<ProgressBar>>,
@@ -19,30 +19,30 @@ pub struct Progress {
 static LEVEL: AtomicU8 = AtomicU8::new(1);
 
 /// Set `--quiet` and `-v`; before the first use of [`global`].
-pub fn configure(quiet: bool, verbose: u8) {
+pub(crate) fn configure(quiet: bool, verbose: u8) {
     LEVEL.store(if quiet { 0 } else { verbose.saturating_add(1) }, Ordering::Relaxed);
 }
 
 /// How many `-v` were given (0 also when quiet).
-pub fn verbosity() -> u8 {
+pub(crate) fn verbosity() -> u8 {
     LEVEL.load(Ordering::Relaxed).saturating_sub(1)
 }
 
 /// Show a statement plangate runs, with `-v` (`level` 1: what builds and changes the world)
 /// or `-vv` (2: every measuring statement too).
-pub fn sql(level: u8, statement: &str) {
+pub(crate) fn sql(level: u8, statement: &str) {
     if verbosity() >= level {
         global().line(&format!("sql: {}", statement.trim()));
     }
 }
 
 /// A progress line on stderr: a finished step.
-pub fn line(msg: &str) {
+pub(crate) fn line(msg: &str) {
     global().line(msg);
 }
 
 /// The one display of this process.
-pub fn global() -> &'static Progress {
+pub(crate) fn global() -> &'static Progress {
     static P: OnceLock<Progress> = OnceLock::new();
     P.get_or_init(|| {
         let quiet = LEVEL.load(Ordering::Relaxed) == 0;
@@ -56,7 +56,7 @@ pub fn global() -> &'static Progress {
 
 impl Progress {
     /// A finished step, as a line (above the bar, when there is one).
-    pub fn line(&self, msg: &str) {
+    pub(crate) fn line(&self, msg: &str) {
         if self.quiet {
             return;
         }
@@ -68,7 +68,7 @@ impl Progress {
     }
 
     /// Start a bar of `total` units (plain mode: nothing until the step's line).
-    pub fn start(&self, label: &str, total: u64, unit: &str) {
+    pub(crate) fn start(&self, label: &str, total: u64, unit: &str) {
         if !self.bars {
             return;
         }
@@ -87,7 +87,7 @@ impl Progress {
     }
 
     /// Start a spinner for a step of unknown length.
-    pub fn spin(&self, label: &str) {
+    pub(crate) fn spin(&self, label: &str) {
         if !self.bars {
             return;
         }
@@ -104,14 +104,14 @@ impl Progress {
     }
 
     /// Advance the current bar.
-    pub fn inc(&self, n: u64) {
+    pub(crate) fn inc(&self, n: u64) {
         if let Some(bar) = self.current.lock().expect("progress lock").as_ref() {
             bar.inc(n);
         }
     }
 
     /// Remove the current bar.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = self.current.lock().expect("progress lock").take() {
             bar.finish_and_clear();
         }

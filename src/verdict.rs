@@ -32,7 +32,7 @@ impl CaseVerdict {
 }
 
 /// Judge one case. `baseline` is None when there is none for this major version.
-pub fn evaluate(
+pub(crate) fn evaluate(
     runs: &CaseRuns,
     budget: GrowthClass,
     baseline: Option<&BaselineCase>,
@@ -104,7 +104,7 @@ pub fn evaluate(
 
 /// A warning when the world, at production's size (scale 1.0), plans the case differently
 /// from production: the verdict may not hold there. It names the first place the plans part.
-pub fn world_mismatch(runs: &CaseRuns, production: &CasePlan) -> Option<Finding> {
+pub(crate) fn world_mismatch(runs: &CaseRuns, production: &CasePlan) -> Option<Finding> {
     let run = runs.runs.iter().find(|r| (r.scale - 1.0).abs() < 1e-9 && !r.timed_out)?;
     let diff = shape::diff(&production.shape, run.sampled_shape.as_ref().unwrap_or(&run.shape))?;
     let first = |sign: char| {

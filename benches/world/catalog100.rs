@@ -1,3 +1,4 @@
+#![expect(unreachable_pub, reason = "the bench's main reads what it needs")]
 //! A realistic catalog, generated: 30 tables of a shop with its customers' activity (about
 //! 20M rows at scale 1, two thirds of them in four tables), foreign keys and the indexes a
 //! team adds for them, and 100 queries of the kinds a catalog holds: lookups by key, a

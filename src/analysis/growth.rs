@@ -45,11 +45,11 @@ impl GrowthClass {
 }
 
 /// Points needed for a fit worth gating on.
-pub const MIN_POINTS: usize = 3;
+pub(crate) const MIN_POINTS: usize = 3;
 
 /// Work that moves by fewer blocks than this over all scales has not grown in any way
 /// worth gating on, whatever exponent the few blocks fit.
-pub const MIN_WORK_CHANGE: f64 = 5.0;
+pub(crate) const MIN_WORK_CHANGE: f64 = 5.0;
 
 /// work = a * rows^b fitted over the scales, and how far the fit can be trusted.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,7 +90,7 @@ impl Fit {
 
 /// The fit of work = a * rows^b over (rows, work) points by least squares on logs, or None
 /// with fewer than [`MIN_POINTS`] distinct row counts. Zero work counts as one block.
-pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
+pub(crate) fn fit(points: &[(f64, f64)]) -> Option<Fit> {
     let pts: Vec<(f64, f64)> =
         points.iter().filter(|(r, _)| *r > 0.0).map(|(r, w)| (r.ln(), w.max(1.0).ln())).collect();
     let mut xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
@@ -121,7 +121,8 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
 
 /// The exponent b of work = a * rows^b over (rows, work) points, or None with fewer than
 /// [`MIN_POINTS`] distinct row counts.
-pub fn exponent(points: &[(f64, f64)]) -> Option<f64> {
+#[cfg(test)]
+fn exponent(points: &[(f64, f64)]) -> Option<f64> {
     fit(points).map(|f| f.exponent)
 }
 

@@ -13,11 +13,11 @@ use crate::error::Result;
 
 /// Raised whenever the same inputs would generate different rows, or load them into a
 /// different physical layout: a cache entry written by another version is not reused.
-pub const DATA_VERSION: u32 = 3;
+pub(crate) const DATA_VERSION: u32 = 3;
 
 /// The key of one world, and what is left out of it.
 #[derive(Debug, Clone)]
-pub struct WorldKey {
+pub(crate) struct WorldKey {
     /// Lowercase hex SHA-256 of everything that decides the data.
     pub hex: String,
     /// The schema's plain `CREATE INDEX` statements, in the order they appear.
@@ -26,14 +26,14 @@ pub struct WorldKey {
 
 impl WorldKey {
     /// The key's first 12 characters, as listings show it.
-    pub fn short(&self) -> &str {
+    pub(crate) fn short(&self) -> &str {
         &self.hex[..12]
     }
 }
 
 /// The key of the world `settings` describes on a Postgres build (`build` names the
 /// server's exact version and binaries, or the image).
-pub fn compute(settings: &Settings, build: &str) -> Result<WorldKey> {
+pub(crate) fn compute(settings: &Settings, build: &str) -> Result<WorldKey> {
     let mut text = String::new();
     let _ = writeln!(text, "plangate world data {DATA_VERSION}, generators of plangate {}", env!("CARGO_PKG_VERSION"));
     let _ = writeln!(text, "postgres {build}");

@@ -10,11 +10,11 @@
 //! copies; eviction (least recently used first, down to the size bound) and `cache clear`
 //! take that lock exclusively and pass over entries in use.
 
-pub mod key;
-pub mod store;
+pub(crate) mod key;
+pub(crate) mod store;
 
-pub use key::{DATA_VERSION, WorldKey};
-pub use store::{Cache, Entry, EntryMeta};
+pub(crate) use key::{DATA_VERSION, WorldKey};
+pub(crate) use store::{Cache, Entry, EntryMeta};
 
 use std::path::PathBuf;
 
@@ -27,17 +27,17 @@ impl From<&CacheOptions> for Cache {
 }
 
 /// The size bound when `PLANGATE_CACHE_MAX_SIZE` is not set.
-pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 10 << 30;
 
 /// Where the cache lives unless told: `$XDG_CACHE_HOME/plangate`, else `~/.cache/plangate`;
 /// None when neither is set.
-pub fn default_dir() -> Option<PathBuf> {
+pub(crate) fn default_dir() -> Option<PathBuf> {
     let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     env("XDG_CACHE_HOME").map(|d| d.join("plangate")).or_else(|| env("HOME").map(|d| d.join(".cache").join("plangate")))
 }
 
 /// A size such as `500M`, `10G`, `2GiB` or `1048576` (bytes), in bytes.
-pub fn parse_size(text: &str) -> Option<u64> {
+pub(crate) fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
@@ -56,7 +56,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// Bytes as a listing shows them: `812 MiB`, `3.4 GiB`.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     #[expect(clippy::cast_precision_loss)]
     let b = bytes as f64;
     match bytes {

@@ -414,7 +414,7 @@ impl Entry {
 
 /// Check an entry's data directory (as `Entry::kept` gives it) against its manifest, off
 /// the entry (for a blocking task); the error names the first file that differs.
-pub fn verify(layout: Layout, kept: &Path, files: &[FileSum]) -> Result<(), String> {
+pub(crate) fn verify(layout: Layout, kept: &Path, files: &[FileSum]) -> Result<(), String> {
     match layout {
         Layout::Archive => read_archive(kept, files, None),
         Layout::Folder => {

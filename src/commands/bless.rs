@@ -11,7 +11,7 @@ use crate::pipeline::{Measured, build_report, measure_matrix, production_plans};
 use crate::progress::line as progress;
 use crate::report::{Verdict, round2};
 
-pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
+pub(crate) async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     let queries = catalog::select(catalog::load(settings)?, names, settings.partition)?;
     // The entries of other major versions are kept: read them before starting Postgres.
     let mut new_baselines = Vec::new();

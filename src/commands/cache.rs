@@ -8,7 +8,7 @@ use crate::cli::{CacheAction, CacheArgs};
 use crate::error::{Error, Result};
 use crate::progress::line as progress;
 
-pub fn run(action: &CacheAction, args: &CacheArgs) -> Result<Outcome> {
+pub(crate) fn run(action: &CacheAction, args: &CacheArgs) -> Result<Outcome> {
     let Some(cache) = args.options().as_ref().map(Cache::from) else {
         let why = if args.no_cache {
             "--no-cache (or PLANGATE_NO_CACHE) is set"

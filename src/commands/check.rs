@@ -9,7 +9,7 @@ use crate::output;
 use crate::pipeline::{build_report, measure_matrix, production_plans};
 use crate::report::Verdict;
 
-pub async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
+pub(crate) async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     let all = catalog::load(settings)?;
     let all_names: Vec<String> = all.iter().map(|q| q.name.clone()).collect();
     let orphans = baseline::orphans(&settings.baselines_dir(), &all_names)?;

@@ -16,7 +16,7 @@ use crate::pipeline::measure_catalog;
 use crate::plan::shape;
 use crate::report::chart::{self, Series, compact};
 
-pub async fn run(
+pub(crate) async fn run(
     settings: &Settings,
     query: &str,
     points: usize,
@@ -46,7 +46,7 @@ pub async fn run(
 }
 
 /// `n` scales spaced geometrically from `lo` to `hi` (`lo` is a hundredth of `hi` when not below it).
-pub fn spaced(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
+pub(crate) fn spaced(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
     if n < 2 {
         return Err(Error::Argument {
             flag: "--points".into(),

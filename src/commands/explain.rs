@@ -12,7 +12,7 @@ use crate::pipeline::{Session, measure_then};
 use crate::plan::{Explain, NodeRef};
 use crate::{Outcome, measure};
 
-pub async fn run(
+pub(crate) async fn run(
     settings: &Settings,
     query: &str,
     scale: Option<f64>,

@@ -20,7 +20,7 @@ struct Output<'a> {
     columns: &'a [Fidelity],
 }
 
-pub async fn run(settings: &Settings, tables: &[String]) -> Result<Outcome> {
+pub(crate) async fn run(settings: &Settings, tables: &[String]) -> Result<Outcome> {
     if !matches!(settings.format, Format::Terminal | Format::Json) {
         return Err(Error::Argument { flag: "--format".into(), detail: "fidelity prints `terminal` or `json`".into() });
     }

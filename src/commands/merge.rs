@@ -9,7 +9,7 @@ use crate::cli::Format;
 use crate::error::{Error, Result};
 use crate::report::{self, QueryReport, Report, Verdict};
 
-pub fn run(paths: &[PathBuf], format: Format, output: Option<&Path>) -> Result<Outcome> {
+pub(crate) fn run(paths: &[PathBuf], format: Format, output: Option<&Path>) -> Result<Outcome> {
     let mut reports = Vec::new();
     for path in paths {
         reports.push((path.as_path(), read(path)?));

@@ -17,7 +17,7 @@ use crate::suggest::Suggestions;
 
 use super::Outcome;
 
-pub async fn run(settings: &Settings, names: &[String], from: Option<&Path>, verbose: bool) -> Result<Outcome> {
+pub(crate) async fn run(settings: &Settings, names: &[String], from: Option<&Path>, verbose: bool) -> Result<Outcome> {
     if !matches!(settings.format, Format::Terminal | Format::Json) {
         return Err(Error::Argument { flag: "--format".into(), detail: "suggest prints `terminal` or `json`".into() });
     }

@@ -84,7 +84,7 @@ pub struct Skew {
 }
 
 /// The values `skew(table.column)` runs a case with, in the order reports show them.
-pub const SKEW_VALUES: [Sampler; 3] = [Sampler::Hot, Sampler::Typical, Sampler::Cold];
+pub(crate) const SKEW_VALUES: [Sampler; 3] = [Sampler::Hot, Sampler::Typical, Sampler::Cold];
 
 /// A parameter as written: a value, or `skew(table.column)`, which makes three cases.
 enum Written {
@@ -148,7 +148,7 @@ pub struct Query {
 }
 
 /// Load and validate every query of the catalog folder.
-pub fn load(settings: &Settings) -> Result<Vec<Query>> {
+pub(crate) fn load(settings: &Settings) -> Result<Vec<Query>> {
     let dir = settings.queries_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|source| Error::Read { path: dir.clone(), source })?
@@ -179,7 +179,7 @@ pub fn load(settings: &Settings) -> Result<Vec<Query>> {
 }
 
 /// Keep only the named queries (all when `names` is empty), then this run's partition.
-pub fn select(queries: Vec<Query>, names: &[String], partition: Option<Partition>) -> Result<Vec<Query>> {
+pub(crate) fn select(queries: Vec<Query>, names: &[String], partition: Option<Partition>) -> Result<Vec<Query>> {
     for n in names {
         if !queries.iter().any(|q| &q.name == n) {
             let known: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
@@ -282,7 +282,7 @@ impl Query {
 }
 
 /// `SQL literal of a value`, quoted for Postgres (coerced to the column type by the parser).
-pub fn sql_literal(value: Option<&str>) -> String {
+pub(crate) fn sql_literal(value: Option<&str>) -> String {
     match value {
         None => "NULL".into(),
         Some(v) => format!("'{}'", v.replace('\'', "''")),

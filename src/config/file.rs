@@ -89,12 +89,12 @@ pub(super) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    pub fn err(&self, key: &str, detail: String) -> Error {
+    pub(super) fn err(&self, key: &str, detail: String) -> Error {
         Error::config(self.path, key, detail)
     }
 
     /// The images to run on, and whether any were named (by the file or the flags).
-    pub fn images(&self, spec: Option<ImageSpec>, flags: &[String]) -> Result<(Vec<String>, bool)> {
+    pub(super) fn images(&self, spec: Option<ImageSpec>, flags: &[String]) -> Result<(Vec<String>, bool)> {
         let images = match (flags, spec) {
             ([_, ..], _) => return Ok((flags.to_vec(), true)),
             ([], Some(ImageSpec::One(s))) => vec![s],
@@ -109,7 +109,7 @@ impl Reader<'_> {
     }
 
     /// `[database.settings]`: GUC names and their values as Postgres takes them.
-    pub fn pg_settings(&self, settings: BTreeMap<String, toml::Value>) -> Result<Vec<(String, String)>> {
+    pub(super) fn pg_settings(&self, settings: BTreeMap<String, toml::Value>) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
         for (name, value) in settings {
             let key = format!("database.settings.{name}");
@@ -133,7 +133,7 @@ impl Reader<'_> {
     }
 
     /// `[tables]`: sizes and generators; every `ref()` must name a table that gets rows.
-    pub fn tables(&self, sections: BTreeMap<String, TableSection>) -> Result<BTreeMap<String, TableSpec>> {
+    pub(super) fn tables(&self, sections: BTreeMap<String, TableSection>) -> Result<BTreeMap<String, TableSpec>> {
         let mut tables = BTreeMap::new();
         for (name, t) in sections {
             let size = match (t.rows, t.fixed_rows) {
@@ -175,7 +175,7 @@ impl Reader<'_> {
 
     /// Attach production's statistics to every `stats` generator: the column's entry in the
     /// snapshot's file for its table.
-    pub fn attach_stats(&self, tables: &mut BTreeMap<String, TableSpec>, snapshot: &Snapshot) -> Result<()> {
+    pub(super) fn attach_stats(&self, tables: &mut BTreeMap<String, TableSpec>, snapshot: &Snapshot) -> Result<()> {
         for (name, t) in tables.iter_mut() {
             let mut file = None;
             for (col, g) in &mut t.columns {
@@ -209,7 +209,7 @@ impl Reader<'_> {
     }
 
     /// Every configured table and column is one the schema files declare.
-    pub fn check_declared(
+    pub(super) fn check_declared(
         &self,
         tables: &BTreeMap<String, TableSpec>,
         declared: &BTreeMap<String, BTreeSet<String>>,

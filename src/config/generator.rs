@@ -9,7 +9,7 @@ use crate::snapshot::ColumnStats;
 /// The share of the parents existing when a child row is made that `ref()` picks from:
 /// every parent but the newest tenth gets the same number of children on average, at
 /// every scale.
-pub const DEFAULT_SPREAD: f64 = 0.1;
+pub(crate) const DEFAULT_SPREAD: f64 = 0.1;
 
 /// A column generator, as written by the user or inferred from the schema.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use crate::config::Invalid;
 
 /// `registry/name:tag`, split into name and tag (`latest` when there is none).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
+pub(crate) struct ImageRef {
     pub name: String,
     pub tag: String,
 }
@@ -31,7 +31,7 @@ impl FromStr for ImageRef {
 }
 
 /// A list of images for a version matrix: each valid, none twice.
-pub fn check_list(images: &[String]) -> Result<(), Invalid> {
+pub(crate) fn check_list(images: &[String]) -> Result<(), Invalid> {
     for (i, image) in images.iter().enumerate() {
         image.parse::<ImageRef>()?;
         if images[..i].contains(image) {

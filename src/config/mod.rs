@@ -3,10 +3,10 @@
 //! Precedence: flags > environment > plangate.toml > defaults. Everything here is
 //! validated before any Postgres starts; errors name the file and the dotted key.
 
-pub mod catalog;
+pub(crate) mod catalog;
 mod file;
-pub mod generator;
-pub mod image;
+pub(crate) mod generator;
+pub(crate) mod image;
 mod options;
 
 use file::{ConfigFile, Reader};

@@ -33,7 +33,7 @@ pub fn statistics_target(rows: u64) -> u64 {
 /// Each key's parts and predicate are computed on the staged rows once; a row the
 /// predicate does not pick stands apart (its place in the load is its key), so that only
 /// the rows a partial index covers are made distinct.
-pub async fn insert_distinct(
+pub(crate) async fn insert_distinct(
     conn: &mut PgConnection,
     table: &str,
     columns: &[String],
@@ -75,7 +75,7 @@ pub async fn insert_distinct(
         .map_err(|e| Error::Load { table: table.to_string(), detail: rejected_value(table, &e) })
 }
 
-pub fn column_list(columns: &[String]) -> String {
+pub(crate) fn column_list(columns: &[String]) -> String {
     columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
 }
 
@@ -83,7 +83,7 @@ pub fn column_list(columns: &[String]) -> String {
 /// binary format where every column can take it (the server then parses nothing), else in
 /// text. A value the binary encoding refuses (one out of its type's range) is sent again in
 /// text, so that the error is the server's own.
-pub async fn copy_rows(
+pub(crate) async fn copy_rows(
     conn: &mut PgConnection,
     g: Arc<TableGen>,
     target: Option<&str>,
@@ -204,7 +204,7 @@ fn rejected_value(table: &str, e: &sqlx::Error) -> String {
     msg
 }
 
-pub async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
+pub(crate) async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
     crate::progress::sql(1, sql);
     sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
         .execute(&mut *conn)
@@ -213,7 +213,7 @@ pub async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> 
         .map_err(|e| Error::postgres(format!("{what} ({sql})"), e))
 }
 
-pub fn elapsed_ms(since: Instant) -> u64 {
+pub(crate) fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 

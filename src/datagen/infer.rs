@@ -11,7 +11,7 @@ const INFERRED_NULL_FRACTION: f64 = 0.05;
 /// A column of a type no generator makes values of.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot generate values of type {type_sql}{} for `{table}.{column}`", over.as_ref().map(|o| format!(" (over {o})")).unwrap_or_default())]
-pub struct NoGenerator {
+pub(crate) struct NoGenerator {
     pub type_sql: String,
     /// The base type, for a domain.
     pub over: Option<String>,
@@ -26,7 +26,7 @@ impl NoGenerator {
 }
 
 /// A generator for a column the config does not name.
-pub fn infer(table: &Table, column: &Column) -> Result<(GenExpr, Option<String>), NoGenerator> {
+pub(crate) fn infer(table: &Table, column: &Column) -> Result<(GenExpr, Option<String>), NoGenerator> {
     let name = &column.name;
     // Foreign keys: a reference to the parent (composite keys share one parent row).
     if let Some(fk) = table.foreign_keys.iter().find(|fk| fk.columns.contains(name)) {

@@ -10,7 +10,7 @@ use rand::TryRng;
 
 /// SplitMix64's finalizer: a strong 64-bit mixing function.
 #[inline]
-pub fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -19,12 +19,12 @@ pub fn mix(mut z: u64) -> u64 {
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// A stable 64-bit hash of a string (FNV-1a, then mixed).
-pub fn hash_str(s: &str) -> u64 {
+pub(crate) fn hash_str(s: &str) -> u64 {
     hash_bytes(s.as_bytes())
 }
 
 /// A stable 64-bit hash of bytes (FNV-1a, then mixed).
-pub fn hash_bytes(bytes: &[u8]) -> u64 {
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);
@@ -34,34 +34,34 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
 }
 
 /// The seed of one stream (a column, a key group) of one table.
-pub fn stream_seed(seed: u64, table: &str, stream: &str) -> u64 {
+pub(crate) fn stream_seed(seed: u64, table: &str, stream: &str) -> u64 {
     mix(seed ^ hash_str(table).rotate_left(17) ^ hash_str(stream).rotate_left(41))
 }
 
 /// Derive an independent seed from a seed (for nested generators).
-pub fn derive(seed: u64, salt: u64) -> u64 {
+pub(crate) fn derive(seed: u64, salt: u64) -> u64 {
     mix(seed ^ salt.wrapping_mul(GOLDEN))
 }
 
 /// SplitMix64, started at one cell: cheap to create per cell, good enough for test data.
 #[derive(Debug, Clone)]
-pub struct CellRng(u64);
+pub(crate) struct CellRng(u64);
 
 impl CellRng {
     #[inline]
-    pub fn new(seed: u64, row: u64) -> CellRng {
+    pub(crate) fn new(seed: u64, row: u64) -> CellRng {
         CellRng(mix(seed ^ row.wrapping_mul(GOLDEN)))
     }
 
     #[inline]
-    pub fn draw(&mut self) -> u64 {
+    pub(crate) fn draw(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(GOLDEN);
         mix(self.0)
     }
 
     /// Uniform in [0, 1).
     #[inline]
-    pub fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         #[expect(clippy::cast_precision_loss)]
         let v = (self.draw() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
         v
@@ -69,7 +69,7 @@ impl CellRng {
 
     /// Uniform in [0, n); n > 0.
     #[inline]
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         // Lemire's multiply-shift; the bias is below 2^-64 * n, invisible in test data.
         let v = (u128::from(self.draw()) * u128::from(n)) >> 64;
         u64::try_from(v).expect("the high half of a 128-bit product fits 64 bits")
@@ -99,14 +99,14 @@ impl TryRng for CellRng {
 /// A seeded permutation of [0, n): a 4-round Feistel network over the next even power of
 /// two, with cycle walking. O(1) memory, so `unique()` needs no hash set however many rows.
 #[derive(Debug, Clone)]
-pub struct Permutation {
+pub(crate) struct Permutation {
     n: u64,
     half_bits: u32,
     keys: [u64; 4],
 }
 
 impl Permutation {
-    pub fn new(n: u64, seed: u64) -> Permutation {
+    pub(crate) fn new(n: u64, seed: u64) -> Permutation {
         assert!(n > 0, "a permutation of nothing");
         let bits = 64 - (n - 1).leading_zeros();
         let half_bits = bits.div_ceil(2).max(1);
@@ -117,14 +117,14 @@ impl Permutation {
     /// Row `row`'s stratum in [0, 1): its place in the permutation, so that over all n rows
     /// every share of [0, 1) holds exactly its share of them; a draw for rows beyond n.
     #[inline]
-    pub fn stratum(&self, row: u64, rng: &mut CellRng) -> f64 {
+    pub(crate) fn stratum(&self, row: u64, rng: &mut CellRng) -> f64 {
         #[expect(clippy::cast_precision_loss)]
         if row < self.n { (self.apply(row) as f64 + 0.5) / self.n as f64 } else { rng.unit() }
     }
 
     /// The image of `i` (< n).
     #[inline]
-    pub fn apply(&self, i: u64) -> u64 {
+    pub(crate) fn apply(&self, i: u64) -> u64 {
         debug_assert!(i < self.n);
         let mut x = i;
         loop {

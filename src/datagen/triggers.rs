@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 /// A user trigger or rule of a filled table, switched off while rows load.
 #[derive(Debug, Clone)]
-pub struct Switch {
+pub(crate) struct Switch {
     /// The table as `regclass::text` spells it.
     table: String,
     /// `TRIGGER` or `RULE`.
@@ -23,11 +23,11 @@ pub struct Switch {
 }
 
 impl Switch {
-    pub fn off(&self) -> String {
+    pub(crate) fn off(&self) -> String {
         format!("ALTER TABLE {} DISABLE {} {}", self.table, self.what, self.name)
     }
 
-    pub fn on(&self) -> String {
+    pub(crate) fn on(&self) -> String {
         let mode = match self.enabled.as_str() {
             "A" => "ALWAYS ",
             "R" => "REPLICA ",
@@ -38,7 +38,7 @@ impl Switch {
 }
 
 /// The enabled user triggers and rules of `tables` and of their partitions.
-pub async fn read(conn: &mut PgConnection, tables: &[String]) -> Result<Vec<Switch>> {
+pub(crate) async fn read(conn: &mut PgConnection, tables: &[String]) -> Result<Vec<Switch>> {
     let rows = sqlx::query(
         "WITH rel AS (SELECT u.t::regclass AS relid FROM unnest($1::text[]) u(t)
                      UNION SELECT p.relid FROM unnest($1::text[]) u(t), pg_partition_tree(u.t::regclass) p)
@@ -67,7 +67,7 @@ pub async fn read(conn: &mut PgConnection, tables: &[String]) -> Result<Vec<Swit
 }
 
 /// The report's note on the triggers and rules that were off, if any.
-pub fn note(switches: &[Switch]) -> Option<String> {
+pub(crate) fn note(switches: &[Switch]) -> Option<String> {
     // A partition's copy of a trigger is its parent's: name the parent's only.
     let names: Vec<String> = switches
         .iter()

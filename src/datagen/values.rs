@@ -8,7 +8,7 @@ use crate::config::generator::TypedGen;
 use crate::datagen::random::CellRng;
 
 /// Words for `text()`. Short, lowercase, no characters COPY or arrays would need to escape.
-pub const WORDS: &[&str] = &[
+pub(crate) const WORDS: &[&str] = &[
     "amber", "anchor", "apple", "arrow", "aspen", "atlas", "autumn", "badge", "basil", "beacon", "berry", "birch",
     "blaze", "bloom", "bolt", "breeze", "brick", "bridge", "brook", "cable", "cactus", "canyon", "carbon", "cedar",
     "chalk", "cherry", "cider", "citrus", "clover", "cobalt", "comet", "copper", "coral", "cotton", "crane", "crystal",
@@ -25,7 +25,7 @@ pub const WORDS: &[&str] = &[
 /// A value of an inferred type, in COPY text format.
 /// A value of an inferred type distinct for every row: made from the row's number (`row`),
 /// random around it where the type leaves room. Errors say why a type cannot be.
-pub fn typed_can_be_unique(t: TypedGen) -> Result<(), &'static str> {
+pub(crate) fn typed_can_be_unique(t: TypedGen) -> Result<(), &'static str> {
     match t {
         TypedGen::Letter => Err("unique() of a \"char\" column: it has 26 values"),
         _ => Ok(()),
@@ -33,7 +33,7 @@ pub fn typed_can_be_unique(t: TypedGen) -> Result<(), &'static str> {
 }
 
 /// Write the value of `t` for row `row` that no other row has (see [`typed_can_be_unique`]).
-pub fn write_typed_unique(t: TypedGen, row: u64, rng: &mut CellRng, out: &mut Vec<u8>) {
+pub(crate) fn write_typed_unique(t: TypedGen, row: u64, rng: &mut CellRng, out: &mut Vec<u8>) {
     let groups = [row >> 48, (row >> 32) & 0xffff, (row >> 16) & 0xffff, row & 0xffff];
     match t {
         TypedGen::Bytes => {
@@ -94,7 +94,7 @@ pub fn write_typed_unique(t: TypedGen, row: u64, rng: &mut CellRng, out: &mut Ve
     }
 }
 
-pub fn write_typed(t: TypedGen, rng: &mut CellRng, out: &mut Vec<u8>) {
+pub(crate) fn write_typed(t: TypedGen, rng: &mut CellRng, out: &mut Vec<u8>) {
     let word = |rng: &mut CellRng| WORDS[usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0)];
     match t {
         TypedGen::Bytes => {

@@ -28,7 +28,7 @@ pub(crate) use judge::{build_report, production_plans};
 
 /// What a measuring run produced.
 #[derive(Debug)]
-pub struct Measured {
+pub(crate) struct Measured {
     pub postgres_version: String,
     pub major: u32,
     pub backend: String,
@@ -43,7 +43,7 @@ pub struct Measured {
 }
 
 /// The state at the largest scale after measuring, for steps that go on there (suggest).
-pub struct Session<'q> {
+pub(crate) struct Session<'q> {
     /// The measuring session: every query prepared as `measure::statement_name(i)`.
     pub conn: PgConnection,
     /// The schema as Postgres' catalog describes it.
@@ -66,13 +66,13 @@ pub struct Session<'q> {
 
 /// Start Postgres, apply the schema, grow the world scale by scale, and measure every
 /// query and case at each scale. The server is stopped on every way out.
-pub async fn measure_catalog(settings: &Settings, queries: &[Query]) -> Result<Measured> {
+pub(crate) async fn measure_catalog(settings: &Settings, queries: &[Query]) -> Result<Measured> {
     measure_then(settings, queries, async |_| Ok(())).await.map(|(m, ())| m)
 }
 
 /// [`measure_catalog`] on every target: each image of a version matrix in turn, one
 /// throwaway server at a time. Two images of one major version would share baselines.
-pub async fn measure_matrix(settings: &Settings, queries: &[Query]) -> Result<Vec<Measured>> {
+pub(crate) async fn measure_matrix(settings: &Settings, queries: &[Query]) -> Result<Vec<Measured>> {
     let mut all: Vec<Measured> = Vec::new();
     for target in postgres::targets(settings).await? {
         let (m, ()) = measure_on_target(settings, &target, queries, async |_| Ok(())).await?;
@@ -95,7 +95,7 @@ pub async fn measure_matrix(settings: &Settings, queries: &[Query]) -> Result<Ve
 
 /// [`measure_catalog`], then `after` on the session at the largest scale before the server
 /// stops. With a version matrix, on its first image.
-pub async fn measure_then<T>(
+pub(crate) async fn measure_then<T>(
     settings: &Settings,
     queries: &[Query],
     after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,

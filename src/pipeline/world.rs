@@ -36,12 +36,12 @@ const LANES: usize = 2;
 const PROBE: &str = "plangate_probe";
 
 /// The database holding the world at the `i`-th scale, on a throwaway server.
-pub fn scale_db(i: usize) -> String {
+pub(super) fn scale_db(i: usize) -> String {
     format!("plangate_scale_{i}")
 }
 
 /// The schema as Postgres describes it, the data model, and how each scale's world comes.
-pub struct World {
+pub(super) struct World {
     pub catalog: Catalog,
     pub model: DataModel,
     /// How the data was made (schema statements skipped, generators...), for the report.
@@ -66,7 +66,7 @@ impl World {
     /// Apply the schema and read it back: the world about to be built. On a throwaway server
     /// the lanes start building every scale when the first is asked for; on the url backend
     /// the scratch database grows as each scale is asked for.
-    pub async fn grow(server: &Server, settings: &Settings) -> Result<World> {
+    pub(super) async fn grow(server: &Server, settings: &Settings) -> Result<World> {
         // The schema gets a session of its own: what its files set must not reach plangate's.
         let mut schema_conn = server.connect_to(GROWING).await?;
         let target = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
@@ -92,7 +92,7 @@ impl World {
 
     /// The world of a cached entry, on a server started on its data: the schema read back
     /// from the largest scale, and the plain indexes made the schema's where they changed.
-    pub async fn restored(
+    pub(super) async fn restored(
         server: &Server,
         settings: &Settings,
         meta: &EntryMeta,
@@ -123,7 +123,7 @@ impl World {
     /// The database a session may parse the catalog's queries in before any data is loaded.
     /// On a throwaway server the world is built there next: that session must leave before
     /// the first scale is asked for (see [`World::measured_elsewhere`]).
-    pub fn schema_db(&self) -> &str {
+    pub(super) fn schema_db(&self) -> &str {
         match &self.source {
             Source::Grow { .. } | Source::Lanes(_) => GROWING,
             Source::Restored { databases, .. } => &databases[0],
@@ -133,7 +133,7 @@ impl World {
     /// Make the world of the `i`-th scale ready (built, or already there); returns its
     /// database (None: the scratch database) and the rows of every filled table there.
     /// Scales are asked for in order.
-    pub async fn scale(
+    pub(super) async fn scale(
         &mut self,
         i: usize,
         scale: f64,
@@ -158,7 +158,7 @@ impl World {
     }
 
     /// What a reader of the report should know about how the world was loaded.
-    pub async fn notes(&self, server: &Server, settings: &Settings) -> Result<Vec<String>> {
+    pub(super) async fn notes(&self, server: &Server, settings: &Settings) -> Result<Vec<String>> {
         let mut notes = self.notes.clone();
         match &self.source {
             Source::Grow { loader, .. } => notes.extend(loader.notes()),
@@ -175,17 +175,17 @@ impl World {
 
     /// Whether each scale is measured in a database of its own, so that no session may stay
     /// in [`World::schema_db`] (being built in, it is renamed to a scale's at the end).
-    pub fn measured_elsewhere(&self) -> bool {
+    pub(super) fn measured_elsewhere(&self) -> bool {
         matches!(self.source, Source::Lanes(_))
     }
 
     /// Whether the world was restored from the cache.
-    pub fn is_restored(&self) -> bool {
+    pub(super) fn is_restored(&self) -> bool {
         matches!(self.source, Source::Restored { .. })
     }
 
     /// Close the growing sessions.
-    pub async fn close(self) {
+    pub(super) async fn close(self) {
         if let Source::Grow { mut loader, conn } = self.source {
             loader.release_helper().await;
             let _ = conn.close().await;
@@ -239,7 +239,7 @@ async fn grow_step(
 
 /// Which scales (by index) each lane builds, ascending within a lane: the largest scale
 /// first to the lane with the least so far, by scale factor. A function of the scales only.
-pub fn lanes(scales: &[f64], lanes: usize) -> Vec<Vec<usize>> {
+pub(super) fn lanes(scales: &[f64], lanes: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..scales.len()).collect();
     order.sort_by(|&a, &b| scales[b].total_cmp(&scales[a]).then(a.cmp(&b)));
     let mut out: Vec<(f64, Vec<usize>)> = vec![(0.0, Vec::new()); lanes.max(1)];

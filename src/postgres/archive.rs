@@ -16,7 +16,7 @@ use crate::cache::store::FileSum;
 const CHUNK: usize = 1 << 20;
 
 /// Copy the folders `dirs` and files `files` of `root` into `dest` in the container.
-pub async fn upload_dir(
+pub(super) async fn upload_dir(
     docker: &Docker,
     id: &str,
     root: &Path,
@@ -40,7 +40,7 @@ pub async fn upload_dir(
 }
 
 /// Unpack the tar at `archive` into `dest` in the container.
-pub async fn upload_archive(docker: &Docker, id: &str, archive: &Path, dest: &str) -> Result<(), String> {
+pub(super) async fn upload_archive(docker: &Docker, id: &str, archive: &Path, dest: &str) -> Result<(), String> {
     let archive = archive.to_path_buf();
     upload_tar(docker, id, dest, move |out| {
         std::io::copy(&mut std::fs::File::open(&archive)?, out)?;
@@ -68,7 +68,7 @@ async fn upload_tar(
 }
 
 /// Write one file (`path`, absolute) into the container.
-pub async fn upload_file(docker: &Docker, id: &str, path: &str, contents: &[u8]) -> Result<(), String> {
+pub(super) async fn upload_file(docker: &Docker, id: &str, path: &str, contents: &[u8]) -> Result<(), String> {
     let path = Path::new(path);
     let (dir, name) = (path.parent().unwrap_or(Path::new("/")), path.file_name().unwrap_or_default());
     let mut tar = tar::Builder::new(Vec::new());
@@ -83,7 +83,7 @@ pub async fn upload_file(docker: &Docker, id: &str, path: &str, contents: &[u8])
 }
 
 /// Copy the folder `src` of a (stopped) container to `dest` on this machine.
-pub async fn download_dir(docker: &Docker, id: &str, src: &str, dest: &Path) -> Result<(), String> {
+pub(super) async fn download_dir(docker: &Docker, id: &str, src: &str, dest: &Path) -> Result<(), String> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<bytes::Bytes>(4);
     let raw = dest.with_extension("download");
     let top = Path::new(src).file_name().map(PathBuf::from).unwrap_or_default();

@@ -5,8 +5,8 @@ pub mod container;
 pub mod local;
 pub mod production;
 pub mod schema;
-pub mod url;
-pub mod watchdog;
+pub(crate) mod url;
+pub(crate) mod watchdog;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};

@@ -20,7 +20,7 @@ pub struct ScratchDb {
 }
 
 /// The host part of a URL, for messages (never the password).
-pub fn describe(url: &str) -> String {
+pub(crate) fn describe(url: &str) -> String {
     match PgConnectOptions::from_str(url) {
         Ok(o) => format!("{}:{}", o.get_host(), o.get_port()),
         Err(_) => "the given database URL".into(),
@@ -28,7 +28,7 @@ pub fn describe(url: &str) -> String {
 }
 
 /// Connect with a timeout, so an unreachable server fails in seconds.
-pub async fn connect(opts: &PgConnectOptions, what: &str) -> Result<PgConnection> {
+pub(crate) async fn connect(opts: &PgConnectOptions, what: &str) -> Result<PgConnection> {
     match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(opts)).await {
         Ok(Ok(c)) => Ok(c),
         Ok(Err(e)) => Err(Error::postgres(format!("cannot connect to {what}"), e)),

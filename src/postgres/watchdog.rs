@@ -19,7 +19,7 @@ use std::time::Duration;
 use std::os::unix::process::CommandExt;
 
 /// The file in a cluster's directory that names the process that made it.
-pub const OWNER_FILE: &str = "owner";
+pub(crate) const OWNER_FILE: &str = "owner";
 
 /// `$1`: the cluster's directory. Stops its server (an immediate shutdown, SIGKILL after
 /// 10 s) when plangate goes without saying `done`, then removes the directory (twice: an
@@ -42,7 +42,7 @@ rm -rf "$d"
 
 /// The watchdog of one cluster directory.
 #[derive(Debug)]
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     child: Child,
     pipe: Option<ChildStdin>,
 }
@@ -50,7 +50,7 @@ pub struct Watchdog {
 impl Watchdog {
     /// Watch `dir` for the life of this process. None when no shell can be started (the
     /// cluster then runs unwatched, as it would have before; the next run's sweep remains).
-    pub fn start(dir: &Path) -> Option<Watchdog> {
+    pub(crate) fn start(dir: &Path) -> Option<Watchdog> {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(SCRIPT)
@@ -67,7 +67,7 @@ impl Watchdog {
     }
 
     /// plangate cleaned up itself: the watchdog ends without touching anything.
-    pub fn disarm(mut self) {
+    pub(crate) fn disarm(mut self) {
         if let Some(mut pipe) = self.pipe.take() {
             let _ = pipe.write_all(b"done\n");
         }
@@ -77,7 +77,7 @@ impl Watchdog {
 
 /// This process as an owner file says it: its pid and its start time (in clock ticks after
 /// boot), which together name it even after its pid is reused.
-pub fn owner_line() -> String {
+pub(crate) fn owner_line() -> String {
     let pid = std::process::id();
     format!("{pid} {}\n", start_time(pid).unwrap_or_default())
 }
@@ -113,7 +113,7 @@ fn places() -> Vec<PathBuf> {
 }
 
 /// Stop and remove the cluster directories whose plangate is gone; says what it removed.
-pub fn sweep() -> Vec<String> {
+pub(crate) fn sweep() -> Vec<String> {
     let mut removed = Vec::new();
     for place in places() {
         let Ok(entries) = std::fs::read_dir(&place) else { continue };

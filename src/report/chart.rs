@@ -3,20 +3,20 @@
 use plotters::prelude::*;
 
 /// One line of a chart.
-pub struct Series<'a> {
+pub(crate) struct Series<'a> {
     pub label: &'a str,
     pub points: Vec<(f64, f64)>,
     pub color: RGBColor,
     pub dashed: bool,
 }
 
-pub const WORK: RGBColor = RGBColor(0x1f, 0x6f, 0xd1);
-pub const BASELINE: RGBColor = RGBColor(0x8a, 0x8f, 0x98);
-pub const TIME: RGBColor = RGBColor(0xd1, 0x6a, 0x1f);
-pub const FLIP: RGBColor = RGBColor(0xc0, 0x1c, 0x28);
+pub(crate) const WORK: RGBColor = RGBColor(0x1f, 0x6f, 0xd1);
+pub(crate) const BASELINE: RGBColor = RGBColor(0x8a, 0x8f, 0x98);
+pub(crate) const TIME: RGBColor = RGBColor(0xd1, 0x6a, 0x1f);
+pub(crate) const FLIP: RGBColor = RGBColor(0xc0, 0x1c, 0x28);
 
 /// A log-log line chart as an SVG document; `flips` are x values where the plan changed.
-pub fn svg(title: &str, y_label: &str, series: &[Series<'_>], flips: &[f64]) -> String {
+pub(crate) fn svg(title: &str, y_label: &str, series: &[Series<'_>], flips: &[f64]) -> String {
     let all: Vec<(f64, f64)> =
         series.iter().flat_map(|s| s.points.iter().copied()).filter(|(x, y)| *x > 0.0 && *y > 0.0).collect();
     let (xmin, xmax) = bounds(all.iter().map(|p| p.0));
@@ -75,7 +75,7 @@ fn draw(out: &mut String, title: &str, y_label: &str, series: &[Series<'_>], fli
 }
 
 /// 340000 -> "340k", 1200000 -> "1.2M", 0.25 -> "0.25": short tick labels.
-pub fn compact(v: f64) -> String {
+pub(crate) fn compact(v: f64) -> String {
     let (n, unit) = match v.abs() {
         a if a >= 1e6 => (v / 1e6, "M"),
         a if a >= 1e3 => (v / 1e3, "k"),

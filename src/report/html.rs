@@ -15,16 +15,16 @@ pre{background:#f6f8fa;padding:.6rem;overflow:auto}.del{color:#c01c28}.ins{color
 
 /// The x value of a run: rows of the largest table it reads, else its scale.
 #[expect(clippy::cast_precision_loss)]
-pub fn rows_of(r: &RunReport) -> f64 {
+pub(crate) fn rows_of(r: &RunReport) -> f64 {
     r.rows.values().max().map_or(r.scale, |v| *v as f64)
 }
 
 /// x values where the shape differs from the previous scale's.
-pub fn flips(runs: &[RunReport]) -> Vec<f64> {
+pub(crate) fn flips(runs: &[RunReport]) -> Vec<f64> {
     shape::flips(runs.iter().map(|r| r.shape.as_str())).into_iter().map(|i| rows_of(&runs[i])).collect()
 }
 
-pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>plangate report</title><style>{STYLE}</style></head><body>"

@@ -2,7 +2,7 @@
 
 use crate::report::Report;
 
-pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;
     writeln!(out)
 }

@@ -7,7 +7,7 @@ use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, Tes
 use crate::analysis::Severity;
 use crate::report::{Report, Verdict};
 
-pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut suite = TestSuite::new("plangate");
     for q in &report.queries {
         for c in &q.cases {

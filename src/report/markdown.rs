@@ -4,7 +4,7 @@
 use crate::analysis::Severity;
 use crate::report::{Report, Verdict};
 
-pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let summary = report.summary();
     let head = if summary.failed == 0 {
         "✅ plangate: pass".to_string()

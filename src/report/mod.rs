@@ -1,13 +1,13 @@
 //! The one Report value a run produces, and the renderers that print it.
 
-pub mod chart;
+pub(crate) mod chart;
 pub mod github;
-pub mod html;
-pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod suggestions;
-pub mod terminal;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod suggestions;
+pub(crate) mod terminal;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

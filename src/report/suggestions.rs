@@ -7,7 +7,7 @@ use crate::suggest::{SuggestionKind, Suggestions};
 /// The terminal text: the ranked table, each statement with what it saves, the migration
 /// for the failing queries, and what the schema's own indexes do; with `verbose`, every
 /// candidate tried first.
-pub fn render(s: &Suggestions, verbose: bool, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn render(s: &Suggestions, verbose: bool, out: &mut dyn Write) -> std::io::Result<()> {
     if verbose {
         writeln!(out, "Tried:")?;
         for t in &s.tried {

@@ -7,7 +7,7 @@ use crate::analysis::Severity;
 use crate::report::{Report, Verdict};
 
 // Long: the terminal report from top to bottom, in the order it prints.
-pub fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     if !color {

@@ -11,10 +11,10 @@ use crate::snapshot::{ColumnStats, TableStats, ValueKind};
 /// How far the world may be from production before a column counts as off: null fraction
 /// and most-common-value frequencies in absolute terms, the distinct count relatively,
 /// correlation in absolute terms, quantiles in histogram buckets.
-pub const BAR: Bar = Bar { null_frac: 0.01, distinct: 0.10, frequency: 0.01, correlation: 0.15, buckets: 1.0 };
+pub(crate) const BAR: Bar = Bar { null_frac: 0.01, distinct: 0.10, frequency: 0.01, correlation: 0.15, buckets: 1.0 };
 
 #[derive(Debug, Clone, Copy, Serialize)]
-pub struct Bar {
+pub(crate) struct Bar {
     pub null_frac: f64,
     pub distinct: f64,
     pub frequency: f64,
@@ -24,7 +24,7 @@ pub struct Bar {
 
 /// One column's statistics in production and in the world.
 #[derive(Debug, Clone, Serialize)]
-pub struct Fidelity {
+pub(crate) struct Fidelity {
     pub table: String,
     pub column: String,
     pub production: Summary,
@@ -44,7 +44,7 @@ pub struct Fidelity {
 
 /// What the fidelity table shows of one side.
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub null_frac: f64,
     /// Distinct non-null values.
     pub distinct: f64,
@@ -66,7 +66,7 @@ impl Summary {
 
 /// Every column both sides describe: those made by `stats` (named in `from_stats` as
 /// (table, column)) worst first, then the others.
-pub fn fidelity(
+pub(crate) fn fidelity(
     production: &BTreeMap<String, TableStats>,
     world: &BTreeMap<String, TableStats>,
     from_stats: &[(String, String)],
@@ -197,7 +197,7 @@ fn below(s: &ColumnStats, x: &Key, kind: ValueKind) -> f64 {
 
 /// What moved between two snapshots of production, one line per change worth a reader's
 /// attention.
-pub fn drift(before: &BTreeMap<String, TableStats>, after: &BTreeMap<String, TableStats>) -> Vec<String> {
+pub(crate) fn drift(before: &BTreeMap<String, TableStats>, after: &BTreeMap<String, TableStats>) -> Vec<String> {
     let mut out = Vec::new();
     for (name, a) in after {
         let Some(b) = before.get(name) else {

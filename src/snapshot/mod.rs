@@ -6,8 +6,8 @@
 //! Files are pretty-printed with a stable order and written atomically; readers refuse a
 //! `format_version` they do not know.
 
-pub mod compare;
-pub mod surrogate;
+pub(crate) mod compare;
+pub(crate) mod surrogate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@
 use crate::snapshot::ColumnStats;
 
 /// Replace the column's text values by surrogates.
-pub fn replace(c: &mut ColumnStats) {
+pub(crate) fn replace(c: &mut ColumnStats) {
     // Production's order: the histogram is sorted by the column's collation; a most common
     // value is placed among the bounds by byte order, which is close enough for its rank.
     let mut ordered: Vec<&str> = c.histogram.iter().map(String::as_str).collect();
@@ -34,7 +34,7 @@ pub fn replace(c: &mut ColumnStats) {
 }
 
 /// Letters needed to give `n` ranks distinct codes (at least two).
-pub fn code_width(n: usize) -> usize {
+pub(crate) fn code_width(n: usize) -> usize {
     let mut width = 2;
     while 26usize.saturating_pow(u32::try_from(width).unwrap_or(u32::MAX)) < n {
         width += 1;
@@ -43,7 +43,7 @@ pub fn code_width(n: usize) -> usize {
 }
 
 /// The surrogate of rank `rank`: its code in `width` letters, then filler to `len` characters.
-pub fn make(rank: usize, width: usize, len: usize) -> String {
+pub(crate) fn make(rank: usize, width: usize, len: usize) -> String {
     let mut out = letters(rank, width);
     let mut k = rank;
     while out.len() < len {
@@ -54,7 +54,7 @@ pub fn make(rank: usize, width: usize, len: usize) -> String {
 }
 
 /// `n` in base 26 as `width` letters, most significant first.
-pub fn letters(mut n: usize, width: usize) -> String {
+pub(crate) fn letters(mut n: usize, width: usize) -> String {
     let mut out = vec![b'a'; width];
     for slot in out.iter_mut().rev() {
         *slot = b'a' + u8::try_from(n % 26).unwrap_or(0);

@@ -7,7 +7,7 @@ use crate::sqltext::{ident, table_name};
 
 /// Tables and their columns as the schema files declare them, read without Postgres; None
 /// when a statement is beyond this reading (the check after applying the schema then decides).
-pub fn declared_tables(migrations: &[Migration]) -> Option<BTreeMap<String, BTreeSet<String>>> {
+pub(crate) fn declared_tables(migrations: &[Migration]) -> Option<BTreeMap<String, BTreeSet<String>>> {
     use sqlparser::ast::{AlterTableOperation, ObjectType, Statement};
     let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for m in migrations {

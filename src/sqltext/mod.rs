@@ -2,8 +2,8 @@
 //! are not code): is there a statement, how many, which kind, which `$n`, where each starts.
 //! Parsing proper is left to Postgres itself.
 
-pub mod files;
-pub mod migrations;
+pub(crate) mod files;
+pub(crate) mod migrations;
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -11,7 +11,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError};
 
 /// One statement of a text: its byte range and its significant tokens.
 #[derive(Debug)]
-pub struct Statement {
+pub(crate) struct Statement {
     pub start: usize,
     pub end: usize,
     tokens: Vec<Token>,
@@ -19,7 +19,7 @@ pub struct Statement {
 
 impl Statement {
     /// The first word, uppercased (`SELECT`, `WITH`, `DELETE`, ...), or the first symbol.
-    pub fn first_word(&self) -> String {
+    pub(crate) fn first_word(&self) -> String {
         match self.tokens.first() {
             Some(Token::Word(w)) => w.value.to_uppercase(),
             Some(t) => t.to_string(),
@@ -28,7 +28,7 @@ impl Statement {
     }
 
     /// Whether the statement is a query: SELECT, WITH, VALUES, TABLE or a parenthesized one.
-    pub fn is_query(&self) -> bool {
+    pub(crate) fn is_query(&self) -> bool {
         match self.tokens.first() {
             Some(Token::Word(w)) => {
                 matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::TABLE)
@@ -39,7 +39,7 @@ impl Statement {
     }
 
     /// The statement's unquoted words, uppercased, in order (strings and symbols left out).
-    pub fn words(&self) -> Vec<String> {
+    pub(crate) fn words(&self) -> Vec<String> {
         self.tokens
             .iter()
             .filter_map(|t| match t {
@@ -50,7 +50,7 @@ impl Statement {
     }
 
     /// The highest `$n` parameter.
-    pub fn param_count(&self) -> usize {
+    pub(crate) fn param_count(&self) -> usize {
         self.tokens
             .iter()
             .filter_map(|t| match t {
@@ -67,7 +67,7 @@ const HARMLESS_META: &[&str] = &["\\restrict", "\\unrestrict"];
 
 /// The text with psql meta-command lines blanked (offsets and lines kept), or the line
 /// of one plangate cannot follow.
-pub fn without_meta_commands(sql: &str) -> std::result::Result<String, String> {
+pub(crate) fn without_meta_commands(sql: &str) -> std::result::Result<String, String> {
     let mut out = String::with_capacity(sql.len());
     for (i, line) in sql.split_inclusive('\n').enumerate() {
         let command = line.trim_start();
@@ -89,7 +89,7 @@ pub fn without_meta_commands(sql: &str) -> std::result::Result<String, String> {
 }
 
 /// Split a text into its statements (empty ones dropped). Errors say what and where.
-pub fn statements(sql: &str) -> Result<Vec<Statement>, TokenizerError> {
+pub(crate) fn statements(sql: &str) -> Result<Vec<Statement>, TokenizerError> {
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
     let line_starts: Vec<usize> = std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
@@ -123,12 +123,12 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>, TokenizerError> {
 }
 
 /// The byte offset `n` characters after byte offset `from` in `text` (its end when shorter).
-pub fn advance(text: &str, from: usize, n: usize) -> usize {
+pub(crate) fn advance(text: &str, from: usize, n: usize) -> usize {
     text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i)
 }
 
 /// 1-based line and column (counted in characters) of byte offset `at` in `text`.
-pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -136,12 +136,12 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
 }
 
 /// Postgres' folding: unquoted names are lowercased.
-pub fn ident(i: &sqlparser::ast::Ident) -> String {
+pub(crate) fn ident(i: &sqlparser::ast::Ident) -> String {
     if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
 }
 
 /// `t` for public tables, `schema.t` otherwise, as plangate names tables.
-pub fn table_name(n: &sqlparser::ast::ObjectName) -> Option<String> {
+pub(crate) fn table_name(n: &sqlparser::ast::ObjectName) -> Option<String> {
     let parts: Vec<String> = n.0.iter().map(|p| p.as_ident().map(ident)).collect::<Option<_>>()?;
     match parts.as_slice() {
         [t] => Some(t.clone()),

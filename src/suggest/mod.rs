@@ -17,7 +17,7 @@ use crate::datagen::schema::{Catalog, Column};
 use crate::plan::{NodeType, PlanNode};
 use crate::suggest::query::{Access, QueryShape, read_query};
 
-pub mod query;
+pub(crate) mod query;
 
 /// Most candidates tried per query.
 const MAX_CANDIDATES: usize = 6;
@@ -26,7 +26,7 @@ const MAX_INCLUDE: usize = 4;
 
 /// An index key: a column, or an expression over one table's columns, and its direction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexKey {
+pub(crate) struct IndexKey {
     /// Unqualified: `email`, `lower(email)`.
     pub expr: Expr,
     pub desc: bool,
@@ -43,7 +43,7 @@ impl IndexKey {
     }
 
     /// Whether the key is an expression, not a plain column.
-    pub fn is_expression(&self) -> bool {
+    pub(crate) fn is_expression(&self) -> bool {
         !matches!(self.expr, Expr::Identifier(_))
     }
 
@@ -64,7 +64,7 @@ impl std::fmt::Display for IndexKey {
 
 /// An index to try.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub table: String,
     pub columns: Vec<IndexKey>,
     pub include: Vec<String>,
@@ -74,7 +74,7 @@ pub struct Candidate {
 
 impl Candidate {
     /// The conventional name: `table_col1_col2_idx`, at most 63 bytes.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         let cols: Vec<String> = self
             .columns
             .iter()
@@ -95,7 +95,7 @@ impl Candidate {
     }
 
     /// `CREATE INDEX [CONCURRENTLY] name ON table (...) [INCLUDE (...)] [WHERE ...]`.
-    pub fn ddl(&self, concurrently: bool, name: &str) -> String {
+    pub(crate) fn ddl(&self, concurrently: bool, name: &str) -> String {
         let keys: Vec<String> = self.columns.iter().map(IndexKey::ddl).collect();
         let mut ddl = format!(
             "CREATE INDEX {}{name} ON {} ({})",
@@ -114,7 +114,7 @@ impl Candidate {
 
     /// Whether an existing index (its `pg_get_indexdef`) already serves as this candidate:
     /// same predicate, and our keys are a prefix of its keys.
-    pub fn covered_by(&self, indexdef: &str) -> bool {
+    pub(crate) fn covered_by(&self, indexdef: &str) -> bool {
         let Some(existing) = ExistingIndex::parse(indexdef) else { return false };
         let mine: Vec<(String, bool)> = self.columns.iter().map(|k| (comparable(&k.expr), k.desc)).collect();
         let same_predicate = existing.predicate == self.predicate.as_ref().map(comparable);
@@ -124,7 +124,7 @@ impl Candidate {
 
 /// A suggestion that was verified by building it and re-running the query.
 #[derive(Debug, Clone, Serialize)]
-pub struct Suggestion {
+pub(crate) struct Suggestion {
     /// `index`, or `statistics` (extended statistics for a misestimate).
     pub kind: SuggestionKind,
     pub query: String,
@@ -162,14 +162,14 @@ pub struct Suggestion {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum SuggestionKind {
+pub(crate) enum SuggestionKind {
     Index,
     Statistics,
 }
 
 /// A candidate and what became of it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Tried {
+pub(crate) struct Tried {
     pub query: String,
     pub ddl: String,
     /// Whether it is among the suggestions.
@@ -180,7 +180,7 @@ pub struct Tried {
 
 /// An index of the schema the whole catalog's run advises on.
 #[derive(Debug, Clone, Serialize)]
-pub struct IndexNote {
+pub(crate) struct IndexNote {
     pub index: String,
     pub table: String,
     /// Why: no plan of the catalog reads it; or a suggested index starts with its keys.
@@ -189,7 +189,7 @@ pub struct IndexNote {
 
 /// What `suggest --format json` prints.
 #[derive(Debug, Clone, Serialize)]
-pub struct Suggestions {
+pub(crate) struct Suggestions {
     pub format_version: u32,
     /// Best first (see [`rank`]).
     pub suggestions: Vec<Suggestion>,
@@ -205,7 +205,7 @@ pub struct Suggestions {
 
 /// One set of suggestions for the whole catalog.
 #[derive(Debug, Clone, Serialize)]
-pub struct Migration {
+pub(crate) struct Migration {
     /// The failing queries (at the largest scale) it fixes.
     pub fixes: Vec<String>,
     /// Failing queries none of the suggestions fixes.
@@ -221,7 +221,7 @@ pub struct Migration {
 /// twice its work, or twice the rows the query returns, whichever is more: a few blocks
 /// more do not matter) come first, smallest first, since every write pays for an index's
 /// size; the others follow, least work first.
-pub fn rank(found: &mut [Suggestion]) {
+pub(crate) fn rank(found: &mut [Suggestion]) {
     let key = |s: &Suggestion| (s.query.clone(), s.case.clone());
     let mut best: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
     for s in found.iter() {
@@ -246,7 +246,7 @@ pub fn rank(found: &mut [Suggestion]) {
 /// table: what `CREATE STATISTICS` can be about.
 /// A node that reads no relation itself (an aggregate's grouping key, a join) counts when
 /// one table alone has all of its columns.
-pub fn statistics_columns(estimate: &crate::analysis::Estimate, catalog: &Catalog) -> Option<(String, Vec<String>)> {
+pub(crate) fn statistics_columns(estimate: &crate::analysis::Estimate, catalog: &Catalog) -> Option<(String, Vec<String>)> {
     let (name, table) = if let Some(relation) = estimate.table.as_deref() {
         catalog.iter().find(|(n, _)| n.rsplit('.').next() == Some(relation))?
     } else {
@@ -263,7 +263,7 @@ pub fn statistics_columns(estimate: &crate::analysis::Estimate, catalog: &Catalo
 
 /// What the candidates of a query are, and what was left out and why.
 #[derive(Debug, Default)]
-pub struct Candidates {
+pub(crate) struct Candidates {
     pub list: Vec<Candidate>,
     /// (the index left out, why), e.g. a covering index whose INCLUDE would carry a column
     /// that can exceed the btree entry limit.
@@ -272,7 +272,7 @@ pub struct Candidates {
 
 /// Whether a column's values can be longer than a btree entry may be (about a third of a
 /// page): unbounded text and binary types, JSON, arrays, long varchars.
-pub fn can_exceed_btree_entry(column: &Column) -> bool {
+pub(crate) fn can_exceed_btree_entry(column: &Column) -> bool {
     const MAX_BOUNDED_CHARS: i32 = 500;
     column.element.is_some()
         || matches!(column.type_name.as_str(), "text" | "bytea" | "json" | "jsonb" | "xml" | "tsvector" | "citext")
@@ -283,7 +283,7 @@ pub fn can_exceed_btree_entry(column: &Column) -> bool {
 /// Candidates for the tables a plan reads wastefully: by a Seq Scan, a filtering index or
 /// bitmap scan, or under a Sort or an Aggregate. Existing indexes (`indexdefs` per table)
 /// are left out.
-pub fn candidates(
+pub(crate) fn candidates(
     sql: &str,
     plan: &PlanNode,
     catalog: &Catalog,
@@ -440,7 +440,7 @@ fn table_candidates(
 /// Whether the index `existing` (as `pg_get_indexdef` prints it) is made redundant by
 /// `suggested` (a CREATE INDEX): its keys are a strict prefix of the suggested index's
 /// keys, with the same predicate.
-pub fn prefix_of(existing: &str, suggested: &str) -> bool {
+pub(crate) fn prefix_of(existing: &str, suggested: &str) -> bool {
     let (Some(e), Some(s)) = (ExistingIndex::parse(existing), ExistingIndex::parse(suggested)) else { return false };
     e.predicate == s.predicate && e.keys.len() < s.keys.len() && s.keys[..e.keys.len()] == e.keys[..]
 }

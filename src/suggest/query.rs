@@ -19,7 +19,7 @@ use crate::suggest::IndexKey;
 
 /// What one table contributes to a query's access path.
 #[derive(Debug, Default)]
-pub struct Access {
+pub(crate) struct Access {
     pub equal: Vec<Expr>,
     /// Equalities with a column of another table (a join), weaker than a value's.
     pub join_equal: Vec<Expr>,
@@ -31,7 +31,7 @@ pub struct Access {
 
 /// The parts of a SELECT that indexes can serve.
 #[derive(Debug, Default)]
-pub struct QueryShape {
+pub(crate) struct QueryShape {
     pub tables: BTreeMap<String, Access>,
     /// ORDER BY keys when they all come from one table.
     pub order: Vec<IndexKey>,
@@ -43,7 +43,7 @@ pub struct QueryShape {
 }
 
 /// Every SELECT of the statement: the top one, and those of subqueries and WITH.
-pub fn read_query(sql: &str, catalog: &Catalog) -> Vec<QueryShape> {
+pub(crate) fn read_query(sql: &str, catalog: &Catalog) -> Vec<QueryShape> {
     struct Selects(Vec<sqlparser::ast::Query>);
     impl sqlparser::ast::Visitor for Selects {
         type Break = ();
@@ -143,7 +143,7 @@ fn read_select(query: &sqlparser::ast::Query, catalog: &Catalog) -> Option<Query
 
 /// What a query's `$n` stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parameter {
+pub(crate) enum Parameter {
     /// Compared with this column (table, column).
     Column(String, String),
     Limit,
@@ -153,7 +153,7 @@ pub enum Parameter {
 /// A read-only query's tables and what each of its `$1..$n` stands for (None where the
 /// syntax does not say); None for anything but one plain SELECT (no locking clause, no
 /// data-modifying part).
-pub fn parameters(sql: &str, catalog: &Catalog) -> Option<(Vec<String>, Vec<Option<Parameter>>)> {
+pub(crate) fn parameters(sql: &str, catalog: &Catalog) -> Option<(Vec<String>, Vec<Option<Parameter>>)> {
     let stmts = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
     let [Statement::Query(query)] = stmts.as_slice() else { return None };
     if !query.locks.is_empty() {

@@ -1,3 +1,4 @@
+#![expect(unreachable_pub, reason = "shared by every test crate, each using a part")]
 //! Helpers for the end-to-end tests: throwaway projects, the binary, and leftovers.
 #![allow(dead_code)]
 

@@ -31,7 +31,7 @@ const PLACEHOLDER_ROWS: u64 = 10_000;
 
 /// What `plangate init` was asked for.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub(crate) struct Request {
     /// Schema files (globs); empty: `schema/*.sql`.
     pub schema: Vec<String>,
     pub force: bool,
@@ -42,7 +42,7 @@ pub struct Request {
     pub queries: Option<usize>,
 }
 
-pub async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
+pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
     let path = args.config.clone().unwrap_or_else(|| PathBuf::from(CONFIG_FILE));
     let from_url = req.from_url.as_deref().or(args.database_url.as_deref());
     // Run on an initialized repository: add what the config does not describe (and, with

@@ -13,7 +13,7 @@ use crate::postgres::production::{Production, Statistics, TableRows};
 use crate::snapshot::{CasePlan, ColumnStats, FORMAT_VERSION, QueryPlans, TableStats, ValueKind, surrogate};
 
 /// The snapshot's tables, and what a reader should know about them.
-pub struct Snapshot {
+pub(super) struct Snapshot {
     pub tables: BTreeMap<String, TableStats>,
     pub notes: Vec<String>,
     /// Production's own statistics (values not replaced): for choosing plan parameters.
@@ -21,12 +21,12 @@ pub struct Snapshot {
 }
 
 /// The statistics can be reproduced by a `stats` generator.
-pub fn reproducible(s: &ColumnStats) -> bool {
+pub(super) fn reproducible(s: &ColumnStats) -> bool {
     s.kind != ValueKind::Other && (!s.most_common.is_empty() || !s.histogram.is_empty() || s.null_frac >= 1.0)
 }
 
 /// The schema's tables as production's statistics describe them.
-pub fn snapshot(stats: &Statistics, catalog: &Catalog, keep: &[String]) -> Result<Snapshot> {
+pub(super) fn snapshot(stats: &Statistics, catalog: &Catalog, keep: &[String]) -> Result<Snapshot> {
     let mut keep_columns = Vec::new();
     for k in keep {
         let (table, column) = k.rsplit_once('.').ok_or_else(|| Error::Argument {
@@ -99,7 +99,7 @@ pub fn snapshot(stats: &Statistics, catalog: &Catalog, keep: &[String]) -> Resul
 
 /// Production's plan shape for every case of every query of the catalog (and of the
 /// queries just read from its workload), with parameters chosen from its statistics.
-pub async fn plans(
+pub(super) async fn plans(
     production: &mut Production,
     settings: &Settings,
     snapshot: &Snapshot,

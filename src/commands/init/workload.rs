@@ -15,13 +15,13 @@ use crate::suggest::query::{Parameter, parameters};
 
 /// Queries read from production's workload.
 #[derive(Debug, Clone, Default)]
-pub struct Workload {
+pub(super) struct Workload {
     pub entries: Vec<Entry>,
 }
 
 /// One query for the catalog.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(super) struct Entry {
     pub name: String,
     pub sql: String,
     /// The config's `params`, as TOML values.
@@ -33,7 +33,7 @@ pub struct Entry {
 }
 
 /// The top `n` read queries over the schema's tables.
-pub async fn read(production: &mut Production, n: usize, catalog: &Catalog, settings: &Settings) -> Result<Workload> {
+pub(super) async fn read(production: &mut Production, n: usize, catalog: &Catalog, settings: &Settings) -> Result<Workload> {
     let Some(statements) = production.statements(n).await? else {
         progress(&format!(
             "pg_stat_statements is not installed on {}: no queries were read (CREATE EXTENSION pg_stat_statements, \
@@ -85,7 +85,7 @@ pub async fn read(production: &mut Production, n: usize, catalog: &Catalog, sett
 /// Parameters for the catalog's own query files that the config does not describe yet
 /// (`known`: those it does), inferred the same way; a query whose parameters cannot be
 /// inferred is named.
-pub fn existing(settings: &Settings, catalog: &Catalog, known: &BTreeSet<String>) -> Workload {
+pub(super) fn existing(settings: &Settings, catalog: &Catalog, known: &BTreeSet<String>) -> Workload {
     let mut entries = Vec::new();
     for name in existing_names(settings).into_iter().filter(|n| !known.contains(n)) {
         let path = path(settings, &name);
@@ -123,12 +123,12 @@ fn toml_params(params: &[Parameter]) -> Vec<toml::Value> {
 }
 
 impl Workload {
-    pub fn extend(&mut self, other: Workload) {
+    pub(super) fn extend(&mut self, other: Workload) {
         self.entries.extend(other.entries);
     }
 
     /// The entries as catalog queries (for planning them in production before they are written).
-    pub fn queries(&self, settings: &Settings) -> Result<Vec<Query>> {
+    pub(super) fn queries(&self, settings: &Settings) -> Result<Vec<Query>> {
         self.entries
             .iter()
             .map(|e| {
@@ -140,7 +140,7 @@ impl Workload {
     }
 
     /// Write each query's file.
-    pub fn write(&self, settings: &Settings) -> Result<()> {
+    pub(super) fn write(&self, settings: &Settings) -> Result<()> {
         let dir = settings.queries_dir();
         if !self.entries.is_empty() {
             std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
@@ -155,7 +155,7 @@ impl Workload {
     }
 
     /// `[query.NAME]` sections with each query's parameters.
-    pub fn config_text(&self) -> String {
+    pub(super) fn config_text(&self) -> String {
         let mut out = String::new();
         for e in self.entries.iter().filter(|e| !e.params.is_empty() || !e.existing) {
             let params = toml::Value::Array(e.params.clone());

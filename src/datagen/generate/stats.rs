@@ -386,7 +386,7 @@ fn decimals(s: &str) -> usize {
 
 /// Seconds since 1970 of a date or timestamp as Postgres prints it in UTC (`2024-05-01
 /// 10:00:00.25+00`).
-pub fn parse_time(s: &str) -> Option<f64> {
+pub(super) fn parse_time(s: &str) -> Option<f64> {
     let s = s.trim();
     let s = match s.rfind(['+', '-']) {
         Some(i) if i > 10 => &s[..i],

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 /// How one file marks what runs going up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Markers {
+pub(super) enum Markers {
     /// The whole file.
     None,
     /// `-- +goose Up` / `-- +goose Down`, with `StatementBegin` / `StatementEnd` blocks.
@@ -20,7 +20,7 @@ pub enum Markers {
 
 /// The text to apply and the ranges of it that go to the server as one statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpPart {
+pub(super) struct UpPart {
     pub sql: String,
     pub groups: Vec<Range<usize>>,
 }
@@ -28,13 +28,13 @@ pub struct UpPart {
 /// A marker that cannot be read: its line (1-based) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {detail}")]
-pub struct MarkerError {
+pub(crate) struct MarkerError {
     pub line: usize,
     pub detail: String,
 }
 
 /// Which markers a file's text uses, by its first marker line.
-pub fn sniff(text: &str) -> Markers {
+pub(super) fn sniff(text: &str) -> Markers {
     for line in text.lines() {
         let l = line.trim_start();
         if goose_annotation(l).is_some() {
@@ -48,7 +48,7 @@ pub fn sniff(text: &str) -> Markers {
 }
 
 /// The up part of `text` as `markers` reads it.
-pub fn up_part(text: &str, markers: Markers) -> Result<UpPart, MarkerError> {
+pub(super) fn up_part(text: &str, markers: Markers) -> Result<UpPart, MarkerError> {
     match markers {
         Markers::None => Ok(UpPart { sql: text.to_string(), groups: Vec::new() }),
         Markers::Goose => goose(text),

@@ -14,7 +14,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-pub use markers::MarkerError;
+pub(crate) use markers::MarkerError;
 use markers::Markers;
 
 /// A migration tool's layout.
@@ -110,7 +110,7 @@ impl Migration {
 
 /// A `[schema] files` entry that cannot be read as migrations.
 #[derive(Debug, thiserror::Error)]
-pub enum MigrationsError {
+pub(crate) enum MigrationsError {
     #[error("cannot read folder {}", .path.display())]
     Folder {
         path: PathBuf,
@@ -153,7 +153,7 @@ pub enum MigrationsError {
 
 /// The migrations of every `[schema] files` entry, in order (a file named twice is applied
 /// once). `format` overrides the layout each folder is recognised as.
-pub fn read(root: &Path, patterns: &[String], format: Option<Format>) -> Result<Vec<Migration>, MigrationsError> {
+pub(crate) fn read(root: &Path, patterns: &[String], format: Option<Format>) -> Result<Vec<Migration>, MigrationsError> {
     let mut out: Vec<Migration> = Vec::new();
     for pattern in patterns {
         let full = root.join(pattern);

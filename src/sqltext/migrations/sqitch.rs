@@ -10,13 +10,13 @@ use super::MigrationsError;
 
 /// One change to deploy: its name as sqitch prints it and its deploy script.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub(super) struct Change {
     pub name: String,
     pub script: PathBuf,
 }
 
 /// The changes of the project in `dir` (the folder holding `sqitch.plan` or `sqitch.conf`).
-pub fn changes(dir: &Path) -> Result<Vec<Change>, MigrationsError> {
+pub(super) fn changes(dir: &Path) -> Result<Vec<Change>, MigrationsError> {
     let conf = read_conf(dir);
     let get = |key: &str| conf.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let top = dir.join(get("top_dir").unwrap_or_else(|| ".".into()));
