@@ -30,7 +30,7 @@ type Input<'a> = LocatingSlice<&'a str>;
 
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub(crate) enum Expr {
     /// `name(args)`; `name()` has no arguments and is not the same as `name`.
     Call {
         name: String,
@@ -48,7 +48,7 @@ pub enum Expr {
 
 /// One argument of a call: `value`, or `key = value`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Arg {
+pub(crate) struct Arg {
     pub key: Option<Expr>,
     pub value: Expr,
 }
@@ -203,7 +203,7 @@ fn string(i: &mut Input<'_>) -> ModalResult<String> {
 
 impl Expr {
     /// A name of one part: `serial`, `seq_scan`, `true`.
-    pub fn as_word(&self) -> Option<&str> {
+    pub(crate) fn as_word(&self) -> Option<&str> {
         match self {
             Expr::Name(parts) if parts.len() == 1 => Some(&parts[0]),
             _ => None,

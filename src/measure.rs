@@ -19,7 +19,7 @@ use crate::sqltext;
 
 /// One query, case and scale.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub(crate) struct Run {
     pub scale: f64,
     /// Rows of each filled table the plan reads, at this scale.
     pub rows: BTreeMap<String, u64>,
@@ -51,7 +51,7 @@ pub struct Run {
 /// The generic plan of a prepared statement (planned without the parameters' values), run
 /// with the case's values.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GenericRun {
+pub(crate) struct GenericRun {
     /// Whether the server, in `plan_cache_mode = auto`, switches to the generic plan after
     /// its first custom plans with these values.
     pub chosen: bool,
@@ -72,7 +72,7 @@ const GENERIC_STATEMENT: &str = "plangate_generic";
 impl Run {
     /// The rows that growth is measured against: the largest table the plan reads, else the scale.
     #[expect(clippy::cast_precision_loss)]
-    pub fn growth_rows(&self) -> f64 {
+    pub(crate) fn growth_rows(&self) -> f64 {
         self.rows.values().max().map_or(self.scale, |r| *r as f64)
     }
 }
@@ -80,7 +80,7 @@ impl Run {
 /// A case's runs read as a scaling curve, once for every command and renderer: each run's
 /// x (its rows), where the plan's shape changes, and the fit of work over rows.
 #[derive(Debug, Clone)]
-pub struct Curve {
+pub(crate) struct Curve {
     /// Per run: the rows growth is measured against.
     pub rows: Vec<f64>,
     /// Indices of the runs whose shape differs from the previous run's.
@@ -90,7 +90,7 @@ pub struct Curve {
 }
 
 impl Curve {
-    pub fn of(runs: &[Run]) -> Curve {
+    pub(crate) fn of(runs: &[Run]) -> Curve {
         let flips = shape::flips(runs.iter().map(|r| r.shape.as_str()));
         #[expect(clippy::cast_precision_loss)]
         let points: Vec<(f64, f64)> =
@@ -99,26 +99,26 @@ impl Curve {
     }
 
     /// The rows at which the plan changes.
-    pub fn flip_rows(&self) -> Vec<f64> {
+    pub(crate) fn flip_rows(&self) -> Vec<f64> {
         self.flips.iter().map(|&i| self.rows[i]).collect()
     }
 }
 
 /// Round to two decimals: times and exponents as reports and baselines record them.
-pub fn round2(v: f64) -> f64 {
+pub(crate) fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
 /// All scales of one case of one query.
 #[derive(Debug, Clone)]
-pub struct CaseRuns {
+pub(crate) struct CaseRuns {
     pub case: String,
     pub runs: Vec<Run>,
 }
 
 /// All cases of one query.
 #[derive(Debug, Clone)]
-pub struct QueryRuns {
+pub(crate) struct QueryRuns {
     pub query: Query,
     pub cases: Vec<CaseRuns>,
 }

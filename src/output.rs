@@ -27,19 +27,15 @@ pub(crate) fn write(
     render: impl FnOnce(bool, &mut Vec<u8>) -> std::io::Result<()>,
 ) -> Result<()> {
     let mut text = Vec::new();
-    match output {
-        Some(path) => {
-            render(false, &mut text).map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
-            write_file(path, &text)
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let fail = |source| Error::Write { path: "<stdout>".into(), source };
-            render(color(stdout.is_terminal()), &mut text).map_err(fail)?;
-            let mut lock = stdout.lock();
-            lock.write_all(&text).and_then(|()| lock.flush()).map_err(fail)
-        }
+    if let Some(path) = output {
+        render(false, &mut text).map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
+        return write_file(path, &text);
     }
+    let stdout = std::io::stdout();
+    let fail = |source| Error::Write { path: "<stdout>".into(), source };
+    render(color(stdout.is_terminal()), &mut text).map_err(fail)?;
+    let mut lock = stdout.lock();
+    lock.write_all(&text).and_then(|()| lock.flush()).map_err(fail)
 }
 
 /// Write a report in `format` to `output` or stdout. The GitHub format also appends the

@@ -10,7 +10,7 @@ use crate::snapshot::CasePlan;
 
 /// A case's result after analysis.
 #[derive(Debug, Clone)]
-pub struct CaseVerdict {
+pub(crate) struct CaseVerdict {
     pub exponent: Option<f64>,
     pub baseline_exponent: Option<f64>,
     /// Every finding, severities final, in scale order.
@@ -21,12 +21,10 @@ pub struct CaseVerdict {
     pub baseline_work: Vec<Option<u64>>,
     /// Things a reader should know that are not findings.
     pub notes: Vec<String>,
-    /// The runs as a curve (flips, fit), for the renderers.
-    pub curve: Curve,
 }
 
 impl CaseVerdict {
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 }
@@ -99,7 +97,7 @@ pub(crate) fn evaluate(
     let matched = runs.runs.first().filter(|r| !r.timed_out).map(|r| r.actual_rows);
     let growth = Growth { fit: curve.fit, budget, baseline_exponent, matched };
     findings.extend(growth.findings(thresholds, &mut notes));
-    CaseVerdict { exponent, baseline_exponent, findings, shape_diffs, baseline_work, notes, curve }
+    CaseVerdict { exponent, baseline_exponent, findings, shape_diffs, baseline_work, notes }
 }
 
 /// A warning when the world, at production's size (scale 1.0), plans the case differently

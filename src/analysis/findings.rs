@@ -65,7 +65,7 @@ fn finding(kind: Kind, ctx: &Context<'_>, node: &PlanNode, detail: String) -> Fi
 /// The rows of the table a plan node reads, and its name as plangate names tables (`t` in
 /// `public`, else `schema.t`). Plans name a relation without its schema (EXPLAIN prints
 /// it only with VERBOSE): a table outside `public` is found by its name when that is unique.
-pub fn rows_of<'m>(table_rows: &'m BTreeMap<String, u64>, node: &PlanNode) -> Option<(&'m str, u64)> {
+pub(crate) fn rows_of<'m>(table_rows: &'m BTreeMap<String, u64>, node: &PlanNode) -> Option<(&'m str, u64)> {
     let name = node.relation_name.as_deref()?;
     let wanted = match node.schema.as_deref() {
         Some(s) if s != "public" => format!("{s}.{name}"),
@@ -186,7 +186,7 @@ const NOT_COLUMNS: &[&str] = &[
 /// The columns an EXPLAIN condition reads, in order of first use, without their table
 /// qualifier: names not followed by `(` (a call), not after `::` (a type), not in quotes
 /// ('...' is a value), not `$n`.
-pub fn condition_columns(condition: &str) -> Vec<String> {
+pub(crate) fn condition_columns(condition: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let chars: Vec<char> = condition.chars().collect();
     let mut i = 0;
@@ -313,19 +313,19 @@ fn limit_filter_scan(limit: &PlanNode, ctx: &Context<'_>, out: &mut Vec<Finding>
 }
 
 /// Custom plans the server makes for a prepared statement before it weighs the generic one.
-pub const CUSTOM_PLANS_BEFORE_GENERIC: usize = 5;
+pub(crate) const CUSTOM_PLANS_BEFORE_GENERIC: usize = 5;
 
 /// A plan as the generic-plan check compares it: its work in blocks and its shape.
 #[derive(Debug, Clone, Copy)]
-pub struct Measured<'a> {
+pub(crate) struct Measured<'a> {
     pub work: u64,
-    pub shape: &'a str,
+    pub(crate) shape: &'a str,
 }
 
 /// The generic-plan trap: the server would settle on the prepared statement's generic
 /// plan (`chosen`), and with the case's values it does at least `regression_ratio` times
 /// the custom plan's work, or runs past the statement timeout (`generic` is None).
-pub fn generic_plan(
+pub(crate) fn generic_plan(
     chosen: bool,
     generic: Option<Measured<'_>>,
     custom: Measured<'_>,

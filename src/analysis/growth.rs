@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A query's growth budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum GrowthClass {
+pub(crate) enum GrowthClass {
     Constant,
     Sublinear,
     #[default]
@@ -16,7 +16,7 @@ pub enum GrowthClass {
 
 impl GrowthClass {
     /// The largest exponent within the budget.
-    pub fn max_exponent(self) -> f64 {
+    pub(crate) fn max_exponent(self) -> f64 {
         match self {
             GrowthClass::Constant => 0.25,
             GrowthClass::Sublinear => 0.6,
@@ -26,7 +26,7 @@ impl GrowthClass {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             GrowthClass::Constant => "constant",
             GrowthClass::Sublinear => "sublinear",
@@ -37,7 +37,7 @@ impl GrowthClass {
     }
 
     /// The tightest class an exponent fits in.
-    pub fn of_exponent(b: f64) -> Option<GrowthClass> {
+    pub(crate) fn of_exponent(b: f64) -> Option<GrowthClass> {
         [GrowthClass::Constant, GrowthClass::Sublinear, GrowthClass::Linear, GrowthClass::Nlogn, GrowthClass::Quadratic]
             .into_iter()
             .find(|c| b <= c.max_exponent())
@@ -53,23 +53,23 @@ pub(crate) const MIN_WORK_CHANGE: f64 = 5.0;
 
 /// work = a * rows^b fitted over the scales, and how far the fit can be trusted.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Fit {
+pub(crate) struct Fit {
     /// b.
-    pub exponent: f64,
+    pub(crate) exponent: f64,
     /// The standard error of b (zero when the points lie on the line).
-    pub stderr: f64,
+    pub(crate) stderr: f64,
     /// The share of the variance of log work the line explains (1 when work is flat).
-    pub r2: f64,
+    pub(crate) r2: f64,
     /// The smallest and largest work over the scales.
-    pub min_work: f64,
-    pub max_work: f64,
+    pub(crate) min_work: f64,
+    pub(crate) max_work: f64,
 }
 
 impl Fit {
     /// Why a fit over `limit` is not worth failing on, if it is not: work moved by a few
     /// blocks only, or the points scatter so much that the limit is within one standard
     /// error of the exponent.
-    pub fn weakness(&self, limit: f64) -> Option<String> {
+    pub(crate) fn weakness(&self, limit: f64) -> Option<String> {
         if self.max_work - self.min_work < MIN_WORK_CHANGE {
             return Some(format!(
                 "work moves by {:.0} blocks only over the scales ({:.0} to {:.0})",

@@ -3,7 +3,7 @@
 
 pub mod findings;
 pub(crate) mod growth;
-pub mod pattern;
+pub(crate) mod pattern;
 
 pub use pattern::Pattern;
 
@@ -40,13 +40,13 @@ pub struct Finding {
 /// filter, join condition or grouping key), as EXPLAIN prints them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
-    pub estimated_rows: f64,
-    pub actual_rows: f64,
+    pub(crate) estimated_rows: f64,
+    pub(crate) actual_rows: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<String>,
+    pub(crate) table: Option<String>,
     pub columns: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition: Option<String>,
+    pub(crate) condition: Option<String>,
 }
 
 /// The kinds of findings, as reports and baselines name them.
@@ -74,7 +74,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::SeqScan => "seq_scan",
             Kind::SortSpill => "sort_spill",
@@ -94,7 +94,7 @@ impl Kind {
     }
 
     /// Plan findings that fail a query when its baseline at that scale did not have them.
-    pub fn fails_when_new(self) -> bool {
+    pub(crate) fn fails_when_new(self) -> bool {
         matches!(
             self,
             Kind::SeqScan
@@ -118,18 +118,18 @@ impl std::fmt::Display for Kind {
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
     /// Work vs baseline at the same scale that counts as a regression.
-    pub regression_ratio: f64,
+    pub(crate) regression_ratio: f64,
     /// Exponent increase over the baseline's that counts as a regression.
-    pub growth_slack: f64,
+    pub(crate) growth_slack: f64,
     /// A seq scan on a smaller table is not a finding.
-    pub seq_scan_min_rows: u64,
+    pub(crate) seq_scan_min_rows: u64,
     /// q-error that is reported.
-    pub misestimate_factor: f64,
+    pub(crate) misestimate_factor: f64,
     /// Timed runs per query and scale, after one warm-up.
-    pub repeats: NonZeroU32,
+    pub(crate) repeats: NonZeroU32,
     /// Statement timeout per query execution (`statement_timeout_s`, in seconds).
     #[serde(rename = "statement_timeout_s", with = "seconds")]
-    pub statement_timeout: Duration,
+    pub(crate) statement_timeout: Duration,
 }
 
 impl Default for Thresholds {

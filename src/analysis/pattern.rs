@@ -11,13 +11,13 @@ use crate::plan::{NodeRef, NodeType, PlanNode};
 /// A plan finding or any nested loop, optionally on one relation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pattern {
-    pub target: Target,
-    pub relation: Option<String>,
+    pub(crate) target: Target,
+    pub(crate) relation: Option<String>,
 }
 
 /// What a pattern names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// A plan finding of this kind.
     Finding(Kind),
     /// Any nested loop, blown up or not.
@@ -52,7 +52,7 @@ impl Target {
 
 impl Pattern {
     /// The pattern an expression names: `kind` or `kind(relation)`.
-    pub fn from_expr(e: &Expr) -> Result<Pattern, ExprError> {
+    pub(crate) fn from_expr(e: &Expr) -> Result<Pattern, ExprError> {
         let (name, relation) = match e {
             Expr::Name(parts) if parts.len() == 1 => (parts[0].as_str(), None),
             Expr::Call { name, args } => {
@@ -78,7 +78,7 @@ impl Pattern {
     /// The first node of the plan this pattern matches, if any. Seq scans and nested loops
     /// are looked for in the plan itself (a small table's seq scan is no finding, but can
     /// be forbidden); other kinds among the plan's findings.
-    pub fn find(&self, plan: &PlanNode, findings: &[Finding]) -> Option<NodeRef> {
+    pub(crate) fn find(&self, plan: &PlanNode, findings: &[Finding]) -> Option<NodeRef> {
         let on_relation = |n: &PlanNode| self.relation.as_ref().is_none_or(|r| n.relation_name.as_ref() == Some(r));
         let in_plan = |t: NodeType| {
             plan.walk().into_iter().find(|(n, _)| n.node_type == t && on_relation(n)).map(|(n, _)| n.node_ref())

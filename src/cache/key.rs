@@ -9,7 +9,6 @@
 use std::fmt::Write as _;
 
 use crate::config::{Settings, hex_sha256};
-use crate::error::Result;
 
 /// Raised whenever the same inputs would generate different rows, or load them into a
 /// different physical layout: a cache entry written by another version is not reused.
@@ -33,7 +32,7 @@ impl WorldKey {
 
 /// The key of the world `settings` describes on a Postgres build (`build` names the
 /// server's exact version and binaries, or the image).
-pub(crate) fn compute(settings: &Settings, build: &str) -> Result<WorldKey> {
+pub(crate) fn compute(settings: &Settings, build: &str) -> WorldKey {
     let mut text = String::new();
     let _ = writeln!(text, "plangate world data {DATA_VERSION}, generators of plangate {}", env!("CARGO_PKG_VERSION"));
     let _ = writeln!(text, "postgres {build}");
@@ -50,7 +49,7 @@ pub(crate) fn compute(settings: &Settings, build: &str) -> Result<WorldKey> {
         let _ = writeln!(text, "schema file\n{kept}");
         index_statements.extend(indexes);
     }
-    Ok(WorldKey { hex: hex_sha256(text.as_bytes()), index_statements })
+    WorldKey { hex: hex_sha256(text.as_bytes()), index_statements }
 }
 
 /// The text's other statements (trimmed, one per line: spacing between statements does

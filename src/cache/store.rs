@@ -29,7 +29,7 @@ const DAY: Duration = Duration::from_secs(86_400);
 
 /// What an entry holds besides the data directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EntryMeta {
+pub(crate) struct EntryMeta {
     pub format: u32,
     pub data_version: u32,
     pub key: String,
@@ -62,7 +62,7 @@ pub struct EntryMeta {
 impl EntryMeta {
     /// An entry's description before its world is known: the rest is filled in by the
     /// run (scales, rows, notes) and by `publish` (the manifest).
-    pub fn new(key: &str, build: &str) -> EntryMeta {
+    pub(crate) fn new(key: &str, build: &str) -> EntryMeta {
         EntryMeta {
             format: FORMAT,
             data_version: super::DATA_VERSION,
@@ -87,7 +87,7 @@ impl EntryMeta {
 /// How an entry keeps its data directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Layout {
+pub(crate) enum Layout {
     /// The folder itself (`data/`), moved in from the stopped cluster.
     Folder,
     /// One tar (`world.tar`), written from the stopped cluster's folder.
@@ -95,7 +95,7 @@ pub enum Layout {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FileSum {
+pub(crate) struct FileSum {
     pub path: String,
     pub bytes: u64,
     /// BLAKE3 of the bytes, in hex.
@@ -104,14 +104,14 @@ pub struct FileSum {
 
 /// The cache folder and its size bound.
 #[derive(Debug, Clone)]
-pub struct Cache {
+pub(crate) struct Cache {
     pub root: PathBuf,
     pub max_bytes: u64,
 }
 
 /// An entry found under its key, locked against eviction while it is held.
 #[derive(Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     dir: PathBuf,
     pub meta: EntryMeta,
     _lock: Flock<File>,
@@ -119,7 +119,7 @@ pub struct Entry {
 
 /// One entry as `plangate cache list` shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Listed {
+pub(crate) struct Listed {
     pub key: String,
     pub bytes: u64,
     pub used: SystemTime,
@@ -132,7 +132,7 @@ pub struct Listed {
 
 /// What a lookup found.
 #[derive(Debug)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     Hit(Box<Entry>),
     Miss,
     /// An entry is there but cannot be read; it has been removed (if no run uses it).
@@ -149,7 +149,7 @@ impl Cache {
     }
 
     /// The entry for `key`, locked for reading, if there is a readable one.
-    pub fn lookup(&self, key: &str) -> Lookup {
+    pub(crate) fn lookup(&self, key: &str) -> Lookup {
         let dir = self.worlds().join(key);
         let Ok(lock) = File::open(dir.join(LOCK_FILE)) else {
             return if dir.exists() { self.corrupt(key, "it has no lock file".into()) } else { Lookup::Miss };
@@ -184,7 +184,7 @@ impl Cache {
     }
 
     /// Drop a corrupt entry (once no run holds it).
-    pub fn discard(&self, entry: impl Into<Box<Entry>>) {
+    pub(crate) fn discard(&self, entry: impl Into<Box<Entry>>) {
         let entry: Box<Entry> = entry.into();
         let key = entry.meta.key.clone();
         drop(entry);
@@ -212,7 +212,7 @@ impl Cache {
     /// here): moved in when `movable` and on the same file system, else written as an
     /// archive; then evict down to the size bound. Returns the entry's size; an error says
     /// why nothing was kept.
-    pub fn publish(&self, data: &Path, mut meta: EntryMeta, movable: bool) -> Result<u64, String> {
+    pub(crate) fn publish(&self, data: &Path, mut meta: EntryMeta, movable: bool) -> Result<u64, String> {
         self.sweep_tmp();
         fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
         fs::create_dir_all(self.worlds()).map_err(|e| format!("cannot create {}: {e}", self.worlds().display()))?;
@@ -268,7 +268,7 @@ impl Cache {
     }
 
     /// A folder for a world on its way in (removed on drop), on the cache's file system.
-    pub fn scratch(&self) -> Result<tempfile::TempDir, String> {
+    pub(crate) fn scratch(&self) -> Result<tempfile::TempDir, String> {
         fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
         tempfile::Builder::new()
             .prefix("incoming-")
@@ -293,7 +293,7 @@ impl Cache {
     }
 
     /// Every readable entry, most recently used first.
-    pub fn list(&self) -> Vec<Listed> {
+    pub(crate) fn list(&self) -> Vec<Listed> {
         let Ok(dirs) = fs::read_dir(self.worlds()) else { return Vec::new() };
         let mut out: Vec<Listed> = dirs
             .flatten()
@@ -321,7 +321,7 @@ impl Cache {
 
     /// Remove every entry no run is using, and what interrupted runs left; returns the
     /// entries removed, their bytes, and the entries left because a run holds them.
-    pub fn clear(&self) -> (usize, u64, usize) {
+    pub(crate) fn clear(&self) -> (usize, u64, usize) {
         let (mut removed, mut bytes, mut kept) = (0, 0, 0);
         for e in self.list() {
             if self.remove(&e.key) {
@@ -365,7 +365,7 @@ impl Cache {
 impl Entry {
     /// Copy the entry's data directory to `dest` (which must not exist), checking every file
     /// against the manifest; on a mismatch `dest` is removed and the error says which file.
-    pub fn restore_into(&self, dest: &Path) -> Result<u64, String> {
+    pub(crate) fn restore_into(&self, dest: &Path) -> Result<u64, String> {
         let result = (|| {
             for d in std::iter::once("").chain(self.meta.dirs.iter().map(String::as_str)) {
                 let d = relative(d)?;
@@ -398,7 +398,7 @@ impl Entry {
 
     /// Where the entry's data directory is, and how (read it; never change it or start a
     /// server on it).
-    pub fn kept(&self) -> (Layout, PathBuf) {
+    pub(crate) fn kept(&self) -> (Layout, PathBuf) {
         match self.meta.layout {
             Layout::Archive => (Layout::Archive, self.dir.join(ARCHIVE_FILE)),
             Layout::Folder => (Layout::Folder, self.dir.join(DATA_DIR)),
@@ -406,7 +406,7 @@ impl Entry {
     }
 
     /// Mark the entry used now (a restore does; a reader that copies by itself says so).
-    pub fn touch(&self) {
+    pub(crate) fn touch(&self) {
         let _ =
             File::options().write(true).open(self.dir.join(USED_FILE)).and_then(|f| f.set_modified(SystemTime::now()));
     }

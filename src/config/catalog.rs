@@ -18,17 +18,17 @@ use crate::expr::{self, Args, Expr, ExprError};
 /// `[query.NAME]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct QuerySection {
-    pub params: Option<Vec<toml::Value>>,
+pub(crate) struct QuerySection {
+    pub(crate) params: Option<Vec<toml::Value>>,
     pub cases: Option<BTreeMap<String, Vec<toml::Value>>>,
-    pub growth: Option<GrowthClass>,
+    pub(crate) growth: Option<GrowthClass>,
     #[serde(default)]
-    pub forbid: Vec<String>,
+    pub(crate) forbid: Vec<String>,
 }
 
 /// A parameter of a query: sampled from the data, or a literal.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ParamSpec {
+pub(crate) enum ParamSpec {
     Sample {
         how: Sampler,
         table: String,
@@ -39,7 +39,7 @@ pub enum ParamSpec {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sampler {
+pub(crate) enum Sampler {
     /// The most common value.
     Hot,
     /// The least common value that exists.
@@ -52,7 +52,7 @@ pub enum Sampler {
 
 impl Sampler {
     /// The sampler's name as the config writes it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Sampler::Hot => "hot",
             Sampler::Cold => "cold",
@@ -64,23 +64,23 @@ impl Sampler {
 
 /// One named set of parameters of a query.
 #[derive(Debug, Clone)]
-pub struct Case {
+pub(crate) struct Case {
     pub name: String,
-    pub params: Vec<ParamSpec>,
+    pub(crate) params: Vec<ParamSpec>,
     /// A case made by `skew(table.column)`: one of three that run the query across the
     /// column's skew.
-    pub skew: Option<Skew>,
+    pub(crate) skew: Option<Skew>,
 }
 
 /// Which of its column's values a case made by `skew(table.column)` runs with.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Skew {
+pub(crate) struct Skew {
     /// The case as configured, which `skew()` turned into three.
-    pub of: String,
+    pub(crate) of: String,
     /// `table.column`.
-    pub column: String,
+    pub(crate) column: String,
     /// Hot, typical or cold.
-    pub value: Sampler,
+    pub(crate) value: Sampler,
 }
 
 /// The values `skew(table.column)` runs a case with, in the order reports show them.
@@ -136,15 +136,15 @@ fn expand(name: &str, written: &[Written]) -> std::result::Result<Vec<Case>, Exp
 
 /// A query of the catalog, validated.
 #[derive(Debug, Clone)]
-pub struct Query {
+pub(crate) struct Query {
     pub name: String,
-    pub path: PathBuf,
-    pub sql: String,
+    pub(crate) path: PathBuf,
+    pub(crate) sql: String,
     /// The highest `$n`.
-    pub param_count: usize,
+    pub(crate) param_count: usize,
     pub cases: Vec<Case>,
-    pub growth: GrowthClass,
-    pub forbid: Vec<Pattern>,
+    pub(crate) growth: GrowthClass,
+    pub(crate) forbid: Vec<Pattern>,
 }
 
 /// Load and validate every query of the catalog folder.
@@ -200,7 +200,13 @@ pub(crate) fn select(queries: Vec<Query>, names: &[String], partition: Option<Pa
 
 impl Query {
     /// Validate one query file and its settings.
-    pub fn new(name: String, path: PathBuf, sql: String, section: &QuerySection, config: &Path) -> Result<Query> {
+    pub(crate) fn new(
+        name: String,
+        path: PathBuf,
+        sql: String,
+        section: &QuerySection,
+        config: &Path,
+    ) -> Result<Query> {
         let cat_err = |detail: String| Error::Catalog { path: path.clone(), detail };
         if sql.trim().is_empty() {
             return Err(cat_err("the query file is empty".into()));
@@ -270,12 +276,12 @@ impl Query {
     }
 
     /// The statement without its closing `;`, ready to be wrapped in PREPARE.
-    pub fn statement(&self) -> String {
+    pub(crate) fn statement(&self) -> String {
         self.sql[self.statement_range()].to_string()
     }
 
     /// Where the statement stands in the file (after leading comments, before the `;`).
-    pub fn statement_range(&self) -> std::ops::Range<usize> {
+    pub(crate) fn statement_range(&self) -> std::ops::Range<usize> {
         let stmt = crate::sqltext::statements(&self.sql).expect("validated when loaded");
         stmt[0].start..stmt[0].end
     }

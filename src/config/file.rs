@@ -17,26 +17,26 @@ use crate::snapshot::{Snapshot, TableStats};
 #[serde(deny_unknown_fields)]
 pub(super) struct ConfigFile {
     #[serde(default)]
-    pub database: DatabaseSection,
+    pub(crate) database: DatabaseSection,
     #[serde(default)]
     pub schema: SchemaSection,
     #[serde(default)]
-    pub scales: ScalesSection,
+    pub(crate) scales: ScalesSection,
     #[serde(default)]
     pub tables: BTreeMap<String, TableSection>,
     #[serde(default)]
-    pub query: BTreeMap<String, crate::config::catalog::QuerySection>,
+    pub(crate) query: BTreeMap<String, crate::config::catalog::QuerySection>,
     #[serde(default)]
-    pub thresholds: Thresholds,
+    pub(crate) thresholds: Thresholds,
     #[serde(default)]
-    pub snapshot: SnapshotSection,
+    pub(crate) snapshot: SnapshotSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SnapshotSection {
     /// Where production's snapshot lives, relative to the config.
-    pub dir: Option<String>,
+    pub(crate) dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,15 +57,15 @@ pub(super) enum ImageSpec {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SchemaSection {
-    pub files: Option<Vec<String>>,
+    pub(crate) files: Option<Vec<String>>,
     /// The migration tool whose layout the folders are in (guessed when not given).
-    pub format: Option<String>,
+    pub(crate) format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ScalesSection {
-    pub factors: Option<Vec<f64>>,
+    pub(crate) factors: Option<Vec<f64>>,
     pub seed: Option<u64>,
 }
 
@@ -85,7 +85,7 @@ pub(super) struct TableSection {
 
 /// Reads sections of one config file.
 pub(super) struct Reader<'a> {
-    pub path: &'a Path,
+    pub(crate) path: &'a Path,
 }
 
 impl Reader<'_> {

@@ -13,7 +13,7 @@ pub(crate) const DEFAULT_SPREAD: f64 = 0.1;
 
 /// A column generator, as written by the user or inferred from the schema.
 #[derive(Debug, Clone, PartialEq)]
-pub enum GenExpr {
+pub(crate) enum GenExpr {
     /// 1, 2, 3, ...
     Serial,
     /// Uniform integer in [lo, hi].
@@ -103,7 +103,7 @@ pub enum GenExpr {
 
 /// Values of one Postgres type, for columns of that type the config does not name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TypedGen {
+pub(crate) enum TypedGen {
     /// bytea: 8 to 64 random bytes.
     Bytes,
     /// tsvector: 3 to 12 words.
@@ -131,12 +131,12 @@ pub enum TypedGen {
 
 impl GenExpr {
     /// Parse a generator expression.
-    pub fn parse(text: &str) -> Result<GenExpr> {
+    pub(crate) fn parse(text: &str) -> Result<GenExpr> {
         GenExpr::from_expr(&expr::parse(text)?)
     }
 
     /// The generator an expression names.
-    pub fn from_expr(e: &Expr) -> Result<GenExpr> {
+    pub(crate) fn from_expr(e: &Expr) -> Result<GenExpr> {
         let (name, args) = match e {
             Expr::Call { name, args } => (name.as_str(), args.as_slice()),
             Expr::Name(parts) if parts.len() == 1 => {
@@ -218,7 +218,7 @@ impl GenExpr {
     }
 
     /// Every (table, column) this generator references.
-    pub fn references(&self) -> Vec<(&str, &str)> {
+    pub(crate) fn references(&self) -> Vec<(&str, &str)> {
         match self {
             GenExpr::Ref { table, column, .. } | GenExpr::Stats { reference: Some((table, column)), .. } => {
                 vec![(table.as_str(), column.as_str())]
@@ -234,7 +234,7 @@ impl GenExpr {
     /// generator inferred from a column's type alone (json, arrays, network types...) cannot.
     /// What the language leaves implicit (rounding to a numeric's scale, a varchar's length,
     /// a time zone) is what the column's type says anyway.
-    pub fn to_config(&self) -> Option<String> {
+    pub(crate) fn to_config(&self) -> Option<String> {
         Some(match self {
             GenExpr::Serial => "serial".into(),
             GenExpr::Uuid => "uuid".into(),

@@ -8,7 +8,7 @@ use crate::config::Invalid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ImageRef {
     pub name: String,
-    pub tag: String,
+    pub(crate) tag: String,
 }
 
 impl FromStr for ImageRef {

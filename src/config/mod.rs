@@ -25,13 +25,13 @@ use crate::snapshot::Snapshot;
 use crate::sqltext::files;
 use crate::sqltext::migrations::{self, Migration};
 
-pub const CONFIG_FILE: &str = "plangate.toml";
-pub const DEFAULT_IMAGE: &str = "postgres:17";
-pub const DEFAULT_FACTORS: [f64; 3] = [0.01, 0.1, 1.0];
+pub(crate) const CONFIG_FILE: &str = "plangate.toml";
+pub(crate) const DEFAULT_IMAGE: &str = "postgres:17";
+pub(crate) const DEFAULT_FACTORS: [f64; 3] = [0.01, 0.1, 1.0];
 
 /// How many rows a table gets.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TableSize {
+pub(crate) enum TableSize {
     /// Rows at scale 1.0; multiplied by the scale factor.
     Scaled(u64),
     /// Does not scale.
@@ -40,7 +40,7 @@ pub enum TableSize {
 
 impl TableSize {
     /// Rows at scale `s`: at least one row for a non-empty table.
-    pub fn rows_at(self, scale: f64) -> u64 {
+    pub(crate) fn rows_at(self, scale: f64) -> u64 {
         match self {
             TableSize::Fixed(n) => n,
             TableSize::Scaled(0) => 0,
@@ -50,7 +50,7 @@ impl TableSize {
     }
 
     /// Rows at scale 1.0 (the production size).
-    pub fn full(self) -> u64 {
+    pub(crate) fn full(self) -> u64 {
         match self {
             TableSize::Fixed(n) | TableSize::Scaled(n) => n,
         }
@@ -59,52 +59,53 @@ impl TableSize {
 
 /// A configured table: its size and the generators the user named.
 #[derive(Debug, Clone)]
-pub struct TableSpec {
-    pub size: TableSize,
+pub(crate) struct TableSpec {
+    pub(crate) size: TableSize,
     pub columns: BTreeMap<String, GenExpr>,
     /// Load through the table's triggers and rules.
-    pub fire_triggers: bool,
+    pub(crate) fire_triggers: bool,
     /// The foreign-key column whose rows are stored together (None: the default for the table).
-    pub cluster: Option<String>,
+    pub(crate) cluster: Option<String>,
 }
 
 /// Everything a run needs, resolved once.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub config_path: PathBuf,
+    pub(crate) config_path: PathBuf,
     /// The directory holding plangate.toml; relative paths resolve against it.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     pub backend: BackendChoice,
-    pub images: Vec<String>,
-    pub image_configured: bool,
-    pub database_url: Option<String>,
+    pub(crate) images: Vec<String>,
+    pub(crate) image_configured: bool,
+    pub(crate) database_url: Option<String>,
     /// Server settings (GUCs) to mirror production.
-    pub pg_settings: Vec<(String, String)>,
+    #[expect(clippy::struct_field_names, reason = "the server's settings, not plangate's")]
+    pub(crate) pg_settings: Vec<(String, String)>,
     /// The schema's migrations in the order they are applied, each the part its tool
     /// applies going up.
     pub schema: Vec<Migration>,
     /// Scale factors, ascending.
-    pub scales: Vec<f64>,
+    pub(crate) scales: Vec<f64>,
     pub seed: u64,
-    pub tables: BTreeMap<String, TableSpec>,
-    pub queries: BTreeMap<String, crate::config::catalog::QuerySection>,
-    pub thresholds: Thresholds,
-    pub format: Format,
-    pub output: Option<PathBuf>,
+    pub(crate) tables: BTreeMap<String, TableSpec>,
+    pub(crate) queries: BTreeMap<String, crate::config::catalog::QuerySection>,
+    pub(crate) thresholds: Thresholds,
+    pub(crate) format: Format,
+    pub(crate) output: Option<PathBuf>,
     /// Run only this slice of the catalog.
-    pub partition: Option<Partition>,
+    pub(crate) partition: Option<Partition>,
     /// Hash of the config file text, recorded in baselines.
-    pub config_sha256: String,
+    pub(crate) config_sha256: String,
     /// Production's snapshot (`[snapshot] dir`).
-    pub snapshot_dir: PathBuf,
+    pub(crate) snapshot_dir: PathBuf,
     /// The world cache; None with `--no-cache`.
-    pub cache: Option<CacheOptions>,
+    pub(crate) cache: Option<CacheOptions>,
 }
 
 impl Settings {
     /// A generous guess at the bytes every scale's world takes together (rows with their
     /// indexes at a kilobyte each), before any is loaded.
-    pub fn world_size_estimate(&self) -> u64 {
+    pub(crate) fn world_size_estimate(&self) -> u64 {
         let rows: u64 = self.tables.values().map(|t| self.scales.iter().map(|&s| t.size.rows_at(s)).sum::<u64>()).sum();
         rows.saturating_mul(1024)
     }
@@ -189,23 +190,23 @@ impl Settings {
     }
 
     /// The catalog folder.
-    pub fn queries_dir(&self) -> PathBuf {
+    pub(crate) fn queries_dir(&self) -> PathBuf {
         self.root.join("queries")
     }
 
     /// Production's snapshot.
-    pub fn snapshot(&self) -> Snapshot {
+    pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot::new(self.snapshot_dir.clone())
     }
 
     /// The baselines folder.
-    pub fn baselines_dir(&self) -> PathBuf {
+    pub(crate) fn baselines_dir(&self) -> PathBuf {
         self.root.join("baselines")
     }
 }
 
 /// Search `plangate.toml` from `start` upward.
-pub fn find_config(start: &Path) -> Result<PathBuf> {
+pub(crate) fn find_config(start: &Path) -> Result<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
         let candidate = d.join(CONFIG_FILE);
@@ -218,7 +219,7 @@ pub fn find_config(start: &Path) -> Result<PathBuf> {
 }
 
 /// Scale factors, checked, ascending.
-pub fn validate_factors(mut scales: Vec<f64>) -> std::result::Result<Vec<f64>, Invalid> {
+pub(crate) fn validate_factors(mut scales: Vec<f64>) -> std::result::Result<Vec<f64>, Invalid> {
     if scales.is_empty() {
         return Err(Invalid("needs at least one scale factor".into()));
     }
@@ -253,12 +254,12 @@ fn validate_thresholds(t: &Thresholds) -> std::result::Result<(), (&'static str,
 }
 
 /// Lowercase hex SHA-256.
-pub fn hex_sha256(bytes: &[u8]) -> String {
+pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
     hex_digest(&Sha256::digest(bytes))
 }
 
 /// Lowercase hex of a digest.
-pub fn hex_digest(digest: &[u8]) -> String {
+pub(crate) fn hex_digest(digest: &[u8]) -> String {
     digest.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s

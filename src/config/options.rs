@@ -35,15 +35,15 @@ pub struct Overrides {
 /// Where the world cache lives and how large it may grow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheOptions {
-    pub dir: PathBuf,
-    pub max_bytes: u64,
+    pub(crate) dir: PathBuf,
+    pub(crate) max_bytes: u64,
 }
 
 /// One slice of the catalog: the `index`-th (from 1) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Partition {
-    pub index: usize,
-    pub count: usize,
+    pub(crate) index: usize,
+    pub(crate) count: usize,
 }
 
 impl std::str::FromStr for Partition {
@@ -81,11 +81,11 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order help lists them.
-    pub const ALL: [Format; 6] =
+    pub(crate) const ALL: [Format; 6] =
         [Format::Terminal, Format::Json, Format::Markdown, Format::Junit, Format::Github, Format::Html];
 
     /// The format's name, as `--format` takes it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Format::Terminal => "terminal",
             Format::Json => "json",

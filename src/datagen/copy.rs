@@ -23,7 +23,7 @@ const CHANNEL_CHUNKS: usize = 4;
 const MAX_STATISTICS_TARGET: u64 = 10_000;
 
 /// The statistics target whose ANALYZE sample is the whole of a `rows`-row table (up to 3M rows).
-pub fn statistics_target(rows: u64) -> u64 {
+pub(crate) fn statistics_target(rows: u64) -> u64 {
     rows.div_ceil(300).clamp(100, MAX_STATISTICS_TARGET)
 }
 
@@ -218,11 +218,11 @@ pub(crate) fn elapsed_ms(since: Instant) -> u64 {
 }
 
 /// `"name"` with embedded quotes doubled.
-pub fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A table name as plangate writes it (`t` or `schema.t`), quoted part by part.
-pub fn quote_qualified(name: &str) -> String {
+pub(crate) fn quote_qualified(name: &str) -> String {
     name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
 }

@@ -12,11 +12,11 @@ const INFERRED_NULL_FRACTION: f64 = 0.05;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot generate values of type {type_sql}{} for `{table}.{column}`", over.as_ref().map(|o| format!(" (over {o})")).unwrap_or_default())]
 pub(crate) struct NoGenerator {
-    pub type_sql: String,
+    pub(crate) type_sql: String,
     /// The base type, for a domain.
-    pub over: Option<String>,
-    pub table: String,
-    pub column: String,
+    pub(crate) over: Option<String>,
+    pub(crate) table: String,
+    pub(crate) column: String,
 }
 
 impl NoGenerator {

@@ -18,7 +18,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::datagen::copy::{column_list, copy_rows, elapsed_ms, exec, insert_distinct};
-pub use crate::datagen::copy::{quote_ident, quote_qualified, statistics_target};
+pub(crate) use crate::datagen::copy::{quote_ident, quote_qualified, statistics_target};
 use crate::datagen::generate::{TableGen, compile};
 use crate::datagen::model::DataModel;
 use crate::datagen::triggers::{self, Switch};
@@ -27,9 +27,9 @@ use crate::error::{Error, Result};
 /// One table's load at one scale: the rows that step added and its wall time.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct LoadTiming {
-    pub table: String,
-    pub scale: f64,
-    pub rows: u64,
+    pub(crate) table: String,
+    pub(crate) scale: f64,
+    pub(crate) rows: u64,
     pub ms: u64,
 }
 
@@ -51,11 +51,11 @@ pub enum LoadEvent<'a> {
 /// Timings of one scale step.
 #[derive(Debug, Clone, Default)]
 pub struct StepTimings {
-    pub loads: Vec<LoadTiming>,
+    pub(crate) loads: Vec<LoadTiming>,
     /// Wall time of the loads (tables may load two at a time).
-    pub load_ms: u64,
-    pub index_ms: u64,
-    pub analyze_ms: u64,
+    pub(crate) load_ms: u64,
+    pub(crate) index_ms: u64,
+    pub(crate) analyze_ms: u64,
 }
 
 /// What the schema defines that is recreated after each step.
@@ -226,7 +226,7 @@ impl Loader {
     }
 
     /// What a reader of the report should know about how the data was loaded.
-    pub fn notes(&self) -> Vec<String> {
+    pub(crate) fn notes(&self) -> Vec<String> {
         let mut notes: Vec<String> = triggers::note(&self.switches).into_iter().collect();
         // Postgres builds a GiST index (of a type with no sort order) row by row, breaking
         // ties between equally good pages at random, from a state no SQL can seed.
@@ -245,7 +245,7 @@ impl Loader {
     /// Rows of every filled table as loaded (after duplicate keys were dropped), and of each
     /// of their partitions as the last VACUUM and ANALYZE counted them; keyed by table name
     /// as plans and plangate name tables (`t` in `public`, else `schema.t`).
-    pub async fn relation_rows(&self, conn: &mut PgConnection) -> Result<BTreeMap<String, u64>> {
+    pub(crate) async fn relation_rows(&self, conn: &mut PgConnection) -> Result<BTreeMap<String, u64>> {
         let names: Vec<String> = self.model.tables.iter().map(|t| quote_qualified(&t.name)).collect();
         let partitions: Vec<(String, f64)> = sqlx::query_as(
             "SELECT CASE WHEN n.nspname = 'public' THEN c.relname::text ELSE n.nspname || '.' || c.relname END,
@@ -283,14 +283,14 @@ impl Loader {
     }
 
     /// Close the second session (no session may be open on a database being copied).
-    pub async fn release_helper(&mut self) {
+    pub(crate) async fn release_helper(&mut self) {
         if let Some(h) = self.helper.take() {
             let _ = sqlx::Connection::close(h).await;
         }
     }
 
     /// Give the loader a second session again.
-    pub async fn attach_helper(&mut self, mut helper: PgConnection) -> Result<()> {
+    pub(crate) async fn attach_helper(&mut self, mut helper: PgConnection) -> Result<()> {
         exec(&mut helper, LOADING_SESSION, "setting up the loading session").await?;
         self.helper = Some(helper);
         Ok(())
@@ -301,7 +301,12 @@ impl Loader {
     /// each changed table's indexes dropped and recreated in order, after its keys; then,
     /// where a new index has expressions, statistics for them as a load gathers them.
     /// Returns the tables changed.
-    pub async fn reindex(&mut self, conn: &mut PgConnection, desired: &Loader, scale: f64) -> Result<Vec<String>> {
+    pub(crate) async fn reindex(
+        &mut self,
+        conn: &mut PgConnection,
+        desired: &Loader,
+        scale: f64,
+    ) -> Result<Vec<String>> {
         let of = |l: &Loader, t: &str| -> Vec<String> {
             l.deferred.indexes.iter().filter(|x| x.0 == t).map(|x| x.2.clone()).collect()
         };

@@ -13,17 +13,17 @@ use crate::error::{Error, Result};
 
 /// A column to fill.
 #[derive(Debug, Clone)]
-pub struct ColumnModel {
+pub(crate) struct ColumnModel {
     pub name: String,
-    pub generator: GenExpr,
+    pub(crate) generator: GenExpr,
     /// Postgres fills it (identity, generated): not sent by COPY.
-    pub filled_by_postgres: bool,
+    pub(crate) filled_by_postgres: bool,
     /// The column's type is an integer type (floats are rounded for it).
-    pub integer: bool,
+    pub(crate) integer: bool,
     /// Columns of one composite foreign key pick the same parent row: the key's name.
-    pub ref_group: Option<String>,
+    pub(crate) ref_group: Option<String>,
     /// The longest value the type holds, in characters (varchar(n), char(n)).
-    pub max_len: Option<usize>,
+    pub(crate) max_len: Option<usize>,
     /// How the column's values go in a binary COPY, when its type has a way.
     pub wire: Option<Wire>,
 }
@@ -31,29 +31,29 @@ pub struct ColumnModel {
 /// A key loading keeps distinct: each part SQL over the table's columns, for the rows the
 /// predicate picks (every row when None).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DistinctKey {
-    pub exprs: Vec<String>,
-    pub predicate: Option<String>,
+pub(crate) struct DistinctKey {
+    pub(crate) exprs: Vec<String>,
+    pub(crate) predicate: Option<String>,
 }
 
 /// A table to fill.
 #[derive(Debug, Clone)]
-pub struct TableModel {
+pub(crate) struct TableModel {
     pub name: String,
-    pub size: TableSize,
+    pub(crate) size: TableSize,
     pub columns: Vec<ColumnModel>,
     /// `serial`-style sequences to move past the generated values: (column, sequence).
-    pub sequences: Vec<(String, String)>,
+    pub(crate) sequences: Vec<(String, String)>,
     /// Keys no generator makes unique (a join table's pair of foreign keys, a one-to-one
     /// table keyed by its foreign key, a unique index over an expression or over some rows):
     /// rows load through a staging table that keeps the first row of each key.
-    pub dedupe_on: Vec<DistinctKey>,
+    pub(crate) dedupe_on: Vec<DistinctKey>,
     /// Load through the table's triggers and rules.
-    pub fire_triggers: bool,
+    pub(crate) fire_triggers: bool,
 }
 
 impl TableModel {
-    pub fn column(&self, name: &str) -> Option<&ColumnModel> {
+    pub(crate) fn column(&self, name: &str) -> Option<&ColumnModel> {
         self.columns.iter().find(|c| c.name == name)
     }
 }
@@ -61,13 +61,13 @@ impl TableModel {
 /// Every filled table, parents before children where the foreign keys allow it.
 #[derive(Debug, Clone)]
 pub struct DataModel {
-    pub tables: Vec<TableModel>,
+    pub(crate) tables: Vec<TableModel>,
     /// What inference decided that a reader should know (columns left NULL, ...).
     pub notes: Vec<String>,
 }
 
 impl DataModel {
-    pub fn table(&self, name: &str) -> Option<&TableModel> {
+    pub(crate) fn table(&self, name: &str) -> Option<&TableModel> {
         self.tables.iter().find(|t| t.name == name)
     }
 
@@ -325,7 +325,7 @@ fn order_by_references(tables: Vec<TableModel>) -> Vec<TableModel> {
 }
 
 /// A table's name as a TOML key: `app.users` must be quoted (`"app.users"`) to stay one key.
-pub fn toml_key(table: &str) -> String {
+pub(crate) fn toml_key(table: &str) -> String {
     let bare = !table.is_empty() && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare { table.to_string() } else { toml::Value::String(table.to_string()).to_string() }
 }

@@ -11,12 +11,17 @@ use crate::error::{Error, Result};
 /// A sampled or literal value: its text (for reports and baselines) and its SQL literal.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ParamValue {
-    pub text: Option<String>,
-    pub sql: String,
+    pub(crate) text: Option<String>,
+    pub(crate) sql: String,
 }
 
 /// Evaluate the parameters of one case against the loaded data.
-pub(crate) async fn sample(conn: &mut PgConnection, query: &str, specs: &[ParamSpec], seed: u64) -> Result<Vec<ParamValue>> {
+pub(crate) async fn sample(
+    conn: &mut PgConnection,
+    query: &str,
+    specs: &[ParamSpec],
+    seed: u64,
+) -> Result<Vec<ParamValue>> {
     let mut out = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let text = match spec {

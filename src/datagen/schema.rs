@@ -9,41 +9,41 @@ use crate::error::{Error, Result};
 
 /// A column as the catalog describes it.
 #[derive(Debug, Clone)]
-pub struct Column {
+pub(crate) struct Column {
     pub name: String,
     /// `format_type()`, e.g. `character varying(40)`, `numeric(10,2)`, `text[]`.
-    pub type_sql: String,
+    pub(crate) type_sql: String,
     /// The base type's name (domains resolved), e.g. `varchar`, `numeric`, `_text`.
-    pub type_name: String,
+    pub(crate) type_name: String,
     /// `e` for an enum.
-    pub type_kind: String,
+    pub(crate) type_kind: String,
     /// Array element type name, for arrays.
-    pub element: Option<String>,
+    pub(crate) element: Option<String>,
     /// Element type kind, for arrays of enums.
-    pub element_kind: Option<String>,
+    pub(crate) element_kind: Option<String>,
     /// Type modifier (varchar length + 4, numeric precision/scale), -1 if none.
-    pub typmod: i32,
-    pub not_null: bool,
+    pub(crate) typmod: i32,
+    pub(crate) not_null: bool,
     /// `GENERATED ... AS IDENTITY`.
-    pub identity: bool,
+    pub(crate) identity: bool,
     /// `GENERATED ALWAYS AS (...) STORED`.
-    pub generated: bool,
+    pub(crate) generated: bool,
     /// The sequence of a `serial`-style default, if any.
-    pub serial_sequence: Option<String>,
+    pub(crate) serial_sequence: Option<String>,
     /// Labels of an enum type (or of the array element's enum type).
-    pub enum_labels: Vec<String>,
+    pub(crate) enum_labels: Vec<String>,
     /// The domain the column is declared with (e.g. `app.priority`), if any.
-    pub domain: Option<String>,
+    pub(crate) domain: Option<String>,
     /// CHECK constraints of the domain and of the domains it is built on, written with `VALUE`.
-    pub domain_checks: Vec<String>,
+    pub(crate) domain_checks: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
-pub struct ForeignKey {
+pub(crate) struct ForeignKey {
     pub name: String,
     pub columns: Vec<String>,
-    pub parent: String,
-    pub parent_columns: Vec<String>,
+    pub(crate) parent: String,
+    pub(crate) parent_columns: Vec<String>,
 }
 
 /// A unique index as read: (table, its columns in indkey, each key's text, the predicate's text).
@@ -52,17 +52,17 @@ type IndexRow = (String, Vec<String>, Vec<String>, Option<String>);
 /// A unique index over expressions (`lower(email)`) or over the rows a predicate picks
 /// (`WHERE deleted_at IS NULL`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UniqueIndex {
+pub(crate) struct UniqueIndex {
     /// Each key as SQL over the table's columns, as Postgres prints it.
-    pub keys: Vec<String>,
+    pub(crate) keys: Vec<String>,
     /// The rows it covers, as Postgres prints it; None: every row.
-    pub predicate: Option<String>,
+    pub(crate) predicate: Option<String>,
 }
 
 impl UniqueIndex {
     /// The table's columns a key reads (names as the tokenizer reads them: unquoted
     /// words folded to lower case), in the order of `columns`.
-    pub fn key_columns(&self, key: usize, columns: &[Column]) -> Vec<String> {
+    pub(crate) fn key_columns(&self, key: usize, columns: &[Column]) -> Vec<String> {
         use sqlparser::tokenizer::{Token, Tokenizer};
         let Ok(tokens) = Tokenizer::new(&sqlparser::dialect::PostgreSqlDialect {}, &self.keys[key]).tokenize() else {
             return Vec::new();
@@ -84,32 +84,32 @@ impl UniqueIndex {
 pub struct Table {
     /// Unqualified in `public`, else `schema.table`.
     pub name: String,
-    pub columns: Vec<Column>,
-    pub primary_key: Vec<String>,
-    pub uniques: Vec<Vec<String>>,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) primary_key: Vec<String>,
+    pub(crate) uniques: Vec<Vec<String>>,
     /// Unique indexes over expressions or over a subset of the rows, which no plain key
     /// describes.
-    pub unique_indexes: Vec<UniqueIndex>,
-    pub foreign_keys: Vec<ForeignKey>,
+    pub(crate) unique_indexes: Vec<UniqueIndex>,
+    pub(crate) foreign_keys: Vec<ForeignKey>,
     /// (column, constraint definition) of single-column CHECK constraints.
-    pub checks: Vec<(String, String)>,
+    pub(crate) checks: Vec<(String, String)>,
     /// How a partitioned table routes rows to its partitions.
-    pub partitioning: Option<Partitioning>,
+    pub(crate) partitioning: Option<Partitioning>,
 }
 
 impl Table {
-    pub fn column(&self, name: &str) -> Option<&Column> {
+    pub(crate) fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
 
     /// Whether the column is part of the primary key or of a unique key.
-    pub fn in_key(&self, column: &str) -> bool {
+    pub(crate) fn in_key(&self, column: &str) -> bool {
         self.primary_key.iter().chain(self.uniques.iter().flatten()).any(|c| c == column)
     }
 }
 
 /// Every user table of the database, by name.
-pub type Catalog = BTreeMap<String, Table>;
+pub(crate) type Catalog = BTreeMap<String, Table>;
 
 const TABLE_NAME: &str = "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
 
@@ -284,15 +284,15 @@ pub async fn read(conn: &mut PgConnection) -> Result<Catalog> {
 
 /// How a partitioned table routes rows, as far as generating its key column needs to know.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Partitioning {
+pub(crate) struct Partitioning {
     /// `r` (range), `l` (list) or `h` (hash).
-    pub strategy: char,
+    pub(crate) strategy: char,
     /// The key's columns; None when a key part is an expression.
-    pub key: Option<Vec<String>>,
+    pub(crate) key: Option<Vec<String>>,
     /// Each partition's bound as Postgres prints it (`FOR VALUES FROM (...) TO (...)`), UTC.
-    pub bounds: Vec<String>,
+    pub(crate) bounds: Vec<String>,
     /// A default partition takes the rows no other one does.
-    pub has_default: bool,
+    pub(crate) has_default: bool,
 }
 
 async fn read_partitioning(conn: &mut PgConnection, tables: &mut Catalog) -> Result<()> {

@@ -19,7 +19,7 @@ const PG_EPOCH_UNIX: i64 = 946_684_800;
 
 /// A column type whose binary input plangate writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wire {
+pub(crate) enum Wire {
     Int2,
     Int4,
     Int8,
@@ -36,7 +36,7 @@ pub enum Wire {
 
 impl Wire {
     /// The column's, when its type (a domain's base type) is one of these.
-    pub fn of(column: &Column) -> Option<Wire> {
+    pub(crate) fn of(column: &Column) -> Option<Wire> {
         if column.type_kind == "e" {
             return Some(Wire::Text);
         }
@@ -58,7 +58,7 @@ impl Wire {
 
     /// Append the field for `text`, a value in COPY text format (`\N`: NULL): its length
     /// and bytes. False when the text is not one this type's input takes (nothing appended).
-    pub fn encode(self, text: &[u8], out: &mut Vec<u8>) -> bool {
+    pub(crate) fn encode(self, text: &[u8], out: &mut Vec<u8>) -> bool {
         if text == b"\\N" {
             return null(out);
         }
@@ -81,12 +81,12 @@ impl Wire {
     }
 
     /// Whether the type is one of the integers.
-    pub fn is_integer(self) -> bool {
+    pub(crate) fn is_integer(self) -> bool {
         matches!(self, Wire::Int2 | Wire::Int4 | Wire::Int8)
     }
 
     /// Append the field of the integer `v` (an integer type's); false when out of its range.
-    pub fn put_int(self, v: i128, out: &mut Vec<u8>) -> bool {
+    pub(crate) fn put_int(self, v: i128, out: &mut Vec<u8>) -> bool {
         match self {
             Wire::Int2 => field(out, i16::try_from(v).ok().map(i16::to_be_bytes)),
             Wire::Int4 => field(out, i32::try_from(v).ok().map(i32::to_be_bytes)),
@@ -98,7 +98,7 @@ impl Wire {
     /// Append the field of the time `t` (seconds since 1970, UTC) as the text
     /// `calendar::write_unix` makes of it reads into a time or date type; false for a year
     /// that text has no four digits for.
-    pub fn put_time(self, t: i64, out: &mut Vec<u8>) -> bool {
+    pub(crate) fn put_time(self, t: i64, out: &mut Vec<u8>) -> bool {
         let days = t.div_euclid(86_400);
         if !(1..=9999).contains(&crate::calendar::civil_from_days(days).0) {
             return false;
@@ -133,7 +133,7 @@ impl Wire {
 }
 
 /// Append a whole field: its length, then `bytes`.
-pub fn field<const N: usize>(out: &mut Vec<u8>, bytes: Option<[u8; N]>) -> bool {
+pub(crate) fn field<const N: usize>(out: &mut Vec<u8>, bytes: Option<[u8; N]>) -> bool {
     bytes.is_some_and(|b| {
         out.extend_from_slice(&i32::try_from(N).unwrap_or(0).to_be_bytes());
         out.extend_from_slice(&b);
@@ -142,7 +142,7 @@ pub fn field<const N: usize>(out: &mut Vec<u8>, bytes: Option<[u8; N]>) -> bool 
 }
 
 /// Append a NULL field.
-pub fn null(out: &mut Vec<u8>) -> bool {
+pub(crate) fn null(out: &mut Vec<u8>) -> bool {
     out.extend_from_slice(&(-1i32).to_be_bytes());
     true
 }

@@ -24,7 +24,7 @@ pub(super) struct CacheUse {
 pub(super) async fn cache_use(settings: &Settings, target: &Target) -> Result<Option<CacheUse>> {
     let Some(cache) = settings.cache.as_ref().map(Cache::from) else { return Ok(None) };
     let Some(build) = Server::build_id(target).await else { return Ok(None) };
-    let key = crate::cache::key::compute(settings, &build)?;
+    let key = crate::cache::key::compute(settings, &build);
     let entry = match cache.lookup(&key.hex) {
         Lookup::Hit(e) => Some(Arc::new(*e)),
         Lookup::Miss => None,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// every other one as Postgres spells it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(from = "String")]
-pub enum NodeType {
+pub(crate) enum NodeType {
     SeqScan,
     IndexScan,
     IndexOnlyScan,
@@ -53,7 +53,7 @@ const NAMED: &[(NodeType, &str)] = &[
 
 impl NodeType {
     /// The kind as EXPLAIN spells it.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             NodeType::Other(name) => name,
             NodeType::Unknown => "",
@@ -62,7 +62,7 @@ impl NodeType {
     }
 
     /// A scan that reads a table through an index, row by row.
-    pub fn is_index_scan(&self) -> bool {
+    pub(crate) fn is_index_scan(&self) -> bool {
         matches!(self, NodeType::IndexScan | NodeType::IndexOnlyScan)
     }
 }
@@ -90,77 +90,77 @@ impl std::fmt::Display for NodeType {
 #[serde(default)]
 pub struct PlanNode {
     #[serde(rename = "Node Type")]
-    pub node_type: NodeType,
+    pub(crate) node_type: NodeType,
     #[serde(rename = "Parent Relationship")]
-    pub parent_relationship: Option<String>,
+    pub(crate) parent_relationship: Option<String>,
     #[serde(rename = "Join Type")]
-    pub join_type: Option<String>,
+    pub(crate) join_type: Option<String>,
     #[serde(rename = "Strategy")]
-    pub strategy: Option<String>,
+    pub(crate) strategy: Option<String>,
     #[serde(rename = "Partial Mode")]
-    pub partial_mode: Option<String>,
+    pub(crate) partial_mode: Option<String>,
     #[serde(rename = "Scan Direction")]
-    pub scan_direction: Option<String>,
+    pub(crate) scan_direction: Option<String>,
     #[serde(rename = "Relation Name")]
-    pub relation_name: Option<String>,
+    pub(crate) relation_name: Option<String>,
     #[serde(rename = "Schema")]
     pub schema: Option<String>,
     #[serde(rename = "Alias")]
-    pub alias: Option<String>,
+    pub(crate) alias: Option<String>,
     #[serde(rename = "Index Name")]
-    pub index_name: Option<String>,
+    pub(crate) index_name: Option<String>,
     #[serde(rename = "CTE Name")]
-    pub cte_name: Option<String>,
+    pub(crate) cte_name: Option<String>,
     #[serde(rename = "Function Name")]
-    pub function_name: Option<String>,
+    pub(crate) function_name: Option<String>,
     #[serde(rename = "Sort Key")]
-    pub sort_key: Option<Vec<String>>,
+    pub(crate) sort_key: Option<Vec<String>>,
     #[serde(rename = "Presorted Key")]
-    pub presorted_key: Option<Vec<String>>,
+    pub(crate) presorted_key: Option<Vec<String>>,
     #[serde(rename = "Sort Method")]
-    pub sort_method: Option<String>,
+    pub(crate) sort_method: Option<String>,
     #[serde(rename = "Sort Space Type")]
-    pub sort_space_type: Option<String>,
+    pub(crate) sort_space_type: Option<String>,
     #[serde(rename = "Hash Batches")]
-    pub hash_batches: Option<u64>,
+    pub(crate) hash_batches: Option<u64>,
     #[serde(rename = "Original Hash Batches")]
-    pub original_hash_batches: Option<u64>,
+    pub(crate) original_hash_batches: Option<u64>,
     #[serde(rename = "HashAgg Batches")]
-    pub hashagg_batches: Option<u64>,
+    pub(crate) hashagg_batches: Option<u64>,
     #[serde(rename = "Disk Usage")]
-    pub disk_usage: Option<u64>,
+    pub(crate) disk_usage: Option<u64>,
     #[serde(rename = "Plan Rows")]
-    pub plan_rows: f64,
+    pub(crate) plan_rows: f64,
     #[serde(rename = "Actual Rows")]
-    pub actual_rows: f64,
+    pub(crate) actual_rows: f64,
     #[serde(rename = "Actual Loops")]
-    pub actual_loops: f64,
+    pub(crate) actual_loops: f64,
     #[serde(rename = "Index Cond")]
-    pub index_cond: Option<String>,
+    pub(crate) index_cond: Option<String>,
     #[serde(rename = "Filter")]
-    pub filter: Option<String>,
+    pub(crate) filter: Option<String>,
     #[serde(rename = "Recheck Cond")]
-    pub recheck_cond: Option<String>,
+    pub(crate) recheck_cond: Option<String>,
     #[serde(rename = "Hash Cond")]
-    pub hash_cond: Option<String>,
+    pub(crate) hash_cond: Option<String>,
     #[serde(rename = "Merge Cond")]
-    pub merge_cond: Option<String>,
+    pub(crate) merge_cond: Option<String>,
     #[serde(rename = "Join Filter")]
-    pub join_filter: Option<String>,
+    pub(crate) join_filter: Option<String>,
     #[serde(rename = "Group Key")]
-    pub group_key: Option<Vec<String>>,
+    pub(crate) group_key: Option<Vec<String>>,
     #[serde(rename = "Rows Removed by Filter")]
-    pub rows_removed_by_filter: f64,
+    pub(crate) rows_removed_by_filter: f64,
     #[serde(rename = "Shared Hit Blocks")]
     pub shared_hit_blocks: u64,
     #[serde(rename = "Shared Read Blocks")]
     pub shared_read_blocks: u64,
     #[serde(rename = "Temp Read Blocks")]
-    pub temp_read_blocks: u64,
+    pub(crate) temp_read_blocks: u64,
     #[serde(rename = "Temp Written Blocks")]
     pub temp_written_blocks: u64,
     #[serde(rename = "Plans")]
-    pub plans: Vec<PlanNode>,
+    pub(crate) plans: Vec<PlanNode>,
 }
 
 /// A reference to a plan node from outside the plan (a finding's node): the node's label,
@@ -171,8 +171,8 @@ pub struct PlanNode {
 #[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub struct NodeRef {
-    pub label: String,
-    pub relation: Option<String>,
+    pub(crate) label: String,
+    pub(crate) relation: Option<String>,
 }
 
 impl PartialEq for NodeRef {
@@ -211,9 +211,9 @@ pub struct Explain {
     #[serde(rename = "Plan")]
     pub plan: PlanNode,
     #[serde(rename = "Planning Time", default)]
-    pub planning_time_ms: f64,
+    pub(crate) planning_time_ms: f64,
     #[serde(rename = "Execution Time", default)]
-    pub execution_time_ms: f64,
+    pub(crate) execution_time_ms: f64,
 }
 
 impl Explain {
@@ -236,7 +236,7 @@ impl Explain {
 
 impl PlanNode {
     /// Every node, depth first, with its depth.
-    pub fn walk(&self) -> Vec<(&PlanNode, usize)> {
+    pub(crate) fn walk(&self) -> Vec<(&PlanNode, usize)> {
         fn go<'a>(n: &'a PlanNode, depth: usize, out: &mut Vec<(&'a PlanNode, usize)>) {
             out.push((n, depth));
             for c in &n.plans {
@@ -250,7 +250,7 @@ impl PlanNode {
 
     /// The node's label as Postgres' text format prints it, without numbers:
     /// `Index Scan Backward using idx on products`, `Hash Left Join`, `HashAggregate`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let mut s = match (self.node_type.as_str(), self.strategy.as_deref(), self.join_type.as_deref()) {
             ("Aggregate", Some("Hashed"), _) => "HashAggregate".to_string(),
             ("Aggregate", Some("Sorted"), _) => "GroupAggregate".to_string(),
@@ -288,13 +288,13 @@ impl PlanNode {
     }
 
     /// A reference to this node, for findings.
-    pub fn node_ref(&self) -> NodeRef {
+    pub(crate) fn node_ref(&self) -> NodeRef {
         NodeRef { label: self.label(), relation: self.relation_name.clone() }
     }
 
     /// What decides the rows this node returns, as EXPLAIN prints it: its index, recheck,
     /// join and filter conditions and its grouping key, joined by AND.
-    pub fn condition(&self) -> Option<String> {
+    pub(crate) fn condition(&self) -> Option<String> {
         let group = self.group_key.as_ref().map(|k| format!("GROUP BY {}", k.join(", ")));
         let parts: Vec<&str> =
             [&self.index_cond, &self.recheck_cond, &self.hash_cond, &self.merge_cond, &self.join_filter]
@@ -314,7 +314,7 @@ impl PlanNode {
     }
 
     /// Rows read from the relation: those returned plus those a filter removed, over all loops.
-    pub fn rows_read(&self) -> f64 {
+    pub(crate) fn rows_read(&self) -> f64 {
         (self.actual_rows + self.rows_removed_by_filter) * self.actual_loops.max(1.0)
     }
 }

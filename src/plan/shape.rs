@@ -21,13 +21,13 @@ pub fn shape(plan: &PlanNode) -> String {
 }
 
 /// Indices of the shapes that differ from the one before: where a scaling curve's plan flips.
-pub fn flips<'a>(shapes: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
+pub(crate) fn flips<'a>(shapes: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
     let shapes: Vec<&str> = shapes.into_iter().collect();
     (1..shapes.len()).filter(|&i| shapes[i - 1] != shapes[i]).collect()
 }
 
 /// A unified line diff of two shapes, or None when they are equal.
-pub fn diff(baseline: &str, current: &str) -> Option<String> {
+pub(crate) fn diff(baseline: &str, current: &str) -> Option<String> {
     if baseline == current {
         return None;
     }

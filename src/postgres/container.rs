@@ -30,7 +30,7 @@ use crate::config::image::ImageRef;
 use crate::error::{Error, Result};
 
 /// The label every container of this run carries: `dev.plangate.run=<pid>-<start time>`.
-pub const RUN_LABEL: &str = "dev.plangate.run";
+pub(crate) const RUN_LABEL: &str = "dev.plangate.run";
 /// How long an image may take from `docker start` to a usable connection.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 /// The file that lets a container waiting for its data go on.
@@ -39,17 +39,17 @@ const GO: &str = "/tmp/plangate-go";
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A running throwaway Postgres container. Removed by [`Container::remove`], or on drop.
-pub struct Container {
+pub(crate) struct Container {
     inner: Option<ContainerAsync<GenericImage>>,
     pub image: String,
     host: String,
     port: u16,
-    pub password: String,
+    pub(crate) password: String,
     /// Where the image keeps the data directory (its `PGDATA`).
     pgdata: String,
     /// Whether the data directory is a cached world's rather than the image's initdb's.
-    pub restored: bool,
-    pub restore_ms: u64,
+    pub(crate) restored: bool,
+    pub(crate) restore_ms: u64,
 }
 
 impl std::fmt::Debug for Container {
@@ -63,7 +63,7 @@ impl std::fmt::Debug for Container {
 }
 
 /// This run's label value, the same for every container it starts.
-pub fn run_id() -> &'static str {
+pub(crate) fn run_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -86,7 +86,7 @@ pub async fn runtime() -> Option<Docker> {
 }
 
 /// Why there is no container runtime, and how to get one.
-pub fn no_runtime_message() -> String {
+pub(crate) fn no_runtime_message() -> String {
     let host = docker_host();
     let podman = "/run/podman/podman.sock";
     let podman_hint = if std::env::var_os("DOCKER_HOST").is_none() && std::path::Path::new(podman).exists() {
@@ -103,17 +103,12 @@ pub fn no_runtime_message() -> String {
 }
 
 impl Container {
-    /// Start `image` with the disposable settings plus the user's, and wait until it
-    /// accepts a connection.
-    pub async fn start(docker: &Docker, image: &str, settings: &[(String, String)]) -> Result<Container> {
-        Self::start_from(docker, image, settings, None).await
-    }
-
-    /// [`Container::start`] on a copy of `world`'s data directory when it is intact: the
+    /// Start `image` with the disposable settings plus the user's, and wait until it accepts
+    /// a connection. With a `world` that is intact, on a copy of its data directory: the
     /// container waits before its entrypoint runs until the data is in `PGDATA`, so that the
     /// image finds a cluster there and runs no initdb. A damaged world is not copied, and
     /// the image starts as it always does.
-    pub async fn start_from(
+    pub(crate) async fn start_from(
         docker: &Docker,
         image: &str,
         settings: &[(String, String)],
@@ -251,7 +246,11 @@ impl Container {
 
     /// Stop the server cleanly (the image stops Postgres with a fast shutdown) and copy its
     /// data directory out, into `into`/data.
-    pub async fn stop_and_download(&mut self, docker: &Docker, into: &Path) -> std::result::Result<PathBuf, String> {
+    pub(crate) async fn stop_and_download(
+        &mut self,
+        docker: &Docker,
+        into: &Path,
+    ) -> std::result::Result<PathBuf, String> {
         let Some(c) = &self.inner else { return Err("the container is gone".into()) };
         c.stop_with_timeout(Some(120)).await.map_err(|e| format!("cannot stop the container: {e}"))?;
         let data = into.join("data");
@@ -293,7 +292,7 @@ impl Container {
     }
 
     /// Whether the server stopped on its own, with the end of its log.
-    pub async fn crash_report(&self) -> Option<String> {
+    pub(crate) async fn crash_report(&self) -> Option<String> {
         if self.running().await {
             return None;
         }
@@ -315,7 +314,7 @@ impl Container {
         lines[lines.len().saturating_sub(12)..].join("\n")
     }
 
-    pub fn connect_options(&self, db: &str) -> PgConnectOptions {
+    pub(crate) fn connect_options(&self, db: &str) -> PgConnectOptions {
         PgConnectOptions::new()
             .host(&self.host)
             .port(self.port)
@@ -325,7 +324,7 @@ impl Container {
     }
 
     /// Stop and remove the container now.
-    pub async fn remove(&mut self) {
+    pub(crate) async fn remove(&mut self) {
         if let Some(c) = self.inner.take() {
             let _ = c.rm().await;
         }
@@ -334,7 +333,7 @@ impl Container {
 
 /// What names an image's build, for the world cache: its name and id; None when the image
 /// is not on this machine yet.
-pub async fn build_id(docker: &Docker, image: &str) -> Option<String> {
+pub(crate) async fn build_id(docker: &Docker, image: &str) -> Option<String> {
     let id = docker.inspect_image(image).await.ok()?.id?;
     Some(format!("{image} {id}"))
 }
@@ -352,7 +351,7 @@ fn connect_host() -> String {
 }
 
 /// Remove every container this run created, whatever state it is in.
-pub async fn reap(docker: &Docker) {
+pub(crate) async fn reap(docker: &Docker) {
     let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={}", run_id())])]);
     let options = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
     let Ok(list) = docker.list_containers(Some(options)).await else { return };
@@ -374,4 +373,4 @@ pub async fn reap_if_used() {
 }
 
 /// Set once the container backend has been asked for.
-pub static USED: OnceLock<()> = OnceLock::new();
+pub(crate) static USED: OnceLock<()> = OnceLock::new();

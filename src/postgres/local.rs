@@ -28,13 +28,13 @@ const INITDB_ARGS: &[&str] = &["-U", "postgres", "-A", "trust", "--no-sync", "-E
 
 /// Where a cluster's data directory comes from.
 #[derive(Debug, Default)]
-pub struct Origin {
+pub(crate) struct Origin {
     /// A cached world, copied when it restores cleanly.
-    pub world: Option<Arc<Entry>>,
+    pub(crate) world: Option<Arc<Entry>>,
     /// A cache that keeps a fresh cluster per server build, copied instead of running initdb.
-    pub templates: Option<Cache>,
+    pub(crate) templates: Option<Cache>,
     /// The folder the cluster's directory is made in (None: the system's temporary folder).
-    pub parent: Option<PathBuf>,
+    pub(crate) parent: Option<PathBuf>,
 }
 
 /// The memory-backed file system a small world's cluster goes in.
@@ -49,7 +49,7 @@ const IN_MEMORY_MAX: u64 = 1 << 30;
 /// the system's temporary folder. A throwaway cluster needs no durability, and on a disk
 /// that is busy writing out what was just loaded, creating the hundreds of files a
 /// cluster or a database holds waits on it.
-pub fn cluster_parent(bytes: u64) -> Option<PathBuf> {
+pub(crate) fn cluster_parent(bytes: u64) -> Option<PathBuf> {
     if std::env::var_os("TMPDIR").is_some() || bytes > IN_MEMORY_MAX {
         return None;
     }
@@ -78,11 +78,11 @@ pub struct LocalCluster {
     /// Stops the server and removes `dir` should this process die without doing it.
     watchdog: Option<super::watchdog::Watchdog>,
     child: Option<Child>,
-    pub bindir: PathBuf,
+    pub(crate) bindir: PathBuf,
     /// Whether the data directory is a cached world's rather than a fresh initdb's.
-    pub restored: bool,
+    pub(crate) restored: bool,
     /// The time the cached world's data took to copy.
-    pub restore_ms: u64,
+    pub(crate) restore_ms: u64,
 }
 
 /// Where the server binaries are, or None.
@@ -120,7 +120,7 @@ pub fn find_bindir() -> Option<PathBuf> {
 /// What names a server build: its version line and its binary's size and time.
 /// Asked once per process and server build: the key of the world and of the empty cluster
 /// both need it.
-pub fn build_id(bindir: &Path) -> String {
+pub(crate) fn build_id(bindir: &Path) -> String {
     static KNOWN: std::sync::OnceLock<std::sync::Mutex<std::collections::BTreeMap<PathBuf, String>>> =
         std::sync::OnceLock::new();
     let known = KNOWN.get_or_init(Default::default);
@@ -151,7 +151,11 @@ impl LocalCluster {
     }
 
     /// Start a cluster with `settings` on top of the disposable ones, on the data `origin` gives.
-    pub async fn start_from(bindir: PathBuf, settings: &[(String, String)], origin: Origin) -> Result<LocalCluster> {
+    pub(crate) async fn start_from(
+        bindir: PathBuf,
+        settings: &[(String, String)],
+        origin: Origin,
+    ) -> Result<LocalCluster> {
         let settings = settings.to_vec();
         tokio::task::spawn_blocking(move || Self::start_blocking(bindir, &settings, &origin))
             .await
@@ -314,7 +318,7 @@ impl LocalCluster {
 
     /// Whether the server died or a server process crashed since it started, with the end
     /// of its log.
-    pub fn crash_report(&mut self) -> Option<String> {
+    pub(crate) fn crash_report(&mut self) -> Option<String> {
         let log = std::fs::read_to_string(self.dir().join("server.log")).unwrap_or_default();
         let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
         let what = match exited {
@@ -345,18 +349,18 @@ impl LocalCluster {
     }
 
     /// Whether the cluster lives in memory (see [`cluster_parent`]).
-    pub fn in_memory(&self) -> bool {
+    pub(crate) fn in_memory(&self) -> bool {
         self.dir().starts_with(IN_MEMORY_DIR)
     }
 
     /// The cluster's data directory.
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.dir().join("data")
     }
 
     /// Stop the server cleanly (a fast shutdown, which ends with a checkpoint), leaving a
     /// data directory that starts again without recovery; the directory stays until drop.
-    pub fn stop_clean(&mut self) -> std::result::Result<(), String> {
+    pub(crate) fn stop_clean(&mut self) -> std::result::Result<(), String> {
         let Some(mut child) = self.child.take() else { return Err("the server is not running".into()) };
         if let Ok(pid) = i32::try_from(child.id()) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
@@ -377,7 +381,7 @@ impl LocalCluster {
     }
 
     /// Stop the server (immediate shutdown: nothing in it is worth keeping) and remove the directory.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             if let Ok(pid) = i32::try_from(child.id()) {
                 let _ = kill(Pid::from_raw(pid), Signal::SIGQUIT);

@@ -5,7 +5,7 @@ pub mod container;
 pub mod local;
 pub mod production;
 pub mod schema;
-pub(crate) mod url;
+pub mod url;
 pub(crate) mod watchdog;
 
 use sqlx::Connection;
@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 /// scan starts where another scan of it last said it was (an index build, a foreign-key
 /// check, the catalog's previous query), and that report is skipped when its lock is
 /// busy, so a scan under a LIMIT read more or fewer blocks by chance.
-pub const STABLE_SESSION: &[(&str, &str)] = &[
+pub(crate) const STABLE_SESSION: &[(&str, &str)] = &[
     ("max_parallel_workers_per_gather", "0"),
     ("jit", "off"),
     ("plan_cache_mode", "force_custom_plan"),
@@ -43,7 +43,7 @@ const DISPOSABLE: &[(&str, &str)] = &[
 
 /// Where the throwaway database lives.
 #[derive(Debug)]
-pub enum Instance {
+pub(crate) enum Instance {
     Local(local::LocalCluster),
     Container(Box<container::Container>),
     Url(Box<url::ScratchDb>),
@@ -59,7 +59,7 @@ pub enum Target {
 
 impl Target {
     /// The image, for the container backend.
-    pub fn image(&self) -> Option<&str> {
+    pub(crate) fn image(&self) -> Option<&str> {
         match self {
             Target::Container(image) => Some(image),
             _ => None,
@@ -70,7 +70,7 @@ impl Target {
 /// Resolve the backend (`auto`: a URL, else a configured image with a runtime, else local
 /// binaries, else the default image) into the targets to run on: one per image for the
 /// container backend, else one. `auto` asks the Docker-API socket only when it matters.
-pub async fn targets(settings: &Settings) -> Result<Vec<Target>> {
+pub(crate) async fn targets(settings: &Settings) -> Result<Vec<Target>> {
     let containers = || {
         container::USED.get_or_init(|| ());
         settings.images.iter().cloned().map(Target::Container).collect()
@@ -107,7 +107,7 @@ pub async fn targets(settings: &Settings) -> Result<Vec<Target>> {
 
 /// Opens sessions on a started server, with the stable and the user's settings.
 #[derive(Debug, Clone)]
-pub struct Connector {
+pub(crate) struct Connector {
     options: PgConnectOptions,
     url_backend: bool,
     settings: Vec<(String, String)>,
@@ -115,7 +115,7 @@ pub struct Connector {
 
 impl Connector {
     /// A new session on database `db` (on the url backend: on the scratch database).
-    pub async fn connect_to(&self, db: &str) -> Result<PgConnection> {
+    pub(crate) async fn connect_to(&self, db: &str) -> Result<PgConnection> {
         let opts = if self.url_backend { self.options.clone() } else { self.options.clone().database(db) };
         let mut conn = url::connect(&opts, "the throwaway database").await?;
         let stable = STABLE_SESSION.iter().map(|(k, v)| (k.to_string(), v.to_string()));
@@ -134,19 +134,20 @@ impl Connector {
 /// A started backend with the scratch database ready to use.
 #[derive(Debug)]
 pub struct Server {
-    pub instance: Instance,
+    pub(crate) instance: Instance,
     /// `server_version`, e.g. "15.18".
-    pub version: String,
+    pub(crate) version: String,
     /// The major version, e.g. 15.
-    pub major: u32,
+    pub(crate) major: u32,
     /// The user's GUCs, applied to every session.
     pub settings: Vec<(String, String)>,
     /// What the server was started with (`pg_settings`' source `command line`), as it reports them.
-    pub server_settings: Vec<(String, String)>,
+    #[expect(clippy::struct_field_names, reason = "the settings the server reports, not plangate's")]
+    pub(crate) server_settings: Vec<(String, String)>,
     /// Whether it runs on a cached world's data rather than a fresh cluster.
-    pub restored: bool,
+    pub(crate) restored: bool,
     /// The time that world's data took to copy.
-    pub restore_ms: u64,
+    pub(crate) restore_ms: u64,
 }
 
 impl Server {
@@ -157,7 +158,7 @@ impl Server {
 
     /// Start the throwaway Postgres of one target, on a copy of a cached world's data when
     /// `world` is given and the backend can (`restored` says whether it did).
-    pub async fn start_from(
+    pub(crate) async fn start_from(
         settings: &Settings,
         target: &Target,
         world: Option<std::sync::Arc<crate::cache::Entry>>,
@@ -225,7 +226,7 @@ impl Server {
 
     /// Whether the server died (or a process of it crashed) since it started: what
     /// happened, with the end of its log. Not known on the url backend.
-    pub async fn crash_report(&mut self) -> Option<String> {
+    pub(crate) async fn crash_report(&mut self) -> Option<String> {
         if let Some(report) = self.instance_crash_report().await {
             return Some(report);
         }
@@ -252,7 +253,7 @@ impl Server {
     }
 
     /// Whether the server's data lives in memory (a local cluster in `/dev/shm`).
-    pub fn in_memory(&self) -> bool {
+    pub(crate) fn in_memory(&self) -> bool {
         match &self.instance {
             Instance::Local(c) => c.in_memory(),
             _ => false,
@@ -260,12 +261,12 @@ impl Server {
     }
 
     /// Whether plangate started this server (and so may change anything in it).
-    pub fn is_throwaway(&self) -> bool {
+    pub(crate) fn is_throwaway(&self) -> bool {
         !matches!(self.instance, Instance::Url(_))
     }
 
     /// The backend's name as reports show it.
-    pub fn backend_name(&self) -> &'static str {
+    pub(crate) fn backend_name(&self) -> &'static str {
         match self.instance {
             Instance::Local(_) => "local",
             Instance::Container(_) => "container",
@@ -291,12 +292,12 @@ impl Server {
 
     /// A new session on database `db` of a throwaway server (on the url backend: on the
     /// scratch database), with the stable and the user's settings.
-    pub async fn connect_to(&self, db: &str) -> Result<PgConnection> {
+    pub(crate) async fn connect_to(&self, db: &str) -> Result<PgConnection> {
         self.connector().connect_to(db).await
     }
 
     /// What opens sessions on this server, for work that runs beside the caller's.
-    pub fn connector(&self) -> Connector {
+    pub(crate) fn connector(&self) -> Connector {
         let url_backend = matches!(self.instance, Instance::Url(_));
         Connector {
             options: self.connect_options("template1"),
@@ -308,7 +309,7 @@ impl Server {
 
     /// What names the server's build, for the world cache: None where worlds are not cached
     /// (the url backend, an image not on this machine yet).
-    pub async fn build_id(target: &Target) -> Option<String> {
+    pub(crate) async fn build_id(target: &Target) -> Option<String> {
         match target {
             Target::Local => local::find_bindir().map(|b| local::build_id(&b)),
             Target::Container(image) => container::build_id(&container::runtime().await?, image).await,
@@ -317,7 +318,7 @@ impl Server {
     }
 
     /// The password of the server's `postgres` account, where connecting needs one.
-    pub fn password(&self) -> Option<String> {
+    pub(crate) fn password(&self) -> Option<String> {
         match &self.instance {
             Instance::Container(c) => Some(c.password.clone()),
             Instance::Local(_) | Instance::Url(_) => None,
@@ -326,7 +327,7 @@ impl Server {
 
     /// Stop the server cleanly and return its data directory: the cluster's own (kept until
     /// the server is dropped), or a copy out of the container under `scratch`.
-    pub async fn stop_keeping_data(
+    pub(crate) async fn stop_keeping_data(
         &mut self,
         scratch: &std::path::Path,
     ) -> std::result::Result<std::path::PathBuf, String> {

@@ -26,7 +26,7 @@ const READ_ONLY: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 
 /// A table's size as production's statistics have it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TableRows {
+pub(crate) enum TableRows {
     /// `pg_class.reltuples` (summed over the partitions of a partitioned table).
     Estimated(u64),
     /// Never vacuumed or analyzed: production has no estimate.
@@ -37,22 +37,22 @@ pub enum TableRows {
 /// (`t`, or `schema.t` outside `public`).
 #[derive(Debug, Clone, Default)]
 pub struct Statistics {
-    pub sizes: BTreeMap<String, TableRows>,
+    pub(crate) sizes: BTreeMap<String, TableRows>,
     /// Tables with an estimate, their pages and their columns' statistics.
     pub tables: BTreeMap<String, TableStats>,
     /// Tables the user may not read: Postgres shows no statistics of their columns.
-    pub unreadable: Vec<String>,
+    pub(crate) unreadable: Vec<String>,
 }
 
 /// An open, read-only session on production.
-pub struct Production {
+pub(crate) struct Production {
     conn: PgConnection,
     what: String,
 }
 
 impl Production {
     /// Connect and open the read-only transaction.
-    pub async fn open(database_url: &str) -> Result<Production> {
+    pub(crate) async fn open(database_url: &str) -> Result<Production> {
         let opts = PgConnectOptions::from_str(database_url)
             .map_err(|e| Error::postgres("the database URL is not a Postgres URL", e))?
             .application_name(APPLICATION_NAME);
@@ -66,11 +66,11 @@ impl Production {
     }
 
     /// The server, as errors name it (no password).
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.what
     }
 
-    pub async fn statistics(&mut self) -> Result<Statistics> {
+    pub(crate) async fn statistics(&mut self) -> Result<Statistics> {
         statistics(&mut self.conn).await.map_err(|e| match e {
             Error::Postgres { what, source } => Error::Postgres { what: format!("{what} on {}", self.what), source },
             other => other,
@@ -79,7 +79,7 @@ impl Production {
 
     /// The shape of production's plan for `sql` with these parameter literals (plain
     /// EXPLAIN of the prepared statement; nothing runs). Errors are Postgres' message.
-    pub async fn plan_shape(&mut self, sql: &str, literals: &[String]) -> std::result::Result<String, String> {
+    pub(crate) async fn plan_shape(&mut self, sql: &str, literals: &[String]) -> std::result::Result<String, String> {
         let run = async {
             sqlx::raw_sql("SAVEPOINT plangate_plan").execute(&mut self.conn).await?;
             sqlx::raw_sql(AssertSqlSafe(format!("PREPARE plangate_production AS {sql}")))
@@ -108,7 +108,7 @@ impl Production {
 
     /// The top `n` statements of `pg_stat_statements` in this database by total time, with
     /// their calls; None when the extension is not installed or not readable.
-    pub async fn statements(&mut self, n: usize) -> Result<Option<Vec<Statement>>> {
+    pub(crate) async fn statements(&mut self, n: usize) -> Result<Option<Vec<Statement>>> {
         let installed: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')")
                 .fetch_one(&mut self.conn)
@@ -144,7 +144,7 @@ impl Production {
     }
 
     /// End the transaction (nothing was written) and disconnect.
-    pub async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
         let _ = self.conn.close().await;
     }
@@ -152,10 +152,10 @@ impl Production {
 
 /// A statement `pg_stat_statements` recorded.
 #[derive(Debug, Clone)]
-pub struct Statement {
-    pub sql: String,
-    pub calls: i64,
-    pub total_ms: f64,
+pub(crate) struct Statement {
+    pub(crate) sql: String,
+    pub(crate) calls: i64,
+    pub(crate) total_ms: f64,
 }
 
 /// Table name as plangate writes it: `t` in `public`, else `schema.t`.

@@ -22,11 +22,11 @@ pub enum Target {
 pub struct Applied {
     /// Ownership and privilege statements skipped: plangate runs as one role, and they
     /// do not change plans (the roles they name usually do not exist in a throwaway server).
-    pub skipped_privileges: usize,
+    pub(crate) skipped_privileges: usize,
 }
 
 impl Applied {
-    pub fn notes(&self) -> Vec<String> {
+    pub(crate) fn notes(&self) -> Vec<String> {
         match self.skipped_privileges {
             0 => Vec::new(),
             n => vec![format!(
@@ -142,13 +142,13 @@ fn units(sql: &str, groups: &[std::ops::Range<usize>]) -> Option<Vec<(usize, usi
 
 /// Postgres' message with the line and column in `sql` of the statement starting at byte
 /// `offset` (and of the error's position inside it, when Postgres gives one).
-pub fn describe_error(sql: &str, offset: usize, e: &sqlx::Error) -> String {
+pub(crate) fn describe_error(sql: &str, offset: usize, e: &sqlx::Error) -> String {
     let at = crate::error::db_position(e).map_or(offset, |p| sqltext::advance(sql, offset, p.saturating_sub(1)));
     describe_at(sql, at, e)
 }
 
 /// Postgres' message with the line and column of byte `at` in `sql`.
-pub fn describe_at(sql: &str, at: usize, e: &sqlx::Error) -> String {
+pub(crate) fn describe_at(sql: &str, at: usize, e: &sqlx::Error) -> String {
     let (line, col) = sqltext::line_col(sql, at);
     format!("line {line}, column {col}: {}", crate::error::db_message(e))
 }

@@ -13,7 +13,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A scratch database on an existing server. Dropped (with FORCE) on drop.
 #[derive(Debug)]
-pub struct ScratchDb {
+pub(crate) struct ScratchDb {
     admin: PgConnectOptions,
     pub name: String,
     dropped: bool,
@@ -28,7 +28,7 @@ pub(crate) fn describe(url: &str) -> String {
 }
 
 /// Connect with a timeout, so an unreachable server fails in seconds.
-pub(crate) async fn connect(opts: &PgConnectOptions, what: &str) -> Result<PgConnection> {
+pub async fn connect(opts: &PgConnectOptions, what: &str) -> Result<PgConnection> {
     match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(opts)).await {
         Ok(Ok(c)) => Ok(c),
         Ok(Err(e)) => Err(Error::postgres(format!("cannot connect to {what}"), e)),
@@ -41,7 +41,7 @@ pub(crate) async fn connect(opts: &PgConnectOptions, what: &str) -> Result<PgCon
 
 impl ScratchDb {
     /// Create a uniquely named scratch database on the server at `url`.
-    pub async fn create(url: &str) -> Result<ScratchDb> {
+    pub(crate) async fn create(url: &str) -> Result<ScratchDb> {
         let admin = PgConnectOptions::from_str(url)
             .map_err(|e| Error::postgres("the database URL is not a Postgres URL", e))?;
         let mut conn = connect(&admin, &describe(url)).await?;
@@ -55,12 +55,12 @@ impl ScratchDb {
     }
 
     /// How to connect to the scratch database.
-    pub fn connect_options(&self) -> PgConnectOptions {
+    pub(crate) fn connect_options(&self) -> PgConnectOptions {
         self.admin.clone().database(&self.name)
     }
 
     /// Drop the scratch database now.
-    pub async fn drop_now(&mut self) -> Result<()> {
+    pub(crate) async fn drop_now(&mut self) -> Result<()> {
         if self.dropped {
             return Ok(());
         }

@@ -4,10 +4,10 @@ use plotters::prelude::*;
 
 /// One line of a chart.
 pub(crate) struct Series<'a> {
-    pub label: &'a str,
-    pub points: Vec<(f64, f64)>,
-    pub color: RGBColor,
-    pub dashed: bool,
+    pub(crate) label: &'a str,
+    pub(crate) points: Vec<(f64, f64)>,
+    pub(crate) color: RGBColor,
+    pub(crate) dashed: bool,
 }
 
 pub(crate) const WORK: RGBColor = RGBColor(0x1f, 0x6f, 0xd1);

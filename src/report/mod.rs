@@ -22,7 +22,7 @@ use crate::verdict::CaseVerdict;
 
 pub use crate::config::Format;
 
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -156,7 +156,7 @@ pub struct Timings {
 
 impl Timings {
     /// Add another target's timings to these (a version matrix).
-    pub fn absorb(&mut self, other: Timings) {
+    pub(crate) fn absorb(&mut self, other: Timings) {
         self.start_ms += other.start_ms;
         self.restore_ms += other.restore_ms;
         self.copy_ms += other.copy_ms;
@@ -177,18 +177,18 @@ impl Timings {
 
 /// One query measured on one target, judged.
 #[derive(Debug)]
-pub struct Judged {
-    pub runs: QueryRuns,
-    pub verdicts: Vec<CaseVerdict>,
+pub(crate) struct Judged {
+    pub(crate) runs: QueryRuns,
+    pub(crate) verdicts: Vec<CaseVerdict>,
     /// Why the baseline was not used, when it was not.
-    pub baseline_note: Option<String>,
+    pub(crate) baseline_note: Option<String>,
     pub postgres_version: String,
     pub image: Option<String>,
 }
 
 impl QueryReport {
     /// The query's name, and with a version matrix the Postgres version it ran on.
-    pub fn title(&self) -> String {
+    pub(crate) fn title(&self) -> String {
         match &self.image {
             Some(_) => format!("{} [Postgres {}]", self.name, self.postgres_version),
             None => self.name.clone(),
@@ -196,7 +196,7 @@ impl QueryReport {
     }
 
     /// An HTML id unique within the report.
-    pub fn anchor(&self) -> String {
+    pub(crate) fn anchor(&self) -> String {
         match &self.image {
             Some(_) => format!("{}-pg{}", self.name, crate::baseline::major_of(&self.postgres_version)),
             None => self.name.clone(),
@@ -283,7 +283,7 @@ impl QueryReport {
 
 impl Report {
     /// Assemble the report of judged queries, in order, from the targets they ran on.
-    pub fn new(
+    pub(crate) fn new(
         targets: Vec<TargetReport>,
         scales: Vec<f64>,
         judged: &[Judged],
@@ -374,13 +374,13 @@ fn access_paths(shape: &str) -> String {
 }
 
 /// Each distinct shape diff of a case once, with the scales it appears at.
-pub fn grouped_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
+pub(crate) fn grouped_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
     group_by_scale(case.runs.iter().filter_map(|r| r.shape_diff.as_deref().map(|d| (r.scale, d))))
 }
 
 /// Where the case's generic plan is a trap: each distinct custom-to-generic diff once,
 /// with the scales it appears at.
-pub fn generic_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
+pub(crate) fn generic_diffs(case: &CaseReport) -> Vec<(Vec<String>, &str)> {
     let trapped = |s: f64| case.findings.iter().any(|f| f.kind == Kind::GenericPlan && f.scale == Some(s));
     group_by_scale(
         case.runs
@@ -401,14 +401,14 @@ fn group_by_scale<'a>(diffs: impl Iterator<Item = (f64, &'a str)>) -> Vec<(Vec<S
     out
 }
 
-pub use crate::measure::round2;
+pub(crate) use crate::measure::round2;
 
 /// The run in one line's facts, computed once for every renderer.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Query results: one per query, or per query and target with a version matrix.
-    pub results: usize,
-    pub failed: usize,
+    pub(crate) results: usize,
+    pub(crate) failed: usize,
     /// "result" with a version matrix, else "query".
     noun: &'static str,
     versions: String,
@@ -418,7 +418,7 @@ pub struct Summary {
 }
 
 impl Report {
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let versions: Vec<&str> = self.targets.iter().map(|t| t.postgres_version.as_str()).collect();
         #[expect(clippy::cast_precision_loss)]
         let secs = self.timings.total_ms as f64 / 1000.0;

@@ -15,42 +15,42 @@ pub(crate) const BAR: Bar = Bar { null_frac: 0.01, distinct: 0.10, frequency: 0.
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub(crate) struct Bar {
-    pub null_frac: f64,
-    pub distinct: f64,
-    pub frequency: f64,
-    pub correlation: f64,
-    pub buckets: f64,
+    pub(crate) null_frac: f64,
+    pub(crate) distinct: f64,
+    pub(crate) frequency: f64,
+    pub(crate) correlation: f64,
+    pub(crate) buckets: f64,
 }
 
 /// One column's statistics in production and in the world.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Fidelity {
-    pub table: String,
-    pub column: String,
-    pub production: Summary,
-    pub world: Summary,
+    pub(crate) table: String,
+    pub(crate) column: String,
+    pub(crate) production: Summary,
+    pub(crate) world: Summary,
     /// The largest difference among the most common values' frequencies (by rank).
-    pub frequency_diff: f64,
+    pub(crate) frequency_diff: f64,
     /// The largest shift of a production quantile in the world's order, in buckets.
-    pub quantile_shift: Option<f64>,
+    pub(crate) quantile_shift: Option<f64>,
     /// The worst difference as a share of what the bar allows: above 1, outside it.
-    pub score: f64,
+    pub(crate) score: f64,
     /// The statistic that scored worst.
-    pub worst: &'static str,
+    pub(crate) worst: &'static str,
     /// The world's column is made by a `stats` generator; other columns (keys, inferred
     /// or configured generators) are shown for reference and not held to the bar.
-    pub from_stats: bool,
+    pub(crate) from_stats: bool,
 }
 
 /// What the fidelity table shows of one side.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Summary {
-    pub null_frac: f64,
+    pub(crate) null_frac: f64,
     /// Distinct non-null values.
-    pub distinct: f64,
+    pub(crate) distinct: f64,
     /// The top ten most common values' frequencies, most common first.
-    pub top_freqs: Vec<f64>,
-    pub correlation: Option<f64>,
+    pub(crate) top_freqs: Vec<f64>,
+    pub(crate) correlation: Option<f64>,
 }
 
 impl Summary {

@@ -16,31 +16,31 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The folder a snapshot lives in, relative to plangate.toml, unless `[snapshot] dir` says.
-pub const DEFAULT_DIR: &str = "snapshot";
+pub(crate) const DEFAULT_DIR: &str = "snapshot";
 
 /// One table of production, as its statistics describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableStats {
-    pub format_version: u32,
-    pub table: String,
+    pub(crate) format_version: u32,
+    pub(crate) table: String,
     /// `pg_class.reltuples` (summed over partitions).
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// `pg_class.relpages` (summed over partitions).
-    pub pages: u64,
-    pub columns: BTreeMap<String, ColumnStats>,
+    pub(crate) pages: u64,
+    pub(crate) columns: BTreeMap<String, ColumnStats>,
     /// `pg_stats_ext`, where `CREATE STATISTICS` objects exist: recorded for the reader and
     /// for drift, without values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub extended: Vec<ExtendedStats>,
+    pub(crate) extended: Vec<ExtendedStats>,
 }
 
 /// What a column's values are, for reproducing them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ValueKind {
+pub(crate) enum ValueKind {
     /// Integers, numerics and floats.
     Number,
     /// `timestamp` (without time zone).
@@ -59,7 +59,7 @@ pub enum ValueKind {
 
 impl ValueKind {
     /// The kind of a column of base type `type_name` (`typtype` `type_kind`).
-    pub fn of(type_name: &str, type_kind: &str) -> ValueKind {
+    pub(crate) fn of(type_name: &str, type_kind: &str) -> ValueKind {
         match type_name {
             _ if type_kind == "e" => ValueKind::Label,
             "int2" | "int4" | "int8" | "numeric" | "float4" | "float8" => ValueKind::Number,
@@ -73,69 +73,69 @@ impl ValueKind {
     }
 
     /// Values of this kind are distributions (kept by default), not text a person wrote.
-    pub fn is_text(self) -> bool {
+    pub(crate) fn is_text(self) -> bool {
         self == ValueKind::Text
     }
 }
 
 /// One column's `pg_stats` row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ColumnStats {
+pub(crate) struct ColumnStats {
     pub kind: ValueKind,
     /// The base type's name (`int4`, `numeric`, `text`, ...).
     #[serde(rename = "type")]
-    pub type_name: String,
-    pub null_frac: f64,
+    pub(crate) type_name: String,
+    pub(crate) null_frac: f64,
     /// Postgres' convention: positive, a count of distinct values; negative, minus the
     /// share of rows that are distinct (it grows with the table).
-    pub n_distinct: f64,
-    pub avg_width: u32,
-    pub correlation: Option<f64>,
+    pub(crate) n_distinct: f64,
+    pub(crate) avg_width: u32,
+    pub(crate) correlation: Option<f64>,
     /// For a partitioned table: the correlation within its partitions (their own
     /// statistics, weighted by rows). Postgres computes the table's `correlation` over its
     /// partitions' samples laid end to end, which says little of the order rows are in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_correlation: Option<f64>,
+    pub(crate) order_correlation: Option<f64>,
     /// The most common values with their frequencies, most common first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub most_common: Vec<Frequent>,
+    pub(crate) most_common: Vec<Frequent>,
     /// Equal-frequency bucket bounds of the values that are not among the most common.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub histogram: Vec<String>,
+    pub(crate) histogram: Vec<String>,
     /// The values are surrogates: production's text replaced, order, frequency and width kept.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub surrogates: bool,
+    pub(crate) surrogates: bool,
 }
 
 /// A most common value and its frequency (a share of all rows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Frequent {
-    pub value: String,
-    pub freq: f64,
+pub(crate) struct Frequent {
+    pub(crate) value: String,
+    pub(crate) freq: f64,
 }
 
 /// One `pg_stats_ext` row, without values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExtendedStats {
+pub(crate) struct ExtendedStats {
     pub name: String,
     pub columns: Vec<String>,
-    pub kinds: Vec<String>,
+    pub(crate) kinds: Vec<String>,
     /// `pg_ndistinct` as Postgres prints it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n_distinct: Option<String>,
+    pub(crate) n_distinct: Option<String>,
     /// `pg_dependencies` as Postgres prints it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<String>,
+    pub(crate) dependencies: Option<String>,
 }
 
 impl ColumnStats {
     /// The share of rows that are neither NULL nor one of the most common values.
-    pub fn rest(&self) -> f64 {
+    pub(crate) fn rest(&self) -> f64 {
         (1.0 - self.null_frac - self.most_common.iter().map(|m| m.freq).sum::<f64>()).max(0.0)
     }
 
     /// Distinct non-null values in a table of `rows` rows.
-    pub fn distinct_at(&self, rows: u64) -> f64 {
+    pub(crate) fn distinct_at(&self, rows: u64) -> f64 {
         #[expect(clippy::cast_precision_loss)]
         let rows = rows as f64;
         if self.n_distinct >= 0.0 { self.n_distinct } else { -self.n_distinct * rows }
@@ -145,24 +145,24 @@ impl ColumnStats {
 /// Production's plan for one query: each case's parameters (as the samplers that chose
 /// them, never production's values) and plan shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueryPlans {
-    pub format_version: u32,
-    pub query: String,
+pub(crate) struct QueryPlans {
+    pub(crate) format_version: u32,
+    pub(crate) query: String,
     /// The hash of the query's SQL: a plan of other SQL is not compared.
-    pub sql_sha256: String,
+    pub(crate) sql_sha256: String,
     pub cases: BTreeMap<String, CasePlan>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CasePlan {
-    pub params: Vec<String>,
-    pub shape: String,
+pub(crate) struct CasePlan {
+    pub(crate) params: Vec<String>,
+    pub(crate) shape: String,
 }
 
 /// A snapshot folder.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl Snapshot {
@@ -170,21 +170,21 @@ impl Snapshot {
         Snapshot { dir }
     }
 
-    pub fn table_path(&self, table: &str) -> PathBuf {
+    pub(crate) fn table_path(&self, table: &str) -> PathBuf {
         self.dir.join("tables").join(format!("{table}.json"))
     }
 
-    pub fn plans_path(&self, query: &str) -> PathBuf {
+    pub(crate) fn plans_path(&self, query: &str) -> PathBuf {
         self.dir.join("plans").join(format!("{query}.json"))
     }
 
     /// One table's statistics; None when the snapshot has no file for it.
-    pub fn read_table(&self, table: &str) -> Result<Option<TableStats>> {
+    pub(crate) fn read_table(&self, table: &str) -> Result<Option<TableStats>> {
         read_json(&self.table_path(table))
     }
 
     /// Every table of the snapshot, by name.
-    pub fn read_tables(&self) -> Result<BTreeMap<String, TableStats>> {
+    pub(crate) fn read_tables(&self) -> Result<BTreeMap<String, TableStats>> {
         let mut out = BTreeMap::new();
         for path in json_files(&self.dir.join("tables"))? {
             if let Some(t) = read_json::<TableStats>(&path)? {
@@ -195,7 +195,7 @@ impl Snapshot {
     }
 
     /// Production's plans for one query; None when there are none.
-    pub fn read_plans(&self, query: &str) -> Result<Option<QueryPlans>> {
+    pub(crate) fn read_plans(&self, query: &str) -> Result<Option<QueryPlans>> {
         read_json(&self.plans_path(query))
     }
 
@@ -204,12 +204,12 @@ impl Snapshot {
         write_json(&self.table_path(&t.table), t)
     }
 
-    pub fn write_plans(&self, p: &QueryPlans) -> Result<()> {
+    pub(crate) fn write_plans(&self, p: &QueryPlans) -> Result<()> {
         write_json(&self.plans_path(&p.query), p)
     }
 
     /// Remove the files of tables and queries that are no longer there.
-    pub fn remove_others(&self, tables: &[String], queries: &[String]) -> Result<()> {
+    pub(crate) fn remove_others(&self, tables: &[String], queries: &[String]) -> Result<()> {
         for (sub, keep) in [("tables", tables), ("plans", queries)] {
             for path in json_files(&self.dir.join(sub))? {
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();

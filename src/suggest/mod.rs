@@ -192,6 +192,7 @@ pub(crate) struct IndexNote {
 pub(crate) struct Suggestions {
     pub format_version: u32,
     /// Best first (see [`rank`]).
+    #[expect(clippy::struct_field_names, reason = "the JSON output's key")]
     pub suggestions: Vec<Suggestion>,
     /// With the whole catalog: the fewest suggestions that fix the failing queries, built
     /// together and checked, as one migration.
@@ -246,7 +247,10 @@ pub(crate) fn rank(found: &mut [Suggestion]) {
 /// table: what `CREATE STATISTICS` can be about.
 /// A node that reads no relation itself (an aggregate's grouping key, a join) counts when
 /// one table alone has all of its columns.
-pub(crate) fn statistics_columns(estimate: &crate::analysis::Estimate, catalog: &Catalog) -> Option<(String, Vec<String>)> {
+pub(crate) fn statistics_columns(
+    estimate: &crate::analysis::Estimate,
+    catalog: &Catalog,
+) -> Option<(String, Vec<String>)> {
     let (name, table) = if let Some(relation) = estimate.table.as_deref() {
         catalog.iter().find(|(n, _)| n.rsplit('.').next() == Some(relation))?
     } else {

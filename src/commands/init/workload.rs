@@ -33,7 +33,12 @@ pub(super) struct Entry {
 }
 
 /// The top `n` read queries over the schema's tables.
-pub(super) async fn read(production: &mut Production, n: usize, catalog: &Catalog, settings: &Settings) -> Result<Workload> {
+pub(super) async fn read(
+    production: &mut Production,
+    n: usize,
+    catalog: &Catalog,
+    settings: &Settings,
+) -> Result<Workload> {
     let Some(statements) = production.statements(n).await? else {
         progress(&format!(
             "pg_stat_statements is not installed on {}: no queries were read (CREATE EXTENSION pg_stat_statements, \

@@ -15,13 +15,13 @@ use crate::datagen::wire::Wire;
 mod sampler;
 mod stats;
 
-pub use sampler::escape;
+pub(crate) use sampler::escape;
 use sampler::{HotParents, KeyedRef, NumFmt, Population, RefSampler, Sampler};
 use stats::StatsSampler;
 
 /// One column's generator with its stream seed.
 #[derive(Debug)]
-pub struct ColumnGen {
+pub(crate) struct ColumnGen {
     sampler: Sampler,
     seed: u64,
     /// How its values go in a binary COPY, when every value it writes can.
@@ -31,7 +31,7 @@ pub struct ColumnGen {
 impl ColumnGen {
     /// Append the COPY text value at `row` to `out`.
     #[inline]
-    pub fn write(&self, row: u64, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, row: u64, out: &mut Vec<u8>) {
         self.sampler.write(self.seed, row, out);
     }
 }
@@ -100,7 +100,7 @@ impl TableGen {
 }
 
 /// Why a generator cannot be compiled (the column is named by the caller).
-pub type CompileError = String;
+pub(crate) type CompileError = String;
 
 /// Compile every table for the load that takes the world from `prev_scale` (None: empty)
 /// to `steps`' last scale, through the scales in `steps` (ascending, each above

@@ -104,12 +104,12 @@ pub(super) enum Sampler {
 /// key, or, for a key no parent holds at this scale, one that exists.
 #[derive(Debug)]
 pub(super) struct KeyedRef {
-    pub stats: StatsSampler,
+    pub(crate) stats: StatsSampler,
     /// The parent row of each most common value.
-    pub hot_rows: Vec<u64>,
-    pub parent: Arc<ColumnGen>,
+    pub(crate) hot_rows: Vec<u64>,
+    pub(crate) parent: Arc<ColumnGen>,
     /// Parent rows at this scale.
-    pub parents: u64,
+    pub(crate) parents: u64,
 }
 
 impl KeyedRef {
@@ -154,37 +154,37 @@ pub(super) enum Population {
 #[derive(Debug)]
 pub(super) struct RefSampler {
     /// The parent column's sampler and stream seed: its value at parent row j is computed, not stored.
-    pub parent: Arc<ColumnGen>,
-    pub population: Population,
+    pub(crate) parent: Arc<ColumnGen>,
+    pub(crate) population: Population,
     /// Zipf over the parent's full rows, popularity shuffled.
-    pub zipf: Option<(Zipf<f64>, Permutation, u64)>,
+    pub(crate) zipf: Option<(Zipf<f64>, Permutation, u64)>,
     /// Seed that picks the parent row (shared by the columns of a composite key).
-    pub pick_seed: u64,
+    pub(crate) pick_seed: u64,
     /// The newest share of the parents born so far that a child picks from (0: a few).
-    pub spread: f64,
+    pub(crate) spread: f64,
     /// For a unique reference: the parents each child row owns (see `distinct_stride`).
-    pub stride: Option<f64>,
+    pub(crate) stride: Option<f64>,
     /// Production's hot parents (a `stats` foreign key): picked with their frequencies.
-    pub hot: Option<HotParents>,
+    pub(crate) hot: Option<HotParents>,
 }
 
 /// Parent rows that production's statistics name as most common, with the end of each
 /// one's share of the child rows (cumulative); a draw past the last end picks as usual.
 #[derive(Debug)]
 pub(super) struct HotParents {
-    pub ends: Vec<f64>,
-    pub rows: Vec<u64>,
+    pub(crate) ends: Vec<f64>,
+    pub(crate) rows: Vec<u64>,
     /// `rows`, sorted and without repeats.
-    pub sorted_rows: Vec<u64>,
+    pub(crate) sorted_rows: Vec<u64>,
     /// The share of the other rows that follow insertion order (production's correlation):
     /// child row i of `child_full` picks parent row `i * parent_full / child_full`.
-    pub sorted: f64,
-    pub parent_full: u64,
-    pub child_full: u64,
-    pub null_frac: f64,
+    pub(crate) sorted: f64,
+    pub(crate) parent_full: u64,
+    pub(crate) child_full: u64,
+    pub(crate) null_frac: f64,
     /// A permutation of the child's full rows: row i's stratum, which decides NULL and the
     /// hot parent, so that at production's size their shares are exact.
-    pub strata: Permutation,
+    pub(crate) strata: Permutation,
 }
 
 impl HotParents {
@@ -518,7 +518,7 @@ pub(super) fn write_float(out: &mut Vec<u8>, v: f64, fmt: NumFmt) {
 }
 
 /// A value in COPY text format: backslash, tab, newline and carriage return escaped.
-pub fn escape(v: &str) -> Vec<u8> {
+pub(crate) fn escape(v: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len());
     for b in v.bytes() {
         match b {

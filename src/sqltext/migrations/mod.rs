@@ -153,7 +153,11 @@ pub(crate) enum MigrationsError {
 
 /// The migrations of every `[schema] files` entry, in order (a file named twice is applied
 /// once). `format` overrides the layout each folder is recognised as.
-pub(crate) fn read(root: &Path, patterns: &[String], format: Option<Format>) -> Result<Vec<Migration>, MigrationsError> {
+pub(crate) fn read(
+    root: &Path,
+    patterns: &[String],
+    format: Option<Format>,
+) -> Result<Vec<Migration>, MigrationsError> {
     let mut out: Vec<Migration> = Vec::new();
     for pattern in patterns {
         let full = root.join(pattern);
