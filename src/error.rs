@@ -111,9 +111,6 @@ pub enum Error {
     #[error("building the world of scale {scale} stopped before it was done")]
     WorldStopped { scale: f64 },
 
-    #[error("`plangate {0}` is not yet available in this version")]
-    NotYetAvailable(&'static str),
-
     /// The run was interrupted by a signal (SIGINT or SIGTERM).
     #[error("interrupted by {name}; cleaned up")]
     Interrupted { name: &'static str, code: u8 },
@@ -132,7 +129,6 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::ConfigNotFound { .. } => Some("run `plangate init` to write one, or pass --config FILE".to_string()),
-            Error::NotYetAvailable(_) => Some("see the README for the commands that work today".to_string()),
             _ => None,
         }
     }
@@ -166,6 +162,22 @@ impl Error {
 
 /// `detail: cause`, or either alone: a message that says its cause in one line (the cause
 /// stays reachable as the error's source).
+/// An error and its causes on one line, each after a colon; a cause the message already
+/// says is not said twice. For errors said in a progress line rather than returned.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = s.source();
+    }
+    text
+}
+
 fn with_cause(detail: &str, cause: Option<&(dyn std::error::Error + Send + Sync)>) -> String {
     match (detail, cause) {
         (d, None) => d.to_string(),

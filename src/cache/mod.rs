@@ -10,9 +10,11 @@
 //! copies; eviction (least recently used first, down to the size bound) and `cache clear`
 //! take that lock exclusively and pass over entries in use.
 
+mod error;
 pub(crate) mod key;
 pub(crate) mod store;
 
+pub(crate) use error::WorldError;
 pub(crate) use key::{DATA_VERSION, WorldKey};
 pub(crate) use store::{Cache, Entry, EntryMeta};
 

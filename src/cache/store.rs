@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nix::fcntl::{Flock, FlockArg};
+
+use super::error::WorldError;
 use serde::{Deserialize, Serialize};
 
 /// The layout of an entry's folder and of `entry.json`.
@@ -157,15 +159,15 @@ impl Cache {
         let Ok(lock) = Flock::lock(lock, FlockArg::LockShared) else {
             return Lookup::Miss;
         };
-        let meta = fs::read(dir.join(ENTRY_FILE)).map_err(|e| e.to_string()).and_then(|bytes| {
-            serde_json::from_slice::<EntryMeta>(&bytes).map_err(|e| format!("its entry.json does not parse: {e}"))
-        });
+        let meta = fs::read(dir.join(ENTRY_FILE))
+            .map_err(WorldError::io("read", dir.join(ENTRY_FILE)))
+            .and_then(|bytes| serde_json::from_slice::<EntryMeta>(&bytes).map_err(WorldError::Entry));
         match meta {
             // Evicted between the open and the lock: gone.
             Err(_) if !dir.exists() => Lookup::Miss,
             Err(why) => {
                 drop(lock);
-                self.corrupt(key, why)
+                self.corrupt(key, crate::error::chain(&why))
             }
             Ok(meta) if meta.format != FORMAT || meta.key != key => {
                 drop(lock);
@@ -212,16 +214,17 @@ impl Cache {
     /// here): moved in when `movable` and on the same file system, else written as an
     /// archive; then evict down to the size bound. Returns the entry's size; an error says
     /// why nothing was kept.
-    pub(crate) fn publish(&self, data: &Path, mut meta: EntryMeta, movable: bool) -> Result<u64, String> {
+    pub(crate) fn publish(&self, data: &Path, mut meta: EntryMeta, movable: bool) -> Result<u64, WorldError> {
         self.sweep_tmp();
-        fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
-        fs::create_dir_all(self.worlds()).map_err(|e| format!("cannot create {}: {e}", self.worlds().display()))?;
+        fs::create_dir_all(self.tmp()).map_err(WorldError::io("create", self.tmp()))?;
+        fs::create_dir_all(self.worlds()).map_err(WorldError::io("create", self.worlds()))?;
         let tmp = unique_dir(&self.tmp(), &format!("new-{}", meta.key));
-        let written = (|| -> Result<u64, String> {
-            dir_builder().create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        let written = (|| -> Result<u64, WorldError> {
+            dir_builder().create(&tmp).map_err(WorldError::io("create", &tmp))?;
             // Held while writing: a sweep of `tmp/` leaves a folder alone while it is written.
-            let writing = File::create(tmp.join(LOCK_FILE)).map_err(|e| e.to_string())?;
-            let _writing = Flock::lock(writing, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string())?;
+            let writing = File::create(tmp.join(LOCK_FILE)).map_err(WorldError::io("create", tmp.join(LOCK_FILE)))?;
+            let _writing = Flock::lock(writing, FlockArg::LockExclusive)
+                .map_err(|(_, e)| WorldError::io("lock", tmp.join(LOCK_FILE))(e.into()))?;
             let (dirs, files) = manifest_of(data)?;
             let target = tmp.join(DATA_DIR);
             let sums = if movable && fs::rename(data, &target).is_ok() {
@@ -241,15 +244,13 @@ impl Cache {
             meta.format = FORMAT;
             let json = serde_json::to_vec_pretty(&meta).expect("entry metadata serializes");
             write_synced(&tmp.join(ENTRY_FILE), &json)?;
-            File::create(tmp.join(USED_FILE)).map_err(|e| e.to_string())?;
+            File::create(tmp.join(USED_FILE)).map_err(WorldError::io("create", tmp.join(USED_FILE)))?;
             Ok(meta.bytes)
         })();
         let bytes = match written {
-            Ok(b) if b > self.max_bytes => Err(format!(
-                "the world takes {}, more than the cache's bound of {} (PLANGATE_CACHE_MAX_SIZE)",
-                super::human_size(b),
-                super::human_size(self.max_bytes)
-            )),
+            Ok(b) if b > self.max_bytes => {
+                Err(WorldError::TooLarge { size: super::human_size(b), bound: super::human_size(self.max_bytes) })
+            }
             other => other,
         };
         let bytes = match bytes {
@@ -268,12 +269,12 @@ impl Cache {
     }
 
     /// A folder for a world on its way in (removed on drop), on the cache's file system.
-    pub(crate) fn scratch(&self) -> Result<tempfile::TempDir, String> {
-        fs::create_dir_all(self.tmp()).map_err(|e| format!("cannot create {}: {e}", self.tmp().display()))?;
+    pub(crate) fn scratch(&self) -> Result<tempfile::TempDir, WorldError> {
+        fs::create_dir_all(self.tmp()).map_err(WorldError::io("create", self.tmp()))?;
         tempfile::Builder::new()
             .prefix("incoming-")
             .tempdir_in(self.tmp())
-            .map_err(|e| format!("cannot create a folder in {}: {e}", self.tmp().display()))
+            .map_err(WorldError::io("create a folder in", self.tmp()))
     }
 
     /// Remove the least recently used entries (never `keep`, never one in use) until the
@@ -365,13 +366,11 @@ impl Cache {
 impl Entry {
     /// Copy the entry's data directory to `dest` (which must not exist), checking every file
     /// against the manifest; on a mismatch `dest` is removed and the error says which file.
-    pub(crate) fn restore_into(&self, dest: &Path) -> Result<u64, String> {
+    pub(crate) fn restore_into(&self, dest: &Path) -> Result<u64, WorldError> {
         let result = (|| {
             for d in std::iter::once("").chain(self.meta.dirs.iter().map(String::as_str)) {
                 let d = relative(d)?;
-                dir_builder()
-                    .create(dest.join(d))
-                    .map_err(|e| format!("cannot create {}: {e}", dest.join(d).display()))?;
+                dir_builder().create(dest.join(d)).map_err(WorldError::io("create", dest.join(d)))?;
             }
             match self.meta.layout {
                 Layout::Archive => read_archive(&self.dir.join(ARCHIVE_FILE), &self.meta.files, Some(dest))?,
@@ -382,7 +381,7 @@ impl Entry {
                         .files
                         .iter()
                         .map(|f| Ok((source.join(relative(&f.path)?), Some(dest.join(&f.path)), Some(f))))
-                        .collect::<Result<Vec<_>, String>>()?;
+                        .collect::<Result<Vec<_>, WorldError>>()?;
                     copy_all(&jobs)?;
                 }
             }
@@ -414,14 +413,14 @@ impl Entry {
 
 /// Check an entry's data directory (as `Entry::kept` gives it) against its manifest, off
 /// the entry (for a blocking task); the error names the first file that differs.
-pub(crate) fn verify(layout: Layout, kept: &Path, files: &[FileSum]) -> Result<(), String> {
+pub(crate) fn verify(layout: Layout, kept: &Path, files: &[FileSum]) -> Result<(), WorldError> {
     match layout {
         Layout::Archive => read_archive(kept, files, None),
         Layout::Folder => {
             let jobs = files
                 .iter()
                 .map(|f| Ok((kept.join(relative(&f.path)?), None, Some(f))))
-                .collect::<Result<Vec<_>, String>>()?;
+                .collect::<Result<Vec<_>, WorldError>>()?;
             copy_all(&jobs).map(|_| ())
         }
     }
@@ -429,20 +428,25 @@ pub(crate) fn verify(layout: Layout, kept: &Path, files: &[FileSum]) -> Result<(
 
 /// Read an entry's archive, checking each file against the manifest, and write the files
 /// under `dest` when there is one.
-fn read_archive(path: &Path, files: &[FileSum], dest: Option<&Path>) -> Result<(), String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+fn read_archive(path: &Path, files: &[FileSum], dest: Option<&Path>) -> Result<(), WorldError> {
+    let file = File::open(path).map_err(WorldError::io("open", path))?;
     let mut archive = tar::Archive::new(io::BufReader::with_capacity(BUFFER, file));
     let mut expected = files.iter();
-    let damaged = |e: io::Error| format!("{ARCHIVE_FILE} is damaged: {e}");
+    let damaged = WorldError::Archive;
     for entry in archive.entries().map_err(damaged)? {
         let mut entry = entry.map_err(damaged)?;
         if entry.header().entry_type().is_dir() {
             continue;
         }
         let name = entry.path().map_err(damaged)?.to_string_lossy().into_owned();
-        let want = expected.next().ok_or_else(|| format!("{name} is in {ARCHIVE_FILE} but not in its manifest"))?;
+        let want = expected
+            .next()
+            .ok_or_else(|| WorldError::Damaged(format!("{name} is in {ARCHIVE_FILE} but not in its manifest")))?;
         if name != want.path {
-            return Err(format!("{ARCHIVE_FILE} holds {name} where its manifest lists {}", want.path));
+            return Err(WorldError::Damaged(format!(
+                "{ARCHIVE_FILE} holds {name} where its manifest lists {}",
+                want.path
+            )));
         }
         let mut out = match dest {
             Some(dest) => Some(
@@ -451,51 +455,55 @@ fn read_archive(path: &Path, files: &[FileSum], dest: Option<&Path>) -> Result<(
                     .create_new(true)
                     .mode(0o600)
                     .open(dest.join(relative(&want.path)?))
-                    .map_err(|e| format!("cannot create {}: {e}", dest.join(&want.path).display()))?,
+                    .map_err(WorldError::io("create", dest.join(&want.path)))?,
             ),
             None => None,
         };
-        let sum = copy_hashed(&mut entry, out.as_mut()).map_err(|e| format!("{}: {e}", want.path))?;
+        let sum = copy_hashed(&mut entry, out.as_mut()).map_err(WorldError::io("read", &want.path))?;
         if want.bytes != sum.0 || want.blake3 != sum.1 {
-            return Err(format!("{} does not match its manifest", want.path));
+            return Err(WorldError::Damaged(format!("{} does not match its manifest", want.path)));
         }
     }
     match expected.next() {
-        Some(missing) => Err(format!("{} is missing from {ARCHIVE_FILE}", missing.path)),
+        Some(missing) => Err(WorldError::Damaged(format!("{} is missing from {ARCHIVE_FILE}", missing.path))),
         None => Ok(()),
     }
 }
 
 /// A manifest's path, refused if it could lead out of the folder it is unpacked in.
-fn relative(path: &str) -> Result<&str, String> {
+fn relative(path: &str) -> Result<&str, WorldError> {
     let inside = Path::new(path).components().all(|c| matches!(c, std::path::Component::Normal(_)));
-    if inside { Ok(path) } else { Err(format!("the manifest lists {path}, which is not inside the data directory")) }
+    if inside {
+        Ok(path)
+    } else {
+        Err(WorldError::Damaged(format!("the manifest lists {path}, which is not inside the data directory")))
+    }
 }
 
 /// The folders and files of a data directory, relative and sorted. Left out: the pid and
 /// options files of the stopped server, transient statistics, and the write-ahead log
 /// segments after the first (a cleanly stopped server needs only the one holding its
 /// last checkpoint; the later ones are recycled, not yet written).
-fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), String> {
+fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), WorldError> {
     let mut dirs = Vec::new();
     let mut files = Vec::new();
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
         let here = data.join(&rel);
         let mut read: Vec<fs::DirEntry> = fs::read_dir(&here)
-            .map_err(|e| format!("cannot read {}: {e}", here.display()))?
+            .map_err(WorldError::io("read", &here))?
             .collect::<io::Result<_>>()
-            .map_err(|e| e.to_string())?;
+            .map_err(WorldError::io("read", &here))?;
         read.sort_by_key(fs::DirEntry::file_name);
         let mut segments = Vec::new();
         for d in read {
             let name = d.file_name().to_string_lossy().into_owned();
             let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-            let kind = d.file_type().map_err(|e| e.to_string())?;
+            let kind = d.file_type().map_err(WorldError::io("read", d.path()))?;
             if kind.is_symlink() {
-                return Err(format!(
+                return Err(WorldError::Damaged(format!(
                     "{path} is a link (a tablespace or a moved WAL folder): such a world is not cached"
-                ));
+                )));
             } else if kind.is_dir() {
                 dirs.push(path.clone());
                 stack.push(path);
@@ -515,18 +523,18 @@ fn manifest_of(data: &Path) -> Result<(Vec<String>, Vec<String>), String> {
 }
 
 /// Remove what a moved data directory holds beyond its manifest.
-fn remove_unlisted(root: &Path, dirs: &[String], files: &[String]) -> Result<(), String> {
+fn remove_unlisted(root: &Path, dirs: &[String], files: &[String]) -> Result<(), WorldError> {
     let (dirs, files): (std::collections::BTreeSet<&str>, std::collections::BTreeSet<&str>) =
         (dirs.iter().map(String::as_str).collect(), files.iter().map(String::as_str).collect());
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
-        for d in fs::read_dir(root.join(&rel)).map_err(|e| e.to_string())?.flatten() {
+        for d in fs::read_dir(root.join(&rel)).map_err(WorldError::io("read", root.join(&rel)))?.flatten() {
             let name = d.file_name().to_string_lossy().into_owned();
             let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
             if dirs.contains(path.as_str()) {
                 stack.push(path);
             } else if !files.contains(path.as_str()) {
-                fs::remove_file(root.join(&path)).map_err(|e| format!("cannot remove {path}: {e}"))?;
+                fs::remove_file(root.join(&path)).map_err(WorldError::io("remove", &path))?;
             }
         }
     }
@@ -534,7 +542,7 @@ fn remove_unlisted(root: &Path, dirs: &[String], files: &[String]) -> Result<(),
 }
 
 /// Each file's index with its size and hash, or why one could not be copied.
-type Sums = Result<Vec<(usize, (u64, String))>, String>;
+type Sums = Result<Vec<(usize, (u64, String))>, WorldError>;
 
 /// Threads that copy and hash a world's files.
 const COPY_THREADS: usize = 6;
@@ -542,7 +550,7 @@ const COPY_THREADS: usize = 6;
 /// Copy files (or only read them, without a destination) on [`COPY_THREADS`] threads,
 /// hashing as they are read. With an expected sum, a file whose size or hash differs is an
 /// error. Returns each file's size and hash.
-fn copy_all(jobs: &[(PathBuf, Option<PathBuf>, Option<&FileSum>)]) -> Result<Vec<(u64, String)>, String> {
+fn copy_all(jobs: &[(PathBuf, Option<PathBuf>, Option<&FileSum>)]) -> Result<Vec<(u64, String)>, WorldError> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(fs::metadata(&jobs[i].0).map_or(0, |m| m.len())));
     // More threads than cores: creating a file waits on the file system's journal more
@@ -557,10 +565,13 @@ fn copy_all(jobs: &[(PathBuf, Option<PathBuf>, Option<&FileSum>)]) -> Result<Vec
                     half.iter()
                         .map(|&i| {
                             let (from, to, expected) = &jobs[i];
-                            let sum = copy_file(from, to.as_deref()).map_err(|e| format!("{}: {e}", from.display()))?;
+                            let sum = copy_file(from, to.as_deref()).map_err(WorldError::io("copy", from))?;
                             if let Some(want) = expected {
                                 if want.bytes != sum.0 || want.blake3 != sum.1 {
-                                    return Err(format!("{} does not match its manifest", want.path));
+                                    return Err(WorldError::Damaged(format!(
+                                        "{} does not match its manifest",
+                                        want.path
+                                    )));
                                 }
                             }
                             Ok((i, sum))
@@ -595,8 +606,8 @@ const BUFFER: usize = 1 << 20;
 
 /// Write the folders `dirs` and the files `files` of `data` as a tar at `out`, hashing each
 /// file as it is read. Returns each file's size and hash.
-fn write_archive(data: &Path, dirs: &[String], files: &[String], out: &Path) -> Result<Vec<(u64, String)>, String> {
-    let failed = |e: io::Error| format!("cannot write {}: {e}", out.display());
+fn write_archive(data: &Path, dirs: &[String], files: &[String], out: &Path) -> Result<Vec<(u64, String)>, WorldError> {
+    let failed = |e: io::Error| WorldError::Io { action: "write", path: out.to_path_buf(), source: e };
     let file = File::options().write(true).create_new(true).mode(0o600).open(out).map_err(failed)?;
     let mut tar = tar::Builder::new(io::BufWriter::with_capacity(BUFFER, file));
     for d in dirs {
@@ -609,15 +620,15 @@ fn write_archive(data: &Path, dirs: &[String], files: &[String], out: &Path) -> 
     let mut sums = Vec::with_capacity(files.len());
     for f in files {
         let path = data.join(f);
-        let src = File::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let len = src.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
+        let src = File::open(&path).map_err(WorldError::io("read", &path))?;
+        let len = src.metadata().map_err(WorldError::io("read", &path))?.len();
         let mut header = tar::Header::new_gnu();
         header.set_mode(0o600);
         header.set_size(len);
         let mut reader = Hashing { inner: src.take(len), hasher: blake3::Hasher::new(), bytes: 0 };
         tar.append_data(&mut header, f, &mut reader).map_err(failed)?;
         if reader.bytes != len {
-            return Err(format!("{} changed while it was kept", path.display()));
+            return Err(WorldError::Damaged(format!("{} changed while it was kept", path.display())));
         }
         sums.push((len, reader.hasher.finalize().to_hex().to_string()));
     }
@@ -660,9 +671,9 @@ fn copy_hashed(src: &mut impl Read, mut dst: Option<&mut File>) -> io::Result<(u
     Ok((total, hasher.finalize().to_hex().to_string()))
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let mut f = File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), WorldError> {
+    let mut f = File::create(path).map_err(WorldError::io("write", path))?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(WorldError::io("write", path))
 }
 
 fn dir_builder() -> fs::DirBuilder {
@@ -680,6 +691,7 @@ fn unique_dir(parent: &Path, prefix: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::chain;
 
     fn meta(key: &str) -> EntryMeta {
         EntryMeta { scales: vec![1.0], databases: vec!["db".into()], ..EntryMeta::new(key, "test") }
@@ -738,14 +750,14 @@ mod tests {
             bytes[middle] ^= 1;
             fs::write(&file, &bytes).unwrap();
             let dest = dir.path().join("restored");
-            let err = entry.restore_into(&dest).unwrap_err();
+            let err = chain(&entry.restore_into(&dest).unwrap_err());
             assert!(err.contains("base/1/1259") && err.contains("does not match its manifest"), "{err}");
             assert!(!dest.exists());
-            assert!(verify(layout, &kept, &entry.meta.files).unwrap_err().contains("base/1/1259"));
+            assert!(chain(&verify(layout, &kept, &entry.meta.files).unwrap_err()).contains("base/1/1259"));
             // Cut short, as by a crash while it was written.
             bytes[middle] ^= 1;
             fs::write(&file, &bytes[..middle]).unwrap();
-            let err = entry.restore_into(&dest).unwrap_err();
+            let err = chain(&entry.restore_into(&dest).unwrap_err());
             assert!(err.contains("base/1/1259"), "{err}");
             assert!(!dest.exists());
             cache.discard(entry);

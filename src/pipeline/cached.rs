@@ -49,12 +49,11 @@ pub(super) async fn save(server: &mut Server, c: &CacheUse, session: &Finished, 
         password: server.password(),
         ..EntryMeta::new(&c.key.hex, &c.build)
     };
-    let scratch = c.cache.scratch();
-    let kept = match &scratch {
+    // The scratch folder (a container's data, copied out) goes once the world is kept.
+    let kept = match c.cache.scratch() {
         Ok(dir) => server.stop_keeping_data(dir.path()).await.and_then(|data| c.cache.publish(&data, meta, true)),
-        Err(e) => Err(e.clone()),
+        Err(e) => Err(e),
     };
-    drop(scratch);
     match kept {
         Ok(bytes) => {
             progress(&format!(
@@ -66,7 +65,7 @@ pub(super) async fn save(server: &mut Server, c: &CacheUse, session: &Finished, 
             true
         }
         Err(why) => {
-            progress(&format!("world cache: this world was not kept: {why}"));
+            progress(&format!("world cache: this world was not kept: {}", crate::error::chain(&why)));
             false
         }
     }

@@ -10,6 +10,7 @@ use testcontainers::bollard::Docker;
 use testcontainers::bollard::body_full;
 use testcontainers::bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
 
+use crate::cache::WorldError;
 use crate::cache::store::FileSum;
 
 /// Bytes per chunk handed between the tar thread and the connection.
@@ -23,7 +24,7 @@ pub(super) async fn upload_dir(
     dirs: &[String],
     files: &[FileSum],
     dest: &str,
-) -> Result<(), String> {
+) -> Result<(), WorldError> {
     let (root, dirs) = (root.to_path_buf(), dirs.to_vec());
     let files: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     upload_tar(docker, id, dest, move |out| {
@@ -40,7 +41,7 @@ pub(super) async fn upload_dir(
 }
 
 /// Unpack the tar at `archive` into `dest` in the container.
-pub(super) async fn upload_archive(docker: &Docker, id: &str, archive: &Path, dest: &str) -> Result<(), String> {
+pub(super) async fn upload_archive(docker: &Docker, id: &str, archive: &Path, dest: &str) -> Result<(), WorldError> {
     let archive = archive.to_path_buf();
     upload_tar(docker, id, dest, move |out| {
         std::io::copy(&mut std::fs::File::open(&archive)?, out)?;
@@ -56,19 +57,20 @@ async fn upload_tar(
     id: &str,
     dest: &str,
     write: impl FnOnce(&mut ChannelWriter) -> std::io::Result<()> + Send + 'static,
-) -> Result<(), String> {
+) -> Result<(), WorldError> {
     let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
     let writer = tokio::task::spawn_blocking(move || write(&mut ChannelWriter { tx, buf: Vec::with_capacity(CHUNK) }));
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
     let options = UploadToContainerOptions { path: dest.to_string(), ..Default::default() };
     let sent = docker.upload_to_container(id, Some(options), testcontainers::bollard::body_stream(body)).await;
-    let written = writer.await.map_err(|e| e.to_string())?;
-    sent.map_err(|e| format!("cannot copy the world into the container: {e}"))?;
-    written.map_err(|e| format!("cannot read the cached world: {e}"))
+    let written =
+        writer.await.map_err(|e| WorldError::backend("the thread reading the cached world stopped")(e.into()))?;
+    sent.map_err(|e| WorldError::backend("cannot copy the world into the container")(e.into()))?;
+    written.map_err(|e| WorldError::backend("cannot read the cached world")(e.into()))
 }
 
 /// Write one file (`path`, absolute) into the container.
-pub(super) async fn upload_file(docker: &Docker, id: &str, path: &str, contents: &[u8]) -> Result<(), String> {
+pub(super) async fn upload_file(docker: &Docker, id: &str, path: &str, contents: &[u8]) -> Result<(), WorldError> {
     let path = Path::new(path);
     let (dir, name) = (path.parent().unwrap_or(Path::new("/")), path.file_name().unwrap_or_default());
     let mut tar = tar::Builder::new(Vec::new());
@@ -76,14 +78,18 @@ pub(super) async fn upload_file(docker: &Docker, id: &str, path: &str, contents:
     header.set_size(contents.len() as u64);
     header.set_mode(0o644);
     header.set_cksum();
-    tar.append_data(&mut header, name, contents).map_err(|e| e.to_string())?;
-    let bytes = tar.into_inner().map_err(|e| e.to_string())?;
+    let failed = |e: std::io::Error| WorldError::backend(format!("cannot pack {}", path.display()))(e.into());
+    tar.append_data(&mut header, name, contents).map_err(failed)?;
+    let bytes = tar.into_inner().map_err(failed)?;
     let options = UploadToContainerOptions { path: dir.to_string_lossy().into_owned(), ..Default::default() };
-    docker.upload_to_container(id, Some(options), body_full(bytes.into())).await.map_err(|e| e.to_string())
+    docker
+        .upload_to_container(id, Some(options), body_full(bytes.into()))
+        .await
+        .map_err(|e| WorldError::backend(format!("cannot copy {} into the container", path.display()))(e.into()))
 }
 
 /// Copy the folder `src` of a (stopped) container to `dest` on this machine.
-pub(super) async fn download_dir(docker: &Docker, id: &str, src: &str, dest: &Path) -> Result<(), String> {
+pub(super) async fn download_dir(docker: &Docker, id: &str, src: &str, dest: &Path) -> Result<(), WorldError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<bytes::Bytes>(4);
     let raw = dest.with_extension("download");
     let top = Path::new(src).file_name().map(PathBuf::from).unwrap_or_default();
@@ -112,17 +118,17 @@ pub(super) async fn download_dir(docker: &Docker, id: &str, src: &str, dest: &Pa
                 }
             }
             Err(e) => {
-                failed = Some(e.to_string());
+                failed = Some(e);
                 break;
             }
         }
     }
     drop(tx);
-    let unpacked = reader.await.map_err(|e| e.to_string())?;
+    let unpacked = reader.await.map_err(|e| WorldError::backend("the thread unpacking the world stopped")(e.into()))?;
     if let Some(e) = failed {
-        return Err(format!("cannot copy the world out of the container: {e}"));
+        return Err(WorldError::backend("cannot copy the world out of the container")(e.into()));
     }
-    unpacked.map_err(|e| format!("cannot unpack the world copied out of the container: {e}"))
+    unpacked.map_err(|e| WorldError::backend("cannot unpack the world copied out of the container")(e.into()))
 }
 
 /// The writing end of a chunked channel, for a tar builder on a blocking thread.

@@ -24,10 +24,10 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::archive;
-use crate::cache::Entry;
 use crate::cache::store::Layout;
+use crate::cache::{Entry, WorldError};
 use crate::config::image::ImageRef;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, chain};
 
 /// The label every container of this run carries: `dev.plangate.run=<pid>-<start time>`.
 pub(crate) const RUN_LABEL: &str = "dev.plangate.run";
@@ -201,6 +201,7 @@ impl Container {
             match container.restore(docker, world).await {
                 Ok(()) => container.restored = true,
                 Err(why) => {
+                    let why = chain(&why);
                     crate::progress::global().line(&format!("the cached world is damaged ({why}); building it again"));
                 }
             }
@@ -222,12 +223,12 @@ impl Container {
     }
 
     /// Check a cached world against its manifest and copy it into `PGDATA`.
-    async fn restore(&self, docker: &Docker, world: &Entry) -> std::result::Result<(), String> {
+    async fn restore(&self, docker: &Docker, world: &Entry) -> std::result::Result<(), WorldError> {
         let ((layout, kept), files) = (world.kept(), world.meta.files.clone());
         let checked = kept.clone();
         tokio::task::spawn_blocking(move || crate::cache::store::verify(layout, &checked, &files))
             .await
-            .map_err(|e| e.to_string())??;
+            .map_err(|e| WorldError::backend("the thread checking the cached world stopped")(e.into()))??;
         world.touch();
         match layout {
             Layout::Archive => archive::upload_archive(docker, &self.id(), &kept, &self.pgdata).await,
@@ -239,9 +240,9 @@ impl Container {
 
     /// Let the waiting entrypoint go on.
     async fn go(&self, docker: &Docker) -> Result<()> {
-        archive::upload_file(docker, &self.id(), GO, b"")
-            .await
-            .map_err(|e| Error::NoPostgres(format!("cannot start Postgres in the container of {}: {e}", self.image)))
+        archive::upload_file(docker, &self.id(), GO, b"").await.map_err(|e| {
+            Error::NoPostgres(format!("cannot start Postgres in the container of {}: {}", self.image, chain(&e)))
+        })
     }
 
     /// Stop the server cleanly (the image stops Postgres with a fast shutdown) and copy its
@@ -250,9 +251,9 @@ impl Container {
         &mut self,
         docker: &Docker,
         into: &Path,
-    ) -> std::result::Result<PathBuf, String> {
-        let Some(c) = &self.inner else { return Err("the container is gone".into()) };
-        c.stop_with_timeout(Some(120)).await.map_err(|e| format!("cannot stop the container: {e}"))?;
+    ) -> std::result::Result<PathBuf, WorldError> {
+        let Some(c) = &self.inner else { return Err(WorldError::backend_says("the container is gone")) };
+        c.stop_with_timeout(Some(120)).await.map_err(|e| WorldError::backend("cannot stop the container")(e.into()))?;
         let data = into.join("data");
         archive::download_dir(docker, &self.id(), &self.pgdata, &data).await?;
         Ok(data)

@@ -18,7 +18,7 @@ use nix::unistd::{Pid, User};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::cache::store::Lookup;
-use crate::cache::{Cache, Entry, EntryMeta};
+use crate::cache::{Cache, Entry, EntryMeta, WorldError};
 use crate::error::{Error, Result};
 
 /// The port that names the socket file; nothing listens on TCP.
@@ -192,6 +192,7 @@ impl LocalCluster {
             match restored {
                 Ok(_) => cluster.restored = true,
                 Err(why) => {
+                    let why = crate::error::chain(&why);
                     crate::progress::global().line(&format!("the cached world is damaged ({why}); building it again"));
                 }
             }
@@ -360,8 +361,10 @@ impl LocalCluster {
 
     /// Stop the server cleanly (a fast shutdown, which ends with a checkpoint), leaving a
     /// data directory that starts again without recovery; the directory stays until drop.
-    pub(crate) fn stop_clean(&mut self) -> std::result::Result<(), String> {
-        let Some(mut child) = self.child.take() else { return Err("the server is not running".into()) };
+    pub(crate) fn stop_clean(&mut self) -> std::result::Result<(), WorldError> {
+        let Some(mut child) = self.child.take() else {
+            return Err(WorldError::backend_says("the server is not running"));
+        };
         if let Ok(pid) = i32::try_from(child.id()) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
         }
@@ -369,12 +372,12 @@ impl LocalCluster {
         loop {
             match child.try_wait() {
                 Ok(Some(status)) if status.success() => return Ok(()),
-                Ok(Some(status)) => return Err(format!("the server stopped with {status}")),
+                Ok(Some(status)) => return Err(WorldError::backend_says(format!("the server stopped with {status}"))),
                 Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
                 Ok(None) | Err(_) => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err("the server did not stop within 120 s".into());
+                    return Err(WorldError::backend_says("the server did not stop within 120 s"));
                 }
             }
         }

@@ -11,6 +11,7 @@ pub(crate) mod watchdog;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+use crate::cache::WorldError;
 use crate::config::{BackendChoice, Settings};
 use crate::error::{Error, Result};
 
@@ -330,14 +331,16 @@ impl Server {
     pub(crate) async fn stop_keeping_data(
         &mut self,
         scratch: &std::path::Path,
-    ) -> std::result::Result<std::path::PathBuf, String> {
+    ) -> std::result::Result<std::path::PathBuf, WorldError> {
         match &mut self.instance {
             Instance::Local(c) => c.stop_clean().map(|()| c.data_dir()),
             Instance::Container(c) => {
-                let docker = container::runtime().await.ok_or("the container runtime stopped answering")?;
+                let docker = container::runtime()
+                    .await
+                    .ok_or_else(|| WorldError::backend_says("the container runtime stopped answering"))?;
                 c.stop_and_download(&docker, scratch).await
             }
-            Instance::Url(_) => Err("the url backend's data directory is not kept".into()),
+            Instance::Url(_) => Err(WorldError::backend_says("the url backend's data directory is not kept")),
         }
     }
 

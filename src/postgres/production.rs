@@ -11,7 +11,7 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
-use crate::error::{Error, Result, db_message};
+use crate::error::{DbError, Error, Result};
 use crate::plan::{Explain, shape};
 use crate::postgres::url;
 use crate::snapshot::{ColumnStats, ExtendedStats, Frequent, TableStats, ValueKind};
@@ -79,7 +79,11 @@ impl Production {
 
     /// The shape of production's plan for `sql` with these parameter literals (plain
     /// EXPLAIN of the prepared statement; nothing runs). Errors are Postgres' message.
-    pub(crate) async fn plan_shape(&mut self, sql: &str, literals: &[String]) -> std::result::Result<String, String> {
+    pub(crate) async fn plan_shape(
+        &mut self,
+        sql: &str,
+        literals: &[String],
+    ) -> std::result::Result<String, PlanError> {
         let run = async {
             sqlx::raw_sql("SAVEPOINT plangate_plan").execute(&mut self.conn).await?;
             sqlx::raw_sql(AssertSqlSafe(format!("PREPARE plangate_production AS {sql}")))
@@ -97,11 +101,11 @@ impl Production {
         }
         .await;
         match run {
-            Ok(plan) => Explain::from_json(&plan).map(|e| shape::shape(&e.plan)).map_err(|e| e.to_string()),
+            Ok(plan) => Explain::from_json(&plan).map(|e| shape::shape(&e.plan)).map_err(PlanError::Unreadable),
             Err(e) => {
                 let _ =
                     sqlx::raw_sql("ROLLBACK TO SAVEPOINT plangate_plan; DEALLOCATE ALL").execute(&mut self.conn).await;
-                Err(db_message(&e))
+                Err(PlanError::Refused(DbError(e)))
             }
         }
     }
@@ -326,4 +330,15 @@ async fn extended(conn: &mut PgConnection, out: &mut Statistics) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Why production could not plan a query.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PlanError {
+    /// Postgres refused the statement (said as Postgres says it).
+    #[error(transparent)]
+    Refused(DbError),
+    /// Its EXPLAIN output does not read as a plan.
+    #[error("its plan does not read as EXPLAIN's JSON")]
+    Unreadable(#[source] serde_json::Error),
 }

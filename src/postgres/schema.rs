@@ -84,7 +84,7 @@ pub async fn apply(conn: &mut PgConnection, migrations: &[Migration], target: Ta
                 None => detail,
             },
         };
-        let sql = crate::sqltext::without_meta_commands(&m.sql).map_err(schema_error)?;
+        let sql = crate::sqltext::without_meta_commands(&m.sql).map_err(|e| schema_error(e.to_string()))?;
         let statements: Vec<(usize, &str, Treatment)> = match units(&sql, &m.groups) {
             Some(units) => {
                 units.into_iter().map(|(start, end, words)| (start, &sql[start..end], treatment(&words))).collect()

@@ -65,20 +65,27 @@ impl Statement {
 /// `pg_dump`'s psql meta-commands that only guard a restore (`\restrict KEY`, `\unrestrict KEY`).
 const HARMLESS_META: &[&str] = &["\\restrict", "\\unrestrict"];
 
+/// A psql meta-command plangate cannot follow, and its line.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "line {line}: psql meta-command `{name}` is not SQL; plangate applies schema files as plain SQL \
+     (pg_dump's \\restrict and \\unrestrict are skipped)"
+)]
+pub(crate) struct MetaCommand {
+    line: usize,
+    name: String,
+}
+
 /// The text with psql meta-command lines blanked (offsets and lines kept), or the line
 /// of one plangate cannot follow.
-pub(crate) fn without_meta_commands(sql: &str) -> std::result::Result<String, String> {
+pub(crate) fn without_meta_commands(sql: &str) -> std::result::Result<String, MetaCommand> {
     let mut out = String::with_capacity(sql.len());
     for (i, line) in sql.split_inclusive('\n').enumerate() {
         let command = line.trim_start();
         if command.starts_with('\\') {
             let name = command.split_whitespace().next().unwrap_or(command);
             if !HARMLESS_META.contains(&name) {
-                return Err(format!(
-                    "line {}: psql meta-command `{name}` is not SQL; plangate applies schema files as plain SQL \
-                     (pg_dump's \\restrict and \\unrestrict are skipped)",
-                    i + 1
-                ));
+                return Err(MetaCommand { line: i + 1, name: name.to_string() });
             }
             out.extend(line.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
         } else {
@@ -162,7 +169,7 @@ mod tests {
         assert_eq!(out.len(), sql.len());
         assert_eq!(out.lines().nth(1), Some("CREATE TABLE t (x int);"));
         assert!(out.lines().next().unwrap().trim().is_empty());
-        let err = without_meta_commands("SELECT 1;\n\\i other.sql\n").unwrap_err();
+        let err = without_meta_commands("SELECT 1;\n\\i other.sql\n").unwrap_err().to_string();
         assert!(err.starts_with("line 2: psql meta-command `\\i`"), "{err}");
     }
 

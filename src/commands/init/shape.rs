@@ -128,8 +128,10 @@ pub(super) async fn plans(
                     cases.insert(case.name.clone(), CasePlan { params, shape });
                 }
                 Err(e) => crate::progress::line(&format!(
-                    "production cannot plan `{}` ({}), so it is not compared there: {e}",
-                    q.name, case.name
+                    "production cannot plan `{}` ({}), so it is not compared there: {}",
+                    q.name,
+                    case.name,
+                    crate::error::chain(&e)
                 )),
             }
         }

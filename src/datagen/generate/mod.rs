@@ -14,10 +14,12 @@ use crate::datagen::wire::Wire;
 
 mod sampler;
 mod stats;
+mod text;
 
-pub(crate) use sampler::escape;
-use sampler::{HotParents, KeyedRef, NumFmt, Population, RefSampler, Sampler};
+use sampler::{HotParents, KeyedRef, Population, RefSampler, Sampler};
 use stats::StatsSampler;
+use text::NumFmt;
+pub(crate) use text::escape;
 
 /// One column's generator with its stream seed.
 #[derive(Debug)]
@@ -99,8 +101,23 @@ impl TableGen {
     }
 }
 
-/// Why a generator cannot be compiled (the column is named by the caller).
-pub(crate) type CompileError = String;
+/// Why a generator cannot be compiled: a combination plangate does not generate, or
+/// statistics it cannot read (the column is named by the caller).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CompileError(String);
+
+impl From<String> for CompileError {
+    fn from(why: String) -> Self {
+        CompileError(why)
+    }
+}
+
+impl From<&str> for CompileError {
+    fn from(why: &str) -> Self {
+        CompileError(why.to_string())
+    }
+}
 
 /// Compile every table for the load that takes the world from `prev_scale` (None: empty)
 /// to `steps`' last scale, through the scales in `steps` (ascending, each above
@@ -171,7 +188,7 @@ impl Ctx<'_> {
         let full_rows = self.table.size.full().max(self.table.size.rows_at(self.scale));
         let need_domain = |domain: u64, what: &str| -> Result<Permutation, CompileError> {
             if domain < full_rows {
-                return Err(format!("unique({what}) has only {domain} distinct values for {full_rows} rows"));
+                return Err(format!("unique({what}) has only {domain} distinct values for {full_rows} rows").into());
             }
             Ok(Permutation::new(domain, derive(seed, 99)))
         };
@@ -267,7 +284,8 @@ impl Ctx<'_> {
                     return Err(format!(
                         "unique text in at most {} characters cannot hold a row number; configure a generator",
                         max_len.unwrap_or(0)
-                    ));
+                    )
+                    .into());
                 }
                 Sampler::Text { min: *min_words, max: *max_words, max_len, unique }
             }
@@ -390,7 +408,7 @@ impl Ctx<'_> {
         };
         let full_parent = parent.size.full().max(parent.size.rows_at(self.scale));
         if full_parent == 0 {
-            return Err(format!("references `{table}`, which has no rows"));
+            return Err(format!("references `{table}`, which has no rows").into());
         }
         let pick_seed = match self.group {
             Some(g) => stream_seed(self.seed, &self.table.name, g),
@@ -483,7 +501,8 @@ impl Ctx<'_> {
         if stride < 1.0 {
             return Err(format!(
                 "a unique reference to `{table}` needs a parent per row: {children} rows, {parents} rows in `{table}`"
-            ));
+            )
+            .into());
         }
         Ok(stride)
     }

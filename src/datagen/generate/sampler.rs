@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rand_distr::{Distribution, Normal, Zipf};
 
+use super::text::{NumFmt, write_float};
 use crate::calendar::TimeAt;
 use crate::config::generator::TypedGen;
 use crate::datagen::generate::ColumnGen;
@@ -130,13 +131,6 @@ impl KeyedRef {
         };
         self.parent.write(parent % self.parents.max(1), out);
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(super) enum NumFmt {
-    Integer,
-    Decimals(usize),
-    Shortest,
 }
 
 /// Which parent rows exist for a child row.
@@ -508,38 +502,9 @@ fn write_int(out: &mut Vec<u8>, v: i128) {
     let _ = write!(out, "{v}");
 }
 
-#[inline]
-pub(super) fn write_float(out: &mut Vec<u8>, v: f64, fmt: NumFmt) {
-    let _ = match fmt {
-        NumFmt::Integer => write!(out, "{}", v.round()),
-        NumFmt::Decimals(d) => write!(out, "{v:.d$}"),
-        NumFmt::Shortest => write!(out, "{v}"),
-    };
-}
-
-/// A value in COPY text format: backslash, tab, newline and carriage return escaped.
-pub(crate) fn escape(v: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len());
-    for b in v.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn copy_escaping() {
-        assert_eq!(escape("a\tb\\c\nd"), b"a\\tb\\\\c\\nd".to_vec());
-    }
 
     #[test]
     fn rng_ext_is_usable_with_cell_rng() {

@@ -13,8 +13,9 @@
 //! in an order that spreads every prefix evenly over the column's range (bit reversal), so
 //! the distinct count grows with the scale too.
 
+use super::CompileError;
+use super::text::{NumFmt, escape, write_float};
 use crate::calendar;
-use crate::datagen::generate::sampler::{NumFmt, escape, write_float};
 use crate::datagen::random::{CellRng, Permutation};
 use crate::snapshot::surrogate::{code_width, letters};
 use crate::snapshot::{ColumnStats, ValueKind};
@@ -141,7 +142,7 @@ impl StatsSampler {
         integer: bool,
         max_len: Option<usize>,
         seed: u64,
-    ) -> Result<StatsSampler, String> {
+    ) -> Result<StatsSampler, CompileError> {
         let common: Vec<Vec<u8>> = stats.most_common.iter().map(|m| escape(&m.value)).collect();
         let bounds = bounds(stats, integer)?;
         let non_null = (1.0 - stats.null_frac).max(0.0);
@@ -311,7 +312,7 @@ impl StatsSampler {
 }
 
 /// The histogram's bounds as the column's kind reads them.
-fn bounds(stats: &ColumnStats, integer: bool) -> Result<Bounds, String> {
+fn bounds(stats: &ColumnStats, integer: bool) -> Result<Bounds, CompileError> {
     let h = &stats.histogram;
     if h.is_empty() {
         return Ok(Bounds::None);
@@ -320,8 +321,10 @@ fn bounds(stats: &ColumnStats, integer: bool) -> Result<Bounds, String> {
         ValueKind::Number => {
             let bounds = h
                 .iter()
-                .map(|s| s.parse::<f64>().map_err(|_| format!("histogram bound `{s}` is not a number")))
-                .collect::<Result<Vec<f64>, String>>()?;
+                .map(|s| {
+                    s.parse::<f64>().map_err(|_| CompileError::from(format!("histogram bound `{s}` is not a number")))
+                })
+                .collect::<Result<Vec<f64>, CompileError>>()?;
             let decimals = h.iter().chain(stats.most_common.iter().map(|m| &m.value)).map(|s| decimals(s)).max();
             let fmt = match stats.type_name.as_str() {
                 _ if integer => NumFmt::Integer,
@@ -337,8 +340,12 @@ fn bounds(stats: &ColumnStats, integer: bool) -> Result<Bounds, String> {
         ValueKind::Timestamp | ValueKind::Timestamptz | ValueKind::Date => {
             let bounds = h
                 .iter()
-                .map(|s| parse_time(s).ok_or_else(|| format!("histogram bound `{s}` is not a time plangate reads")))
-                .collect::<Result<Vec<f64>, String>>()?;
+                .map(|s| {
+                    parse_time(s).ok_or_else(|| {
+                        CompileError::from(format!("histogram bound `{s}` is not a time plangate reads"))
+                    })
+                })
+                .collect::<Result<Vec<f64>, CompileError>>()?;
             if bounds.len() < 2 {
                 Bounds::Picks(h.iter().map(|s| escape(s)).collect())
             } else {
