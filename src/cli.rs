@@ -17,8 +17,11 @@ use crate::error::{Error, Result};
 /// synthetic table scales inside throwaway Postgres instances, and flags sequential
 /// scans, spills, misestimates, plan-shape changes and superlinear growth against
 /// baselines committed in git.
+/// `plangate --version`: the package version and, when built from a repository, the commit.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("PLANGATE_BUILD_COMMIT"));
+
 #[derive(Debug, Parser)]
-#[command(name = "plangate", version = crate::VERSION, about, long_about)]
+#[command(name = "plangate", version = VERSION, about, long_about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

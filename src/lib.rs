@@ -33,8 +33,7 @@ use crate::error::Result;
 
 pub use crate::commands::Outcome;
 
-/// `plangate --version`: the package version and, when built from a repository, the commit.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("PLANGATE_BUILD_COMMIT"));
+pub use crate::cli::VERSION;
 
 /// Run one command.
 pub async fn run(cli: Cli) -> Result<Outcome> {

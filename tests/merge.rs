@@ -57,6 +57,26 @@ fn two_partitions_merged_are_the_full_run() {
     let (code, md, _) = p.run(&["merge", "a.json", "b.json", "--format", "markdown"]);
     assert_eq!(code, 1);
     assert!(md.starts_with("## ❌ plangate: 1 of 6 queries failed"), "{md}");
+
+    // The GitHub format's annotations go to --output, its markdown to the step summary.
+    let summary = p.path().join("summary.md");
+    let run_github = |summary: &std::path::Path| {
+        let out = p
+            .cmd(&["merge", "a.json", "b.json", "--format", "github", "--output", "gh.txt"])
+            .env("GITHUB_STEP_SUMMARY", summary)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, stderr) = run_github(&summary);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(p.read("gh.txt").contains("::error file=queries/product_listing.sql"), "{}", p.read("gh.txt"));
+    assert!(std::fs::read_to_string(&summary).unwrap().starts_with("## ❌ plangate: 1 of 6 queries failed"));
+    // A step summary that cannot be written is an error naming it, not a panic.
+    let (code, stderr) = run_github(&p.path().join("no/such/folder/summary.md"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot write") && stderr.contains("no/such/folder/summary.md"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
     p.assert_nothing_left();
 }
 

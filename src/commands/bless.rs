@@ -1,7 +1,7 @@
 //! `plangate bless`: run the catalog and (re)write the baselines of the queries that ran.
 
-use crate::Outcome;
 use crate::baseline::{self, Baseline, BaselineCase, BaselineRun};
+use crate::commands::Outcome;
 use crate::config::catalog;
 use crate::config::{Settings, hex_sha256};
 use crate::error::Result;

@@ -2,9 +2,9 @@
 
 use std::time::SystemTime;
 
-use crate::Outcome;
 use crate::cache::{self, Cache};
 use crate::cli::{CacheAction, CacheArgs};
+use crate::commands::Outcome;
 use crate::error::{Error, Result};
 use crate::progress::line as progress;
 

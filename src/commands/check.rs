@@ -1,7 +1,7 @@
 //! `plangate check`: run the catalog, compare with baselines, and gate.
 
-use crate::Outcome;
 use crate::baseline;
+use crate::commands::Outcome;
 use crate::config::Settings;
 use crate::config::catalog;
 use crate::error::{Error, Result};

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use textplots::{Chart, LabelBuilder, LabelFormat, Plot, Shape};
 
-use crate::Outcome;
 use crate::analysis::growth::{self, GrowthClass};
+use crate::commands::Outcome;
 use crate::config::Settings;
 use crate::config::catalog;
 use crate::error::{Error, Result};

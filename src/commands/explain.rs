@@ -5,12 +5,13 @@ use sqlx::AssertSqlSafe;
 use std::fmt::Write as _;
 
 use crate::cli::Format;
+use crate::commands::Outcome;
 use crate::config::Settings;
 use crate::config::catalog::{self, sql_literal};
 use crate::error::{Error, Result, db_message};
+use crate::measure;
 use crate::pipeline::{Session, measure_then};
 use crate::plan::{Explain, NodeRef};
-use crate::{Outcome, measure};
 
 pub(crate) async fn run(
     settings: &Settings,

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::Outcome;
+use crate::commands::Outcome;
 use crate::config::{Format, Settings};
 use crate::error::{Error, Result};
 use crate::pipeline::measure_then;

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::Outcome;
 use crate::cli::Format;
+use crate::commands::Outcome;
 use crate::error::{Error, Result};
 use crate::report::{self, QueryReport, Report, Verdict};
 

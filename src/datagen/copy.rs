@@ -12,6 +12,7 @@ use crate::datagen::generate::TableGen;
 use crate::datagen::model::DistinctKey;
 use crate::datagen::wire;
 use crate::error::{Error, Result, db_message};
+use crate::sqltext::{quote_ident, quote_qualified};
 
 /// Bytes per COPY chunk.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -215,14 +216,4 @@ pub(crate) async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Resu
 
 pub(crate) fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// `"name"` with embedded quotes doubled.
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// A table name as plangate writes it (`t` or `schema.t`), quoted part by part.
-pub(crate) fn quote_qualified(name: &str) -> String {
-    name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
 }

@@ -17,12 +17,13 @@ use serde::Serialize;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
 
+pub(crate) use crate::datagen::copy::statistics_target;
 use crate::datagen::copy::{column_list, copy_rows, elapsed_ms, exec, insert_distinct};
-pub(crate) use crate::datagen::copy::{quote_ident, quote_qualified, statistics_target};
 use crate::datagen::generate::{TableGen, compile};
 use crate::datagen::model::DataModel;
 use crate::datagen::triggers::{self, Switch};
 use crate::error::{Error, Result};
+pub(crate) use crate::sqltext::{quote_ident, quote_qualified};
 
 /// One table's load at one scale: the rows that step added and its wall time.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]

@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 
 use crate::config::generator::GenExpr;
 use crate::config::{Settings, TableSize, TableSpec};
-use crate::datagen::copy::quote_ident;
 use crate::datagen::infer::infer;
 use crate::datagen::schema::{Catalog, Table};
 use crate::datagen::wire::Wire;
 use crate::error::{Error, Result};
+use crate::sqltext::quote_ident;
 
 /// A column to fill.
 #[derive(Debug, Clone)]

@@ -17,6 +17,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, User};
 use sqlx::postgres::PgConnectOptions;
 
+use super::IN_MEMORY_DIR;
 use crate::cache::store::Lookup;
 use crate::cache::{Cache, Entry, EntryMeta, WorldError};
 use crate::error::{Error, Result};
@@ -36,9 +37,6 @@ pub(crate) struct Origin {
     /// The folder the cluster's directory is made in (None: the system's temporary folder).
     pub(crate) parent: Option<PathBuf>,
 }
-
-/// The memory-backed file system a small world's cluster goes in.
-pub(super) const IN_MEMORY_DIR: &str = "/dev/shm";
 
 /// The largest world kept in memory, in bytes.
 const IN_MEMORY_MAX: u64 = 1 << 30;

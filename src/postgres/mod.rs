@@ -15,6 +15,9 @@ use crate::cache::WorldError;
 use crate::config::{BackendChoice, Settings};
 use crate::error::{Error, Result};
 
+/// The memory-backed file system a small world's cluster goes in.
+const IN_MEMORY_DIR: &str = "/dev/shm";
+
 /// Settings every session gets, on every backend, so that plans do not depend on the
 /// machine: no parallel workers (their timing varies), no JIT.
 /// Custom plans always: each EXECUTE is planned for its values, as a literal query is.

@@ -105,7 +105,7 @@ fn owner_alive(text: &str) -> bool {
 /// Where cluster directories are made: the temporary folder and the in-memory one.
 fn places() -> Vec<PathBuf> {
     let mut out = vec![std::env::temp_dir()];
-    let shm = PathBuf::from(super::local::IN_MEMORY_DIR);
+    let shm = PathBuf::from(super::IN_MEMORY_DIR);
     if !out.contains(&shm) && shm.is_dir() {
         out.push(shm);
     }

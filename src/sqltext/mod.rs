@@ -62,6 +62,16 @@ impl Statement {
     }
 }
 
+/// `"name"` with embedded quotes doubled.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A table name as plangate writes it (`t` or `schema.t`), quoted part by part.
+pub(crate) fn quote_qualified(name: &str) -> String {
+    name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
+}
+
 /// `pg_dump`'s psql meta-commands that only guard a restore (`\restrict KEY`, `\unrestrict KEY`).
 const HARMLESS_META: &[&str] = &["\\restrict", "\\unrestrict"];
 

@@ -14,7 +14,7 @@ mod workload;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::Outcome;
+use crate::commands::Outcome;
 use crate::config::generator::GenExpr;
 use crate::config::{BackendChoice, CONFIG_FILE, DEFAULT_FACTORS, Overrides, Settings};
 use crate::datagen::infer::infer;
