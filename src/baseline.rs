@@ -166,9 +166,9 @@ pub(crate) fn read(path: &Path) -> Result<Option<Baseline>> {
             return Err(Error::Read { path: path.to_path_buf(), source });
         }
     };
-    let bad = |detail: String| Error::Baseline { path: path.to_path_buf(), detail };
+    let bad = |detail: String| Error::Baseline { path: path.to_path_buf(), detail, source: None };
     let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| bad(format!("not valid JSON ({e}); re-bless it with `plangate bless`")))?;
+        .map_err(|e| bad(format!("not valid JSON ({e}); re-bless it with `plangate bless`")).because(e))?;
     match value.get("format_version").and_then(serde_json::Value::as_u64) {
         Some(v) if v == u64::from(FORMAT_VERSION) => {}
         Some(v) => {
@@ -182,7 +182,7 @@ pub(crate) fn read(path: &Path) -> Result<Option<Baseline>> {
     }
     serde_json::from_value(value)
         .map(Some)
-        .map_err(|e| bad(format!("unreadable baseline ({e}); re-bless it with `plangate bless`")))
+        .map_err(|e| bad(format!("unreadable baseline ({e}); re-bless it with `plangate bless`")).because(e))
 }
 
 /// Baseline files whose query no longer exists in the catalog.

@@ -20,6 +20,9 @@ pub const EXIT_SIGTERM: u8 = 143;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The error underneath one of plangate's, kept as its source.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("no plangate.toml found in {start} or any parent directory")]
@@ -51,38 +54,71 @@ pub enum Error {
     },
 
     /// The TOML could not be parsed (toml's message has line and column).
-    #[error("{path}: {message}")]
-    ConfigSyntax { path: PathBuf, message: String },
+    #[error("{path}: {}", source.to_string().trim_end())]
+    ConfigSyntax {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
 
     #[error("bad argument {flag}: {detail}")]
     Argument { flag: String, detail: String },
 
     /// A query file of the catalog is unusable.
     #[error("{path}: {detail}")]
-    Catalog { path: PathBuf, detail: String },
+    Catalog {
+        path: PathBuf,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     #[error("unknown query `{name}`{hint}")]
     UnknownQuery { name: String, hint: String },
 
     /// A schema file failed to parse or apply.
     #[error("{path}: {detail}")]
-    Schema { path: PathBuf, detail: String },
+    Schema {
+        path: PathBuf,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// A baseline file is unusable.
     #[error("{path}: {detail}")]
-    Baseline { path: PathBuf, detail: String },
+    Baseline {
+        path: PathBuf,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// A report given to `plangate merge` is unusable, or does not go with the others.
     #[error("{path}: {detail}")]
-    Report { path: PathBuf, detail: String },
+    Report {
+        path: PathBuf,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// A file of production's snapshot is unusable.
     #[error("{path}: {detail}")]
-    Snapshot { path: PathBuf, detail: String },
+    Snapshot {
+        path: PathBuf,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// No way to get a Postgres server.
-    #[error("{0}")]
-    NoPostgres(String),
+    #[error("{detail}")]
+    NoPostgres {
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// The throwaway Postgres could not be started or reached, or refused a statement of
     /// plangate's own.
@@ -100,11 +136,22 @@ pub enum Error {
 
     /// A catalog query failed in Postgres.
     #[error("query `{query}` failed at scale {scale}: {message}")]
-    QueryFailed { query: String, scale: f64, message: String },
+    QueryFailed {
+        query: String,
+        scale: f64,
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// Loading synthetic data failed.
     #[error("loading table `{table}`: {detail}")]
-    Load { table: String, detail: String },
+    Load {
+        table: String,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// A thread building scales' worlds ended before it said how a scale went (it panicked,
     /// or could not start).
@@ -131,6 +178,28 @@ impl Error {
             Error::ConfigNotFound { .. } => Some("run `plangate init` to write one, or pass --config FILE".to_string()),
             _ => None,
         }
+    }
+
+    /// The same error with `cause` kept as its source, where the message already says it
+    /// (a file's detail, a query's failure, a load's rejected value).
+    pub(crate) fn because(mut self, cause: impl Into<Cause>) -> Self {
+        match &mut self {
+            Error::Catalog { source, .. }
+            | Error::Schema { source, .. }
+            | Error::Baseline { source, .. }
+            | Error::Report { source, .. }
+            | Error::Snapshot { source, .. }
+            | Error::NoPostgres { source, .. }
+            | Error::QueryFailed { source, .. }
+            | Error::Load { source, .. } => *source = Some(cause.into()),
+            _ => {}
+        }
+        self
+    }
+
+    /// No Postgres server to be had, as `detail` says.
+    pub(crate) fn no_postgres(detail: impl Into<String>) -> Self {
+        Error::NoPostgres { detail: detail.into(), source: None }
     }
 
     /// A Postgres-side error with context. A database error is kept as a [`DbError`], which
@@ -169,9 +238,10 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut source = e.source();
     while let Some(s) = source {
         let cause = s.to_string();
-        if !text.contains(&cause) {
+        let cause = cause.trim_end();
+        if !text.contains(cause) {
             text.push_str(": ");
-            text.push_str(&cause);
+            text.push_str(cause);
         }
         source = s.source();
     }

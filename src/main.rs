@@ -54,7 +54,8 @@ fn report_error(e: &Error) {
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let cause = s.to_string();
-        if !message.contains(&cause) {
+        let cause = cause.trim_end();
+        if !message.contains(cause) {
             eprintln!("  caused by: {cause}");
         }
         source = s.source();

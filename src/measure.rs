@@ -13,7 +13,7 @@ use crate::analysis::growth;
 use crate::analysis::{Finding, Kind, Severity};
 use crate::config::catalog::{Case, Query};
 use crate::datagen::params;
-use crate::error::{Error, Result, db_message, db_position};
+use crate::error::{DbError, Error, Result, db_message, db_position};
 use crate::plan::{Explain, shape};
 use crate::sqltext;
 
@@ -143,7 +143,7 @@ pub(crate) fn statement_name(index: usize) -> String {
 pub(crate) async fn prepare(conn: &mut PgConnection, query: &Query, index: usize) -> Result<()> {
     let name = statement_name(index);
     let sql = query.statement();
-    let fail = |detail: String| Error::Catalog { path: query.path.clone(), detail };
+    let fail = |detail: String| Error::Catalog { path: query.path.clone(), detail, source: None };
     if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!("PREPARE {name} AS {sql}"))).execute(&mut *conn).await {
         // Positions refer to the PREPARE text: move them back into the file.
         let shift = format!("PREPARE {name} AS ").chars().count();
@@ -154,7 +154,7 @@ pub(crate) async fn prepare(conn: &mut PgConnection, query: &Query, index: usize
             }
             _ => db_message(&e),
         };
-        return Err(fail(detail));
+        return Err(fail(detail).because(DbError(e)));
     }
     let nulls = vec!["NULL"; query.param_count].join(", ");
     let args = if query.param_count > 0 { format!("({nulls})") } else { String::new() };
@@ -162,8 +162,9 @@ pub(crate) async fn prepare(conn: &mut PgConnection, query: &Query, index: usize
         sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN (FORMAT JSON) EXECUTE {name}{args}")))
             .fetch_one(&mut *conn)
             .await
-            .map_err(|e| fail(db_message(&e)))?;
-    let explain = Explain::from_json(&plan.0).map_err(|e| fail(format!("unexpected EXPLAIN output: {e}")))?;
+            .map_err(|e| fail(db_message(&e)).because(DbError(e)))?;
+    let explain =
+        Explain::from_json(&plan.0).map_err(|e| fail(format!("unexpected EXPLAIN output: {e}")).because(e))?;
     if explain.plan.walk().iter().any(|(n, _)| n.node_type == crate::plan::NodeType::ModifyTable) {
         return Err(fail("the query modifies data (a data-modifying WITH); plangate runs queries under EXPLAIN ANALYZE and only reads".into()));
     }
@@ -217,6 +218,7 @@ pub(crate) async fn run_case(
                         query: query.name.clone(),
                         scale,
                         message: format!("unexpected EXPLAIN output: {e}"),
+                        source: Some(Box::new(e)),
                     })?;
                     explains.push(e);
                     last_json = Some(json);
@@ -226,7 +228,12 @@ pub(crate) async fn run_case(
                 return Ok(timed_out(scale, values, thresholds));
             }
             Err(e) => {
-                return Err(Error::QueryFailed { query: query.name.clone(), scale, message: db_message(&e) });
+                return Err(Error::QueryFailed {
+                    query: query.name.clone(),
+                    scale,
+                    message: db_message(&e),
+                    source: Some(Box::new(DbError(e))),
+                });
             }
         }
     }
@@ -283,7 +290,12 @@ pub(crate) async fn run_case(
 /// decided. `args` is the parenthesized list of the case's literals.
 async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &str) -> Result<GenericRun> {
     let started = std::time::Instant::now();
-    let failed = |e: sqlx::Error| Error::QueryFailed { query: query.name.clone(), scale, message: db_message(&e) };
+    let failed = |e: sqlx::Error| Error::QueryFailed {
+        query: query.name.clone(),
+        scale,
+        message: db_message(&e),
+        source: Some(Box::new(DbError(e))),
+    };
     let setup = format!("SET plan_cache_mode = auto; PREPARE {GENERIC_STATEMENT} AS {}", query.statement());
     crate::progress::sql(2, &setup);
     sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut *conn).await.map_err(failed)?;
@@ -314,6 +326,7 @@ async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &
                     query: query.name.clone(),
                     scale,
                     message: format!("unexpected EXPLAIN output: {e}"),
+                    source: Some(Box::new(e)),
                 })?;
                 Ok(GenericRun {
                     chosen,
@@ -361,14 +374,18 @@ async fn sampled_shape(
     let literals: Vec<String> = values.iter().map(|v| v.sql.clone()).collect();
     let args = if literals.is_empty() { String::new() } else { format!("({})", literals.join(", ")) };
     let sql = format!("EXPLAIN (FORMAT JSON) EXECUTE {}{args}", statement_name(index));
-    let json: sqlx::types::Json<Value> = sqlx::query_scalar(AssertSqlSafe(sql))
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| Error::QueryFailed { query: query.name.clone(), scale: 1.0, message: db_message(&e) })?;
+    let json: sqlx::types::Json<Value> =
+        sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&mut *conn).await.map_err(|e| Error::QueryFailed {
+            query: query.name.clone(),
+            scale: 1.0,
+            message: db_message(&e),
+            source: Some(Box::new(DbError(e))),
+        })?;
     let e = Explain::from_json(&json.0).map_err(|e| Error::QueryFailed {
         query: query.name.clone(),
         scale: 1.0,
         message: format!("unexpected EXPLAIN output: {e}"),
+        source: Some(Box::new(e)),
     })?;
     Ok(Some(shape::shape(&e.plan)))
 }

@@ -12,10 +12,12 @@
 
 mod error;
 pub(crate) mod key;
+mod manifest;
 pub(crate) mod store;
 
 pub(crate) use error::WorldError;
 pub(crate) use key::{DATA_VERSION, WorldKey};
+pub(crate) use manifest::{FileSum, Layout, verify};
 pub(crate) use store::{Cache, Entry, EntryMeta};
 
 use std::path::PathBuf;

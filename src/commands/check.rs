@@ -17,6 +17,7 @@ pub(crate) async fn run(settings: &Settings, names: &[String]) -> Result<Outcome
         return Err(Error::Baseline {
             path: path.clone(),
             detail: "a baseline for a query that is not in the catalog; delete it, or restore the query and run `plangate bless`".into(),
+            source: None,
         });
     }
     let queries = catalog::select(all, names, settings.partition)?;

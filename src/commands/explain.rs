@@ -8,7 +8,7 @@ use crate::cli::Format;
 use crate::commands::Outcome;
 use crate::config::Settings;
 use crate::config::catalog::{self, sql_literal};
-use crate::error::{Error, Result, db_message};
+use crate::error::{DbError, Error, Result, db_message};
 use crate::measure;
 use crate::pipeline::{Session, measure_then};
 use crate::plan::{Explain, NodeRef};
@@ -82,6 +82,7 @@ async fn render(s: &mut Session<'_>, case: usize, json: bool, generic: bool) -> 
         query: s.queries[0].name.clone(),
         scale: run.scale,
         message: db_message(&e),
+        source: Some(Box::new(DbError(e))),
     };
     let lines: Vec<String> = sqlx::raw_sql(AssertSqlSafe(sql))
         .fetch_all(&mut s.conn)

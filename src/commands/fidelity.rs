@@ -29,6 +29,7 @@ pub(crate) async fn run(settings: &Settings, tables: &[String]) -> Result<Outcom
         return Err(Error::Snapshot {
             path: settings.snapshot_dir.clone(),
             detail: "no production statistics here: run `plangate init --from-url` first".into(),
+            source: None,
         });
     }
     for t in tables {

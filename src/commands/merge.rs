@@ -21,9 +21,10 @@ pub(crate) fn run(paths: &[PathBuf], format: Format, output: Option<&Path>) -> R
 
 /// One report, refused unless it is a `check --format json` report of this format version.
 fn read(path: &Path) -> Result<Report> {
-    let bad = |detail: String| Error::Report { path: path.to_path_buf(), detail };
+    let bad = |detail: String| Error::Report { path: path.to_path_buf(), detail, source: None };
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not a JSON report ({e})")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a JSON report ({e})")).because(e))?;
     match value.get("format_version").and_then(serde_json::Value::as_u64) {
         Some(v) if v == u64::from(report::FORMAT_VERSION) => {}
         Some(v) => {
@@ -34,7 +35,7 @@ fn read(path: &Path) -> Result<Report> {
         }
         None => return Err(bad("no format_version: not a `plangate check --format json` report".into())),
     }
-    serde_json::from_value(value).map_err(|e| bad(format!("not a plangate report ({e})")))
+    serde_json::from_value(value).map_err(|e| bad(format!("not a plangate report ({e})")).because(e))
 }
 
 /// The reports as one: every target and query once, in the order a single run reports
@@ -53,6 +54,7 @@ fn merge(reports: &[(&Path, Report)]) -> Result<Report> {
                 "{what} {b} differs from {a} in {}: reports of one run have the same config, seed and scales",
                 first_path.display()
             ),
+            source: None,
         };
         if r.config_sha256 != first.config_sha256 {
             return Err(differs(
@@ -98,6 +100,7 @@ fn merge(reports: &[(&Path, Report)]) -> Result<Report> {
                         q.postgres_version,
                         other.display()
                     ),
+                    source: None,
                 });
             }
             seen.push((key.0, key.1, path));
@@ -150,6 +153,7 @@ fn check_partitions(reports: &[(&Path, Report)]) -> Result<()> {
         return Err(Error::Report {
             path: path.to_path_buf(),
             detail: format!("partition of {other} jobs, but {} is of {n}", first.display()),
+            source: None,
         });
     }
     // A version matrix has each partition once per version.

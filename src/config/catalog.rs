@@ -173,7 +173,7 @@ pub(crate) fn load(settings: &Settings) -> Result<Vec<Query>> {
         }
     }
     if queries.is_empty() {
-        return Err(Error::Catalog { path: dir, detail: "no query files (*.sql) in the catalog".into() });
+        return Err(Error::Catalog { path: dir, detail: "no query files (*.sql) in the catalog".into(), source: None });
     }
     Ok(queries)
 }
@@ -207,11 +207,12 @@ impl Query {
         section: &QuerySection,
         config: &Path,
     ) -> Result<Query> {
-        let cat_err = |detail: String| Error::Catalog { path: path.clone(), detail };
+        let cat_err = |detail: String| Error::Catalog { path: path.clone(), detail, source: None };
         if sql.trim().is_empty() {
             return Err(cat_err("the query file is empty".into()));
         }
-        let statements = crate::sqltext::statements(&sql).map_err(|e| cat_err(format!("cannot read the SQL: {e}")))?;
+        let statements =
+            crate::sqltext::statements(&sql).map_err(|e| cat_err(format!("cannot read the SQL: {e}")).because(e))?;
         let stmt = match statements.as_slice() {
             [] => return Err(cat_err("the query file holds only comments".into())),
             [one] => one,

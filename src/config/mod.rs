@@ -125,10 +125,8 @@ impl Settings {
 
     /// Parse and validate config text as if read from `config_path`.
     pub fn from_text(config_path: &Path, text: &str, args: &Overrides) -> Result<Settings> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| Error::ConfigSyntax {
-            path: config_path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| Error::ConfigSyntax { path: config_path.to_path_buf(), source: e })?;
         let root = config_path
             .parent()
             .map_or(Path::new("."), |p| if p.as_os_str().is_empty() { Path::new(".") } else { p })

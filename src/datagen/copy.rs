@@ -11,7 +11,7 @@ use sqlx::postgres::PgConnection;
 use crate::datagen::generate::TableGen;
 use crate::datagen::model::DistinctKey;
 use crate::datagen::wire;
-use crate::error::{Error, Result, db_message};
+use crate::error::{DbError, Error, Result, db_message};
 use crate::sqltext::{quote_ident, quote_qualified};
 
 /// Bytes per COPY chunk.
@@ -69,11 +69,11 @@ pub(crate) async fn insert_distinct(
     }
     let insert =
         format!("INSERT INTO {} ({cols}) SELECT {cols} FROM ({sql}) s ORDER BY plangate_order", quote_qualified(table));
-    sqlx::raw_sql(AssertSqlSafe(insert))
-        .execute(&mut *conn)
-        .await
-        .map(|r| r.rows_affected())
-        .map_err(|e| Error::Load { table: table.to_string(), detail: rejected_value(table, &e) })
+    sqlx::raw_sql(AssertSqlSafe(insert)).execute(&mut *conn).await.map(|r| r.rows_affected()).map_err(|e| Error::Load {
+        table: table.to_string(),
+        detail: rejected_value(table, &e),
+        source: Some(Box::new(DbError(e))),
+    })
 }
 
 pub(crate) fn column_list(columns: &[String]) -> String {
@@ -150,7 +150,11 @@ async fn copy_in(
             }
         })
     };
-    let load_err = |e: sqlx::Error| Error::Load { table: g.name.clone(), detail: rejected_value(&g.name, &e) };
+    let load_err = |e: sqlx::Error| Error::Load {
+        table: g.name.clone(),
+        detail: rejected_value(&g.name, &e),
+        source: Some(Box::new(DbError(e))),
+    };
     let mut copy = conn.copy_in_raw(&stmt).await.map_err(load_err)?;
     while let Some(next) = rx.recv().await {
         let Some((chunk, rows)) = next else {

@@ -348,8 +348,11 @@ impl Loader {
             .filter(|&s| self.loaded.is_none_or(|l| s > l) && s < scale)
             .chain([scale])
             .collect();
-        let gens = compile(&self.model, self.seed, self.loaded, &passed)
-            .map_err(|(t, c, e)| Error::Load { table: t, detail: format!("column `{c}`: {e}") })?;
+        let gens = compile(&self.model, self.seed, self.loaded, &passed).map_err(|(t, c, e)| Error::Load {
+            table: t,
+            detail: format!("column `{c}`: {e}"),
+            source: Some(Box::new(e)),
+        })?;
         let mut timings = StepTimings::default();
         self.set_aside(conn).await?;
         let gens: Vec<TableGen> = gens.into_iter().filter(|g| g.end > g.start).collect();

@@ -10,8 +10,8 @@ use testcontainers::bollard::Docker;
 use testcontainers::bollard::body_full;
 use testcontainers::bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
 
+use crate::cache::FileSum;
 use crate::cache::WorldError;
-use crate::cache::store::FileSum;
 
 /// Bytes per chunk handed between the tar thread and the connection.
 const CHUNK: usize = 1 << 20;

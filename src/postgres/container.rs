@@ -24,7 +24,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::archive;
-use crate::cache::store::Layout;
+use crate::cache::Layout;
 use crate::cache::{Entry, WorldError};
 use crate::config::image::ImageRef;
 use crate::error::{Error, Result, chain};
@@ -168,7 +168,7 @@ impl Container {
             Ok(c) => c,
             Err(e) => {
                 reap(docker).await;
-                return Err(Error::NoPostgres(if present {
+                return Err(Error::no_postgres(if present {
                     format!("cannot start a container from image {image}: {e}")
                 } else {
                     format!(
@@ -183,7 +183,9 @@ impl Container {
             Ok(p) => p,
             Err(e) => {
                 let _ = started.rm().await;
-                return Err(Error::NoPostgres(format!("the container of {image} publishes no port for 5432: {e}")));
+                return Err(
+                    Error::no_postgres(format!("the container of {image} publishes no port for 5432: {e}")).because(e)
+                );
             }
         };
         let mut container = Container {
@@ -226,7 +228,7 @@ impl Container {
     async fn restore(&self, docker: &Docker, world: &Entry) -> std::result::Result<(), WorldError> {
         let ((layout, kept), files) = (world.kept(), world.meta.files.clone());
         let checked = kept.clone();
-        tokio::task::spawn_blocking(move || crate::cache::store::verify(layout, &checked, &files))
+        tokio::task::spawn_blocking(move || crate::cache::verify(layout, &checked, &files))
             .await
             .map_err(|e| WorldError::backend("the thread checking the cached world stopped")(e.into()))??;
         world.touch();
@@ -241,7 +243,8 @@ impl Container {
     /// Let the waiting entrypoint go on.
     async fn go(&self, docker: &Docker) -> Result<()> {
         archive::upload_file(docker, &self.id(), GO, b"").await.map_err(|e| {
-            Error::NoPostgres(format!("cannot start Postgres in the container of {}: {}", self.image, chain(&e)))
+            Error::no_postgres(format!("cannot start Postgres in the container of {}: {}", self.image, chain(&e)))
+                .because(e)
         })
     }
 
@@ -275,14 +278,14 @@ impl Container {
             };
             attempt += 1;
             if attempt % 20 == 0 && !self.running().await {
-                return Err(Error::NoPostgres(format!(
+                return Err(Error::no_postgres(format!(
                     "the container of image {} exited before Postgres accepted a connection; its last log lines:\n{}",
                     self.image,
                     self.log_tail().await
                 )));
             }
             if Instant::now() > deadline {
-                return Err(Error::NoPostgres(format!(
+                return Err(Error::no_postgres(format!(
                     "Postgres in image {} did not accept a connection within {} s (last error: {last})",
                     self.image,
                     READY_TIMEOUT.as_secs()

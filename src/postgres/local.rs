@@ -425,10 +425,9 @@ fn unprivileged_user() -> Result<Option<User>> {
     }
     match User::from_name("postgres") {
         Ok(Some(u)) => Ok(Some(u)),
-        _ => Err(Error::NoPostgres(
+        _ => Err(Error::no_postgres(
             "plangate runs as root and Postgres refuses to run as root; create an unprivileged `postgres` account \
-             (useradd --system postgres) or run plangate as another user"
-                .into(),
+             (useradd --system postgres) or run plangate as another user",
         )),
     }
 }

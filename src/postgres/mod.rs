@@ -84,7 +84,7 @@ pub(crate) async fn targets(settings: &Settings) -> Result<Vec<Target>> {
         BackendChoice::Local => vec![Target::Local],
         BackendChoice::Container => {
             if container::runtime().await.is_none() {
-                return Err(Error::NoPostgres(container::no_runtime_message()));
+                return Err(Error::no_postgres(container::no_runtime_message()));
             }
             containers()
         }
@@ -103,7 +103,7 @@ pub(crate) async fn targets(settings: &Settings) -> Result<Vec<Target>> {
             } else if container::runtime().await.is_some() {
                 containers()
             } else {
-                return Err(Error::NoPostgres(no_postgres_message()));
+                return Err(Error::no_postgres(no_postgres_message()));
             }
         }
     })
@@ -174,13 +174,13 @@ impl Server {
             }
             Target::Container(image) => {
                 let docker =
-                    container::runtime().await.ok_or_else(|| Error::NoPostgres(container::no_runtime_message()))?;
+                    container::runtime().await.ok_or_else(|| Error::no_postgres(container::no_runtime_message()))?;
                 Instance::Container(Box::new(
                     container::Container::start_from(&docker, image, &settings.pg_settings, world.as_deref()).await?,
                 ))
             }
             Target::Local => {
-                let bindir = local::find_bindir().ok_or_else(|| Error::NoPostgres(no_binaries_message()))?;
+                let bindir = local::find_bindir().ok_or_else(|| Error::no_postgres(no_binaries_message()))?;
                 for left in watchdog::sweep() {
                     crate::progress::global().line(&format!("removed what an earlier run left behind: {left}"));
                 }

@@ -83,6 +83,7 @@ pub async fn apply(conn: &mut PgConnection, migrations: &[Migration], target: Ta
                 Some(label) => format!("{label}: {detail}"),
                 None => detail,
             },
+            source: None,
         };
         let sql = crate::sqltext::without_meta_commands(&m.sql).map_err(|e| schema_error(e.to_string()))?;
         let statements: Vec<(usize, &str, Treatment)> = match units(&sql, &m.groups) {

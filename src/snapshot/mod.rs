@@ -243,8 +243,8 @@ fn read_json<T: serde::de::DeserializeOwned + Versioned>(path: &Path) -> Result<
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(Error::Read { path: path.to_path_buf(), source }),
     };
-    let bad = |detail: String| Error::Snapshot { path: path.to_path_buf(), detail };
-    let value: T = serde_json::from_str(&text).map_err(|e| bad(format!("not a snapshot file: {e}")))?;
+    let bad = |detail: String| Error::Snapshot { path: path.to_path_buf(), detail, source: None };
+    let value: T = serde_json::from_str(&text).map_err(|e| bad(format!("not a snapshot file: {e}")).because(e))?;
     if value.version() != FORMAT_VERSION {
         return Err(bad(format!(
             "format_version {} is not one this plangate reads ({FORMAT_VERSION}); run `plangate init --from-url` again",

@@ -125,8 +125,8 @@ fn add_to_config(
     catalog: &Catalog,
     production: Option<FromProduction<'_>>,
 ) -> Result<Outcome> {
-    let parsed: toml::Table = toml::from_str(text)
-        .map_err(|e| Error::ConfigSyntax { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })?;
+    let parsed: toml::Table =
+        toml::from_str(text).map_err(|e| Error::ConfigSyntax { path: path.to_path_buf(), source: e })?;
     let keys = |section: &str| -> std::collections::BTreeSet<String> {
         parsed.get(section).and_then(toml::Value::as_table).map(|t| t.keys().cloned().collect()).unwrap_or_default()
     };
@@ -153,8 +153,7 @@ fn add_to_config(
         .push_str("\n# Added by `plangate init`: what the schema and queries/ have that this file did not describe.\n");
     merged.push_str(&added);
     // What was added must read back: a file that would not is never written.
-    toml::from_str::<toml::Table>(&merged)
-        .map_err(|e| Error::ConfigSyntax { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })?;
+    toml::from_str::<toml::Table>(&merged).map_err(|e| Error::ConfigSyntax { path: path.to_path_buf(), source: e })?;
     crate::files::write_atomically(path, &merged)?;
     if !tables.is_empty() {
         progress(&format!("added to {}: {} table(s): {}", path.display(), tables.len(), tables.join(", ")));

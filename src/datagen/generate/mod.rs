@@ -103,19 +103,28 @@ impl TableGen {
 
 /// Why a generator cannot be compiled: a combination plangate does not generate, or
 /// statistics it cannot read (the column is named by the caller).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct CompileError(String);
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// A combination plangate does not generate, as plangate says it.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The normal distribution's parameters, as `rand_distr` refuses them.
+    #[error(transparent)]
+    Normal(#[from] rand_distr::NormalError),
+    /// The zipf distribution's parameters, as `rand_distr` refuses them.
+    #[error(transparent)]
+    Zipf(#[from] rand_distr::ZipfError),
+}
 
 impl From<String> for CompileError {
     fn from(why: String) -> Self {
-        CompileError(why)
+        CompileError::Unsupported(why)
     }
 }
 
 impl From<&str> for CompileError {
     fn from(why: &str) -> Self {
-        CompileError(why.to_string())
+        CompileError::Unsupported(why.to_string())
     }
 }
 
@@ -229,14 +238,14 @@ impl Ctx<'_> {
                 if unique {
                     return Err("unique() of normal() is not supported; use unique(float(a, b))".into());
                 }
-                Sampler::Normal { dist: Normal::new(*mean, *sd).map_err(|e| e.to_string())?, fmt }
+                Sampler::Normal { dist: Normal::new(*mean, *sd)?, fmt }
             }
             GenExpr::Zipf { n, s } => {
                 if unique {
                     Sampler::IntPerm { lo: 1, perm: need_domain(*n, "zipf")? }
                 } else {
                     #[expect(clippy::cast_precision_loss)]
-                    let dist = Zipf::new(*n as f64, *s).map_err(|e| e.to_string())?;
+                    let dist = Zipf::new(*n as f64, *s)?;
                     Sampler::Zipf { dist, perm: Permutation::new(*n, derive(seed, 7)) }
                 }
             }
@@ -417,7 +426,7 @@ impl Ctx<'_> {
         let zipf = match zipf {
             Some(s) => {
                 #[expect(clippy::cast_precision_loss)]
-                let dist = Zipf::new(full_parent as f64, s).map_err(|e| e.to_string())?;
+                let dist = Zipf::new(full_parent as f64, s)?;
                 Some((
                     dist,
                     Permutation::new(full_parent, derive(stream_seed(self.seed, table, column), 29)),
