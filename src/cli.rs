@@ -114,6 +114,13 @@ pub enum Command {
     },
     /// The man page (roff), printed (e.g. `plangate man > ~/.local/share/man/man1/plangate.1`).
     Man,
+    /// The reaper of a run's containers (plangate starts it itself): removes them when the
+    /// run's plangate is gone without saying it cleaned up.
+    #[command(name = "__reap-containers", hide = true)]
+    ReapContainers {
+        /// The run's `dev.plangate.run` label.
+        run: String,
+    },
     /// Production's statistics beside the world's, per column, at scale 1.0: how closely
     /// the `stats` generators reproduce production's shape, worst first.
     Fidelity {

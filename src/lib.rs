@@ -75,6 +75,10 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             let request = commands::init::Request { schema, force, from_url, keep_values, queries };
             commands::init::run(&request, &common.overrides()?).await
         }
+        Command::ReapContainers { run } => {
+            postgres::container::reap_when_gone(&run).await;
+            Ok(Outcome::Pass)
+        }
         Command::Cache { action, cache } => commands::cache::run(&action, &cache),
         Command::Fidelity { tables, common } => {
             commands::fidelity::run(&Settings::load(&common.overrides()?)?, &tables).await

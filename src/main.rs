@@ -35,6 +35,8 @@ fn main() -> ExitCode {
     if matches!(result, Err(Error::Interrupted { .. })) {
         runtime.block_on(plangate::postgres::container::reap_if_used());
     }
+    // Every container is gone by now: the reaper that would remove them ends untouched.
+    plangate::postgres::container::disarm_reaper();
     // Blocking cleanup tasks (stopping a server) finish before the process exits.
     runtime.shutdown_timeout(std::time::Duration::from_secs(15));
     match result {

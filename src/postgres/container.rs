@@ -31,6 +31,9 @@ use crate::error::{Error, Result, chain};
 
 /// The label every container of this run carries: `dev.plangate.run=<pid>-<start time>`.
 pub(crate) const RUN_LABEL: &str = "dev.plangate.run";
+/// The label naming the plangate process that started a container: its machine's name, its
+/// pid and its start time, so that a later run on that machine knows when it is gone.
+const OWNER_LABEL: &str = "dev.plangate.owner";
 /// How long an image may take from `docker start` to a usable connection.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 /// The file that lets a container waiting for its data go on.
@@ -152,6 +155,7 @@ impl Container {
             .with_env_var("POSTGRES_INITDB_ARGS", "--no-sync --encoding=UTF8 --locale=C")
             .with_shm_size(256 << 20)
             .with_label(RUN_LABEL, run_id())
+            .with_label(OWNER_LABEL, owner())
             .with_label("dev.plangate.image", image)
             .with_cmd(cmd)
             .with_startup_timeout(READY_TIMEOUT)
@@ -356,7 +360,12 @@ fn connect_host() -> String {
 
 /// Remove every container this run created, whatever state it is in.
 pub(crate) async fn reap(docker: &Docker) {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={}", run_id())])]);
+    reap_run(docker, run_id()).await;
+}
+
+/// Remove every container of run `run`.
+async fn reap_run(docker: &Docker, run: &str) {
+    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run}")])]);
     let options = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
     let Ok(list) = docker.list_containers(Some(options)).await else { return };
     for c in list {
@@ -378,3 +387,82 @@ pub async fn reap_if_used() {
 
 /// Set once the container backend has been asked for.
 pub(crate) static USED: OnceLock<()> = OnceLock::new();
+
+/// This process as a container's owner label says it: machine, pid, start time.
+fn owner() -> String {
+    format!("{} {}", hostname(), super::watchdog::owner_line().trim())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
+}
+
+/// Remove the containers that a plangate on this machine started and that outlived it
+/// (it and its reaper were killed at once); says what it removed. A container of another
+/// machine's plangate, or of one still running, or without plangate's label, is left alone.
+pub(crate) async fn sweep(docker: &Docker) -> Vec<String> {
+    let filters = HashMap::from([("label".to_string(), vec![OWNER_LABEL.to_string()])]);
+    let options = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+    let Ok(list) = docker.list_containers(Some(options)).await else { return Vec::new() };
+    let here = hostname();
+    let mut removed = Vec::new();
+    for c in list {
+        let Some(owner) = c.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)) else { continue };
+        let Some((host, process)) = owner.split_once(' ') else { continue };
+        if host != here || super::watchdog::owner_alive(process) {
+            continue;
+        }
+        let Some(id) = c.id else { continue };
+        let options = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+        if docker.remove_container(&id, Some(options)).await.is_ok() {
+            let image = c.image.unwrap_or_default();
+            removed.push(format!("container {} ({image})", &id[..id.len().min(12)]));
+        }
+    }
+    removed
+}
+
+/// The reaper of this run's containers: plangate itself, started as a watchdog, which
+/// removes them when this process is gone without disarming it (SIGKILL, the OOM killer, a
+/// CI job's timeout). Started once, with the first container.
+static REAPER: std::sync::Mutex<Option<super::watchdog::Watchdog>> = std::sync::Mutex::new(None);
+
+/// Start the reaper, unless it runs already.
+pub(crate) fn arm_reaper() {
+    let mut reaper = REAPER.lock().expect("reaper lock");
+    if reaper.is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else { return };
+    let mut command = std::process::Command::new(exe);
+    command.args([REAP_COMMAND, run_id()]).env("DOCKER_HOST", docker_host());
+    *reaper = super::watchdog::Watchdog::spawn(command);
+}
+
+/// This run ends with its containers removed by their guards: the reaper goes untouched.
+pub fn disarm_reaper() {
+    if let Some(w) = REAPER.lock().ok().and_then(|mut r| r.take()) {
+        w.disarm();
+    }
+}
+
+/// The hidden subcommand the reaper runs as (`cli::Command::ReapContainers`).
+const REAP_COMMAND: &str = "__reap-containers";
+
+/// The reaper's side: wait until the plangate that started it closes the pipe, and unless
+/// it said `done`, remove the containers of its run.
+pub async fn reap_when_gone(run: &str) {
+    let said = tokio::task::spawn_blocking(|| {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text);
+        text
+    })
+    .await
+    .unwrap_or_default();
+    if said.trim() == "done" {
+        return;
+    }
+    if let Some(docker) = runtime().await {
+        reap_run(&docker, run).await;
+    }
+}

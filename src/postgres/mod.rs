@@ -175,6 +175,10 @@ impl Server {
             Target::Container(image) => {
                 let docker =
                     container::runtime().await.ok_or_else(|| Error::no_postgres(container::no_runtime_message()))?;
+                for left in container::sweep(&docker).await {
+                    crate::progress::global().line(&format!("removed what an earlier run left behind: {left}"));
+                }
+                container::arm_reaper();
                 Instance::Container(Box::new(
                     container::Container::start_from(&docker, image, &settings.pg_settings, world.as_deref()).await?,
                 ))

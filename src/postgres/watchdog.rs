@@ -7,6 +7,10 @@
 //! without it means plangate is gone, and the watchdog stops the cluster's server (found
 //! by its `postmaster.pid`, checked against its command line) and removes the directory.
 //!
+//! A container backend's run has one too: plangate itself, started as `plangate
+//! __reap-containers RUN`, which removes that run's containers when the pipe ends without
+//! `done` (see `container::reap_when_gone`).
+//!
 //! [`sweep`]: what not even the watchdog cleaned up (both killed at once) is found by the
 //! next run: a cluster directory names the plangate process that made it (`owner`: pid and
 //! start time), and one whose owner is gone is stopped and removed.
@@ -40,7 +44,7 @@ sleep 1
 rm -rf "$d"
 "#;
 
-/// The watchdog of one cluster directory.
+/// The watchdog of one cluster directory, or of one run's containers.
 #[derive(Debug)]
 pub(crate) struct Watchdog {
     child: Child,
@@ -51,17 +55,15 @@ impl Watchdog {
     /// Watch `dir` for the life of this process. None when no shell can be started (the
     /// cluster then runs unwatched, as it would have before; the next run's sweep remains).
     pub(crate) fn start(dir: &Path) -> Option<Watchdog> {
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(SCRIPT)
-            .arg("plangate-watchdog")
-            .arg(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .ok()?;
+        let mut sh = Command::new("sh");
+        sh.arg("-c").arg(SCRIPT).arg("plangate-watchdog").arg(dir);
+        Self::spawn(sh)
+    }
+
+    /// Run `command` as a watchdog: in a process group of its own, reading the pipe.
+    pub(crate) fn spawn(mut command: Command) -> Option<Watchdog> {
+        let mut child =
+            command.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0).spawn().ok()?;
         let pipe = child.stdin.take();
         Some(Watchdog { child, pipe })
     }
@@ -95,7 +97,7 @@ fn start_time(pid: u32) -> Option<u64> {
 }
 
 /// Whether the process an owner file names is still running.
-fn owner_alive(text: &str) -> bool {
+pub(super) fn owner_alive(text: &str) -> bool {
     let mut parts = text.split_whitespace();
     let (Some(pid), Some(started)) = (parts.next(), parts.next()) else { return false };
     let (Ok(pid), Ok(started)) = (pid.parse::<u32>(), started.parse::<u64>()) else { return false };

@@ -2,6 +2,8 @@
 //! Helpers for the end-to-end tests: throwaway projects, the binary, and leftovers.
 #![allow(dead_code)]
 
+pub mod docker;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
