@@ -134,6 +134,22 @@ pub enum Error {
     #[error("{report}\n(what plangate saw: {during})")]
     ServerDied { report: String, during: String },
 
+    /// The throwaway server's file system filled up: where, how full, and how much the world
+    /// needs.
+    #[error(
+        "no space left {place}: this world needs about {needs} (an estimate: 1 kB per row, every scale kept); \
+         make room there, point TMPDIR at a file system with more, or use smaller --scales\n(what plangate saw: {during})"
+    )]
+    NoSpace { place: String, needs: String, during: String },
+
+    /// The world cache's folder cannot be written (a read-only file system, no permission).
+    #[error("the world cache {path} cannot be written")]
+    CacheUnwritable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A catalog query failed in Postgres.
     #[error("query `{query}` failed at scale {scale}: {message}")]
     QueryFailed {
@@ -176,6 +192,9 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::ConfigNotFound { .. } => Some("run `plangate init` to write one, or pass --config FILE".to_string()),
+            Error::CacheUnwritable { .. } => Some(
+                "give --cache-dir (or PLANGATE_CACHE_DIR) a folder plangate can write, or pass --no-cache".to_string(),
+            ),
             _ => None,
         }
     }

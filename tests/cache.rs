@@ -282,12 +282,12 @@ fn a_bad_cache_setting_is_an_error_that_names_it() {
     let (code, _, stderr) = p.run(&["cache", "list", "--no-cache"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--no-cache"), "{stderr}");
-    // A cache folder that cannot be made: the check still runs, and says so.
+    // A cache folder that cannot be made: said before anything starts, with the way out.
     p.write("not-a-folder", "");
-    let (code, report, stderr) = json_report(&p, &["check", "--cache-dir", "not-a-folder/cache"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("this world was not kept"), "{stderr}");
-    assert_eq!(world(&report), "built");
+    let (code, _, stderr) = p.run(&["check", "--cache-dir", "not-a-folder/cache"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the world cache not-a-folder/cache cannot be written"), "{stderr}");
+    assert!(stderr.contains("--no-cache") && !stderr.contains("ready"), "{stderr}");
     p.assert_nothing_left();
 }
 
@@ -362,5 +362,70 @@ fn a_world_built_in_memory_is_kept_as_an_archive_and_measures_the_same() {
     // On disk (the test's TMPDIR, on the cache's file system): a folder.
     assert_eq!(world(&check(&p, &["--seed", "5"])), "built and cached");
     assert!(world_dirs(&p).iter().any(|d| d.join("data").is_dir() && !d.join("world.tar").exists()));
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_read_only_cache_is_exit_2_naming_it_before_anything_starts() {
+    let test = "a_read_only_cache_is_exit_2_naming_it_before_anything_starts";
+    let p = shop();
+    let at = p.dir.path().join("read-only-cache");
+    let Some(ro) = common::SmallFs::mount(&at, "ro,size=1m") else {
+        common::did_not_run(test, "this process may not mount a tmpfs (it needs root or CAP_SYS_ADMIN)");
+        return;
+    };
+    let out = p.cmd(&["check"]).env("PLANGATE_CACHE_DIR", &ro.0).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("the world cache {} cannot be written", ro.0.display())), "{stderr}");
+    assert!(stderr.contains("Read-only file system"), "the cause: {stderr}");
+    assert!(stderr.contains("--no-cache"), "the way out: {stderr}");
+    assert!(!stderr.contains("ready"), "nothing started: {stderr}");
+    drop(ro);
+    p.assert_nothing_left();
+}
+
+/// Two runs share one cache and one of them is killed while it keeps its world: the other
+/// finishes as a run alone would, and the next run removes what the killed one left and
+/// says so.
+#[test]
+fn two_runs_share_a_cache_while_one_of_them_is_killed() {
+    use std::io::BufRead;
+    let p = shop();
+    let alone = check(&p, &["--no-cache"]);
+    let mut victim = p.cmd(&["check", "--format", "json"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let other = std::thread::scope(|scope| {
+        let other = scope.spawn(|| p.cmd(&["check", "--format", "json"]).output().unwrap());
+        // Killed once it has measured everything: while it stops its server to keep the world.
+        let mut lines = std::io::BufReader::new(victim.stderr.take().unwrap()).lines();
+        for line in lines.by_ref() {
+            if line.unwrap().contains("scale 1: measured") {
+                break;
+            }
+        }
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(i32::try_from(victim.id()).unwrap()),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let _ = victim.wait();
+        other.join().unwrap()
+    });
+    assert_eq!(other.status.code(), Some(0), "{}", String::from_utf8_lossy(&other.stderr));
+    let other: Value = serde_json::from_slice(&other.stdout).unwrap();
+    assert_eq!(measured(&other), measured(&alone), "the run that was not killed measures as a run alone");
+    // The next run: on the kept world, measuring the same, with nothing half-written left.
+    let (code, next, stderr) = json_report(&p, &["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(world(&next), "cached", "{stderr}");
+    assert_eq!(measured(&next), measured(&alone));
+    let left: Vec<_> = std::fs::read_dir(p.cache.join("tmp")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "half-written entries left: {left:?}\n{stderr}");
+    // Its cluster went with its watchdog.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !common::processes_mentioning(&p.tmp).is_empty() || std::fs::read_dir(&p.tmp).unwrap().next().is_some() {
+        assert!(std::time::Instant::now() < deadline, "the killed run's cluster stayed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     p.assert_nothing_left();
 }

@@ -267,3 +267,30 @@ async fn server_wide_statements_are_refused_on_the_url_backend() {
     let (code, _, stderr) = tokio::task::block_in_place(|| p.run(&["check", "--backend", "local"]));
     assert_eq!(code, 0, "a throwaway server takes it: {stderr}");
 }
+
+/// The disk fills up while the world loads: exit 2, a message that says where, how full and
+/// how much the world needs, and nothing left there.
+#[test]
+fn a_disk_that_fills_while_loading_is_exit_2_saying_where_and_how_much_the_world_needs() {
+    let test = "a_disk_that_fills_while_loading_is_exit_2_saying_where_and_how_much_the_world_needs";
+    let p = Project::new(&[
+        ("plangate.toml", "[scales]\nfactors = [0.1, 1.0]\n[tables.items]\nrows = 2_000_000\n"),
+        ("schema/schema.sql", "CREATE TABLE items (id bigint PRIMARY KEY, kind int, note text);"),
+        ("queries/by_kind.sql", "SELECT count(*) FROM items WHERE kind = 3"),
+    ]);
+    let place = p.tmp.join("small");
+    let Some(small) = common::SmallFs::mount(&place, "size=80m") else {
+        common::did_not_run(test, "this process may not mount a tmpfs (it needs root or CAP_SYS_ADMIN)");
+        return;
+    };
+    let out = p.cmd(&["check", "--backend", "local", "--no-cache"]).env("TMPDIR", &small.0).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("no space left on the disk ({}", small.0.display())), "{stderr}");
+    assert!(stderr.contains("free of 80 MiB"), "it says how full: {stderr}");
+    assert!(stderr.contains("this world needs about 2.1 GiB"), "it says how much the world needs: {stderr}");
+    let left: Vec<_> = std::fs::read_dir(&small.0).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(left.is_empty(), "left on the full file system: {left:?}");
+    drop(small);
+    p.assert_nothing_left();
+}

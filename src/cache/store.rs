@@ -198,7 +198,7 @@ impl Cache {
     /// archive; then evict down to the size bound. Returns the entry's size; an error says
     /// why nothing was kept.
     pub(crate) fn publish(&self, data: &Path, mut meta: EntryMeta, movable: bool) -> Result<u64, WorldError> {
-        self.sweep_tmp();
+        let _ = self.sweep_tmp();
         fs::create_dir_all(self.tmp()).map_err(WorldError::io("create", self.tmp()))?;
         fs::create_dir_all(self.worlds()).map_err(WorldError::io("create", self.worlds()))?;
         let tmp = unique_dir(&self.tmp(), &format!("new-{}", meta.key));
@@ -255,7 +255,8 @@ impl Cache {
     pub(crate) fn scratch(&self) -> Result<tempfile::TempDir, WorldError> {
         fs::create_dir_all(self.tmp()).map_err(WorldError::io("create", self.tmp()))?;
         tempfile::Builder::new()
-            .prefix("incoming-")
+            // Named after this process, so that a sweep knows when its run is gone.
+            .prefix(&format!("incoming-{}-", std::process::id()))
             .tempdir_in(self.tmp())
             .map_err(WorldError::io("create a folder in", self.tmp()))
     }
@@ -323,26 +324,31 @@ impl Cache {
                 }
             }
         }
-        self.sweep_tmp();
+        let _ = self.sweep_tmp();
         (removed, bytes, kept)
     }
 
     /// Remove what interrupted runs left under `tmp/`: folders with a lock no writer holds,
     /// and folders without one (a world being copied in) a day old.
-    fn sweep_tmp(&self) {
-        let Ok(dirs) = fs::read_dir(self.tmp()) else { return };
+    /// Remove what runs that are gone left in `tmp/`: an entry half written (its lock is
+    /// free: a lock dies with its process), a folder of a world on its way in whose run is
+    /// gone, anything a day old that no run holds. Says what it removed.
+    pub(crate) fn sweep_tmp(&self) -> Vec<PathBuf> {
+        let Ok(dirs) = fs::read_dir(self.tmp()) else { return Vec::new() };
         let day_old =
             |p: &Path| fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().unwrap_or_default() > DAY);
+        let mut removed = Vec::new();
         for d in dirs.flatten() {
             let path = d.path();
             let stale = match File::open(path.join(LOCK_FILE)) {
                 Ok(f) => Flock::lock(f, FlockArg::LockExclusiveNonblock).is_ok(),
-                Err(_) => day_old(&path),
+                Err(_) => run_gone(&d.file_name().to_string_lossy()) || day_old(&path),
             };
-            if stale {
-                let _ = fs::remove_dir_all(&path);
+            if stale && fs::remove_dir_all(&path).is_ok() {
+                removed.push(path);
             }
         }
+        removed
     }
 }
 
@@ -399,6 +405,13 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), WorldError> {
     f.write_all(bytes).and_then(|()| f.sync_all()).map_err(WorldError::io("write", path))
 }
 
+/// Whether the run that made `tmp/` folder `name` is gone: its pid is the next to last of
+/// the name's `-`-separated parts (`incoming-<pid>-<random>`, `removed-<key>-<pid>-<nanos>`).
+fn run_gone(name: &str) -> bool {
+    let pid = name.rsplit('-').nth(1).and_then(|p| p.parse::<u32>().ok());
+    pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+}
+
 /// A path under `parent` no other run picks.
 fn unique_dir(parent: &Path, prefix: &str) -> PathBuf {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).subsec_nanos();
@@ -425,6 +438,16 @@ mod tests {
         fs::write(data.join("pg_wal/000000010000000000000002"), "b").unwrap();
         fs::write(data.join("pg_wal/000000010000000000000001"), "a").unwrap();
         data
+    }
+
+    #[test]
+    fn a_tmp_folder_is_known_gone_by_the_pid_in_its_name() {
+        let alive = std::process::id();
+        assert!(!run_gone(&format!("incoming-{alive}-x1y2")));
+        assert!(!run_gone(&format!("removed-abc123-{alive}-77")));
+        assert!(run_gone("incoming-4194303999-x1y2"), "no such pid");
+        assert!(run_gone("removed-abc123-4194303999-77"));
+        assert!(!run_gone("something-else"), "a name without a pid is left to the day-old rule");
     }
 
     #[test]

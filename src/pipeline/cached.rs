@@ -4,7 +4,7 @@
 use crate::cache::store::Lookup;
 use crate::cache::{Cache, Entry, EntryMeta, WorldKey};
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::postgres::{Server, Target};
 use crate::progress::line as progress;
 use std::sync::Arc;
@@ -23,6 +23,13 @@ pub(super) struct CacheUse {
 /// The cache, the key and a hit, where this target's worlds are cached.
 pub(super) async fn cache_use(settings: &Settings, target: &Target) -> Result<Option<CacheUse>> {
     let Some(cache) = settings.cache.as_ref().map(Cache::from) else { return Ok(None) };
+    // A cache that cannot be written is said before anything starts.
+    std::fs::create_dir_all(&cache.root)
+        .and_then(|()| nix::unistd::access(&cache.root, nix::unistd::AccessFlags::W_OK).map_err(std::io::Error::from))
+        .map_err(|source| Error::CacheUnwritable { path: cache.root.clone(), source })?;
+    for left in cache.sweep_tmp() {
+        progress(&format!("removed what an earlier run left behind: {}", left.display()));
+    }
     let Some(build) = Server::build_id(target).await else { return Ok(None) };
     let key = crate::cache::key::compute(settings, &build);
     let entry = match cache.lookup(&key.hex) {

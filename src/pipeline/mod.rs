@@ -163,9 +163,18 @@ async fn measure_on_target<T>(
     };
     // An error because the server died blames whatever statement was running: say so.
     if let Err(e) = &result {
-        if let Some(report) = server.crash_report().await {
-            let during = e.to_string();
-            result = Err(Error::ServerDied { report, during: lowercase_first(&during) });
+        let during = lowercase_first(&crate::error::chain(e));
+        let report = server.crash_report().await;
+        // A full file system is the cause whatever else it broke (a query, the server).
+        let full = |text: &str| text.contains("No space left on device") || text.contains("could not extend file");
+        if full(&during) || report.as_deref().is_some_and(full) {
+            result = Err(Error::NoSpace {
+                place: server.storage(),
+                needs: crate::cache::human_size(settings.world_size_estimate()),
+                during,
+            });
+        } else if let Some(report) = report {
+            result = Err(Error::ServerDied { report, during: lowercase_first(&e.to_string()) });
         }
     }
     if let (Some(c), Ok((session, _))) = (&cached, &result) {

@@ -273,6 +273,29 @@ impl Server {
         !matches!(self.instance, Instance::Url(_))
     }
 
+    /// Where the server keeps its data, for a message about its space: the file system and
+    /// how much of it is free now.
+    pub(crate) fn storage(&self) -> String {
+        match &self.instance {
+            Instance::Local(c) => {
+                let dir = c.data_dir();
+                let free = nix::sys::statvfs::statvfs(&dir)
+                    .map(|v| {
+                        let (free, size) = (
+                            v.blocks_available().saturating_mul(v.fragment_size()),
+                            v.blocks().saturating_mul(v.fragment_size()),
+                        );
+                        format!(", {} free of {}", crate::cache::human_size(free), crate::cache::human_size(size))
+                    })
+                    .unwrap_or_default();
+                let what = if c.in_memory() { "in memory" } else { "on the disk" };
+                format!("{what} ({}{free})", dir.parent().and_then(std::path::Path::parent).unwrap_or(&dir).display())
+            }
+            Instance::Container(c) => format!("in the container of {}", c.image),
+            Instance::Url(_) => "on the url backend's server".to_string(),
+        }
+    }
+
     /// The backend's name as reports show it.
     pub(crate) fn backend_name(&self) -> &'static str {
         match self.instance {

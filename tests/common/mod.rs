@@ -254,3 +254,28 @@ pub fn works(report: &serde_json::Value) -> Works {
     }
     out
 }
+
+/// A small file system made for a test, unmounted when dropped.
+pub struct SmallFs(pub std::path::PathBuf);
+
+impl SmallFs {
+    /// A tmpfs at `at` with mount `options` (`size=80m`, `ro`); None where this process
+    /// may not mount one (it needs root or `CAP_SYS_ADMIN`).
+    pub fn mount(at: &std::path::Path, options: &str) -> Option<SmallFs> {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallFs(at.to_path_buf()))
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
