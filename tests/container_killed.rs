@@ -82,6 +82,15 @@ fn sigkill_while_loading_leaves_no_container_within_seconds() {
     }
     let kept: Vec<&String> = volumes.iter().filter(|v| volume_exists(host, v)).collect();
     assert!(kept.is_empty(), "SIGKILL left the data volume behind: {kept:?}");
+    // The next run measures what a clean run does.
+    let report = |extra: &[&str]| {
+        let mut args = vec!["check", "--scales", "1,2,4", "--format", "json"];
+        args.extend(extra);
+        let (code, out, stderr) = run_with(&p, host, &args);
+        assert!(code == 0 || code == 1, "{stderr}");
+        common::works(&serde_json::from_str(&out).unwrap())
+    };
+    assert_eq!(report(&[]), report(&["--no-cache"]));
     p.assert_nothing_left();
 }
 
