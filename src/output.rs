@@ -29,7 +29,7 @@ pub(crate) fn write(
     let mut text = Vec::new();
     if let Some(path) = output {
         render(false, &mut text).map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
-        return write_file(path, &text);
+        return crate::files::write_atomically(path, &text);
     }
     let stdout = std::io::stdout();
     let fail = |source| Error::Write { path: "<stdout>".into(), source };
@@ -52,45 +52,4 @@ pub(crate) fn report(report: &Report, format: Format, output: Option<&Path>) -> 
         }
     }
     Ok(())
-}
-
-/// Replace `path` with `bytes` at once: a reader, or a run killed half-way, never sees
-/// half a file.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |source| Error::Write { path: path.to_path_buf(), source };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".plangate-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    file.write_all(bytes).map_err(fail)?;
-    file.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_is_replaced_whole_and_leaves_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("report.json");
-        std::fs::write(&path, "old and longer than the new").unwrap();
-        write_file(&path, b"new").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn a_file_in_a_missing_folder_is_a_write_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("no/such/report.json");
-        let e = write_file(&path, b"x").unwrap_err();
-        assert!(matches!(&e, Error::Write { path: p, .. } if *p == path), "{e:?}");
-    }
 }

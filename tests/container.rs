@@ -11,8 +11,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::docker::{containers_of, run_with, runtime, volume_exists, volumes_of};
-use common::{Project, small_project};
+use common::docker::{
+    containers_of, loading_project, run_with, runtime, until_its_container_exists, volume_exists, volumes_of,
+};
+use common::small_project;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -113,14 +115,7 @@ fn a_missing_image_that_cannot_be_pulled_is_exit_2_naming_it() {
 /// Start a long check, send `signal` once stderr shows `when`, and prove the container went.
 fn interrupt(test: &str, signal: Signal, code: i32, when: &str) {
     let Some(host) = runtime(test) else { return };
-    let p = Project::new(&[
-        ("plangate.toml", &format!("[database]\nimage = \"postgres:15\"\n{}", common::SHOP_DATA)),
-        ("schema/shop.sql", common::SHOP_TABLES),
-        (
-            "queries/listing.sql",
-            "SELECT id FROM products WHERE category_id = 7 AND active ORDER BY created_at DESC LIMIT 20",
-        ),
-    ]);
+    let p = loading_project();
     let mut child =
         p.cmd(&["check", "--scales", "1,2,4"]).env("DOCKER_HOST", host).stderr(Stdio::piped()).spawn().unwrap();
     let pid = child.id();
@@ -168,21 +163,8 @@ fn sigint_while_the_container_starts_removes_it() {
     let test = "sigint_while_the_container_starts_removes_it";
     let Some(host) = runtime(test) else { return };
     let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
-    let mut child = p
-        .cmd(&["check", "--backend", "container", "--image", "postgres:15"])
-        .env("DOCKER_HOST", host)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
     // As soon as the container exists: before Postgres in it accepts connections.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while containers_of(host, pid).is_empty() {
-        assert!(Instant::now() < deadline, "no container appeared within 60 s");
-        assert!(child.try_wait().unwrap().is_none(), "plangate ended before its container appeared");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let (child, pid) = until_its_container_exists(&p, host, Stdio::piped());
     kill(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGINT).unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

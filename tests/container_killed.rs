@@ -10,8 +10,10 @@ use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::docker::{containers_of, run_with, runtime, volume_exists, volumes_of};
-use common::{Project, small_project};
+use common::docker::{
+    containers_of, loading_project, run_with, runtime, until_its_container_exists, volume_exists, volumes_of,
+};
+use common::{Project, children_of, small_project};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -37,32 +39,6 @@ fn started_loading(p: &Project, host: &str) -> (std::process::Child, u32) {
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     assert_eq!(containers_of(host, pid).len(), 1, "one container while it runs:\n{seen}");
     (child, pid)
-}
-
-fn loading_project() -> Project {
-    Project::new(&[
-        ("plangate.toml", &format!("[database]\nimage = \"postgres:15\"\n{}", common::SHOP_DATA)),
-        ("schema/shop.sql", common::SHOP_TABLES),
-        (
-            "queries/listing.sql",
-            "SELECT id FROM products WHERE category_id = 7 AND active ORDER BY created_at DESC LIMIT 20",
-        ),
-    ])
-}
-
-/// The processes whose parent is `pid` and whose command line holds `needle`.
-fn children_of(pid: u32, needle: &str) -> Vec<i32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
-        let parent = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).unwrap_or("");
-        let cmdline = std::fs::read_to_string(format!("/proc/{child}/cmdline")).unwrap_or_default();
-        if parent == pid.to_string() && cmdline.contains(needle) {
-            out.push(child);
-        }
-    }
-    out
 }
 
 #[test]
@@ -99,20 +75,7 @@ fn sigkill_while_the_container_starts_leaves_no_container_within_seconds() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some(host) = runtime("sigkill_while_the_container_starts_leaves_no_container_within_seconds") else { return };
     let p = small_project("SELECT count(*) FROM items WHERE kind = 3");
-    let mut child = p
-        .cmd(&["check", "--backend", "container", "--image", "postgres:15"])
-        .env("DOCKER_HOST", host)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while containers_of(host, pid).is_empty() {
-        assert!(Instant::now() < deadline, "no container appeared within 60 s");
-        assert!(child.try_wait().unwrap().is_none(), "plangate ended before its container appeared");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let (mut child, pid) = until_its_container_exists(&p, host, Stdio::null());
     kill(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGKILL).unwrap();
     let _ = child.wait();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -130,7 +93,11 @@ fn a_container_even_the_reaper_left_is_removed_by_the_next_run_which_says_so() {
     let Some(host) = runtime(test) else { return };
     let p = loading_project();
     let (mut child, pid) = started_loading(&p, host);
-    let reapers = children_of(pid, "__reap-containers");
+    let reapers: Vec<i32> = children_of(i32::try_from(pid).unwrap())
+        .iter()
+        .filter(|c| c.contains("__reap-containers"))
+        .filter_map(|c| c.split(':').next()?.parse().ok())
+        .collect();
     assert_eq!(reapers.len(), 1, "one reaper per run");
     // Killed together, as a kill of everything at once would: the container outlives them.
     kill(Pid::from_raw(reapers[0]), Signal::SIGKILL).unwrap();

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Project, processes_mentioning, small_project};
+use common::{Project, children_of, processes_mentioning, small_project};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use plangate::postgres::local::{LocalCluster, find_bindir};
@@ -170,22 +170,6 @@ fn a_migrations_folder_applies_by_version_not_by_name() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("by_kind"), "{stdout}");
     p.assert_nothing_left();
-}
-
-/// The processes whose parent is `pid`, as "pid: command line".
-fn children_of(pid: i32) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
-        // The parent pid is the second field after the parenthesized command name.
-        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok());
-        if ppid == Some(pid) {
-            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-            out.push(format!("{name}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ")));
-        }
-    }
-    out
 }
 
 /// Kill a process of the throwaway server while a query runs (the postmaster, or the

@@ -39,7 +39,7 @@ pub(crate) async fn run(
     })?;
     if let Some(path) = svg {
         let cases: Vec<(&str, &[Run])> = q.cases.iter().map(|c| (c.case.as_str(), c.runs.as_slice())).collect();
-        crate::output::write_file(path, svg_document(&q.query.name, &cases).as_bytes())?;
+        crate::files::write_atomically(path, svg_document(&q.query.name, &cases))?;
         crate::progress::line(&format!("wrote {}", path.display()));
     }
     Ok(Outcome::Pass)

@@ -115,3 +115,36 @@ pub fn run_with(p: &Project, host: &str, args: &[&str]) -> (i32, String, String)
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `plangate check` of `p` on the container backend, returned as soon as its container
+/// exists (before Postgres in it accepts connections): the child and its pid.
+pub fn until_its_container_exists(p: &Project, host: &str, stderr: Stdio) -> (std::process::Child, u32) {
+    let mut child = p
+        .cmd(&["check", "--backend", "container", "--image", "postgres:15"])
+        .env("DOCKER_HOST", host)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while containers_of(host, pid).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no container appeared within 60 s");
+        assert!(child.try_wait().unwrap().is_none(), "plangate ended before its container appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child, pid)
+}
+
+/// A project whose world on postgres:15 takes long enough to load that a test can stop it
+/// while it loads.
+pub fn loading_project() -> Project {
+    Project::new(&[
+        ("plangate.toml", &format!("[database]\nimage = \"postgres:15\"\n{}", super::SHOP_DATA)),
+        ("schema/shop.sql", super::SHOP_TABLES),
+        (
+            "queries/listing.sql",
+            "SELECT id FROM products WHERE category_id = 7 AND active ORDER BY created_at DESC LIMIT 20",
+        ),
+    ])
+}

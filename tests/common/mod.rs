@@ -279,3 +279,19 @@ impl Drop for SmallFs {
         let _ = std::fs::remove_dir(&self.0);
     }
 }
+
+/// The processes whose parent is `pid`, as "pid: command line".
+pub fn children_of(pid: i32) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        // The parent pid is the second field after the parenthesized command name.
+        let parent = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok());
+        if parent == Some(pid) {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            out.push(format!("{name}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ")));
+        }
+    }
+    out
+}

@@ -64,7 +64,7 @@ pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
         if let Some(text) = &text {
             return add_to_config(&path, text, &settings, &catalog, None);
         }
-        crate::files::write_atomically(&path, &config_text(&patterns, &catalog, None))?;
+        crate::files::write_atomically(&path, config_text(&patterns, &catalog, None))?;
         progress(&format!(
             "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
             path.display(),
@@ -105,7 +105,7 @@ pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
         return add_to_config(&path, text, &settings, &read.catalog, Some(production));
     }
     let production = (&read.stats.sizes, &read.snapshot.tables, read.statements.as_ref());
-    crate::files::write_atomically(&path, &config_text(&patterns, &read.catalog, Some(production)))?;
+    crate::files::write_atomically(&path, config_text(&patterns, &read.catalog, Some(production)))?;
     progress(&format!(
         "wrote {} with {} tables and production's statistics in {}",
         path.display(),

@@ -151,7 +151,7 @@ impl Workload {
             std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
         }
         for e in self.entries.iter().filter(|e| !e.existing) {
-            crate::files::write_atomically(&path(settings, &e.name), &e.file_text())?;
+            crate::files::write_atomically(&path(settings, &e.name), e.file_text())?;
         }
         if self.entries.iter().any(|e| !e.existing) && settings.config_path.exists() {
             progress(&format!("add to {}:\n{}", settings.config_path.display(), self.config_text()));
