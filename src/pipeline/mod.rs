@@ -165,9 +165,9 @@ async fn measure_on_target<T>(
     if let Err(e) = &result {
         let during = lowercase_first(&crate::error::chain(e));
         let report = server.crash_report().await;
-        // A full file system is the cause whatever else it broke (a query, the server).
-        let full = |text: &str| text.contains("No space left on device") || text.contains("could not extend file");
-        if full(&during) || report.as_deref().is_some_and(full) {
+        // A full file system is the cause whatever else it broke (a query, the server), and
+        // the server's whole log says so even when a crash pushed it out of the report's tail.
+        if postgres::says_disk_full(&during) || server.log_says_disk_full().await {
             result = Err(Error::NoSpace {
                 place: server.storage(),
                 needs: crate::cache::human_size(settings.world_size_estimate()),

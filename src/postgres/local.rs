@@ -318,7 +318,7 @@ impl LocalCluster {
     /// Whether the server died or a server process crashed since it started, with the end
     /// of its log.
     pub(crate) fn crash_report(&mut self) -> Option<String> {
-        let log = std::fs::read_to_string(self.dir().join("server.log")).unwrap_or_default();
+        let log = self.log().unwrap_or_default();
         let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
         let what = match exited {
             Some(status) => format!("the local Postgres server exited ({status})"),
@@ -331,6 +331,11 @@ impl LocalCluster {
         };
         let lines: Vec<&str> = log.lines().collect();
         Some(format!("{what}; the end of its log:\n{}", lines[lines.len().saturating_sub(12)..].join("\n")))
+    }
+
+    /// The server's log, whole.
+    pub(crate) fn log(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir().join("server.log")).ok()
     }
 
     /// A URL for this cluster's database `db` (the socket folder as `host`).

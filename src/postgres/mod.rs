@@ -15,6 +15,11 @@ use crate::cache::WorldError;
 use crate::config::{BackendChoice, Settings};
 use crate::error::{Error, Result};
 
+/// Whether Postgres' words (an error, a log) say a file system filled up.
+pub(crate) fn says_disk_full(text: &str) -> bool {
+    text.contains("No space left on device") || text.contains("could not extend file")
+}
+
 /// The memory-backed file system a small world's cluster goes in.
 const IN_MEMORY_DIR: &str = "/dev/shm";
 
@@ -271,6 +276,16 @@ impl Server {
     /// Whether plangate started this server (and so may change anything in it).
     pub(crate) fn is_throwaway(&self) -> bool {
         !matches!(self.instance, Instance::Url(_))
+    }
+
+    /// Whether the server's log says a file system it writes to is full: the local cluster's
+    /// whole log, a container's tail.
+    pub(crate) async fn log_says_disk_full(&self) -> bool {
+        match &self.instance {
+            Instance::Local(c) => c.log().is_some_and(|log| says_disk_full(&log)),
+            Instance::Container(c) => c.crash_report().await.is_some_and(|log| says_disk_full(&log)),
+            Instance::Url(_) => false,
+        }
     }
 
     /// Where the server keeps its data, for a message about its space: the file system and
