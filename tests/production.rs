@@ -385,3 +385,51 @@ async fn init_from_production_into_a_config_of_cases_only_adds_the_tables() {
     assert_eq!(code, 0, "{stderr}");
     p.assert_nothing_left();
 }
+
+/// A fan-out production: every one of 1,000 parents has one to three children, and ten hot
+/// parents have hundreds more. The world uses every parent production uses, at scale 1.0 and
+/// wherever the parents exist, and keeps the hot ones hot.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_key_uses_every_parent_production_uses() {
+    const FANOUT: &str = "
+CREATE TABLE projects (id serial PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tasks (id bigserial PRIMARY KEY, project_id int NOT NULL REFERENCES projects(id), title text NOT NULL);
+";
+    const FANOUT_DATA: &str = "
+SELECT setseed(0.17);
+INSERT INTO projects (name) SELECT 'p' || g FROM generate_series(1, 1000) g;
+INSERT INTO tasks (project_id, title)
+SELECT p, t FROM (
+    SELECT p, 't' AS t FROM generate_series(1, 1000) p, generate_series(1, 3) k WHERE k = 1 OR random() < 0.05
+    UNION ALL SELECT 1 + (g % 10) * 97, 'hot' FROM generate_series(1, 300) g
+) s ORDER BY p + random() * 600;
+ANALYZE;
+";
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+    let url = cluster.url("postgres");
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(FANOUT).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(FANOUT_DATA).execute(&mut conn).await.unwrap();
+    let used: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT project_id) FROM tasks").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(used, 1000);
+    let p = Project::new(&[
+        ("schema/fanout.sql", FANOUT),
+        ("queries/tasks.sql", "SELECT id, title FROM tasks WHERE project_id = $1 ORDER BY id LIMIT 20"),
+    ]);
+    let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let config = p.read("plangate.toml");
+    assert!(config.contains("project_id = \"stats(ref = projects.id)\""), "{config}");
+    let (code, stdout, stderr) = run(&p, &["fidelity", "--backend", "local", "--format", "json"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let fidelity: Value = serde_json::from_str(&stdout).unwrap();
+    let c = column(&fidelity, "tasks.project_id");
+    let (pr, w) = (&c["production"], &c["world"]);
+    eprintln!("{c:#}");
+    let distinct = |v: &Value| v["distinct"].as_f64().unwrap();
+    assert!((distinct(pr) - 1000.0).abs() <= 10.0, "production's statistics: {c:#}");
+    assert!((distinct(w) - distinct(pr)).abs() <= 0.01 * distinct(pr), "every parent used: {c:#}");
+    assert!(c["frequency_diff"].as_f64().unwrap() <= 0.01, "the hot parents stay hot: {c:#}");
+    p.assert_nothing_left();
+}

@@ -147,6 +147,79 @@ impl Permutation {
     }
 }
 
+/// Places in [0, 1) for the n rows of a full table, a share of them in insertion order:
+/// those rows take their own place (row i of n at i/n), and the others the remaining places
+/// in a seeded order. Over all n rows every place is taken exactly once, so a column laid
+/// out by these places has each share of its values exactly at production's size, whatever
+/// share follows insertion order. The rows in order are spread evenly over the table (every
+/// prefix holds its share of them); rows beyond n draw.
+#[derive(Debug, Clone)]
+pub(crate) struct Places {
+    n: u64,
+    /// The share in insertion order, in 2^-32ths.
+    share: u64,
+    /// The order of the other rows' places.
+    scatter: Option<Permutation>,
+}
+
+/// A row's place, and whether it follows insertion order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Place {
+    pub(crate) at: f64,
+    pub(crate) in_order: bool,
+}
+
+impl Places {
+    pub(crate) fn new(n: u64, in_order: f64, seed: u64) -> Places {
+        let n = n.max(1);
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let share = (in_order.clamp(0.0, 1.0) * 4_294_967_296.0).round() as u64;
+        let mut places = Places { n, share, scatter: None };
+        let others = n - places.in_order_below(n);
+        places.scatter = (others > 0).then(|| Permutation::new(others, seed));
+        places
+    }
+
+    /// Rows in insertion order among rows [0, i).
+    #[inline]
+    fn in_order_below(&self, i: u64) -> u64 {
+        u64::try_from((u128::from(i) * u128::from(self.share)) >> 32).expect("at most i")
+    }
+
+    /// The index of the r-th (from 0) row that is not in insertion order.
+    fn other_at(&self, r: u64) -> u64 {
+        let others_below = |i: u64| i - self.in_order_below(i);
+        // others_below(i) is within one of i * (1 - share): search a window around it.
+        let free = (1u64 << 32) - self.share;
+        let guess = u64::try_from((u128::from(r) << 32) / u128::from(free.max(1))).unwrap_or(u64::MAX);
+        let slack = u64::try_from((1u128 << 33) / u128::from(free.max(1))).unwrap_or(u64::MAX).saturating_add(2);
+        let (mut lo, mut hi) = (guess.saturating_sub(slack), guess.saturating_add(slack).min(self.n - 1));
+        // The smallest i with others_below(i + 1) > r.
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if others_below(mid + 1) > r { hi = mid } else { lo = mid + 1 }
+        }
+        lo
+    }
+
+    #[inline]
+    pub(crate) fn place(&self, row: u64, rng: &mut CellRng) -> Place {
+        #[expect(clippy::cast_precision_loss)]
+        let own = |i: u64| ((i as f64 + 0.5) / self.n as f64).min(1.0 - f64::EPSILON);
+        if row >= self.n {
+            #[expect(clippy::cast_precision_loss)]
+            let in_order = rng.unit() * 4_294_967_296.0 < self.share as f64;
+            return Place { at: if in_order { own(row) } else { rng.unit() }, in_order };
+        }
+        let before = self.in_order_below(row);
+        if self.in_order_below(row + 1) > before {
+            return Place { at: own(row), in_order: true };
+        }
+        let scatter = self.scatter.as_ref().expect("a row not in order means there are such rows");
+        Place { at: own(self.other_at(scatter.apply(row - before))), in_order: false }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +234,30 @@ mod tests {
                 assert!(!seen[v], "n={n}: {v} twice");
                 seen[v] = true;
             }
+        }
+    }
+
+    #[test]
+    fn places_are_each_taken_once_whatever_share_is_in_order() {
+        for (n, share) in [(1, 0.5), (10, 0.0), (10, 1.0), (1000, 0.3), (997, 0.86), (5000, 0.999)] {
+            let places = Places::new(n, share, 7);
+            let mut rng = CellRng::new(1, 1);
+            let mut seen = vec![false; usize::try_from(n).unwrap()];
+            let mut in_order = 0;
+            for row in 0..n {
+                let p = places.place(row, &mut rng);
+                #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+                let i = (p.at * n as f64) as usize;
+                assert!(!seen[i], "n={n} share={share}: place {i} twice");
+                seen[i] = true;
+                if p.in_order {
+                    assert_eq!(i as u64, row);
+                    in_order += 1;
+                }
+            }
+            #[expect(clippy::cast_precision_loss)]
+            let got = f64::from(in_order) / n as f64;
+            assert!((got - share).abs() <= 1.0 / n as f64 + 1e-9, "n={n}: {got} in order, wanted {share}");
         }
     }
 

@@ -12,6 +12,7 @@ use crate::datagen::model::{DataModel, TableModel};
 use crate::datagen::random::{Permutation, derive, stream_seed};
 use crate::datagen::wire::Wire;
 
+mod keys;
 mod sampler;
 mod stats;
 mod text;
@@ -372,7 +373,8 @@ impl Ctx<'_> {
                 let parent = self.model.table(table).expect("numbered() found it");
                 let hot = self.hot_parents(stats, table, column, seed)?;
                 Sampler::KeyedRef(Box::new(KeyedRef {
-                    stats: StatsSampler::new(stats, full_rows, true, None, strata)?,
+                    stats: StatsSampler::new(stats, full_rows, true, None, strata)?.without_grid(),
+                    slots: keys::KeySlots::new(stats, full_rows),
                     hot_rows: hot.rows,
                     parent: compile_column(self.model, parent, column, self.seed, self.scale)?,
                     parents: parent.size.rows_at(self.scale),
@@ -481,10 +483,14 @@ impl Ctx<'_> {
         let mut sorted_rows = rows.clone();
         sorted_rows.sort_unstable();
         sorted_rows.dedup();
+        // The parents production uses besides the hot ones, as a share of the others.
+        #[expect(clippy::cast_precision_loss)]
+        let used = (spread / full.saturating_sub(sorted_rows.len() as u64).max(1) as f64).clamp(0.0, 1.0);
         Ok(HotParents {
             ends,
             rows,
             sorted_rows,
+            used,
             sorted: sorted.min(1.0),
             parent_full: full,
             child_full: self.table.size.full().max(1),

@@ -9,6 +9,7 @@ use super::text::{NumFmt, write_float};
 use crate::calendar::TimeAt;
 use crate::config::generator::TypedGen;
 use crate::datagen::generate::ColumnGen;
+use crate::datagen::generate::keys::KeySlots;
 use crate::datagen::generate::stats::{Pick, StatsSampler};
 use crate::datagen::random::{CellRng, Permutation, derive, hash_bytes};
 use crate::datagen::values::{WORDS, write_typed, write_typed_unique};
@@ -106,6 +107,8 @@ pub(super) enum Sampler {
 #[derive(Debug)]
 pub(super) struct KeyedRef {
     pub(crate) stats: StatsSampler,
+    /// The parents of the rows that are not of a most common one.
+    pub(crate) slots: Option<KeySlots>,
     /// The parent row of each most common value.
     pub(crate) hot_rows: Vec<u64>,
     pub(crate) parent: Arc<ColumnGen>,
@@ -122,12 +125,15 @@ impl KeyedRef {
                 return;
             }
             Pick::Common(i) => self.hot_rows[i],
-            Pick::Rest { place, .. } => {
-                let key = self.stats.number_at(place).unwrap_or(1.0).round();
-                #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let row = (key.max(1.0) as u64) - 1;
-                row
-            }
+            Pick::Rest { place, .. } => match &self.slots {
+                Some(slots) => slots.key_at(place).saturating_sub(1),
+                None => {
+                    let key = self.stats.number_at(place).unwrap_or(1.0).round();
+                    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let row = (key.max(1.0) as u64) - 1;
+                    row
+                }
+            },
         };
         self.parent.write(parent % self.parents.max(1), out);
     }
@@ -170,6 +176,9 @@ pub(super) struct HotParents {
     pub(crate) rows: Vec<u64>,
     /// `rows`, sorted and without repeats.
     pub(crate) sorted_rows: Vec<u64>,
+    /// The share of the other parents that production uses (its distinct count past the hot
+    /// ones): the rest spreads over that many, evenly.
+    pub(crate) used: f64,
     /// The share of the other rows that follow insertion order (production's correlation):
     /// child row i of `child_full` picks parent row `i * parent_full / child_full`.
     pub(crate) sorted: f64,
@@ -206,7 +215,11 @@ impl HotParents {
         let hot_here = self.sorted_rows.partition_point(|h| *h < pop) as u64;
         let others = pop.saturating_sub(hot_here).max(1);
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        let mut j = ((rest * others as f64) as u64).min(others - 1);
+        let mut j = {
+            let used = (others as f64 * self.used).ceil().max(1.0);
+            let slot = (rest * used).floor();
+            (((slot + 0.5) * others as f64 / used) as u64).min(others - 1)
+        };
         // The j-th parent that is not hot: step past the hot ones at or below it.
         let mut skipped = 0;
         loop {

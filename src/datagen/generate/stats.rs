@@ -16,7 +16,7 @@
 use super::CompileError;
 use super::text::{NumFmt, escape, write_float};
 use crate::calendar;
-use crate::datagen::random::{CellRng, Permutation};
+use crate::datagen::random::{CellRng, Permutation, Places, derive};
 use crate::snapshot::surrogate::{code_width, letters};
 use crate::snapshot::{ColumnStats, ValueKind};
 
@@ -26,7 +26,6 @@ pub(in crate::datagen) struct StatsSampler {
     /// The share of rows placed by row number (production's |correlation|).
     sorted: f64,
     descending: bool,
-    full_rows: u64,
     /// The end of each piece in the value order, as a share of the non-null values.
     ends: Vec<f64>,
     pieces: Vec<Piece>,
@@ -36,6 +35,8 @@ pub(in crate::datagen) struct StatsSampler {
     grid: Option<Grid>,
     /// A permutation of the full table's rows: row i's stratum.
     strata: Permutation,
+    /// Each row's place in the value order when a share follows insertion order.
+    places: Places,
 }
 
 /// What a row holds.
@@ -198,14 +199,21 @@ impl StatsSampler {
             null_frac: if widths.is_empty() { 1.0 } else { stats.null_frac },
             sorted,
             descending: correlation < 0.0,
-            full_rows: full_rows.max(1),
             ends,
             pieces: widths.into_iter().map(|w| w.0).collect(),
             common,
             bounds,
             grid,
             strata: Permutation::new(full_rows.max(1), seed),
+            places: Places::new(full_rows, sorted, derive(seed, 3)),
         })
+    }
+
+    /// Values as fine as the column's type, whatever the distinct count (a key: every
+    /// value is a parent, laid out by the caller).
+    pub(in crate::datagen) fn without_grid(mut self) -> StatsSampler {
+        self.grid = None;
+        self
     }
 
     /// What row `row` holds: NULL, a most common value, or a place in the rest.
@@ -218,13 +226,15 @@ impl StatsSampler {
         if stratum < self.null_frac {
             return Pick::Null;
         }
-        let sorted = rng.unit() < self.sorted;
-        let u = if sorted {
-            #[expect(clippy::cast_precision_loss)]
-            let p = ((row as f64 + 0.5) / self.full_rows as f64).min(1.0 - f64::EPSILON);
-            if self.descending { 1.0 - p } else { p }
+        // With no rows in insertion order, the stratum is the place. Otherwise each row's
+        // place is taken once over the full table, those in order at their own row, so
+        // the shares stay exact at production's size (NULLs, chosen apart, thin them evenly).
+        let (u, sorted) = if self.sorted > 0.0 {
+            let place = self.places.place(row, &mut rng);
+            let u = if place.in_order && self.descending { 1.0 - place.at } else { place.at };
+            (u.min(1.0 - f64::EPSILON), place.in_order)
         } else {
-            ((stratum - self.null_frac) / (1.0 - self.null_frac)).clamp(0.0, 1.0 - f64::EPSILON)
+            (((stratum - self.null_frac) / (1.0 - self.null_frac)).clamp(0.0, 1.0 - f64::EPSILON), false)
         };
         let k = self.ends.partition_point(|e| *e <= u).min(self.pieces.len() - 1);
         match self.pieces[k] {
