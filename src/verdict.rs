@@ -104,7 +104,9 @@ pub(crate) fn evaluate(
 /// from production: the verdict may not hold there. It names the first place the plans part.
 pub(crate) fn world_mismatch(runs: &CaseRuns, production: &CasePlan) -> Option<Finding> {
     let run = runs.runs.iter().find(|r| (r.scale - 1.0).abs() < 1e-9 && !r.timed_out)?;
-    let diff = shape::diff(&production.shape, run.sampled_shape.as_ref().unwrap_or(&run.shape))?;
+    // Production runs parallel plans, the world does not: compare what each runs in one process.
+    let world = shape::serial(run.sampled_shape.as_ref().unwrap_or(&run.shape));
+    let diff = shape::diff(&shape::serial(&production.shape), &world)?;
     let first = |sign: char| {
         diff.lines()
             .find(|l| l.starts_with(sign))

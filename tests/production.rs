@@ -433,3 +433,62 @@ ANALYZE;
     assert!(c["frequency_diff"].as_f64().unwrap() <= 0.01, "the hot parents stay hot: {c:#}");
     p.assert_nothing_left();
 }
+
+/// Production runs parallel plans (parallel query is on by default), the world does not:
+/// the same plan run by several processes is no mismatch, and an index only production has
+/// still is one.
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_plans_in_production_are_no_mismatch_and_a_real_difference_is() {
+    let parallel: Vec<(String, String)> = [
+        ("parallel_setup_cost", "0"),
+        ("parallel_tuple_cost", "0"),
+        ("min_parallel_table_scan_size", "0"),
+        ("max_parallel_workers_per_gather", "2"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+    .collect();
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &parallel).await.unwrap();
+    let url = cluster.url("postgres");
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(SCHEMA).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(DATA).execute(&mut conn).await.unwrap();
+    // Only production has it: the planted difference.
+    sqlx::raw_sql("CREATE INDEX orders_customer_idx ON orders (customer_id); ANALYZE orders")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let p = Project::new(&[
+        ("schema/shop.sql", SCHEMA),
+        ("queries/by_status.sql", "SELECT status, count(*), sum(amount) FROM orders GROUP BY status"),
+        ("queries/by_customer.sql", "SELECT id, amount FROM orders WHERE customer_id = $1"),
+    ]);
+    let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let plans = p.read("snapshot/plans/by_status.json");
+    assert!(
+        plans.contains("Gather") && plans.contains("Partial HashAggregate"),
+        "production plans in parallel: {plans}"
+    );
+    let (code, stdout, stderr) = run(&p, &["check", "--backend", "local", "--format", "json"]).await;
+    assert!(code == 0 || code == 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let mismatches: Vec<(String, String)> =
+        report["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|q| {
+                q["cases"].as_array().unwrap().iter().flat_map(move |c| {
+                    c["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "world_mismatch").map(move |f| {
+                        (q["name"].as_str().unwrap().to_string(), f["detail"].as_str().unwrap().to_string())
+                    })
+                })
+            })
+            .collect();
+    assert_eq!(mismatches.len(), 1, "{mismatches:#?}");
+    assert_eq!(mismatches[0].0, "by_customer", "{mismatches:#?}");
+    let detail = &mismatches[0].1;
+    assert!(detail.contains("orders_customer_idx") || detail.contains("production has `Bitmap Heap Scan"), "{detail}");
+    p.assert_nothing_left();
+}
