@@ -40,6 +40,9 @@ pub(crate) struct VersionEntry {
 pub(crate) struct BaselineCase {
     pub case: String,
     pub growth_exponent: Option<f64>,
+    /// The growth exponent of rows processed (absent from baselines blessed before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_growth_exponent: Option<f64>,
     pub runs: Vec<BaselineRun>,
 }
 
@@ -50,6 +53,9 @@ pub(crate) struct BaselineRun {
     pub params: Vec<Option<String>>,
     pub shape: String,
     pub work: u64,
+    /// Absent from baselines blessed before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_processed: Option<u64>,
     pub time_ms: f64,
     pub plan_rows: f64,
     pub actual_rows: f64,
@@ -127,6 +133,7 @@ impl BaselineRun {
             params: r.params.clone(),
             shape: r.shape.clone(),
             work: r.work,
+            rows_processed: (!r.timed_out).then_some(r.rows_processed),
             time_ms: round2(r.time_ms),
             plan_rows: r.plan_rows,
             actual_rows: r.actual_rows,
@@ -225,7 +232,12 @@ mod tests {
             sql_sha256: "s".into(),
             postgres_version: "15.18".into(),
             config_sha256: "c".into(),
-            cases: vec![BaselineCase { case: "default".into(), growth_exponent: Some(0.02), runs: vec![] }],
+            cases: vec![BaselineCase {
+                case: "default".into(),
+                growth_exponent: Some(0.02),
+                rows_growth_exponent: None,
+                runs: vec![],
+            }],
             other_versions: vec![],
         }
     }

@@ -30,6 +30,8 @@ pub(crate) struct Run {
     pub shape: String,
     /// Shared hit + read and temp read + written blocks (median over the timed runs).
     pub work: u64,
+    /// The rows every plan node handled (the same on every timed run).
+    pub rows_processed: u64,
     /// Median execution time.
     pub time_ms: f64,
     /// Median planning time.
@@ -87,15 +89,25 @@ pub(crate) struct Curve {
     pub flips: Vec<usize>,
     /// Work over rows, runs that timed out left out; None with too few distinct points.
     pub fit: Option<growth::Fit>,
+    /// Rows processed over rows, the same way.
+    pub rows_fit: Option<growth::Fit>,
 }
 
 impl Curve {
     pub(crate) fn of(runs: &[Run]) -> Curve {
         let flips = shape::flips(runs.iter().map(|r| r.shape.as_str()));
         #[expect(clippy::cast_precision_loss)]
-        let points: Vec<(f64, f64)> =
-            runs.iter().filter(|r| !r.timed_out).map(|r| (r.growth_rows(), r.work as f64)).collect();
-        Curve { rows: runs.iter().map(Run::growth_rows).collect(), flips, fit: growth::fit(&points) }
+        let over_rows = |measure: growth::Measure, of: fn(&Run) -> u64| -> Option<growth::Fit> {
+            let points: Vec<(f64, f64)> =
+                runs.iter().filter(|r| !r.timed_out).map(|r| (r.growth_rows(), of(r) as f64)).collect();
+            growth::fit_of(measure, &points)
+        };
+        Curve {
+            rows: runs.iter().map(Run::growth_rows).collect(),
+            flips,
+            fit: over_rows(growth::Measure::Work, |r| r.work),
+            rows_fit: over_rows(growth::Measure::Rows, |r| r.rows_processed),
+        }
     }
 
     /// The rows at which the plan changes.
@@ -270,6 +282,7 @@ pub(crate) async fn run_case(
         params: values.into_iter().map(|v| v.text).collect(),
         shape: shape::shape(&last.plan),
         work,
+        rows_processed: last.rows_processed(),
         time_ms: median(explains.iter().map(|e| e.execution_time_ms).collect()),
         planning_ms: median(explains.iter().map(|e| e.planning_time_ms).collect()),
         plan_rows: last.plan.plan_rows,
@@ -398,6 +411,7 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
         plan: None,
         shape: String::new(),
         work: 0,
+        rows_processed: 0,
         time_ms: thresholds.statement_timeout.as_secs_f64() * 1000.0,
         planning_ms: 0.0,
         plan_rows: 0.0,

@@ -2,8 +2,7 @@
 
 mod common;
 
-use common::{Project, json_report};
-use serde_json::Value;
+use common::{Project, json_report, kinds, query};
 
 const NAME_INDEX: &str = "CREATE INDEX products_name_idx ON products (name);\n";
 
@@ -36,19 +35,6 @@ fn shop(with_listing_index: bool) -> Project {
         ("queries/product_listing.sql", LISTING_SQL),
         ("queries/by_name.sql", "SELECT id, price FROM products WHERE name = $1;\n"),
     ])
-}
-
-fn query<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["queries"].as_array().unwrap().iter().find(|q| q["name"] == name).unwrap()
-}
-
-fn kinds(q: &Value) -> Vec<(String, String)> {
-    q["cases"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["kind"].as_str().unwrap().to_string(), f["severity"].as_str().unwrap().to_string()))
-        .collect()
 }
 
 #[test]

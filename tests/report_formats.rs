@@ -17,6 +17,8 @@ fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: O
         params: vec![Some("32".into())],
         work,
         baseline_work: base,
+        rows_processed: work * 40,
+        baseline_rows_processed: base.map(|b| b * 40),
         time_ms: work as f64 / 100.0,
         planning_ms: 0.1,
         plan_rows: 20.0,
@@ -70,6 +72,8 @@ fn report() -> Report {
                     verdict: Verdict::Pass,
                     growth_exponent: Some(0.07),
                     baseline_growth_exponent: Some(0.07),
+                    rows_growth_exponent: Some(0.02),
+                    baseline_rows_growth_exponent: Some(0.02),
                     runs: vec![
                         run(0.035, 21_000, 12, Some(12), "Index Scan", None),
                         run(1.0, 600_000, 13, Some(13), "Index Scan", None),
@@ -93,6 +97,8 @@ fn report() -> Report {
                     verdict: Verdict::Fail,
                     growth_exponent: Some(1.0),
                     baseline_growth_exponent: Some(0.03),
+                    rows_growth_exponent: Some(1.0),
+                    baseline_rows_growth_exponent: Some(0.0),
                     runs: vec![
                         run(0.035, 11_900, 108, Some(22), good, None),
                         run(0.3, 102_000, 925, Some(23), bad, Some(diff)),

@@ -44,12 +44,50 @@ impl GrowthClass {
     }
 }
 
+/// A query's growth budget, and whether the user set it (not the default).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub class: GrowthClass,
+    pub set: bool,
+}
+
 /// Points needed for a fit worth gating on.
 pub(crate) const MIN_POINTS: usize = 3;
 
-/// Work that moves by fewer blocks than this over all scales has not grown in any way
-/// worth gating on, whatever exponent the few blocks fit.
-pub(crate) const MIN_WORK_CHANGE: f64 = 5.0;
+/// What a fit is of: work in blocks, or rows processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Measure {
+    Work,
+    Rows,
+}
+
+impl Measure {
+    /// How it is named in findings: "work", "rows processed".
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Measure::Work => "work",
+            Measure::Rows => "rows processed",
+        }
+    }
+
+    /// Its unit in findings.
+    pub(crate) fn unit(self) -> &'static str {
+        match self {
+            Measure::Work => "blocks",
+            Measure::Rows => "rows",
+        }
+    }
+
+    /// A measure that moves by less than this over all scales has not grown in any way
+    /// worth gating on, whatever exponent the few units fit: five blocks, or a thousand
+    /// rows (about what ten blocks hold).
+    pub(crate) fn min_change(self) -> f64 {
+        match self {
+            Measure::Work => 5.0,
+            Measure::Rows => 1000.0,
+        }
+    }
+}
 
 /// work = a * rows^b fitted over the scales, and how far the fit can be trusted.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,20 +98,24 @@ pub(crate) struct Fit {
     pub(crate) stderr: f64,
     /// The share of the variance of log work the line explains (1 when work is flat).
     pub(crate) r2: f64,
-    /// The smallest and largest work over the scales.
+    /// The smallest and largest value over the scales.
     pub(crate) min_work: f64,
     pub(crate) max_work: f64,
+    /// What was fitted.
+    pub(crate) measure: Measure,
 }
 
 impl Fit {
     /// Why a fit over `limit` is not worth failing on, if it is not: work moved by a few
-    /// blocks only, or the points scatter so much that the limit is within one standard
-    /// error of the exponent.
+    /// blocks only (rows processed by a few rows), or the points scatter so much that the
+    /// limit is within one standard error of the exponent.
     pub(crate) fn weakness(&self, limit: f64) -> Option<String> {
-        if self.max_work - self.min_work < MIN_WORK_CHANGE {
+        if self.max_work - self.min_work < self.measure.min_change() {
             return Some(format!(
-                "work moves by {:.0} blocks only over the scales ({:.0} to {:.0})",
+                "{} moves by {:.0} {} only over the scales ({:.0} to {:.0})",
+                self.measure.name(),
                 self.max_work - self.min_work,
+                self.measure.unit(),
                 self.min_work,
                 self.max_work
             ));
@@ -90,7 +132,13 @@ impl Fit {
 
 /// The fit of work = a * rows^b over (rows, work) points by least squares on logs, or None
 /// with fewer than [`MIN_POINTS`] distinct row counts. Zero work counts as one block.
-pub(crate) fn fit(points: &[(f64, f64)]) -> Option<Fit> {
+#[cfg(test)]
+fn fit(points: &[(f64, f64)]) -> Option<Fit> {
+    fit_of(Measure::Work, points)
+}
+
+/// The fit of a measure over (rows, value) points, as [`fit`] fits work.
+pub(crate) fn fit_of(measure: Measure, points: &[(f64, f64)]) -> Option<Fit> {
     let pts: Vec<(f64, f64)> =
         points.iter().filter(|(r, _)| *r > 0.0).map(|(r, w)| (r.ln(), w.max(1.0).ln())).collect();
     let mut xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
@@ -116,6 +164,7 @@ pub(crate) fn fit(points: &[(f64, f64)]) -> Option<Fit> {
         r2: if syy > 0.0 { 1.0 - sse / syy } else { 1.0 },
         min_work: works.clone().fold(f64::INFINITY, f64::min),
         max_work: works.fold(0.0, f64::max),
+        measure,
     })
 }
 

@@ -62,7 +62,11 @@ pub enum Kind {
     Growth,
     ShapeChange,
     WorkRegression,
+    /// Rows processed past `regression_ratio` times the baseline's at the same scale.
+    RowsRegression,
     GrowthRegression,
+    /// With no budget set: work grows with a table while the result stays flat.
+    OutgrowsResult,
     Forbidden,
     /// The query ran past the statement timeout at a scale.
     Timeout,
@@ -85,6 +89,8 @@ impl Kind {
             Kind::Growth => "growth",
             Kind::ShapeChange => "shape_change",
             Kind::WorkRegression => "work_regression",
+            Kind::RowsRegression => "rows_regression",
+            Kind::OutgrowsResult => "outgrows_result",
             Kind::GrowthRegression => "growth_regression",
             Kind::Forbidden => "forbidden",
             Kind::Timeout => "timeout",

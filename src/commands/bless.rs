@@ -46,9 +46,11 @@ pub(crate) async fn run(settings: &Settings, names: &[String]) -> Result<Outcome
 fn fresh_baseline(settings: &Settings, measured: &Measured, qr: &QueryRuns) -> Baseline {
     let mut cases = Vec::new();
     for c in &qr.cases {
+        let curve = Curve::of(&c.runs);
         cases.push(BaselineCase {
             case: c.case.clone(),
-            growth_exponent: Curve::of(&c.runs).fit.map(|f| round2(f.exponent)),
+            growth_exponent: curve.fit.map(|f| round2(f.exponent)),
+            rows_growth_exponent: curve.rows_fit.map(|f| round2(f.exponent)),
             runs: c.runs.iter().map(BaselineRun::of).collect(),
         });
     }

@@ -144,7 +144,16 @@ pub(crate) struct Query {
     pub(crate) param_count: usize,
     pub cases: Vec<Case>,
     pub(crate) growth: GrowthClass,
+    /// The budget was set for this query (not the default).
+    pub(crate) growth_set: bool,
     pub(crate) forbid: Vec<Pattern>,
+}
+
+impl Query {
+    /// Its growth budget.
+    pub(crate) fn budget(&self) -> crate::analysis::growth::Budget {
+        crate::analysis::growth::Budget { class: self.growth, set: self.growth_set }
+    }
 }
 
 /// Load and validate every query of the catalog folder.
@@ -273,7 +282,16 @@ impl Query {
         for f in &section.forbid {
             forbid.push(f.parse::<Pattern>().map_err(|e| cause("forbid", e))?);
         }
-        Ok(Query { name, path, sql, param_count, cases, growth: section.growth.unwrap_or_default(), forbid })
+        Ok(Query {
+            name,
+            path,
+            sql,
+            param_count,
+            cases,
+            growth: section.growth.unwrap_or_default(),
+            growth_set: section.growth.is_some(),
+            forbid,
+        })
     }
 
     /// The statement without its closing `;`, ready to be wrapped in PREPARE.

@@ -256,8 +256,8 @@ mod tests {
                 }
             }
             #[expect(clippy::cast_precision_loss)]
-            let got = f64::from(in_order) / n as f64;
-            assert!((got - share).abs() <= 1.0 / n as f64 + 1e-9, "n={n}: {got} in order, wanted {share}");
+            let (got, n_f) = (f64::from(in_order) / n as f64, n as f64);
+            assert!((got - share).abs() <= 1.0 / n_f + 1e-9, "n={n}: {got} in order, wanted {share}");
         }
     }
 

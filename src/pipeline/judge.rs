@@ -39,6 +39,7 @@ pub(crate) fn build_report(
     let mut targets = Vec::new();
     let mut timings: Option<Timings> = None;
     let mut notes: Vec<String> = Vec::new();
+    let mut without_rows = false;
     for m in measured {
         for n in &m.notes {
             if !notes.contains(n) {
@@ -72,13 +73,13 @@ pub(crate) fn build_report(
                     ),
                 },
             };
-            let verdicts = qr
+            let verdicts: Vec<verdict::CaseVerdict> = qr
                 .cases
                 .iter()
                 .map(|c| {
                     let mut v = verdict::evaluate(
                         c,
-                        qr.query.growth,
+                        qr.query.budget(),
                         usable.and_then(|b| b.case(&c.case)),
                         &settings.thresholds,
                     );
@@ -86,9 +87,11 @@ pub(crate) fn build_report(
                     v.findings.extend(theirs.and_then(|p| verdict::world_mismatch(c, p)));
                     let before = was.as_ref().and_then(|b| b.for_major(m.major)).and_then(|b| b.case(&c.case));
                     v.baseline_exponent = before.and_then(|b| b.growth_exponent);
+                    v.baseline_rows_exponent = before.and_then(|b| b.rows_growth_exponent);
                     v
                 })
                 .collect();
+            without_rows |= verdicts.iter().any(|v| v.baseline_without_rows);
             judged.push(Judged {
                 runs: qr,
                 verdicts,
@@ -101,6 +104,14 @@ pub(crate) fn build_report(
             Some(t) => t.absorb(m.timings),
             None => timings = Some(m.timings),
         }
+    }
+    // One note, the same in every partition of a catalog, so merged partitions say it once.
+    if without_rows {
+        notes.push(
+            "baselines blessed before rows processed were measured: their work is compared, their rows processed \
+             are not; re-bless (`plangate bless`) to compare both"
+                .to_string(),
+        );
     }
     let mut report =
         Report::new(targets, settings.scales.clone(), &judged, &settings.root, timings.unwrap_or_default());

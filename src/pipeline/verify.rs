@@ -524,7 +524,7 @@ fn failing_cases(
     for (qi, (qr, base)) in s.runs.iter().zip(baselines).enumerate() {
         for (ci, c) in qr.cases.iter().enumerate() {
             let entry = base.as_ref().and_then(|b| b.for_major(major)).and_then(|e| e.case(&c.case));
-            if verdict::evaluate(c, qr.query.growth, entry, &settings.thresholds).failed() {
+            if verdict::evaluate(c, qr.query.budget(), entry, &settings.thresholds).failed() {
                 out.push((qi, ci));
             }
         }

@@ -151,6 +151,10 @@ pub struct PlanNode {
     pub(crate) group_key: Option<Vec<String>>,
     #[serde(rename = "Rows Removed by Filter")]
     pub(crate) rows_removed_by_filter: f64,
+    #[serde(rename = "Rows Removed by Index Recheck")]
+    pub(crate) rows_removed_by_recheck: f64,
+    #[serde(rename = "Rows Removed by Join Filter")]
+    pub(crate) rows_removed_by_join_filter: f64,
     #[serde(rename = "Shared Hit Blocks")]
     pub shared_hit_blocks: u64,
     #[serde(rename = "Shared Read Blocks")]
@@ -224,6 +228,31 @@ impl Explain {
             other => other,
         };
         serde_json::from_value(v.clone())
+    }
+
+    /// Rows processed: the rows every node of the plan handled (see [`PlanNode::rows_handled`]).
+    /// Like work it depends only on the data and the plan, so it repeats exactly; unlike
+    /// blocks it sees what a plan does with rows already in memory.
+    pub fn rows_processed(&self) -> u64 {
+        let total: f64 = self.plan.walk().iter().map(|(n, _)| n.rows_handled()).sum();
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let rows = total.round() as u64;
+        rows
+    }
+
+    /// Rows that entered the plan's aggregating nodes (aggregates, window functions,
+    /// grouping, `DISTINCT`, set operations): what the query summarises.
+    pub(crate) fn rows_aggregated(&self) -> u64 {
+        let total: f64 = self
+            .plan
+            .walk()
+            .iter()
+            .filter(|(n, _)| n.aggregates())
+            .map(|(n, _)| n.plans.iter().filter(|c| !c.is_subplan()).map(PlanNode::rows_out).sum::<f64>())
+            .sum();
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let rows = total.round() as u64;
+        rows
     }
 
     /// Work: shared hit + read and temp read + written blocks of the whole plan.
@@ -313,6 +342,36 @@ impl PlanNode {
         (!unique.is_empty()).then(|| unique.join(" AND "))
     }
 
+    /// Rows the node returned, over all its loops.
+    pub(crate) fn rows_out(&self) -> f64 {
+        self.actual_rows * self.actual_loops
+    }
+
+    /// Rows this node handled, over all its loops: those it returned and those its filters,
+    /// rechecks and join filters threw away; a sort also counts the rows it took in, which
+    /// it handles whether it returns them all or, under a LIMIT, a few.
+    pub(crate) fn rows_handled(&self) -> f64 {
+        let removed = self.rows_removed_by_filter + self.rows_removed_by_recheck + self.rows_removed_by_join_filter;
+        let own = (self.actual_rows + removed) * self.actual_loops;
+        let sorted = if matches!(self.node_type, NodeType::Sort | NodeType::IncrementalSort) {
+            self.plans.iter().filter(|c| !c.is_subplan()).map(PlanNode::rows_out).sum()
+        } else {
+            0.0
+        };
+        own + sorted
+    }
+
+    /// A node that summarises the rows it takes in.
+    fn aggregates(&self) -> bool {
+        matches!(self.node_type, NodeType::Aggregate)
+            || matches!(self.node_type.as_str(), "WindowAgg" | "Group" | "Unique" | "SetOp")
+    }
+
+    /// An `InitPlan` or `SubPlan`: a child that is not the node's input.
+    fn is_subplan(&self) -> bool {
+        matches!(self.parent_relationship.as_deref(), Some("InitPlan" | "SubPlan"))
+    }
+
     /// Rows read from the relation: those returned plus those a filter removed, over all loops.
     pub(crate) fn rows_read(&self) -> f64 {
         (self.actual_rows + self.rows_removed_by_filter) * self.actual_loops.max(1.0)
@@ -349,5 +408,31 @@ mod tests {
         assert_eq!(n.label(), "HashAggregate");
         let n = PlanNode { node_type: "Bitmap Index Scan".into(), index_name: Some("i".into()), ..Default::default() };
         assert_eq!(n.label(), "Bitmap Index Scan on i");
+    }
+
+    #[test]
+    fn rows_processed_count_what_each_node_handles() {
+        // A top-N sort of a filtered scan: the scan handles 1,000 rows (900 kept, 100
+        // removed), the sort takes the 900 in and returns 20, the limit returns 20.
+        let json = serde_json::json!([{ "Plan": {
+            "Node Type": "Limit", "Actual Rows": 20, "Actual Loops": 1,
+            "Plans": [{ "Node Type": "Sort", "Actual Rows": 20, "Actual Loops": 1,
+                "Plans": [{ "Node Type": "Seq Scan", "Relation Name": "t", "Actual Rows": 900,
+                    "Rows Removed by Filter": 100, "Actual Loops": 1 }] }] } }]);
+        let e = Explain::from_json(&json).unwrap();
+        assert_eq!(e.rows_processed(), 20 + (20 + 900) + 1000);
+        assert_eq!(e.rows_aggregated(), 0);
+        // A nested loop's inner side counts every loop; a node never run counts nothing.
+        let json = serde_json::json!([{ "Plan": {
+            "Node Type": "Aggregate", "Actual Rows": 1, "Actual Loops": 1,
+            "Plans": [{ "Node Type": "Nested Loop", "Actual Rows": 50, "Actual Loops": 1, "Parent Relationship": "Outer",
+                "Plans": [
+                    { "Node Type": "Seq Scan", "Actual Rows": 10, "Actual Loops": 1 },
+                    { "Node Type": "Index Scan", "Actual Rows": 5, "Actual Loops": 10, "Rows Removed by Index Recheck": 1 },
+                    { "Node Type": "Seq Scan", "Actual Rows": 0, "Actual Loops": 0, "Parent Relationship": "SubPlan" }
+                ] }] } }]);
+        let e = Explain::from_json(&json).unwrap();
+        assert_eq!(e.rows_processed(), 1 + 50 + 10 + 60);
+        assert_eq!(e.rows_aggregated(), 50);
     }
 }

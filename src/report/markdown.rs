@@ -13,8 +13,8 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
     };
     writeln!(out, "## {head}\n")?;
     writeln!(out, "{summary}\n")?;
-    writeln!(out, "| query | case | verdict | work | time ms | growth | budget | findings |")?;
-    writeln!(out, "|---|---|---|---:|---:|---|---|---|")?;
+    writeln!(out, "| query | case | verdict | work | rows | time ms | growth | budget | findings |")?;
+    writeln!(out, "|---|---|---|---:|---:|---:|---|---|---|")?;
     let mut ordered: Vec<_> = report.queries.iter().collect();
     ordered.sort_by_key(|q| q.verdict != Verdict::Fail);
     for q in &ordered {
@@ -33,11 +33,12 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
             };
             writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} | {growth} | {} | {findings} |",
+                "| `{}` | {} | {} | {} | {} | {} | {growth} | {} | {findings} |",
                 q.title(),
                 cell(&c.case),
                 if c.verdict == Verdict::Fail { "❌ fail" } else { "✅ pass" },
                 last.map_or("–".into(), |r| r.work.to_string()),
+                last.map_or("–".into(), |r| r.rows_processed.to_string()),
                 last.map_or("–".into(), |r| format!("{:.2}", r.time_ms)),
                 q.growth_budget,
             )?;

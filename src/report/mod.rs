@@ -93,6 +93,11 @@ pub struct CaseReport {
     pub verdict: Verdict,
     pub growth_exponent: Option<f64>,
     pub baseline_growth_exponent: Option<f64>,
+    /// The growth exponent of rows processed, and the baseline's.
+    #[serde(default)]
+    pub rows_growth_exponent: Option<f64>,
+    #[serde(default)]
+    pub baseline_rows_growth_exponent: Option<f64>,
     pub runs: Vec<RunReport>,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
@@ -105,6 +110,11 @@ pub struct RunReport {
     pub params: Vec<Option<String>>,
     pub work: u64,
     pub baseline_work: Option<u64>,
+    /// Rows every plan node handled, and the baseline's at this scale.
+    #[serde(default)]
+    pub rows_processed: u64,
+    #[serde(default)]
+    pub baseline_rows_processed: Option<u64>,
     pub time_ms: f64,
     pub planning_ms: f64,
     pub plan_rows: f64,
@@ -213,13 +223,15 @@ impl QueryReport {
             let runs = c
                 .runs
                 .iter()
-                .zip(v.shape_diffs.iter().zip(&v.baseline_work))
-                .map(|(r, (diff, bw))| RunReport {
+                .zip(v.shape_diffs.iter().zip(v.baseline_work.iter().zip(&v.baseline_rows)))
+                .map(|(r, (diff, (bw, br)))| RunReport {
                     scale: r.scale,
                     rows: r.rows.clone(),
                     params: r.params.clone(),
                     work: r.work,
                     baseline_work: *bw,
+                    rows_processed: r.rows_processed,
+                    baseline_rows_processed: *br,
                     time_ms: round2(r.time_ms),
                     planning_ms: round2(r.planning_ms),
                     plan_rows: r.plan_rows,
@@ -241,6 +253,8 @@ impl QueryReport {
                 verdict: if v.failed() { Verdict::Fail } else { Verdict::Pass },
                 growth_exponent: v.exponent.map(round2),
                 baseline_growth_exponent: v.baseline_exponent,
+                rows_growth_exponent: v.rows_exponent.map(round2),
+                baseline_rows_growth_exponent: v.baseline_rows_exponent,
                 runs,
                 findings: v.findings.clone(),
                 notes: v.notes.clone(),
@@ -255,6 +269,8 @@ impl QueryReport {
                         | Kind::LimitFilterScan
                         | Kind::SortSpill
                         | Kind::WorkRegression
+                        | Kind::RowsRegression
+                        | Kind::OutgrowsResult
                         | Kind::Growth
                         | Kind::GrowthRegression
                 )

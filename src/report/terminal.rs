@@ -13,7 +13,7 @@ pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write)
     if !color {
         table.force_no_tty();
     }
-    table.set_header(["query", "case", "verdict", "work", "time ms", "growth", "budget", "findings"]);
+    table.set_header(["query", "case", "verdict", "work", "rows", "time ms", "growth", "budget", "findings"]);
     for q in &report.queries {
         for c in &q.cases {
             let last = c.runs.last();
@@ -43,6 +43,7 @@ pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write)
                 Cell::new(&c.case),
                 verdict,
                 Cell::new(last.map_or("-".into(), |r| r.work.to_string())),
+                Cell::new(last.map_or("-".into(), |r| r.rows_processed.to_string())),
                 Cell::new(last.map_or("-".into(), |r| format!("{:.2}", r.time_ms))),
                 Cell::new(growth),
                 Cell::new(&q.growth_budget),

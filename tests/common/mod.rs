@@ -156,6 +156,21 @@ pub fn json_report(p: &Project, args: &[&str]) -> (i32, serde_json::Value, Strin
     (code, v, stderr)
 }
 
+/// A query of a JSON report, by name.
+pub fn query<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["queries"].as_array().unwrap().iter().find(|q| q["name"] == name).unwrap()
+}
+
+/// (kind, severity) of every finding of a query's first case.
+pub fn kinds(q: &serde_json::Value) -> Vec<(String, String)> {
+    q["cases"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap().to_string(), f["severity"].as_str().unwrap().to_string()))
+        .collect()
+}
+
 /// Processes whose command line mentions `path`.
 pub fn processes_mentioning(path: &Path) -> Vec<String> {
     let needle = path.to_string_lossy().to_string();

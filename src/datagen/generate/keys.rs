@@ -138,7 +138,7 @@ mod tests {
         let stats = fan_out();
         let rows = 1_500;
         let slots = KeySlots::new(&stats, rows).unwrap();
-        #[expect(clippy::cast_precision_loss)]
+        #[expect(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let rest = (stats.rest() * rows as f64).round() as u64;
         let mut keys: Vec<u64> = (0..rest)
             .map(|i| {

@@ -125,15 +125,16 @@ impl KeyedRef {
                 return;
             }
             Pick::Common(i) => self.hot_rows[i],
-            Pick::Rest { place, .. } => match &self.slots {
-                Some(slots) => slots.key_at(place).saturating_sub(1),
-                None => {
+            Pick::Rest { place, .. } => {
+                if let Some(slots) = &self.slots {
+                    slots.key_at(place).saturating_sub(1)
+                } else {
                     let key = self.stats.number_at(place).unwrap_or(1.0).round();
                     #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     let row = (key.max(1.0) as u64) - 1;
                     row
                 }
-            },
+            }
         };
         self.parent.write(parent % self.parents.max(1), out);
     }
