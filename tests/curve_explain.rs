@@ -57,6 +57,7 @@ fn curve_prints_points_exponent_and_charts_and_writes_svg() {
     }
     assert!(stdout.contains("Seq Scan on products"));
     assert!(stdout.contains("OVER its budget `constant`"), "{stdout}");
+    assert!(stdout.contains("processed") && stdout.contains("rows processed grow as rows^"), "{stdout}");
     assert!(stdout.contains("work (blocks) over rows, log-log"));
     let svg = p.read("curve.svg");
     assert_eq!(svg.matches("<svg").count(), 3, "two charts in one document");

@@ -10,7 +10,7 @@ use std::path::Path;
 use common::Project;
 use plangate::postgres::local::{LocalCluster, find_bindir};
 use serde_json::Value;
-use sqlx::{Connection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 const SCHEMA: &str = "
 CREATE TYPE channel AS ENUM ('web', 'app', 'store');
@@ -387,51 +387,63 @@ async fn init_from_production_into_a_config_of_cases_only_adds_the_tables() {
 }
 
 /// A fan-out production: every one of 1,000 parents has one to three children, and ten hot
-/// parents have hundreds more. The world uses every parent production uses, at scale 1.0 and
-/// wherever the parents exist, and keeps the hot ones hot.
+/// parents have hundreds more. The world uses every parent production uses at production's
+/// size: with parents numbered 1, 2, 3 (children mostly in parent order; the hot ones stay
+/// hot) and with parents keyed by uuid (children in no order; a uuid's values, and so which
+/// parents are hot, are not recorded).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_foreign_key_uses_every_parent_production_uses() {
-    const FANOUT: &str = "
+    const NUMBERED: &str = "
 CREATE TABLE projects (id serial PRIMARY KEY, name text NOT NULL);
 CREATE TABLE tasks (id bigserial PRIMARY KEY, project_id int NOT NULL REFERENCES projects(id), title text NOT NULL);
 ";
-    const FANOUT_DATA: &str = "
+    const UUIDS: &str = "
+CREATE TABLE projects (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text NOT NULL);
+CREATE TABLE tasks (id bigserial PRIMARY KEY, project_id uuid NOT NULL REFERENCES projects(id), title text NOT NULL);
+";
+    // Every project has a task, some two or three; ten are hot.
+    const DATA: &str = "
 SELECT setseed(0.17);
 INSERT INTO projects (name) SELECT 'p' || g FROM generate_series(1, 1000) g;
 INSERT INTO tasks (project_id, title)
-SELECT p, t FROM (
-    SELECT p, 't' AS t FROM generate_series(1, 1000) p, generate_series(1, 3) k WHERE k = 1 OR random() < 0.05
-    UNION ALL SELECT 1 + (g % 10) * 97, 'hot' FROM generate_series(1, 300) g
-) s ORDER BY p + random() * 600;
+SELECT id, t FROM (
+    SELECT p.id, 't' AS t, p.n FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM projects) p,
+        generate_series(1, 3) k WHERE k = 1 OR random() < 0.05
+    UNION ALL
+    SELECT p.id, 'hot', p.n FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM projects) p,
+        generate_series(1, 30) g WHERE p.n % 97 = 1
+) s ORDER BY ORDERING;
 ANALYZE;
 ";
-    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
-    let url = cluster.url("postgres");
-    let mut conn = PgConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql(FANOUT).execute(&mut conn).await.unwrap();
-    sqlx::raw_sql(FANOUT_DATA).execute(&mut conn).await.unwrap();
-    let used: i64 =
-        sqlx::query_scalar("SELECT count(DISTINCT project_id) FROM tasks").fetch_one(&mut conn).await.unwrap();
-    assert_eq!(used, 1000);
-    let p = Project::new(&[
-        ("schema/fanout.sql", FANOUT),
-        ("queries/tasks.sql", "SELECT id, title FROM tasks WHERE project_id = $1 ORDER BY id LIMIT 20"),
-    ]);
-    let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url]).await;
-    assert_eq!(code, 0, "{stderr}");
-    let config = p.read("plangate.toml");
-    assert!(config.contains("project_id = \"stats(ref = projects.id)\""), "{config}");
-    let (code, stdout, stderr) = run(&p, &["fidelity", "--backend", "local", "--format", "json"]).await;
-    assert_eq!(code, 0, "{stderr}");
-    let fidelity: Value = serde_json::from_str(&stdout).unwrap();
-    let c = column(&fidelity, "tasks.project_id");
-    let (pr, w) = (&c["production"], &c["world"]);
-    eprintln!("{c:#}");
-    let distinct = |v: &Value| v["distinct"].as_f64().unwrap();
-    assert!((distinct(pr) - 1000.0).abs() <= 10.0, "production's statistics: {c:#}");
-    assert!((distinct(w) - distinct(pr)).abs() <= 0.01 * distinct(pr), "every parent used: {c:#}");
-    assert!(c["frequency_diff"].as_f64().unwrap() <= 0.01, "the hot parents stay hot: {c:#}");
-    p.assert_nothing_left();
+    for (schema, ordering) in [(NUMBERED, "n + random() * 600"), (UUIDS, "random()")] {
+        let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+        let url = cluster.url("postgres");
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(schema).execute(&mut conn).await.unwrap();
+        sqlx::raw_sql(AssertSqlSafe(DATA.replace("ORDERING", ordering))).execute(&mut conn).await.unwrap();
+        let used: i64 =
+            sqlx::query_scalar("SELECT count(DISTINCT project_id) FROM tasks").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(used, 1000);
+        let p = Project::new(&[
+            ("schema/fanout.sql", schema),
+            ("queries/tasks.sql", "SELECT id, title FROM tasks WHERE project_id = $1 ORDER BY id LIMIT 20"),
+        ]);
+        let (code, _, stderr) = run(&p, &["init", "--backend", "local", "--from-url", &url]).await;
+        assert_eq!(code, 0, "{stderr}");
+        let config = p.read("plangate.toml");
+        assert!(config.contains("project_id = \"stats(ref = projects.id)\""), "{config}");
+        let (code, stdout, stderr) = run(&p, &["fidelity", "--backend", "local", "--format", "json"]).await;
+        assert_eq!(code, 0, "{stderr}");
+        let fidelity: Value = serde_json::from_str(&stdout).unwrap();
+        let c = column(&fidelity, "tasks.project_id");
+        let (pr, w) = (&c["production"], &c["world"]);
+        eprintln!("{c:#}");
+        let distinct = |v: &Value| v["distinct"].as_f64().unwrap();
+        assert!((distinct(pr) - 1000.0).abs() <= 10.0, "production's statistics: {c:#}");
+        assert!((distinct(w) - distinct(pr)).abs() <= 0.01 * distinct(pr), "every parent used: {c:#}");
+        assert!(c["frequency_diff"].as_f64().unwrap() <= 0.01, "the hot parents stay hot: {c:#}");
+        p.assert_nothing_left();
+    }
 }
 
 /// Production runs parallel plans (parallel query is on by default), the world does not:

@@ -71,17 +71,18 @@ pub(crate) fn spaced(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
 
 fn case(out: &mut String, query: &str, case: &str, runs: &[Run], budget: GrowthClass) {
     let _ = writeln!(out, "{query} ({case})\n");
-    let _ = writeln!(out, "{:>9}  {:>9}  {:>8}  {:>10}  plan", "scale", "rows", "work", "time ms");
+    let _ = writeln!(out, "{:>9}  {:>9}  {:>8}  {:>10}  {:>10}  plan", "scale", "rows", "work", "processed", "time ms");
     let curve = Curve::of(runs);
     for (i, r) in runs.iter().enumerate() {
         let flip = curve.flips.contains(&i);
         let compact_shape = r.shape.lines().map(str::trim).collect::<Vec<_>>().join(" > ");
         let _ = writeln!(
             out,
-            "{:>9}  {:>9}  {:>8}  {:>10.2}  {}{compact_shape}",
+            "{:>9}  {:>9}  {:>8}  {:>10}  {:>10.2}  {}{compact_shape}",
             r.scale,
             compact(r.growth_rows()),
             r.work,
+            r.rows_processed,
             r.time_ms,
             if flip { "* " } else { "  " }
         );
@@ -117,6 +118,10 @@ fn case(out: &mut String, query: &str, case: &str, runs: &[Run], budget: GrowthC
             let _ =
                 writeln!(out, "\ngrowth not fitted: it needs {} scales with different row counts", growth::MIN_POINTS);
         }
+    }
+    if let Some(b) = curve.rows_fit.map(|f| f.exponent) {
+        let verdict = if b <= budget.max_exponent() { "within" } else { "OVER" };
+        let _ = writeln!(out, "rows processed grow as rows^{b:.2}; {verdict} the budget");
     }
     #[expect(clippy::cast_possible_truncation)]
     let log = |v: f64| v.max(1e-3).log10() as f32;

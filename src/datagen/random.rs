@@ -202,6 +202,24 @@ impl Places {
         lo
     }
 
+    /// For a row not in insertion order, its stratum among those rows alone: over all of
+    /// them, every share of [0, 1) holds exactly its share. None for a row in order. Rows
+    /// beyond n draw both.
+    #[inline]
+    pub(crate) fn scattered(&self, row: u64, rng: &mut CellRng) -> Option<f64> {
+        if row >= self.n {
+            #[expect(clippy::cast_precision_loss)]
+            let in_order = rng.unit() * 4_294_967_296.0 < self.share as f64;
+            return (!in_order).then(|| rng.unit());
+        }
+        let before = self.in_order_below(row);
+        if self.in_order_below(row + 1) > before {
+            return None;
+        }
+        let scatter = self.scatter.as_ref().expect("a row not in order means there are such rows");
+        Some(scatter.stratum(row - before, rng))
+    }
+
     #[inline]
     pub(crate) fn place(&self, row: u64, rng: &mut CellRng) -> Place {
         #[expect(clippy::cast_precision_loss)]
@@ -255,6 +273,13 @@ mod tests {
                     in_order += 1;
                 }
             }
+            // Alone, the rows not in order are an exact stratification too.
+            let mut strata: Vec<f64> = (0..n).filter_map(|row| places.scattered(row, &mut rng)).collect();
+            strata.sort_by(f64::total_cmp);
+            #[expect(clippy::cast_precision_loss)]
+            let spread =
+                strata.iter().enumerate().all(|(i, u)| ((i as f64 + 0.5) / strata.len() as f64 - u).abs() < 1e-9);
+            assert!(spread, "n={n} share={share}");
             #[expect(clippy::cast_precision_loss)]
             let (got, n_f) = (f64::from(in_order) / n as f64, n as f64);
             assert!((got - share).abs() <= 1.0 / n_f + 1e-9, "n={n}: {got} in order, wanted {share}");

@@ -340,10 +340,14 @@ fn columns_text(name: &str, table: &Table, stats: Option<&TableStats>) -> String
 /// and the column is not a key: keys keep the generators that make them unique.
 fn stats_generator(table: &Table, column: &Column, stats: &TableStats) -> Option<String> {
     let s = stats.columns.get(&column.name)?;
-    if !shape::reproducible(s) {
+    let name = &column.name;
+    let reference = table.foreign_keys.iter().find(|fk| fk.columns.contains(name));
+    // A foreign key of a type whose values are not recorded (a uuid) still has production's
+    // null fraction, distinct count and order: enough to pick as many parents.
+    let keyed = reference.is_some_and(|fk| fk.columns.len() == 1) && s.kind == crate::snapshot::ValueKind::Other;
+    if !shape::reproducible(s) && !keyed {
         return None;
     }
-    let name = &column.name;
     let in_key = table.uniques.iter().chain(std::iter::once(&table.primary_key)).any(|k| k.len() == 1 && k[0] == *name);
     // A partition key takes the values the partitions accept, and text under a CHECK (of
     // the table or of a domain) the values the check allows: surrogates and values made
@@ -354,7 +358,7 @@ fn stats_generator(table: &Table, column: &Column, stats: &TableStats) -> Option
     if in_key || partition_key || checked_text {
         return None;
     }
-    match table.foreign_keys.iter().find(|fk| fk.columns.contains(name)) {
+    match reference {
         Some(fk) if fk.columns.len() == 1 => Some(format!("stats(ref = {}.{})", fk.parent, fk.parent_columns[0])),
         Some(_) => None,
         None => Some("stats".into()),

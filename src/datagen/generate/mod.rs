@@ -9,7 +9,7 @@ use rand_distr::{Normal, Zipf};
 use crate::calendar::TimeAt;
 use crate::config::generator::{DEFAULT_SPREAD, GenExpr};
 use crate::datagen::model::{DataModel, TableModel};
-use crate::datagen::random::{Permutation, derive, stream_seed};
+use crate::datagen::random::{Permutation, Places, derive, stream_seed};
 use crate::datagen::wire::Wire;
 
 mod keys;
@@ -362,6 +362,14 @@ impl Ctx<'_> {
         let full_rows = self.table.size.full().max(1);
         let strata = derive(seed, 37);
         Ok(match reference {
+            None if stats.kind == crate::snapshot::ValueKind::Other => {
+                return Err(format!(
+                    "stats: production's statistics of a `{}` column record only its NULLs and distinct count; \
+                     use another generator (or stats(ref = ...) for a foreign key)",
+                    stats.type_name
+                )
+                .into());
+            }
             None => Sampler::Stats(Box::new(StatsSampler::new(
                 stats,
                 full_rows,
@@ -491,11 +499,10 @@ impl Ctx<'_> {
             rows,
             sorted_rows,
             used,
-            sorted: sorted.min(1.0),
             parent_full: full,
             child_full: self.table.size.full().max(1),
             null_frac: stats.null_frac,
-            strata: Permutation::new(self.table.size.full().max(1), derive(seed, 37)),
+            places: Places::new(self.table.size.full().max(1), sorted.min(1.0), derive(seed, 37)),
         })
     }
 

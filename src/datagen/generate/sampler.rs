@@ -11,7 +11,7 @@ use crate::config::generator::TypedGen;
 use crate::datagen::generate::ColumnGen;
 use crate::datagen::generate::keys::KeySlots;
 use crate::datagen::generate::stats::{Pick, StatsSampler};
-use crate::datagen::random::{CellRng, Permutation, derive, hash_bytes};
+use crate::datagen::random::{CellRng, Permutation, Places, derive, hash_bytes};
 use crate::datagen::values::{WORDS, write_typed, write_typed_unique};
 use crate::datagen::wire::{self, Wire};
 
@@ -180,22 +180,25 @@ pub(super) struct HotParents {
     /// The share of the other parents that production uses (its distinct count past the hot
     /// ones): the rest spreads over that many, evenly.
     pub(crate) used: f64,
-    /// The share of the other rows that follow insertion order (production's correlation):
-    /// child row i of `child_full` picks parent row `i * parent_full / child_full`.
-    pub(crate) sorted: f64,
+    /// Child row i of `child_full` in insertion order (a share as production's correlation
+    /// says) picks parent row `i * parent_full / child_full`.
     pub(crate) parent_full: u64,
     pub(crate) child_full: u64,
     pub(crate) null_frac: f64,
-    /// A permutation of the child's full rows: row i's stratum, which decides NULL and the
-    /// hot parent, so that at production's size their shares are exact.
-    pub(crate) strata: Permutation,
+    /// Which rows follow insertion order, and the others' strata, which decide NULL, the
+    /// hot parent and the rest's parent, so that at production's size their shares are
+    /// exact and every parent of the rest gets its rows.
+    pub(crate) places: Places,
 }
 
 impl HotParents {
     /// The parent row of child row `row` among `pop` parents (None: NULL).
     #[inline]
     fn pick(&self, row: u64, pop: u64, rng: &mut CellRng) -> Option<u64> {
-        let stratum = self.strata.stratum(row, rng);
+        // A row in insertion order draws NULL and its hot parent; the others have them by
+        // their stratum.
+        let scattered = self.places.scattered(row, rng);
+        let stratum = scattered.unwrap_or_else(|| rng.unit());
         if stratum < self.null_frac {
             return None;
         }
@@ -205,7 +208,7 @@ impl HotParents {
             // A hot parent not born yet at this row: one that is.
             return Some(parent % pop);
         }
-        if rng.unit() < self.sorted {
+        if scattered.is_none() {
             let at = u128::from(row) * u128::from(self.parent_full) / u128::from(self.child_full.max(1));
             return Some(u64::try_from(at).unwrap_or(u64::MAX).min(pop - 1));
         }
