@@ -60,6 +60,11 @@ fn round(name: &str, tables: usize, missing_index: &[&str]) {
     assert_eq!(code, expected, "{name}: the check right after bless: {stderr}");
     assert_eq!(warm["verdict"], if expected == 0 { "pass" } else { "fail" }, "{name}");
     assert_eq!(works(&cold), works(&warm), "{name}: a cold world and the kept one measure the same work");
+    let processed = |report: &serde_json::Value| -> Vec<u64> {
+        let runs = report["queries"].as_array().unwrap().iter().flat_map(|q| q["cases"].as_array().unwrap());
+        runs.flat_map(|c| c["runs"].as_array().unwrap()).map(|r| r["rows_processed"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(processed(&cold), processed(&warm), "{name}: and the same rows processed");
     p.assert_nothing_left();
 }
 
