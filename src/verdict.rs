@@ -218,7 +218,7 @@ fn outgrows_result(
              ({:.0} rows at scale {}, {:.0} at {}); `{}` handles {:.0} rows at scale {} and {:.0} at {}{weak}",
             table.as_deref().unwrap_or("the data"),
             grows.measure.name(),
-            if grows.measure == Measure::Rows { "grow" } else { "grows" },
+            grows.measure.grows(),
             grows.exponent,
             result.exponent,
             first.actual_rows,
@@ -303,9 +303,9 @@ impl Growth {
         let what = f.measure.name();
         if b > budget.max_exponent() {
             let (severity, weak) = self.judged(budget.max_exponent(), &f, notes);
-            let grow = if f.measure == Measure::Rows { "grow" } else { "grows" };
             let detail = format!(
-                "{what} {grow} as rows^{b:.2}; budget {} (<= {}){weak}",
+                "{what} {} as rows^{b:.2}; budget {} (<= {}){weak}",
+                f.measure.grows(),
                 budget.as_str(),
                 budget.max_exponent()
             );

@@ -70,6 +70,14 @@ impl Measure {
         }
     }
 
+    /// "grows" or "grow", as its name takes it.
+    pub(crate) fn grows(self) -> &'static str {
+        match self {
+            Measure::Work => "grows",
+            Measure::Rows => "grow",
+        }
+    }
+
     /// Its unit in findings.
     pub(crate) fn unit(self) -> &'static str {
         match self {

@@ -243,13 +243,7 @@ impl Explain {
     /// Rows that entered the plan's aggregating nodes (aggregates, window functions,
     /// grouping, `DISTINCT`, set operations): what the query summarises.
     pub(crate) fn rows_aggregated(&self) -> u64 {
-        let total: f64 = self
-            .plan
-            .walk()
-            .iter()
-            .filter(|(n, _)| n.aggregates())
-            .map(|(n, _)| n.plans.iter().filter(|c| !c.is_subplan()).map(PlanNode::rows_out).sum::<f64>())
-            .sum();
+        let total: f64 = self.plan.walk().iter().filter(|(n, _)| n.aggregates()).map(|(n, _)| n.rows_in()).sum();
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let rows = total.round() as u64;
         rows
@@ -353,12 +347,14 @@ impl PlanNode {
     pub(crate) fn rows_handled(&self) -> f64 {
         let removed = self.rows_removed_by_filter + self.rows_removed_by_recheck + self.rows_removed_by_join_filter;
         let own = (self.actual_rows + removed) * self.actual_loops;
-        let sorted = if matches!(self.node_type, NodeType::Sort | NodeType::IncrementalSort) {
-            self.plans.iter().filter(|c| !c.is_subplan()).map(PlanNode::rows_out).sum()
-        } else {
-            0.0
-        };
+        let sorted =
+            if matches!(self.node_type, NodeType::Sort | NodeType::IncrementalSort) { self.rows_in() } else { 0.0 };
         own + sorted
+    }
+
+    /// Rows the node took in: what its inputs (not its `InitPlan`s and `SubPlan`s) returned.
+    fn rows_in(&self) -> f64 {
+        self.plans.iter().filter(|c| !c.is_subplan()).map(PlanNode::rows_out).sum()
     }
 
     /// A node that summarises the rows it takes in.
