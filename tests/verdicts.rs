@@ -62,6 +62,18 @@ fn a_sort_of_every_row_is_a_regression_by_rows_processed_though_it_reads_fewer_b
     assert!(!k.iter().any(|(kind, _)| kind == "work_regression"), "{k:?}");
     let text = p.run(&["check"]).1;
     assert!(text.contains("rows processed") && text.contains("rows_regression"), "{text}");
+
+    // `suggest` builds the index back and says what it measured: fewer rows, far more blocks.
+    let (code, out, stderr) = p.run(&["suggest", "paging", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let out: Value = serde_json::from_str(&out).unwrap();
+    let tried = out["tried"].as_array().unwrap();
+    let name = tried.iter().find(|t| t["ddl"].as_str().unwrap().ends_with("ON items (name)"));
+    let name = name.unwrap_or_else(|| panic!("{out:#}"));
+    let why = name["outcome"].as_str().unwrap();
+    eprintln!("suggest on the paging query: {why}");
+    assert!(why.starts_with("cuts rows processed from ") && why.contains("past 1.5x: left out"), "{name}");
+    assert_eq!(name["kept"], false);
     p.assert_nothing_left();
 }
 

@@ -29,7 +29,14 @@ pub(crate) async fn run(settings: &Settings, names: &[String], from: Option<&Pat
     let whole_catalog = names.is_empty() && from.is_none();
     let found = if from.is_some() && names.is_empty() {
         progress("the report has no failing queries: nothing to suggest");
-        Suggestions { format_version: 1, suggestions: Vec::new(), migration: None, existing: Vec::new(), tried: vec![] }
+        Suggestions {
+            format_version: 1,
+            suggestions: Vec::new(),
+            migration: None,
+            existing: Vec::new(),
+            tried: Vec::new(),
+            no_candidates: Vec::new(),
+        }
     } else {
         let queries = catalog::select(all, &names, settings.partition)?;
         let mut baselines = Vec::new();

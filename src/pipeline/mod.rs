@@ -60,6 +60,8 @@ pub(crate) struct Session<'q> {
     /// Per scale: where its world is kept (its database; None: the server's own) with the
     /// rows of every filled table there.
     kept: Vec<(Option<String>, BTreeMap<String, u64>)>,
+    /// Opens sessions on the server, e.g. on a smaller scale's world.
+    connector: postgres::Connector,
     /// The notes that come with the data (schema and generators), which a cached world keeps.
     data_notes: Vec<String>,
 }

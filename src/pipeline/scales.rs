@@ -125,6 +125,7 @@ pub(super) async fn measure_on<'q>(
         notes,
         world_changed: false,
         kept,
+        connector: server.connector(),
         data_notes,
     })
 }

@@ -1,7 +1,9 @@
 //! Verifying `suggest`'s candidates on the measured world: each index or statistics object
 //! built at the largest scale, the catalog re-run, and kept only when it halves a case's
-//! work without making another query worse; with the whole catalog, one migration for the
-//! failing queries, checked built together.
+//! work (or its rows processed, work staying in bounds) without making another query
+//! worse; a kept index is measured again at every smaller scale, so that suggestions are
+//! ranked by their curve and by whether they keep the query inside its growth budget; with
+//! the whole catalog, one migration for the failing queries, checked built together.
 
 use std::collections::BTreeMap;
 
@@ -13,11 +15,13 @@ use crate::config::Settings;
 use crate::config::catalog::Query;
 use crate::datagen::load::{quote_ident, statistics_target};
 use crate::error::{Error, Result, db_message};
-use crate::measure::{self, AtScale, Run};
+use crate::measure::{self, AtScale, CaseRuns, Curve, Run};
 use crate::plan::Explain;
+use crate::postgres::Connector;
 use crate::progress::line as progress;
 use crate::suggest::{
-    self, Candidate, IndexNote, Migration, Suggestion, SuggestionKind, Suggestions, Tried, can_exceed_btree_entry,
+    self, Candidate, CurvePoint, IndexNote, Migration, NoCandidate, Suggestion, SuggestionKind, Suggestions, Tried,
+    can_exceed_btree_entry,
 };
 use crate::{report, verdict};
 
@@ -52,6 +56,12 @@ struct Verifier<'a> {
     before: Vec<Vec<Before>>,
     largest: u64,
     tried: Vec<Tried>,
+    /// Per scale: its world's database (None: not at hand) and table rows.
+    kept: Vec<(Option<String>, BTreeMap<String, u64>)>,
+    connector: Connector,
+    /// Extensions the schema has, and those the server could create.
+    installed: Vec<String>,
+    available: Vec<String>,
 }
 
 /// A case at the largest scale before any candidate: candidates are measured with the
@@ -62,14 +72,16 @@ struct Before {
     params: Vec<Option<String>>,
     /// Rows the case returns.
     rows: f64,
+    rows_processed: u64,
 }
 
 /// What building a candidate did to the query it is for.
 enum Effect {
-    /// Halved the work of `case` (the case it helps most), and made no other query worse.
-    Helps { case: usize, work: u64, time_ms: f64 },
-    /// The best it did: no case's work halved.
-    TooLittle { before: u64, after: u64 },
+    /// Halved the work of `case` (the case it helps most), or its rows processed with work
+    /// within `regression_ratio`, and made no other query worse.
+    Helps { case: usize, run: Box<Run> },
+    /// The best it did (the case whose work it cut most): neither halved.
+    TooLittle { before: u64, after: u64, rows_before: u64, rows_after: u64 },
     /// It made another query worse.
     Hurts { query: String, before: u64, after: u64 },
 }
@@ -95,10 +107,14 @@ pub(crate) async fn verify(
             q.cases
                 .iter()
                 .map(|c| match c.runs.last() {
-                    Some(r) => {
-                        Before { work: r.work, time_ms: r.time_ms, params: r.params.clone(), rows: r.actual_rows }
-                    }
-                    None => Before { work: 0, time_ms: 0.0, params: Vec::new(), rows: 0.0 },
+                    Some(r) => Before {
+                        work: r.work,
+                        time_ms: r.time_ms,
+                        params: r.params.clone(),
+                        rows: r.actual_rows,
+                        rows_processed: r.rows_processed,
+                    },
+                    None => Before { work: 0, time_ms: 0.0, params: Vec::new(), rows: 0.0, rows_processed: 0 },
                 })
                 .collect()
         })
@@ -111,20 +127,32 @@ pub(crate) async fn verify(
         seed: settings.seed,
         sample_shape: false,
     };
+    let (installed, available) = extensions(&mut s.conn).await?;
     let mut v = Verifier {
         queries: s.queries,
         at,
         before,
         largest: table_rows.values().copied().max().unwrap_or(0),
         tried: Vec::new(),
+        kept: s.kept.clone(),
+        connector: s.connector.clone(),
+        installed,
+        available,
     };
+    let mut no_candidates: Vec<NoCandidate> = Vec::new();
 
     let mut found: Vec<Suggestion> = Vec::new();
     for (qi, q) in s.queries.iter().enumerate() {
         let mut candidates: Vec<Candidate> = Vec::new();
+        let mut stops: Vec<String> = Vec::new();
         for run in s.runs[qi].cases.iter().filter_map(|c| c.runs.last()) {
             let Some(plan) = run.plan.as_ref().and_then(|p| Explain::from_json(p).ok()) else { continue };
             let c = suggest::candidates(&q.statement(), &plan.plan, &s.catalog, &indexdefs);
+            for why in c.stops {
+                if !stops.contains(&why) {
+                    stops.push(why);
+                }
+            }
             for (ddl, why) in c.skipped {
                 if !v.tried.iter().any(|t| t.query == q.name && t.ddl == ddl) {
                     v.tried.push(Tried {
@@ -140,6 +168,9 @@ pub(crate) async fn verify(
                     candidates.push(c);
                 }
             }
+        }
+        if candidates.is_empty() {
+            no_candidates.push(NoCandidate { query: q.name.clone(), reasons: stops });
         }
         for cand in candidates {
             if let Some(s) = v.index(&mut s.conn, &s.catalog, &s.runs[qi].cases, (qi, q), &cand).await? {
@@ -167,7 +198,10 @@ pub(crate) async fn verify(
             }
         }
     }
-    suggest::rank(&mut found);
+    suggest::rank(&mut found, settings.thresholds.growth_slack);
+    for (dropped, because) in suggest::drop_prefixes(&mut found) {
+        v.note_query(&dropped.query, &dropped.ddl, false, because);
+    }
 
     let (migration, notes) = if whole_catalog {
         let version: String = sqlx::query_scalar("SHOW server_version")
@@ -180,12 +214,22 @@ pub(crate) async fn verify(
     } else {
         (None, Vec::new())
     };
-    Ok(Suggestions { format_version: 1, suggestions: found, migration, existing: notes, tried: v.tried })
+    Ok(Suggestions { format_version: 1, suggestions: found, migration, existing: notes, tried: v.tried, no_candidates })
 }
 
 impl Verifier<'_> {
     fn note(&mut self, q: &Query, ddl: &str, kept: bool, outcome: String) {
-        self.tried.push(Tried { query: q.name.clone(), ddl: ddl.to_string(), kept, outcome });
+        self.note_query(&q.name, ddl, kept, outcome);
+    }
+
+    fn note_query(&mut self, query: &str, ddl: &str, kept: bool, outcome: String) {
+        match self.tried.iter_mut().find(|t| t.query == query && t.ddl == ddl) {
+            Some(t) => {
+                t.kept = kept;
+                t.outcome = outcome;
+            }
+            None => self.tried.push(Tried { query: query.to_string(), ddl: ddl.to_string(), kept, outcome }),
+        }
     }
 
     /// Build an index candidate, measure, drop it; the suggestion when it is kept.
@@ -202,14 +246,25 @@ impl Verifier<'_> {
             self.note(q, &ddl, false, format!("left out: {why}"));
             return Ok(None);
         }
+        // An extension the schema lacks is created for the measurement and dropped after it.
+        let extension = match cand.method.extension() {
+            Some(e) if self.installed.iter().any(|i| i == e) => None,
+            Some(e) if self.available.iter().any(|a| a == e) => Some(e),
+            Some(e) => {
+                self.note(q, &ddl, false, format!("left out: the server has no `{e}` extension to build it with"));
+                return Ok(None);
+            }
+            None => None,
+        };
         let build = cand.ddl(false, CANDIDATE);
         crate::progress::sql(1, &build);
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(build.clone())).execute(&mut *conn).await {
+        if let Err(e) = create(conn, &build, extension).await {
             self.note(q, &ddl, false, format!("cannot be built: {}", db_message(&e)));
             return Ok(None);
         }
+        let expression = cand.columns.iter().any(suggest::IndexKey::is_expression);
         let measured = async {
-            if cand.columns.iter().any(suggest::IndexKey::is_expression) {
+            if expression {
                 // Expression indexes have statistics of their own; sample the whole table, as the loader does.
                 analyze(conn, &cand.table, self.largest).await?;
             }
@@ -220,18 +275,27 @@ impl Verifier<'_> {
             Ok::<_, Error>((size, self.effect(conn, qi, q).await?))
         }
         .await;
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP INDEX {CANDIDATE}")))
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| Error::postgres("dropping a candidate index", e))?;
+        remove(conn, extension).await?;
         let (size, effect) = measured?;
         let rows = self.at.table_rows.get(&cand.table).copied().unwrap_or(0).max(1);
         #[expect(clippy::cast_precision_loss)]
         let bytes_per_row = report::round2(size as f64 / rows as f64);
-        let (case, work, time_ms) = match effect {
-            Effect::Helps { case, work, time_ms } => (case, work, time_ms),
-            Effect::TooLittle { before, after } => {
-                self.note(q, &ddl, false, format!("does not halve the work ({before} -> {after} blocks at best)"));
+        let (case, run) = match effect {
+            Effect::Helps { case, run } => (case, *run),
+            Effect::TooLittle { before, after, rows_before, rows_after } => {
+                let why = if rows_after * 2 <= rows_before {
+                    format!(
+                        "cuts rows processed from {rows_before} to {rows_after}, but work goes from {before} to {after} \
+                         blocks, past {}x: left out",
+                        self.at.thresholds.regression_ratio
+                    )
+                } else {
+                    format!(
+                        "does not halve the work ({before} -> {after} blocks at best) nor the rows processed \
+                         ({rows_before} -> {rows_after})"
+                    )
+                };
+                self.note(q, &ddl, false, why);
                 return Ok(None);
             }
             Effect::Hurts { query, before, after } => {
@@ -239,18 +303,32 @@ impl Verifier<'_> {
                 return Ok(None);
             }
         };
-        let (b_work, b_time) = (self.before[qi][case].work, self.before[qi][case].time_ms);
-        self.note(
-            q,
-            &ddl,
-            true,
+        let b = &self.before[qi][case];
+        let (b_work, b_time, b_rows) = (b.work, b.time_ms, b.rows_processed);
+        let (work, time_ms, rows_after) = (run.work, run.time_ms, run.rows_processed);
+        let measured_as = Built { sql: &build, extension, table: &cand.table, expression };
+        let runs = self.across_scales(&measured_as, (qi, q), &cases[case], run).await?;
+        let curve = Curve::of(&runs);
+        let exponent = curve.fit.map(|f| report::round2(f.exponent));
+        let within_budget = (runs.len() > 1).then(|| {
+            let as_case = CaseRuns { case: cases[case].case.clone(), runs: runs.clone() };
+            !verdict::evaluate(&as_case, q.budget(), None, self.at.thresholds).failed()
+        });
+        let budget = match within_budget {
+            Some(true) => "; inside the query's growth budget",
+            Some(false) => "; the query still fails its growth budget with it",
+            None => "",
+        };
+        let growth = exponent.map(|e| format!(", work grows as rows^{e}")).unwrap_or_default();
+        let cut = if work * 2 <= b_work {
+            format!("cuts {} from {b_work} to {work} blocks", cases[case].case)
+        } else {
             format!(
-                "cuts {} from {b_work} to {} blocks; {} kB, {bytes_per_row} bytes per row",
-                cases[case].case,
-                work,
-                size / 1024
-            ),
-        );
+                "cuts {} from {b_rows} to {rows_after} rows processed, though work goes from {b_work} to {work} blocks",
+                cases[case].case
+            )
+        };
+        self.note(q, &ddl, true, format!("{cut}{growth}{budget}; {} kB, {bytes_per_row} bytes per row", size / 1024));
         progress(&format!("{}: {} cuts work from {b_work} to {} blocks", q.name, cand.name(), work));
         Ok(Some(Suggestion {
             kind: SuggestionKind::Index,
@@ -261,19 +339,70 @@ impl Verifier<'_> {
             columns: cand.columns.iter().map(ToString::to_string).collect(),
             include: cand.include.clone(),
             predicate: cand.predicate.as_ref().map(ToString::to_string),
+            method: Some(cand.method.name()),
             scale: self.at.scale,
             work_before: b_work,
             work_after: work,
+            rows_processed_before: b_rows,
+            rows_processed_after: rows_after,
             time_before_ms: b_time,
             time_after_ms: report::round2(time_ms),
             size_bytes: size,
             bytes_per_row,
+            curve: runs
+                .iter()
+                .map(|r| CurvePoint { scale: r.scale, work: r.work, rows_processed: r.rows_processed })
+                .collect(),
+            growth_exponent: exponent,
+            within_budget,
+            extension: extension.map(str::to_string),
+            note: None,
             returned_rows: self.before[qi][case].rows,
             built_as: build,
             node: None,
             q_error_before: None,
             q_error_after: None,
         }))
+    }
+
+    /// The case a kept index helps, at every smaller scale whose world is at hand, with the
+    /// index built there too: its runs in scale order, ending with `largest` (the run at the
+    /// largest scale). Only `largest` where no other world is at hand (the url backend).
+    async fn across_scales(
+        &self,
+        built: &Built<'_>,
+        (qi, q): (usize, &Query),
+        case: &CaseRuns,
+        largest: Run,
+    ) -> Result<Vec<Run>> {
+        let mut runs = Vec::new();
+        let Some(ci) = q.cases.iter().position(|c| c.name == case.case) else { return Ok(vec![largest]) };
+        for ((db, rows), before) in self.kept.iter().zip(&case.runs).take(self.kept.len().saturating_sub(1)) {
+            let Some(db) = db else { continue };
+            let mut conn = self.connector.connect_to(db).await?;
+            let run = async {
+                measure::prepare_session(&mut conn, self.at.thresholds).await?;
+                measure::prepare(&mut conn, q, qi).await?;
+                create(&mut conn, built.sql, built.extension)
+                    .await
+                    .map_err(|e| Error::postgres(format!("building a candidate at scale {}", before.scale), e))?;
+                let measured = async {
+                    if built.expression {
+                        analyze(&mut conn, built.table, rows.values().copied().max().unwrap_or(0)).await?;
+                    }
+                    let at = AtScale { scale: before.scale, table_rows: rows, ..self.at };
+                    measure::run_case(&mut conn, at, q, qi, &q.cases[ci], Some(&before.params)).await
+                }
+                .await;
+                remove(&mut conn, built.extension).await?;
+                measured
+            }
+            .await;
+            let _ = sqlx::Connection::close(conn).await;
+            runs.push(run?);
+        }
+        runs.push(largest);
+        Ok(runs)
     }
 
     /// Create extended statistics on `columns` of `table`, analyze, re-run; keep them when
@@ -359,13 +488,21 @@ impl Verifier<'_> {
             columns,
             include: Vec::new(),
             predicate: None,
+            method: None,
             scale: self.at.scale,
             work_before: b_work,
             work_after: run.work,
+            rows_processed_before: self.before[qi][ci].rows_processed,
+            rows_processed_after: run.rows_processed,
             time_before_ms: b_time,
             time_after_ms: report::round2(run.time_ms),
             size_bytes: 0,
             bytes_per_row: 0.0,
+            curve: Vec::new(),
+            growth_exponent: None,
+            within_budget: None,
+            extension: None,
+            note: None,
             returned_rows: self.before[qi][ci].rows,
             built_as: create,
             node: Some(node),
@@ -374,28 +511,44 @@ impl Verifier<'_> {
         }))
     }
 
-    /// With a candidate built: the case of `q` it helps most, or why it does not count.
+    /// With a candidate built: the case of `q` it helps most, or why it does not count. A
+    /// case is helped when its work halves, or when its rows processed halve while its
+    /// work stays within `regression_ratio` (an index that spares a sort of every row may
+    /// read a few more blocks).
     async fn effect(&self, conn: &mut PgConnection, qi: usize, q: &Query) -> Result<Effect> {
         let mut best: Option<(usize, Run)> = None;
-        let mut least = (0, u64::MAX);
+        let mut least: Option<(usize, u64, u64)> = None;
         for (ci, case) in q.cases.iter().enumerate() {
             let run = measure::run_case(&mut *conn, self.at, q, qi, case, Some(&self.before[qi][ci].params)).await?;
-            let was = self.before[qi][ci].work;
-            if run.work < least.1 {
-                least = (was, run.work);
+            let was = &self.before[qi][ci];
+            if least.is_none_or(|(_, work, _)| run.work < work) {
+                least = Some((ci, run.work, run.rows_processed));
             }
-            let saves = was.saturating_sub(run.work);
-            if run.work * 2 <= was
-                && best.as_ref().is_none_or(|(bi, b)| saves > self.before[qi][*bi].work.saturating_sub(b.work))
-            {
+            #[expect(clippy::cast_precision_loss)]
+            let in_bounds = run.work as f64 <= self.at.thresholds.regression_ratio * was.work.max(1) as f64;
+            let halves = run.work * 2 <= was.work || (run.rows_processed * 2 <= was.rows_processed && in_bounds);
+            let saves = |ci: usize, r: &Run| {
+                let was = &self.before[qi][ci];
+                (was.work.saturating_sub(r.work), was.rows_processed.saturating_sub(r.rows_processed))
+            };
+            if halves && best.as_ref().is_none_or(|(bi, b)| saves(ci, &run) > saves(*bi, b)) {
                 best = Some((ci, run));
             }
         }
-        let Some((case, run)) = best else { return Ok(Effect::TooLittle { before: least.0, after: least.1 }) };
+        let Some((case, run)) = best else {
+            let (ci, after, rows_after) = least.unwrap_or((0, 0, 0));
+            let was = self.before[qi].get(ci);
+            return Ok(Effect::TooLittle {
+                before: was.map_or(0, |b| b.work),
+                after,
+                rows_before: was.map_or(0, |b| b.rows_processed),
+                rows_after,
+            });
+        };
         if let Some((query, before, after)) = self.others_worse(conn, qi).await? {
             return Ok(Effect::Hurts { query, before, after });
         }
-        Ok(Effect::Helps { case, work: run.work, time_ms: run.time_ms })
+        Ok(Effect::Helps { case, run: Box::new(run) })
     }
 
     /// The first query of the run but `qi` whose work got worse than the threshold allows.
@@ -449,7 +602,17 @@ impl Verifier<'_> {
         if !chosen.is_empty() {
             notes = self.together(conn, &chosen).await?;
         }
-        Ok(Migration { fixes, unfixed, statements: chosen.iter().map(|s| format!("{};", s.ddl)).collect(), notes })
+        let mut statements: Vec<String> = Vec::new();
+        for s in &chosen {
+            if let Some(e) = &s.extension {
+                let create = format!("CREATE EXTENSION IF NOT EXISTS {e};");
+                if !statements.contains(&create) {
+                    statements.insert(0, create);
+                }
+            }
+        }
+        statements.extend(chosen.iter().map(|s| format!("{};", s.ddl)));
+        Ok(Migration { fixes, unfixed, statements, notes })
     }
 
     /// Build `chosen` together, re-run every case, drop them: where a chosen suggestion's
@@ -457,6 +620,14 @@ impl Verifier<'_> {
     async fn together(&self, conn: &mut PgConnection, chosen: &[&Suggestion]) -> Result<Vec<String>> {
         let mut made: Vec<String> = Vec::new();
         let mut notes = Vec::new();
+        let mut extensions: Vec<&str> = chosen.iter().filter_map(|s| s.extension.as_deref()).collect();
+        extensions.dedup();
+        for e in &extensions {
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE EXTENSION IF NOT EXISTS {e}")))
+                .execute(&mut *conn)
+                .await
+                .map_err(|err| Error::postgres(format!("creating extension {e}"), err))?;
+        }
         for (i, s) in chosen.iter().enumerate() {
             let name = format!("plangate_set_{i}");
             let sql = s.built_as.replacen(CANDIDATE, &name, 1);
@@ -503,6 +674,12 @@ impl Verifier<'_> {
                 .execute(&mut *conn)
                 .await
                 .map_err(|e| Error::postgres("dropping the set's indexes", e))?;
+        }
+        for e in extensions {
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP EXTENSION IF EXISTS {e}")))
+                .execute(&mut *conn)
+                .await
+                .map_err(|err| Error::postgres(format!("dropping extension {e}"), err))?;
         }
         for s in chosen {
             analyze(conn, &s.table, self.largest).await?;
@@ -633,6 +810,57 @@ async fn too_wide_key(
 }
 
 /// ANALYZE a table the way the loader does (every row sampled).
+/// A candidate index as it is built for measuring.
+struct Built<'a> {
+    /// The CREATE INDEX, under the candidate's placeholder name.
+    sql: &'a str,
+    /// The extension created with it, which the schema lacks.
+    extension: Option<&'a str>,
+    table: &'a str,
+    /// Whether a key is an expression (its statistics come from ANALYZE).
+    expression: bool,
+}
+
+/// Build a candidate (`sql`), with `extension` created first; on failure nothing is left.
+async fn create(conn: &mut PgConnection, sql: &str, extension: Option<&str>) -> std::result::Result<(), sqlx::Error> {
+    if let Some(e) = extension {
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE EXTENSION IF NOT EXISTS {e}"))).execute(&mut *conn).await?;
+    }
+    let built = sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(&mut *conn).await;
+    if let (Err(_), Some(e)) = (&built, extension) {
+        sqlx::raw_sql(AssertSqlSafe(format!("DROP EXTENSION IF EXISTS {e}"))).execute(&mut *conn).await?;
+    }
+    built.map(|_| ())
+}
+
+/// Drop the candidate index, and the extension built with it.
+async fn remove(conn: &mut PgConnection, extension: Option<&str>) -> Result<()> {
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP INDEX {CANDIDATE}")))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| Error::postgres("dropping a candidate index", e))?;
+    if let Some(e) = extension {
+        sqlx::raw_sql(AssertSqlSafe(format!("DROP EXTENSION IF EXISTS {e}")))
+            .execute(&mut *conn)
+            .await
+            .map_err(|err| Error::postgres(format!("dropping extension {e}"), err))?;
+    }
+    Ok(())
+}
+
+/// The extensions the schema has, and those the server could create.
+async fn extensions(conn: &mut PgConnection) -> Result<(Vec<String>, Vec<String>)> {
+    let installed: Vec<String> = sqlx::query_scalar("SELECT extname::text FROM pg_extension")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| Error::postgres("listing the schema's extensions", e))?;
+    let available: Vec<String> = sqlx::query_scalar("SELECT name::text FROM pg_available_extensions")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| Error::postgres("listing the server's extensions", e))?;
+    Ok((installed, available))
+}
+
 async fn analyze(conn: &mut PgConnection, table: &str, largest: u64) -> Result<()> {
     let sql = format!("SET default_statistics_target = {}; ANALYZE {table}", statistics_target(largest));
     sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *conn).await.map_err(|e| Error::postgres("analyzing a table", e))?;

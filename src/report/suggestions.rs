@@ -14,6 +14,12 @@ pub(crate) fn render(s: &Suggestions, verbose: bool, out: &mut dyn Write) -> std
             let mark = if t.kept { "kept" } else { "no" };
             writeln!(out, "  [{mark}] {} ({}): {}", t.ddl, t.query, t.outcome)?;
         }
+        for n in &s.no_candidates {
+            writeln!(out, "  no candidate for {}:", n.query)?;
+            for why in &n.reasons {
+                writeln!(out, "    {why}")?;
+            }
+        }
         writeln!(out)?;
     }
     if s.suggestions.is_empty() {
@@ -32,6 +38,7 @@ pub(crate) fn render(s: &Suggestions, verbose: bool, out: &mut dyn Write) -> std
             "time after ms",
             "size",
             "bytes/row",
+            "growth",
         ]);
         for x in &s.suggestions {
             table.add_row(vec![
@@ -43,11 +50,13 @@ pub(crate) fn render(s: &Suggestions, verbose: bool, out: &mut dyn Write) -> std
                 format!("{:.2}", x.time_after_ms),
                 if x.kind == SuggestionKind::Index { format!("{} kB", x.size_bytes / 1024) } else { "-".into() },
                 if x.kind == SuggestionKind::Index { format!("{}", x.bytes_per_row) } else { "-".into() },
+                growth(x),
             ]);
         }
         writeln!(
             out,
-            "{table}\nRanked by work saved; of those about as good as the best, the smallest first: every insert writes each index.\n"
+            "{table}\nRanked by work saved; for one query, those inside its growth budget and growing least first, then of \
+             those about as good as the best, the smallest: every insert writes each index.\n"
         )?;
         for x in &s.suggestions {
             let gain = match (x.q_error_before, x.q_error_after, &x.node) {
@@ -59,6 +68,12 @@ pub(crate) fn render(s: &Suggestions, verbose: bool, out: &mut dyn Write) -> std
                 "-- {} ({}): work {} -> {} blocks at scale {}{gain}",
                 x.query, x.case, x.work_before, x.work_after, x.scale
             )?;
+            if let Some(n) = &x.note {
+                writeln!(out, "-- note: {n}")?;
+            }
+            if let Some(e) = &x.extension {
+                writeln!(out, "CREATE EXTENSION IF NOT EXISTS {e};")?;
+            }
             writeln!(out, "{};\n", x.ddl)?;
         }
     }
@@ -81,8 +96,21 @@ pub(crate) fn render(s: &Suggestions, verbose: bool, out: &mut dyn Write) -> std
         }
         writeln!(out)?;
     }
+    if !verbose && !s.no_candidates.is_empty() {
+        let names: Vec<&str> = s.no_candidates.iter().map(|n| n.query.as_str()).collect();
+        writeln!(out, "-- no candidate for {} (`--verbose` says why)", names.join(", "))?;
+    }
     for e in &s.existing {
         writeln!(out, "-- existing index {} on {}: {}", e.index, e.table, e.reason)?;
     }
     Ok(())
+}
+
+/// The growth column: work's exponent along the curve, and whether it is inside budget.
+fn growth(x: &crate::suggest::Suggestion) -> String {
+    match (x.growth_exponent, x.within_budget) {
+        (Some(e), Some(true)) => format!("rows^{e}"),
+        (Some(e), Some(false)) => format!("rows^{e}, over budget"),
+        _ => "-".into(),
+    }
 }

@@ -1,8 +1,9 @@
 //! Index candidates from a query's text and plan: equality columns first, then at most one
 //! range column, then the ORDER BY columns with their directions (so a Limit can stop
 //! early); a partial-index WHERE for predicates on constants; INCLUDE columns when the
-//! select list is small enough for an index-only scan. Pure: verification (building each
-//! candidate and re-running the catalog) is `pipeline::verify`.
+//! select list is small enough for an index-only scan; a trigram index for substring and
+//! similarity searches. Pure: verification (building each candidate and re-running the
+//! catalog) is `pipeline::verify`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,7 +20,9 @@ use crate::suggest::query::{Access, QueryShape, read_query};
 pub(crate) mod query;
 mod suggestion;
 
-pub(crate) use suggestion::{IndexNote, Migration, Suggestion, SuggestionKind, Suggestions, Tried, rank};
+pub(crate) use suggestion::{
+    CurvePoint, IndexNote, Migration, NoCandidate, Suggestion, SuggestionKind, Suggestions, Tried, drop_prefixes, rank,
+};
 
 /// Most candidates tried per query.
 const MAX_CANDIDATES: usize = 6;
@@ -64,6 +67,39 @@ impl std::fmt::Display for IndexKey {
     }
 }
 
+/// How a candidate indexes its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Method {
+    /// A btree: equality, ranges and order.
+    #[default]
+    Btree,
+    /// A GIN trigram index (`pg_trgm`): `LIKE '%q%'`, `ILIKE`, similarity.
+    TrigramGin,
+    /// A `GiST` trigram index: the same searches, and nearest first by distance (`<->`).
+    TrigramGist,
+}
+
+impl Method {
+    /// `USING ...` and the operator class of every key; nothing for a btree.
+    fn using(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Method::Btree => None,
+            Method::TrigramGin => Some(("gin", "gin_trgm_ops")),
+            Method::TrigramGist => Some(("gist", "gist_trgm_ops")),
+        }
+    }
+
+    /// The access method's name.
+    pub(crate) fn name(self) -> &'static str {
+        self.using().map_or("btree", |(m, _)| m)
+    }
+
+    /// The extension that provides the operator class.
+    pub(crate) fn extension(self) -> Option<&'static str> {
+        self.using().map(|_| "pg_trgm")
+    }
+}
+
 /// An index to try.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Candidate {
@@ -72,6 +108,7 @@ pub(crate) struct Candidate {
     pub include: Vec<String>,
     /// A partial-index predicate, unqualified.
     pub predicate: Option<Expr>,
+    pub method: Method,
 }
 
 impl Candidate {
@@ -91,18 +128,31 @@ impl Candidate {
             .collect();
         let table = self.table.rsplit('.').next().unwrap_or(&self.table);
         let mut name = format!("{table}_{}", cols.join("_"));
-        let suffix = if self.include.is_empty() { "_idx" } else { "_covering_idx" };
+        let suffix = match (self.method, self.include.is_empty()) {
+            (Method::Btree, true) => "_idx",
+            (Method::Btree, false) => "_covering_idx",
+            (Method::TrigramGin | Method::TrigramGist, _) => "_trgm_idx",
+        };
         name.truncate(63 - suffix.len());
         format!("{name}{suffix}")
     }
 
     /// `CREATE INDEX [CONCURRENTLY] name ON table (...) [INCLUDE (...)] [WHERE ...]`.
     pub(crate) fn ddl(&self, concurrently: bool, name: &str) -> String {
-        let keys: Vec<String> = self.columns.iter().map(IndexKey::ddl).collect();
+        let using = self.method.using();
+        let keys: Vec<String> = self
+            .columns
+            .iter()
+            .map(|k| match using {
+                Some((_, opclass)) => format!("{} {opclass}", k.ddl()),
+                None => k.ddl(),
+            })
+            .collect();
         let mut ddl = format!(
-            "CREATE INDEX {}{name} ON {} ({})",
+            "CREATE INDEX {}{name} ON {}{} ({})",
             if concurrently { "CONCURRENTLY " } else { "" },
             self.table,
+            using.map(|(method, _)| format!(" USING {method}")).unwrap_or_default(),
             keys.join(", ")
         );
         if !self.include.is_empty() {
@@ -120,7 +170,21 @@ impl Candidate {
         let Some(existing) = ExistingIndex::parse(indexdef) else { return false };
         let mine: Vec<(String, bool)> = self.columns.iter().map(|k| (comparable(&k.expr), k.desc)).collect();
         let same_predicate = existing.predicate == self.predicate.as_ref().map(comparable);
-        same_predicate && existing.keys.len() >= mine.len() && existing.keys[..mine.len()] == mine[..]
+        match self.method.using() {
+            None => {
+                existing.method == "btree"
+                    && same_predicate
+                    && existing.keys.len() >= mine.len()
+                    && existing.keys[..mine.len()] == mine[..]
+            }
+            // Any trigram index on the key serves a search on it; only a GiST one walks it
+            // nearest first.
+            Some((method, _)) => {
+                existing.trigram
+                    && (method == "gin" || existing.method == "gist")
+                    && mine.iter().all(|m| existing.keys.iter().any(|k| k.0 == m.0))
+            }
+        }
     }
 }
 
@@ -153,6 +217,8 @@ pub(crate) struct Candidates {
     /// (the index left out, why), e.g. a covering index whose INCLUDE would carry a column
     /// that can exceed the btree entry limit.
     pub skipped: Vec<(String, String)>,
+    /// When the list is empty: what in the query or its plan left no candidate.
+    pub stops: Vec<String>,
 }
 
 /// Whether a column's values can be longer than a btree entry may be (about a third of a
@@ -175,10 +241,24 @@ pub(crate) fn candidates(
     indexdefs: &BTreeMap<String, Vec<String>>,
 ) -> Candidates {
     let mut out = Candidates::default();
-    for shape in read_query(sql, catalog) {
-        shape_candidates(&shape, plan, catalog, indexdefs, &mut out);
+    match read_query(sql, catalog) {
+        Ok(shapes) => {
+            for shape in &shapes {
+                shape_candidates(shape, plan, catalog, indexdefs, &mut out);
+            }
+        }
+        Err(why) => out.stops.push(why),
     }
     out.list.truncate(MAX_CANDIDATES);
+    if !out.list.is_empty() {
+        out.stops.clear();
+    } else if out.stops.is_empty() {
+        out.stops.push(
+            "no table is read wastefully: no Seq Scan, no index or bitmap scan that filters, and no sort or \
+             aggregate an index could feed"
+                .into(),
+        );
+    }
     out
 }
 
@@ -189,40 +269,61 @@ fn shape_candidates(
     indexdefs: &BTreeMap<String, Vec<String>>,
     out: &mut Candidates,
 ) {
-    let wasteful: Vec<String> = plan
-        .walk()
-        .into_iter()
+    let walk = plan.walk();
+    let wasteful: Vec<(String, &str)> = walk
+        .iter()
         .filter(|(n, _)| {
             n.node_type == NodeType::SeqScan
                 || (n.filter.is_some()
                     && matches!(n.node_type, NodeType::IndexScan | NodeType::IndexOnlyScan | NodeType::BitmapHeapScan))
         })
-        .filter_map(|(n, _)| n.relation_name.clone())
+        .filter_map(|(n, _)| n.relation_name.clone().map(|r| (r, n.node_type.as_str())))
         .collect();
-    let walk = plan.walk();
     let sorts = walk.iter().any(|(n, _)| matches!(n.node_type, NodeType::Sort | NodeType::IncrementalSort));
     let aggregates = walk.iter().any(|(n, _)| matches!(n.node_type, NodeType::Aggregate | NodeType::Sort));
 
     for (table, access) in &shape.tables {
         let on = |t: &Option<String>| t.as_deref() == Some(table.as_str());
+        let read_by = wasteful.iter().find(|(r, _)| r == table).map(|(_, how)| *how);
         let ordered = on(&shape.order_table) && sorts;
-        let grouped = on(&shape.group_table) && aggregates;
-        if !wasteful.contains(table) && !ordered && !grouped {
+        let group: Vec<IndexKey> = if on(&shape.group_table) {
+            shape.group.clone()
+        } else {
+            shape.group_via.get(table).cloned().into_iter().collect()
+        };
+        let grouped = !group.is_empty() && aggregates;
+        if read_by.is_none() && !ordered && !grouped {
             continue;
         }
         let order: &[IndexKey] = if on(&shape.order_table) { &shape.order } else { &[] };
-        let group: &[IndexKey] = if on(&shape.group_table) { &shape.group } else { &[] };
         let wide: Vec<String> = access
             .selected
             .iter()
             .filter(|c| catalog.get(table).and_then(|t| t.column(c)).is_some_and(can_exceed_btree_entry))
             .cloned()
             .collect();
-        let (list, skipped) = table_candidates(table, access, order, group, &wide);
+        let (list, skipped) = table_candidates(table, access, order, &group, &wide);
         out.skipped.extend(skipped);
+        if list.is_empty() {
+            let mut why = format!(
+                "`{table}` is read by a {}, but no condition, join, ORDER BY or GROUP BY of the query gives it an \
+                 index key",
+                read_by.unwrap_or("sort or an aggregate")
+            );
+            if !access.unusable.is_empty() {
+                let _ = write!(why, ": {}", access.unusable.join("; "));
+            }
+            out.stops.push(why);
+        }
         for c in list {
             let existing = indexdefs.get(table).is_some_and(|defs| defs.iter().any(|d| c.covered_by(d)));
-            if !existing && !out.list.contains(&c) {
+            if existing {
+                out.stops.push(format!(
+                    "`{table}` is read by a {}, though `{}`, the index its conditions ask for, exists already",
+                    read_by.unwrap_or("sort or an aggregate"),
+                    c.ddl(false, &c.name())
+                ));
+            } else if !out.list.contains(&c) {
                 out.list.push(c);
             }
         }
@@ -244,6 +345,11 @@ fn table_candidates(
     let mut skipped = Vec::new();
     let asc = |e: &Expr| IndexKey { expr: e.clone(), desc: false };
     let equal: Vec<IndexKey> = access.equal.iter().chain(&access.join_equal).map(asc).collect();
+    // A table looked up by values and joined too: the values alone first (it drives the
+    // join), then with the join keys (it is the join's inner side).
+    let values: Vec<IndexKey> = access.equal.iter().map(asc).collect();
+    let equal_sets: Vec<&[IndexKey]> =
+        if values.is_empty() || access.join_equal.is_empty() { vec![&equal] } else { vec![&values, &equal] };
     let range: Vec<IndexKey> =
         access.range.iter().take(1).map(asc).filter(|r| !equal.iter().any(|k| k.expr == r.expr)).collect();
     let predicate = access.constant_predicates.iter().cloned().reduce(|a, b| Expr::BinaryOp {
@@ -252,9 +358,10 @@ fn table_candidates(
         right: Box::new(b),
     });
     let mut key_sets: Vec<Vec<IndexKey>> = Vec::new();
-    for keys in
-        [[&equal[..], order].concat(), [&equal[..], &range[..]].concat(), [&equal[..], &range[..], order].concat()]
-    {
+    let combinations = equal_sets
+        .iter()
+        .flat_map(|equal| [[equal, order].concat(), [equal, &range[..]].concat(), [equal, &range[..], order].concat()]);
+    for keys in combinations {
         let mut unique: Vec<IndexKey> = Vec::new();
         for k in keys {
             if !unique.iter().any(|u| u.expr == k.expr) {
@@ -271,6 +378,13 @@ fn table_candidates(
         }
         access.selected.iter().filter(|c| !keys.iter().any(|k| k.column_name().as_ref() == Some(*c))).cloned().collect()
     };
+    let btree = Candidate {
+        table: table.to_string(),
+        columns: Vec::new(),
+        include: Vec::new(),
+        predicate: None,
+        method: Method::Btree,
+    };
     let mut out = Vec::new();
     for keys in key_sets {
         let include = besides(&keys);
@@ -279,6 +393,7 @@ fn table_candidates(
             columns: keys.clone(),
             include,
             predicate,
+            method: Method::Btree,
         };
         if predicate.is_some() {
             out.push(candidate(Vec::new(), predicate.clone()));
@@ -312,12 +427,37 @@ fn table_candidates(
         if narrow {
             let mut covering = keys.clone();
             covering.extend(read.iter().map(|c| asc(&Expr::Identifier(Ident::new(c.clone())))));
-            out.insert(
-                0,
-                Candidate { table: table.to_string(), columns: covering, include: Vec::new(), predicate: None },
-            );
+            out.insert(0, Candidate { table: table.to_string(), columns: covering, ..btree.clone() });
         }
-        out.push(Candidate { table: table.to_string(), columns: keys, include: Vec::new(), predicate: None });
+        out.push(Candidate { table: table.to_string(), columns: keys, include: Vec::new(), predicate: None, ..btree });
+    }
+    // Substring and similarity searches: only a trigram index serves them; first when the
+    // query has no equality a btree could look up.
+    let mut trigram = Vec::new();
+    for key in &access.trigram {
+        let methods: &[Method] = if access.by_distance.contains(key) {
+            &[Method::TrigramGist, Method::TrigramGin]
+        } else {
+            &[Method::TrigramGin]
+        };
+        for &method in methods {
+            let c = Candidate {
+                table: table.to_string(),
+                columns: vec![asc(key)],
+                include: Vec::new(),
+                predicate: None,
+                method,
+            };
+            if !trigram.contains(&c) {
+                trigram.push(c);
+            }
+        }
+    }
+    if equal.is_empty() {
+        trigram.append(&mut out);
+        out = trigram;
+    } else {
+        out.append(&mut trigram);
     }
     (out, skipped)
 }
@@ -334,6 +474,10 @@ pub(crate) fn prefix_of(existing: &str, suggested: &str) -> bool {
 struct ExistingIndex {
     keys: Vec<(String, bool)>,
     predicate: Option<String>,
+    /// `btree`, `gin`, ...
+    method: String,
+    /// Whether its keys use a trigram operator class.
+    trigram: bool,
 }
 
 impl ExistingIndex {
@@ -348,7 +492,12 @@ impl ExistingIndex {
                 (comparable(&c.column.expr), matches!(c.column.options.sort, Some(sqlparser::ast::OrderBySort::Desc)))
             })
             .collect();
-        Some(ExistingIndex { keys, predicate: index.predicate.as_ref().map(comparable) })
+        let method = index.using.as_ref().map_or_else(|| "btree".to_string(), |m| m.to_string().to_lowercase());
+        let trigram = index
+            .columns
+            .iter()
+            .any(|c| c.operator_class.as_ref().is_some_and(|o| o.to_string().to_lowercase().contains("trgm")));
+        Some(ExistingIndex { keys, predicate: index.predicate.as_ref().map(comparable), method, trigram })
     }
 }
 
@@ -356,7 +505,8 @@ impl ExistingIndex {
 fn comparable(e: &Expr) -> String {
     let mut e = e.clone();
     let _ = visit_expressions_mut(&mut e, |x| {
-        while let Expr::Nested(inner) = x {
+        // Parentheses, and the casts to text Postgres prints around a varchar column.
+        while let Expr::Nested(inner) | Expr::Cast { expr: inner, data_type: sqlparser::ast::DataType::Text, .. } = x {
             *x = std::mem::replace(inner.as_mut(), Expr::value(sqlparser::ast::Value::Null));
         }
         ControlFlow::<()>::Continue(())
@@ -404,7 +554,17 @@ mod tests {
                 table("products", &["id", "category_id", "name", "price", "active", "featured", "created_at"]),
             ),
             ("users".into(), table("users", &["id", "email"])),
+            (
+                "version_owner_actions".into(),
+                table("version_owner_actions", &["id", "version_id", "user_id", "action"]),
+            ),
+            ("orders".into(), table("orders", &["id", "user_id", "placed_at"])),
+            ("lines".into(), table("lines", &["id", "order_id", "qty"])),
         ])
+    }
+
+    fn keys(c: &Candidate) -> Vec<String> {
+        c.columns.iter().map(ToString::to_string).collect()
     }
 
     fn seq_scan(rel: &str) -> PlanNode {
@@ -517,5 +677,107 @@ mod tests {
         // An index on the same keys and predicate, however Postgres prints it, covers it.
         let def = "CREATE INDEX e ON public.users USING btree (lower(email)) WHERE (email IS NOT NULL)";
         assert!(c[0].covered_by(def));
+    }
+
+    #[test]
+    fn query_builder_sql_gives_the_same_candidates_as_hand_written_sql() {
+        let plan = seq_scan("version_owner_actions");
+        let none = BTreeMap::new();
+        // As Diesel writes it: the join in parentheses, every name quoted and qualified.
+        for filter in [
+            r#""version_owner_actions"."version_id" IN ($1, $2, $3)"#,
+            r#""version_owner_actions"."version_id" = ANY($1)"#,
+            r#""public"."version_owner_actions"."version_id" IS NOT DISTINCT FROM $1"#,
+            "version_id = $1",
+        ] {
+            let sql = format!(
+                r#"SELECT "version_owner_actions"."id", "users"."gh_login" FROM ("version_owner_actions" INNER JOIN
+                   "users" ON "version_owner_actions"."user_id" = "users"."id") WHERE {filter}
+                   ORDER BY "version_owner_actions"."id""#
+            );
+            let c = candidates(&sql, &plan, &catalog(), &none);
+            assert_eq!(keys(&c.list[0]), ["version_id", "id"], "the values, then the order: {filter}: {:?}", c.list);
+            let ddls: Vec<String> = c.list.iter().map(|x| x.ddl(false, "x")).collect();
+            assert!(
+                ddls.contains(&"CREATE INDEX x ON version_owner_actions (version_id)".into()),
+                "{filter}: {ddls:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn casts_and_coalesce_become_expression_keys_and_parameters_never_do() {
+        let c = candidates(
+            "SELECT id FROM orders WHERE placed_at::date = $1 AND COALESCE(user_id, 0) = $2",
+            &seq_scan("orders"),
+            &catalog(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(keys(&c.list[0]), ["placed_at::DATE", "COALESCE(user_id, 0)"], "{:?}", c.list);
+        let c = candidates(
+            "SELECT id FROM orders WHERE date_trunc($1, placed_at) = $2",
+            &seq_scan("orders"),
+            &catalog(),
+            &BTreeMap::new(),
+        );
+        assert!(c.list.is_empty(), "a key with a parameter in it is no index: {:?}", c.list);
+    }
+
+    #[test]
+    fn a_substring_search_gets_a_trigram_index_and_a_nearest_first_order_gist() {
+        let like = candidates(
+            "SELECT id FROM users WHERE lower(email) LIKE '%' || lower($1) || '%'",
+            &seq_scan("users"),
+            &catalog(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(like.list[0].ddl(false, "x"), "CREATE INDEX x ON users USING gin ((lower(email)) gin_trgm_ops)");
+        assert_eq!(like.list[0].method.extension(), Some("pg_trgm"));
+        assert_eq!(like.list[0].name(), "users_lower_email_trgm_idx");
+        let nearest = candidates(
+            "SELECT id FROM users WHERE email % $1 ORDER BY email <-> $1 LIMIT 10",
+            &seq_scan("users"),
+            &catalog(),
+            &BTreeMap::new(),
+        );
+        let ddls: Vec<String> = nearest.list.iter().map(|c| c.ddl(false, "x")).collect();
+        assert_eq!(ddls[0], "CREATE INDEX x ON users USING gist (email gist_trgm_ops)", "{ddls:?}");
+        assert!(ddls.contains(&"CREATE INDEX x ON users USING gin (email gin_trgm_ops)".to_string()), "{ddls:?}");
+        // An existing trigram index, as Postgres prints it, serves as the candidate.
+        let existing = BTreeMap::from([(
+            "users".to_string(),
+            vec!["CREATE INDEX t ON public.users USING gin (lower((email)::text) gin_trgm_ops)".to_string()],
+        )]);
+        let c =
+            candidates("SELECT id FROM users WHERE lower(email) ILIKE $1", &seq_scan("users"), &catalog(), &existing);
+        assert!(c.list.iter().all(|x| x.method == Method::Btree), "{:?}", c.list);
+    }
+
+    #[test]
+    fn an_aggregate_across_a_join_gets_the_child_join_key_and_the_summed_column() {
+        let sql = "SELECT o.id, sum(l.qty) FROM orders o JOIN lines l ON l.order_id = o.id \
+                   GROUP BY o.id HAVING sum(l.qty) > 100";
+        let c = candidates(sql, &seq_scan("lines"), &catalog(), &BTreeMap::new()).list;
+        assert_eq!(c[0].table, "lines", "{c:?}");
+        assert_eq!(keys(&c[0]), ["order_id", "qty"], "{c:?}");
+    }
+
+    #[test]
+    fn no_candidate_says_which_part_of_the_query_stopped_it() {
+        let c = candidates(
+            "SELECT id FROM orders WHERE user_id = $1 OR placed_at > $2",
+            &seq_scan("orders"),
+            &catalog(),
+            &BTreeMap::new(),
+        );
+        assert!(c.list.is_empty());
+        assert!(c.stops[0].contains("`orders` is read by a Seq Scan"), "{:?}", c.stops);
+        assert!(c.stops[0].contains("OR"), "{:?}", c.stops);
+        let c = candidates("SELEC id FROM orders", &seq_scan("orders"), &catalog(), &BTreeMap::new());
+        assert!(c.stops[0].starts_with("the statement does not parse"), "{:?}", c.stops);
+        let good =
+            PlanNode { node_type: "Index Scan".into(), relation_name: Some("orders".into()), ..Default::default() };
+        let c = candidates("SELECT id FROM orders WHERE id = $1", &good, &catalog(), &BTreeMap::new());
+        assert!(c.stops[0].starts_with("no table is read wastefully"), "{:?}", c.stops);
     }
 }

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Distinct, Expr, GroupByExpr, Ident, Join, JoinConstraint, JoinOperator, LimitClause, OrderByKind,
-    OrderBySort, SelectItem, SetExpr, Statement, TableFactor, UnaryOperator, visit_expressions, visit_expressions_mut,
-    visit_relations, visit_statements,
+    BinaryOperator, Distinct, Expr, GroupByExpr, Ident, InTarget, Join, JoinConstraint, JoinOperator, LimitClause,
+    OrderByKind, OrderBySort, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor,
+    TableWithJoins, UnaryOperator, visit_expressions, visit_expressions_mut, visit_relations, visit_statements,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 
@@ -25,8 +25,14 @@ pub(crate) struct Access {
     pub join_equal: Vec<Expr>,
     pub range: Vec<Expr>,
     pub constant_predicates: Vec<Expr>,
+    /// Keys searched for a substring or by similarity: only a trigram index serves them.
+    pub trigram: Vec<Expr>,
+    /// Trigram keys the query orders by distance to a value (`key <-> $1`): `GiST` serves that.
+    pub by_distance: Vec<Expr>,
     pub selected: Vec<String>,
     pub select_all: bool,
+    /// Conditions on this table that give no index key, and why.
+    pub unusable: Vec<String>,
 }
 
 /// The parts of a SELECT that indexes can serve.
@@ -40,10 +46,16 @@ pub(crate) struct QueryShape {
     /// order feeds the aggregate sorted.
     pub group: Vec<IndexKey>,
     pub group_table: Option<String>,
+    /// Tables joined to the GROUP BY's table on one of its keys: their join key, which an
+    /// index can feed the aggregate in (the child of a parent grouped by its id).
+    pub group_via: BTreeMap<String, IndexKey>,
+    /// The equality joins of the SELECT: (table, key) on each side.
+    joins: Vec<((String, Expr), (String, Expr))>,
 }
 
-/// Every SELECT of the statement: the top one, and those of subqueries and WITH.
-pub(crate) fn read_query(sql: &str, catalog: &Catalog) -> Vec<QueryShape> {
+/// Every SELECT of the statement: the top one, and those of subqueries and WITH; or why
+/// the statement gives none.
+pub(crate) fn read_query(sql: &str, catalog: &Catalog) -> Result<Vec<QueryShape>, String> {
     struct Selects(Vec<sqlparser::ast::Query>);
     impl sqlparser::ast::Visitor for Selects {
         type Break = ();
@@ -52,11 +64,14 @@ pub(crate) fn read_query(sql: &str, catalog: &Catalog) -> Vec<QueryShape> {
             ControlFlow::Continue(())
         }
     }
-    let Ok(stmts) = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql) else { return Vec::new() };
-    let Some(stmt @ Statement::Query(_)) = stmts.first() else { return Vec::new() };
+    let stmts = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql)
+        .map_err(|e| format!("the statement does not parse as Postgres SQL ({e})"))?;
+    let Some(stmt @ Statement::Query(_)) = stmts.first() else {
+        return Err("the statement is not a query".to_string());
+    };
     let mut selects = Selects(Vec::new());
     let _ = sqlparser::ast::Visit::visit(stmt, &mut selects);
-    selects.0.iter().filter_map(|q| read_select(q, catalog)).collect()
+    Ok(selects.0.iter().filter_map(|q| read_select(q, catalog)).collect())
 }
 
 /// The shape of one SELECT (None for a set operation or VALUES).
@@ -73,7 +88,7 @@ fn read_select(query: &sqlparser::ast::Query, catalog: &Catalog) -> Option<Query
     }
     for c in conditions {
         for conjunct in conjuncts(c) {
-            resolver.classify(conjunct, &mut shape.tables);
+            resolver.classify(conjunct, &mut shape);
         }
     }
     // The columns read besides the keys: what an index-only scan needs too.
@@ -81,6 +96,13 @@ fn read_select(query: &sqlparser::ast::Query, catalog: &Catalog) -> Option<Query
     for item in &select.projection {
         match item {
             SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => read.push(e),
+            // `o.*`: every column of that table only.
+            SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(name), _)
+                if name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| aliases.contains_key(&ident(i))) =>
+            {
+                let alias = name.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default();
+                shape.tables.entry(aliases[&alias].clone()).or_default().select_all = true;
+            }
             _ => shape.tables.values_mut().for_each(|a| a.select_all = true),
         }
     }
@@ -118,15 +140,29 @@ fn read_select(query: &sqlparser::ast::Query, catalog: &Catalog) -> Option<Query
         table = Some(t);
         keys.push(IndexKey { expr: key, desc: false });
     }
-    if table.is_some() {
+    if let Some(g) = table {
+        for (a, b) in &shape.joins {
+            for ((t, k), (other, key)) in [(a, b), (b, a)] {
+                if *t == g && *other != g && keys.iter().any(|x| x.expr == *k) {
+                    shape.group_via.entry(other.clone()).or_insert(IndexKey { expr: key.clone(), desc: false });
+                }
+            }
+        }
         shape.group = keys;
-        shape.group_table = table;
+        shape.group_table = Some(g);
     }
     if let Some(order) = &query.order_by {
         if let OrderByKind::Expressions(exprs) = &order.kind {
             let mut keys = Vec::new();
             let mut table: Option<String> = None;
             for o in exprs {
+                if let Some((t, key)) = resolver.distance_key(&o.expr) {
+                    // Nearest first by trigram distance: a GiST index walks that order.
+                    let access = shape.tables.entry(t).or_default();
+                    access.by_distance.push(key.clone());
+                    access.trigram.push(key);
+                    return Some(shape);
+                }
                 let Some((t, key)) = resolver.key(&o.expr) else { return Some(shape) };
                 if table.as_ref().is_some_and(|x| *x != t) {
                     return Some(shape);
@@ -199,6 +235,7 @@ pub(crate) fn parameters(sql: &str, catalog: &Catalog) -> Option<(Vec<String>, V
                         list.iter().map(|x| (expr.as_ref(), x)).collect()
                     }
                     Expr::Between { expr, low, high, .. } => vec![(expr, low), (expr, high)],
+                    Expr::IsNotDistinctFrom(a, b) => vec![(a, b), (b, a)],
                     Expr::Like { expr, pattern, .. } | Expr::ILike { expr, pattern, .. } => vec![(expr, pattern)],
                     _ => Vec::new(),
                 };
@@ -234,33 +271,43 @@ fn placeholder(e: &Expr) -> Option<usize> {
     }
 }
 
-/// The FROM clause: alias (or name) to table, and the join conditions.
+/// The FROM clause: alias (or name) to table, and the join conditions, through joins in
+/// parentheses as query builders write them (`FROM ("a" INNER JOIN "b" ON ...)`).
 fn from_clause(select: &sqlparser::ast::Select) -> (BTreeMap<String, String>, Vec<&Expr>) {
-    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
-    let mut conditions: Vec<&Expr> = Vec::new();
-    let add_factor = |f: &TableFactor, aliases: &mut BTreeMap<String, String>| {
-        if let TableFactor::Table { name, alias, .. } = f {
-            let Some(table) = table_name(name) else { return };
-            aliases.insert(
-                alias
-                    .as_ref()
-                    .map_or_else(|| table.rsplit('.').next().unwrap_or(&table).to_string(), |a| ident(&a.name)),
-                table,
-            );
+    fn factor<'s>(f: &'s TableFactor, aliases: &mut BTreeMap<String, String>, conditions: &mut Vec<&'s Expr>) {
+        match f {
+            TableFactor::Table { name, alias, .. } => {
+                let Some(table) = table_name(name) else { return };
+                aliases.insert(
+                    alias
+                        .as_ref()
+                        .map_or_else(|| table.rsplit('.').next().unwrap_or(&table).to_string(), |a| ident(&a.name)),
+                    table,
+                );
+            }
+            TableFactor::NestedJoin { table_with_joins, .. } => joined(table_with_joins, aliases, conditions),
+            _ => {}
         }
-    };
-    for twj in &select.from {
-        add_factor(&twj.relation, &mut aliases);
+    }
+    fn joined<'s>(twj: &'s TableWithJoins, aliases: &mut BTreeMap<String, String>, conditions: &mut Vec<&'s Expr>) {
+        factor(&twj.relation, aliases, conditions);
         for Join { relation, join_operator, .. } in &twj.joins {
-            add_factor(relation, &mut aliases);
+            factor(relation, aliases, conditions);
             if let JoinOperator::Join(JoinConstraint::On(e))
             | JoinOperator::Inner(JoinConstraint::On(e))
             | JoinOperator::Left(JoinConstraint::On(e))
-            | JoinOperator::LeftOuter(JoinConstraint::On(e)) = join_operator
+            | JoinOperator::LeftOuter(JoinConstraint::On(e))
+            | JoinOperator::Right(JoinConstraint::On(e))
+            | JoinOperator::RightOuter(JoinConstraint::On(e)) = join_operator
             {
                 conditions.push(e);
             }
         }
+    }
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+    let mut conditions: Vec<&Expr> = Vec::new();
+    for twj in &select.from {
+        joined(twj, &mut aliases, &mut conditions);
     }
     (aliases, conditions)
 }
@@ -309,9 +356,10 @@ impl Resolver<'_> {
                 let t = self.owner(&col)?;
                 Some((t.clone(), col))
             }
-            Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
-                let t = self.aliases.get(&ident(&parts[0]))?;
-                Some((t.clone(), ident(&parts[1])))
+            Expr::CompoundIdentifier(parts) if matches!(parts.len(), 2 | 3) => {
+                // `alias.col`, or `schema.table.col` as query builders qualify every column.
+                let t = self.aliases.get(&ident(&parts[parts.len() - 2]))?;
+                Some((t.clone(), ident(&parts[parts.len() - 1])))
             }
             Expr::Nested(inner) => self.column(inner),
             _ => None,
@@ -326,56 +374,107 @@ impl Resolver<'_> {
         owners.next().is_none().then_some(t)
     }
 
-    /// An index key: a column, or a function over columns of one table (e.g. lower(email)),
-    /// with the table and the key unqualified.
+    /// An index key: a column, or a function or cast over columns of one table (e.g.
+    /// `lower(email)`, `COALESCE(deleted, false)`, `created_at::date`), with the table and the
+    /// key unqualified. Nothing with a parameter or a subquery in it.
     fn key(&self, e: &Expr) -> Option<(String, Expr)> {
         if let Some((t, col)) = self.column(e) {
-            return Some((t, Expr::Identifier(Ident::new(col))));
+            return Some((t, Expr::Identifier(column_ident(&col))));
         }
-        if !matches!(e, Expr::Function(_)) {
-            return None;
+        match e {
+            Expr::Nested(inner) => return self.key(inner),
+            Expr::Function(_) | Expr::Cast { .. } => {}
+            _ => return None,
         }
         let mut tables = Vec::new();
-        let _ = visit_expressions(e, |x| {
+        let refused = visit_expressions(e, |x| {
             let t = match x {
-                Expr::CompoundIdentifier(parts) if parts.len() == 2 => self.aliases.get(&ident(&parts[0])),
-                Expr::Identifier(i) => self.owner(&ident(i)),
-                _ => return ControlFlow::<()>::Continue(()),
+                Expr::CompoundIdentifier(_) => self.column(x).map(|(t, _)| t),
+                Expr::Identifier(i) => self.owner(&ident(i)).cloned(),
+                Expr::Subquery(_) | Expr::Exists { .. } | Expr::In { .. } => return ControlFlow::Break(()),
+                Expr::Value(v) if matches!(v.value, sqlparser::ast::Value::Placeholder(_)) => {
+                    return ControlFlow::Break(());
+                }
+                _ => return ControlFlow::Continue(()),
             };
-            tables.push(t.cloned());
+            tables.push(t);
             ControlFlow::Continue(())
-        });
+        })
+        .is_break();
         let table = tables.first().cloned()??;
-        tables.iter().all(|t| t.as_ref() == Some(&table)).then(|| (table, self.unqualified(e)))
+        (!refused && tables.iter().all(|t| t.as_ref() == Some(&table))).then(|| (table, self.unqualified(e)))
     }
 
-    /// `e` with its columns' table qualifiers dropped (`u.email` -> `email`).
+    /// The key of a trigram distance (`key <-> value`, either way round).
+    fn distance_key(&self, e: &Expr) -> Option<(String, Expr)> {
+        let Expr::BinaryOp { left, op: BinaryOperator::LtDashGt, right } = e else { return None };
+        match (self.key(left), self.key(right)) {
+            (Some(k), None) if is_value(right) => Some(k),
+            (None, Some(k)) if is_value(left) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// `e` with its columns' table qualifiers dropped (`u.email` -> `email`), and quotes
+    /// only where a name needs them.
     fn unqualified(&self, e: &Expr) -> Expr {
         let mut e = e.clone();
         let _ = visit_expressions_mut(&mut e, |x| {
-            if let Expr::CompoundIdentifier(parts) = x {
-                if parts.len() == 2 && self.aliases.contains_key(&ident(&parts[0])) {
-                    *x = Expr::Identifier(parts[1].clone());
+            match x {
+                Expr::CompoundIdentifier(parts)
+                    if matches!(parts.len(), 2 | 3) && self.aliases.contains_key(&ident(&parts[parts.len() - 2])) =>
+                {
+                    *x = Expr::Identifier(column_ident(&ident(&parts[parts.len() - 1])));
                 }
+                Expr::Identifier(i) => *x = Expr::Identifier(column_ident(&ident(i))),
+                _ => {}
             }
             ControlFlow::<()>::Continue(())
         });
         e
     }
 
-    fn classify(&self, e: &Expr, tables: &mut BTreeMap<String, Access>) {
+    /// Note that condition `e` gives no index key, and why, on the tables it reads.
+    fn unusable(&self, e: &Expr, why: &str, tables: &mut BTreeMap<String, Access>) {
+        let mut on: Vec<String> = Vec::new();
+        let _ = visit_expressions(e, |x| {
+            if let Some((t, _)) = self.column(x) {
+                if !on.contains(&t) {
+                    on.push(t);
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        for t in on {
+            tables.entry(t).or_default().unusable.push(format!("`{e}`: {why}"));
+        }
+    }
+
+    fn classify(&self, e: &Expr, shape: &mut QueryShape) {
+        let tables = &mut shape.tables;
         match e {
+            Expr::BinaryOp { op: BinaryOperator::Or, .. } => {
+                self.unusable(e, "an OR of conditions: no one index key serves both sides", tables);
+            }
             Expr::BinaryOp { left, op, right } => {
+                if let Some((t, k)) = self.similarity_key(left, op, right) {
+                    tables.entry(t).or_default().trigram.push(k);
+                    return;
+                }
                 let (key, other) = match (self.key(left), self.key(right)) {
                     (Some(k), None) => (k, right.as_ref()),
                     (None, Some(k)) => (k, left.as_ref()),
                     (Some(a), Some(b)) if *op == BinaryOperator::Eq && a.0 != b.0 => {
                         // A join: each side is an equality for a lookup into its table.
-                        tables.entry(a.0.clone()).or_default().join_equal.push(a.1);
-                        tables.entry(b.0.clone()).or_default().join_equal.push(b.1);
+                        tables.entry(a.0.clone()).or_default().join_equal.push(a.1.clone());
+                        tables.entry(b.0.clone()).or_default().join_equal.push(b.1.clone());
+                        shape.joins.push((a, b));
                         return;
                     }
-                    _ => return,
+                    _ => {
+                        self.unusable(e, "neither side is a column or an expression over one table's columns", tables);
+                        return;
+                    }
                 };
                 let access = tables.entry(key.0.clone()).or_default();
                 match op {
@@ -393,7 +492,40 @@ impl Resolver<'_> {
                     {
                         access.range.push(key.1);
                     }
-                    _ => {}
+                    BinaryOperator::NotEq => {
+                        self.unusable(e, "`<>` keeps most rows: an index does not serve it", tables);
+                    }
+                    _ => self.unusable(e, "compared with something not known when the query starts", tables),
+                }
+            }
+            // `x IN ($1, $2)`, `x = ANY($1)` and `x IS NOT DISTINCT FROM $1` look up each value.
+            Expr::In { expr, target: InTarget::List(list), negated: false, .. } if list.iter().all(is_value) => {
+                if let Some((t, k)) = self.key(expr) {
+                    let access = tables.entry(t).or_default();
+                    if list.iter().all(is_constant) {
+                        access.constant_predicates.push(self.unqualified(e));
+                    }
+                    access.equal.push(k);
+                }
+            }
+            Expr::AnyOp { left: key, compare_op: BinaryOperator::Eq, right: value, .. }
+            | Expr::IsNotDistinctFrom(key, value)
+                if is_value(value) =>
+            {
+                if let Some((t, k)) = self.key(key) {
+                    tables.entry(t).or_default().equal.push(k);
+                }
+            }
+            // `x IN (SELECT ...)`: a semi-join, a lookup per value like a join.
+            Expr::In { expr, target: InTarget::Subquery(_), negated: false, .. } => {
+                if let Some((t, k)) = self.key(expr) {
+                    tables.entry(t).or_default().join_equal.push(k);
+                }
+            }
+            Expr::Like { expr, negated: false, pattern, .. } | Expr::ILike { expr, negated: false, pattern, .. } => {
+                match self.key(expr) {
+                    Some((t, k)) if is_value(pattern) => tables.entry(t).or_default().trigram.push(k),
+                    _ => self.unusable(e, "the pattern is not known when the query starts", tables),
                 }
             }
             Expr::Between { expr, negated: false, .. } => {
@@ -417,9 +549,51 @@ impl Resolver<'_> {
                     tables.entry(t).or_default().constant_predicates.push(self.unqualified(e));
                 }
             }
-            _ => {}
+            _ => self.unusable(e, "not a comparison an index serves", tables),
         }
     }
+
+    /// A trigram similarity condition: `key % value` (either way round), or
+    /// `similarity(key, value) > x` and its word forms.
+    fn similarity_key(&self, left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<(String, Expr)> {
+        match op {
+            BinaryOperator::Modulo => match (self.key(left), self.key(right)) {
+                (Some(k), None) if is_value(right) => Some(k),
+                (None, Some(k)) if is_value(left) => Some(k),
+                _ => None,
+            },
+            BinaryOperator::Gt | BinaryOperator::GtEq => {
+                let Expr::Function(f) = left else { return None };
+                let name = f.name.to_string().to_lowercase();
+                if !matches!(name.as_str(), "similarity" | "word_similarity" | "strict_word_similarity") {
+                    return None;
+                }
+                let sqlparser::ast::FunctionArguments::List(list) = &f.args else { return None };
+                let args: Vec<&Expr> = list
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(x)) => Some(x),
+                        _ => None,
+                    })
+                    .collect();
+                let [a, b] = args.as_slice() else { return None };
+                match (self.key(a), self.key(b)) {
+                    (Some(k), None) if is_value(b) => Some(k),
+                    (None, Some(k)) if is_value(a) => Some(k),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A column's name as an identifier, quoted only when it must be (`"createdAt"`).
+pub(crate) fn column_ident(name: &str) -> Ident {
+    let plain = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain { Ident::new(name) } else { Ident::with_quote('"', name) }
 }
 
 /// A literal (not a parameter): a predicate on it can be a partial index's WHERE.
@@ -436,6 +610,8 @@ fn is_value(e: &Expr) -> bool {
     match e {
         Expr::Value(_) => true,
         Expr::Cast { expr, .. } | Expr::Nested(expr) | Expr::UnaryOp { expr, .. } => is_value(expr),
+        Expr::Array(a) => a.elem.iter().all(is_value),
+        Expr::BinaryOp { left, op: BinaryOperator::StringConcat, right } => is_value(left) && is_value(right),
         Expr::Function(_) => visit_expressions(e, |x| match x {
             Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ControlFlow::Break(()),
             _ => ControlFlow::Continue(()),
