@@ -147,6 +147,10 @@ pub enum Command {
         /// Write the top N read queries of production's `pg_stat_statements` to queries/.
         #[arg(long, value_name = "N")]
         queries: Option<usize>,
+        /// Write the read queries of sqlx's offline query data (`cargo sqlx prepare`) to
+        /// queries/, with their parameters.
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".sqlx")]
+        from_sqlx: Option<PathBuf>,
         /// Overwrite an existing config file.
         #[arg(long)]
         force: bool,

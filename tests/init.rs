@@ -199,3 +199,67 @@ async fn init_from_a_production_database_takes_its_row_counts_read_only() {
     assert_eq!(databases, 0);
     p.assert_nothing_left();
 }
+
+/// A real application's sqlx offline query data, unchanged: the read queries become the
+/// catalog, with their parameters, and the catalog runs.
+#[test]
+fn init_from_sqlx_imports_zero2prods_read_queries_and_they_run() {
+    let p = Project::from_corpus("zero2prod");
+    let (code, _, stderr) = p.run(&["init", "--schema", "migrations", "--from-sqlx"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(".sqlx: 18 queries, 6 read queries imported"), "{stderr}");
+    assert!(stderr.contains("skipped 12 that are not a plain read"), "writes and a locking read: {stderr}");
+    let mut names: Vec<String> = std::fs::read_dir(p.path().join("queries"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "idempotency_by_user_id_idempotency_key.sql",
+            "newsletter_issues_by_newsletter_issue_id.sql",
+            "subscription_tokens_by_subscription_token.sql",
+            "subscriptions_list.sql",
+            "users_by_user_id.sql",
+            "users_by_username.sql"
+        ]
+    );
+    let login = p.read("queries/users_by_username.sql");
+    assert!(login.starts_with("-- From sqlx's offline data (query-acf1b96c"), "{login}");
+    assert!(login.contains("parameters: $1 Text.") && login.contains("WHERE username = $1;"), "{login}");
+    let config = p.read("plangate.toml");
+    assert!(config.contains("[query.users_by_username]\nparams = [\"hot(users.username)\"]"), "{config}");
+
+    let (code, report, stderr) = common::json_report(&p, &["check", "--no-cache"]);
+    assert_eq!(code, 0, "{stderr}");
+    let queries = report["queries"].as_array().unwrap();
+    assert_eq!(queries.len(), 6, "every imported query ran");
+    for q in queries {
+        let runs = q["cases"][0]["runs"].as_array().unwrap();
+        assert!(runs.iter().all(|r| r["work"].as_u64().is_some()), "{} measured at every scale", q["name"]);
+    }
+
+    // Again: every query is in the catalog already, and nothing is written over.
+    let before = p.read("queries/users_by_username.sql");
+    let (code, _, stderr) = p.run(&["init", "--from-sqlx"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("0 read queries imported"), "{stderr}");
+    assert!(stderr.contains("is in the catalog already, as users_by_username"), "{stderr}");
+    assert_eq!(p.read("queries/users_by_username.sql"), before);
+    p.assert_nothing_left();
+}
+
+#[test]
+fn init_from_sqlx_names_a_folder_or_file_it_cannot_read_and_writes_nothing() {
+    let p = Project::from_corpus("zero2prod");
+    let (code, _, stderr) = p.run(&["init", "--schema", "migrations", "--from-sqlx", "no-such-dir"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no-such-dir"), "{stderr}");
+    p.write(".sqlx/query-broken.json", "{\"db_name\": \"PostgreSQL\"");
+    let (code, _, stderr) = p.run(&["init", "--schema", "migrations", "--from-sqlx"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("query-broken.json") && stderr.contains("not sqlx's offline query data"), "{stderr}");
+    assert!(!p.path().join("queries").exists() && !p.path().join("plangate.toml").exists(), "nothing written");
+    p.assert_nothing_left();
+}

@@ -9,6 +9,7 @@
 //! in place and says what moved, leaving plangate.toml as it is.
 
 mod shape;
+mod sqlx_data;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,8 @@ pub(crate) struct Request {
     pub keep_values: Vec<String>,
     /// Write the top N read queries of `pg_stat_statements` to the catalog.
     pub queries: Option<usize>,
+    /// Write the read queries of sqlx's offline query data in this folder to the catalog.
+    pub from_sqlx: Option<PathBuf>,
 }
 
 pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
@@ -61,10 +64,21 @@ pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
     };
     let Some(url) = from_url else {
         let catalog = read_schema(&settings).await?;
-        if let Some(text) = &text {
-            return add_to_config(&path, text, &settings, &catalog, None);
+        let imported = match &req.from_sqlx {
+            Some(dir) => Some(sqlx_data::read(dir, &catalog, &settings)?),
+            None => None,
+        };
+        if let Some(w) = &imported {
+            w.write_files(&settings)?;
         }
-        crate::files::write_atomically(&path, config_text(&patterns, &catalog, None))?;
+        if let Some(text) = &text {
+            return add_to_config(&path, text, &settings, &catalog, None, imported.as_ref());
+        }
+        let mut config = config_text(&patterns, &catalog, None);
+        if let Some(w) = &imported {
+            config.push_str(&w.config_text());
+        }
+        crate::files::write_atomically(&path, config)?;
         progress(&format!(
             "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
             path.display(),
@@ -102,7 +116,7 @@ pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
             progress(&format!("  {line}"));
         }
         let production = (&read.stats.sizes, &read.snapshot.tables, None);
-        return add_to_config(&path, text, &settings, &read.catalog, Some(production));
+        return add_to_config(&path, text, &settings, &read.catalog, Some(production), None);
     }
     let production = (&read.stats.sizes, &read.snapshot.tables, read.statements.as_ref());
     crate::files::write_atomically(&path, config_text(&patterns, &read.catalog, Some(production)))?;
@@ -116,14 +130,16 @@ pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
 }
 
 /// Append to the config the tables of the schema and the query files it does not describe
-/// yet, as a first init would write them; everything the file says, its comments and its
-/// layout stay as they are. Says what was added.
+/// yet, as a first init would write them (`imported`: queries just written, with their
+/// parameters); everything the file says, its comments and its layout stay as they are.
+/// Says what was added.
 fn add_to_config(
     path: &Path,
     text: &str,
     settings: &Settings,
     catalog: &Catalog,
     production: Option<FromProduction<'_>>,
+    imported: Option<&workload::Workload>,
 ) -> Result<Outcome> {
     let parsed: toml::Table =
         toml::from_str(text).map_err(|e| Error::ConfigSyntax { path: path.to_path_buf(), source: e })?;
@@ -137,7 +153,12 @@ fn add_to_config(
         added.push_str(&table_text(name, table, production));
         tables.push(name.clone());
     }
-    let queries = workload::existing(settings, catalog, &known_queries);
+    let mut known_queries = known_queries;
+    known_queries.extend(imported.iter().flat_map(|w| w.entries.iter().map(|e| e.name.clone())));
+    let mut queries = workload::existing(settings, catalog, &known_queries);
+    if let Some(w) = imported {
+        queries.extend(w.clone());
+    }
     let query_names: Vec<String> =
         queries.entries.iter().filter(|e| !e.params.is_empty()).map(|e| e.name.clone()).collect();
     added.push_str(&queries.config_text());
@@ -174,6 +195,12 @@ fn check_request(req: &Request, args: &Overrides, path: &Path, existing: bool, p
             detail: "init applies the schema to a throwaway server (local or container); \
                      production is read with --from-url"
                 .into(),
+        });
+    }
+    if req.from_sqlx.is_some() && production {
+        return Err(Error::Argument {
+            flag: "--from-sqlx".into(),
+            detail: "the catalog comes from production (--from-url) or from sqlx's offline data, not both".into(),
         });
     }
     if req.queries.is_some() && !production {

@@ -26,8 +26,8 @@ pub(super) struct Entry {
     pub sql: String,
     /// The config's `params`, as TOML values.
     pub params: Vec<toml::Value>,
-    pub calls: i64,
-    pub total_ms: f64,
+    /// Where it comes from, for the file's first line: `production's pg_stat_statements: ...`.
+    pub origin: String,
     /// The query file exists already (the catalog's own): only its parameters are new.
     pub existing: bool,
 }
@@ -71,8 +71,7 @@ pub(super) async fn read(
             name,
             sql: s.sql.trim().trim_end_matches(';').to_string(),
             params: toml_params(&params),
-            calls: s.calls,
-            total_ms: s.total_ms,
+            origin: format!("production's pg_stat_statements: {} calls, {:.0} ms in all", s.calls, s.total_ms),
             existing: false,
         });
     }
@@ -97,14 +96,7 @@ pub(super) fn existing(settings: &Settings, catalog: &Catalog, known: &BTreeSet<
         let Ok(sql) = std::fs::read_to_string(&path) else { continue };
         match parameters(&sql, catalog).and_then(|(_, p)| p.into_iter().collect::<Option<Vec<Parameter>>>()) {
             Some(params) => {
-                entries.push(Entry {
-                    name,
-                    sql,
-                    params: toml_params(&params),
-                    calls: 0,
-                    total_ms: 0.0,
-                    existing: true,
-                });
+                entries.push(Entry { name, sql, params: toml_params(&params), origin: String::new(), existing: true });
             }
             None => progress(&format!(
                 "{}: set its parameters in [query.{name}] (plangate could not tell what each $n is compared with)",
@@ -116,7 +108,7 @@ pub(super) fn existing(settings: &Settings, catalog: &Catalog, known: &BTreeSet<
 }
 
 /// `hot(t.c)` for a column, 20 for a LIMIT, 0 for an OFFSET.
-fn toml_params(params: &[Parameter]) -> Vec<toml::Value> {
+pub(super) fn toml_params(params: &[Parameter]) -> Vec<toml::Value> {
     params
         .iter()
         .map(|p| match p {
@@ -144,15 +136,28 @@ impl Workload {
             .collect()
     }
 
-    /// Write each query's file.
-    pub(super) fn write(&self, settings: &Settings) -> Result<()> {
+    /// Write each new query's file (never over an existing one).
+    pub(super) fn write_files(&self, settings: &Settings) -> Result<()> {
         let dir = settings.queries_dir();
         if !self.entries.is_empty() {
             std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
         }
         for e in self.entries.iter().filter(|e| !e.existing) {
-            crate::files::write_atomically(&path(settings, &e.name), e.file_text())?;
+            let file = path(settings, &e.name);
+            if file.exists() {
+                return Err(Error::Write {
+                    path: file,
+                    source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a query file of that name exists"),
+                });
+            }
+            crate::files::write_atomically(&file, e.file_text())?;
         }
+        Ok(())
+    }
+
+    /// Write each query's file, and say what the config needs.
+    pub(super) fn write(&self, settings: &Settings) -> Result<()> {
+        self.write_files(settings)?;
         if self.entries.iter().any(|e| !e.existing) && settings.config_path.exists() {
             progress(&format!("add to {}:\n{}", settings.config_path.display(), self.config_text()));
         }
@@ -172,10 +177,7 @@ impl Workload {
 
 impl Entry {
     fn file_text(&self) -> String {
-        format!(
-            "-- From production's pg_stat_statements: {} calls, {:.0} ms in all.\n{};\n",
-            self.calls, self.total_ms, self.sql
-        )
+        format!("-- From {}.\n{};\n", self.origin, self.sql)
     }
 }
 
@@ -183,7 +185,7 @@ fn path(settings: &Settings, name: &str) -> std::path::PathBuf {
     settings.queries_dir().join(format!("{name}.sql"))
 }
 
-fn existing_names(settings: &Settings) -> BTreeSet<String> {
+pub(super) fn existing_names(settings: &Settings) -> BTreeSet<String> {
     std::fs::read_dir(settings.queries_dir())
         .map(|d| {
             d.filter_map(std::result::Result::ok)
@@ -196,7 +198,7 @@ fn existing_names(settings: &Settings) -> BTreeSet<String> {
 }
 
 /// `orders_by_customer_id`, `orders_customers_by_status`, `orders_list`.
-fn name_for(tables: &[String], params: &[Parameter]) -> String {
+pub(super) fn name_for(tables: &[String], params: &[Parameter]) -> String {
     let mut name: Vec<String> = tables.iter().take(2).map(|t| t.rsplit('.').next().unwrap_or(t).to_string()).collect();
     let mut columns: Vec<&str> = Vec::new();
     for p in params {
@@ -215,7 +217,7 @@ fn name_for(tables: &[String], params: &[Parameter]) -> String {
     name.join("_").chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
 }
 
-fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
+pub(super) fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
     let mut name = base.to_string();
     let mut i = 2;
     while taken.contains(&name) {
@@ -224,4 +226,21 @@ fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
     }
     taken.insert(name.clone());
     name
+}
+
+/// A statement's text as the parser prints it back: the same for two files that differ in
+/// formatting, comments or keyword case (the text itself when it does not parse).
+pub(super) fn normalized(sql: &str) -> String {
+    match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, sql) {
+        Ok(stmts) => stmts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ").to_lowercase(),
+        Err(_) => sql.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase(),
+    }
+}
+
+/// The catalog's queries by their normalized text: (text, name).
+pub(super) fn catalog_texts(settings: &Settings) -> std::collections::BTreeMap<String, String> {
+    existing_names(settings)
+        .into_iter()
+        .filter_map(|name| std::fs::read_to_string(path(settings, &name)).ok().map(|sql| (normalized(&sql), name)))
+        .collect()
 }
