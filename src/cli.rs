@@ -158,6 +158,24 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Run the application's tests against a throwaway Postgres and write the reads they
+    /// executed to queries/ (`DATABASE_URL` and `PG*` point the tests at it).
+    Capture {
+        /// Keep only the N most executed reads.
+        #[arg(long, value_name = "N")]
+        queries: Option<usize>,
+        /// Write nothing; exit 1 when the tests executed reads the catalog does not hold.
+        #[arg(long)]
+        check: bool,
+        /// Capture what the tests ran even when they fail.
+        #[arg(long)]
+        keep_going: bool,
+        /// The test command, after `--`.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// The world cache: loaded worlds kept between runs.
     Cache {
         #[command(subcommand)]

@@ -8,6 +8,7 @@ pub mod analysis;
 pub(crate) mod baseline;
 pub(crate) mod cache;
 pub(crate) mod calendar;
+pub(crate) mod capture;
 pub mod cli;
 pub(crate) mod commands;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod snapshot;
 pub(crate) mod sqltext;
 pub(crate) mod suggest;
 pub(crate) mod verdict;
+pub(crate) mod workload;
 
 use crate::cli::{Cli, Command};
 use crate::config::Settings;
@@ -80,6 +82,10 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Pass)
         }
         Command::Cache { action, cache } => commands::cache::run(&action, &cache),
+        Command::Capture { queries, check, keep_going, command, common } => {
+            let request = commands::capture::Request { queries, check, keep_going, command };
+            commands::capture::run(&Settings::load(&common.overrides()?)?, &request).await
+        }
         Command::Fidelity { tables, common } => {
             commands::fidelity::run(&Settings::load(&common.overrides()?)?, &tables).await
         }

@@ -64,3 +64,17 @@ fn the_gitlab_template_writes_the_junit_report_it_declares() {
     let text = std::fs::read_to_string(format!("{}/ci/templates/gitlab-ci.yml", env!("CARGO_MANIFEST_DIR"))).unwrap();
     assert!(text.contains(&format!("junit: {output}")), "the artifact must be the file plangate writes");
 }
+
+/// Both templates show the line that keeps the catalog complete, and it parses.
+#[test]
+fn the_templates_show_capture_check_as_plangate_parses_it() {
+    for template in ["github-actions.yml", "gitlab-ci.yml"] {
+        let text = std::fs::read_to_string(format!("{}/ci/templates/{template}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let line =
+            text.lines().find(|l| l.contains("plangate capture --check")).unwrap_or_else(|| panic!("{template}"));
+        let command = line.trim_start_matches(|c: char| c == '#' || c == '-' || c.is_whitespace());
+        let command = command.trim_start_matches("run:").trim();
+        let args: Vec<&str> = command.split_whitespace().collect();
+        Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{template}: {args:?}: {e}"));
+    }
+}

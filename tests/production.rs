@@ -381,8 +381,8 @@ async fn init_from_production_into_a_config_of_cases_only_adds_the_tables() {
     assert!(!config.contains("[query.listing]\n"), "the query's own section is the user's: {config}");
     assert!(stderr.contains("added to plangate.toml") && stderr.contains("orders"), "{stderr}");
     assert!(p.path().join("snapshot/tables/orders.json").exists());
-    let (code, _, stderr) = run(&p, &["check", "--backend", "local"]).await;
-    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(&p, &["check", "--backend", "local"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
     p.assert_nothing_left();
 }
 

@@ -3,6 +3,7 @@
 
 pub(crate) mod bless;
 pub(crate) mod cache;
+pub(crate) mod capture;
 pub(crate) mod check;
 pub(crate) mod curve;
 pub(crate) mod explain;

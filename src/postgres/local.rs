@@ -36,6 +36,8 @@ pub(crate) struct Origin {
     pub(crate) templates: Option<Cache>,
     /// The folder the cluster's directory is made in (None: the system's temporary folder).
     pub(crate) parent: Option<PathBuf>,
+    /// Also listen on 127.0.0.1 at this port, where a password is asked for.
+    pub(crate) tcp_port: Option<u16>,
 }
 
 /// The largest world kept in memory, in bytes.
@@ -81,6 +83,8 @@ pub struct LocalCluster {
     pub(crate) restored: bool,
     /// The time the cached world's data took to copy.
     pub(crate) restore_ms: u64,
+    /// The server's port: its socket's name, and its TCP port when it listens on one.
+    port: u16,
 }
 
 /// Where the server binaries are, or None.
@@ -174,8 +178,9 @@ impl LocalCluster {
         std::fs::write(root.join(super::watchdog::OWNER_FILE), super::watchdog::owner_line())
             .map_err(|e| Error::postgres(format!("cannot write into {}", root.display()), e))?;
         let watchdog = super::watchdog::Watchdog::start(&root);
+        let port = origin.tcp_port.unwrap_or(PORT);
         let mut cluster =
-            LocalCluster { dir: Some(dir), watchdog, child: None, bindir, restored: false, restore_ms: 0 };
+            LocalCluster { dir: Some(dir), watchdog, child: None, bindir, restored: false, restore_ms: 0, port };
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::postgres(format!("cannot set permissions of {}", root.display()), e))?;
         if let Some(user) = &run_as {
@@ -201,7 +206,11 @@ impl LocalCluster {
                 chown_tree(&data, user)?;
             }
         }
-        cluster.spawn_server(&root, &data, settings, run_as.as_ref())?;
+        let mut settings = settings.to_vec();
+        if origin.tcp_port.is_some() {
+            settings.extend(tcp_settings(&root, run_as.as_ref())?);
+        }
+        cluster.spawn_server(&root, &data, &settings, run_as.as_ref())?;
         Ok(cluster)
     }
 
@@ -259,7 +268,7 @@ impl LocalCluster {
                 .map_err(|e| Error::postgres("cannot give the server log to the postgres account", e))?;
         }
         let mut server = Command::new(cluster.bindir.join("postgres"));
-        server.arg("-D").arg(data).arg("-k").arg(root).arg("-p").arg(PORT.to_string());
+        server.arg("-D").arg(data).arg("-k").arg(root).arg("-p").arg(cluster.port.to_string());
         let disposable =
             super::DISPOSABLE.iter().chain(&[("listen_addresses", "")]).map(|(k, v)| (k.to_string(), v.to_string()));
         for (k, v) in disposable.chain(settings.iter().cloned()) {
@@ -281,7 +290,7 @@ impl LocalCluster {
 
     /// Wait until the socket file appears, or the server exits.
     fn wait_ready(&mut self, log_path: &Path) -> Result<()> {
-        let socket = self.dir().join(format!(".s.PGSQL.{PORT}"));
+        let socket = self.dir().join(format!(".s.PGSQL.{}", self.port));
         let pidfile = self.dir().join("data").join("postmaster.pid");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -340,7 +349,7 @@ impl LocalCluster {
 
     /// A URL for this cluster's database `db` (the socket folder as `host`).
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@localhost:{PORT}/{db}?host={}", self.dir().display())
+        format!("postgres://postgres@localhost:{}/{db}?host={}", self.port, self.dir().display())
     }
 
     fn dir(&self) -> &Path {
@@ -349,7 +358,7 @@ impl LocalCluster {
 
     /// How to connect to database `db` of this cluster.
     pub fn connect_options(&self, db: &str) -> PgConnectOptions {
-        PgConnectOptions::new().socket(self.dir()).port(PORT).username("postgres").database(db)
+        PgConnectOptions::new().socket(self.dir()).port(self.port).username("postgres").database(db)
     }
 
     /// Whether the cluster lives in memory (see [`cluster_parent`]).
@@ -424,6 +433,23 @@ impl Drop for LocalCluster {
 }
 
 /// The account to run Postgres as: `postgres` when plangate runs as root, else none.
+/// Listening on 127.0.0.1 too: an authentication file in the cluster's directory that
+/// trusts the socket and asks TCP clients for a password.
+fn tcp_settings(root: &Path, run_as: Option<&User>) -> Result<Vec<(String, String)>> {
+    let hba = root.join("pg_hba_tcp.conf");
+    std::fs::write(&hba, "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
+        .map_err(|e| Error::postgres(format!("cannot write {}", hba.display()), e))?;
+    if let Some(user) = run_as {
+        nix::unistd::chown(&hba, Some(user.uid), Some(user.gid))
+            .map_err(|e| Error::postgres("cannot give the authentication file to the postgres account", e))?;
+    }
+    Ok(vec![
+        ("listen_addresses".into(), "127.0.0.1".into()),
+        ("hba_file".into(), hba.display().to_string()),
+        ("password_encryption".into(), "scram-sha-256".into()),
+    ])
+}
+
 fn unprivileged_user() -> Result<Option<User>> {
     if !nix::unistd::geteuid().is_root() {
         return Ok(None);

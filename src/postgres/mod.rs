@@ -114,6 +114,16 @@ pub(crate) async fn targets(settings: &Settings) -> Result<Vec<Target>> {
     })
 }
 
+/// What a server is started with besides the user's settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Startup {
+    /// Settings only a start can set (`shared_preload_libraries`), never set per session.
+    pub settings: Vec<(String, String)>,
+    /// On the local backend: also listen on 127.0.0.1 at this port, with password
+    /// authentication there (the socket stays trusted).
+    pub tcp_port: Option<u16>,
+}
+
 /// Opens sessions on a started server, with the stable and the user's settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Connector {
@@ -172,6 +182,18 @@ impl Server {
         target: &Target,
         world: Option<std::sync::Arc<crate::cache::Entry>>,
     ) -> Result<Server> {
+        Self::start_with(settings, target, world, &Startup::default()).await
+    }
+
+    /// [`Server::start_from`], with server settings that only a start can set and, on the
+    /// local backend, a TCP port for other programs.
+    pub(crate) async fn start_with(
+        settings: &Settings,
+        target: &Target,
+        world: Option<std::sync::Arc<crate::cache::Entry>>,
+        startup: &Startup,
+    ) -> Result<Server> {
+        let at_start: Vec<(String, String)> = settings.pg_settings.iter().chain(&startup.settings).cloned().collect();
         let instance = match target {
             Target::Url => {
                 let url = settings.database_url.as_deref().expect("settings pair url with a URL");
@@ -185,7 +207,7 @@ impl Server {
                 }
                 container::arm_reaper();
                 Instance::Container(Box::new(
-                    container::Container::start_from(&docker, image, &settings.pg_settings, world.as_deref()).await?,
+                    container::Container::start_from(&docker, image, &at_start, world.as_deref()).await?,
                 ))
             }
             Target::Local => {
@@ -198,8 +220,9 @@ impl Server {
                     world,
                     templates: settings.cache.as_ref().map(crate::cache::Cache::from),
                     parent: local::cluster_parent(bytes),
+                    tcp_port: startup.tcp_port,
                 };
-                Instance::Local(local::LocalCluster::start_from(bindir, &settings.pg_settings, origin).await?)
+                Instance::Local(local::LocalCluster::start_from(bindir, &at_start, origin).await?)
             }
         };
         let (restored, restore_ms) = match &instance {

@@ -139,7 +139,7 @@ fn add_to_config(
     settings: &Settings,
     catalog: &Catalog,
     production: Option<FromProduction<'_>>,
-    imported: Option<&workload::Workload>,
+    imported: Option<&crate::workload::Workload>,
 ) -> Result<Outcome> {
     let parsed: toml::Table =
         toml::from_str(text).map_err(|e| Error::ConfigSyntax { path: path.to_path_buf(), source: e })?;
@@ -223,7 +223,7 @@ struct Read {
     stats: Statistics,
     catalog: Catalog,
     snapshot: shape::Snapshot,
-    statements: Option<workload::Workload>,
+    statements: Option<crate::workload::Workload>,
     plans: Vec<crate::snapshot::QueryPlans>,
 }
 
@@ -250,7 +250,7 @@ async fn read_production(
         // A first init gives the catalog's own queries their parameters; --queries adds
         // production's top queries.
         let mut queries = if refresh {
-            workload::Workload::default()
+            crate::workload::Workload::default()
         } else {
             workload::existing(settings, &catalog, &std::collections::BTreeSet::new())
         };
@@ -286,7 +286,7 @@ async fn read_schema(settings: &Settings) -> Result<Catalog> {
 /// What production says, for the config: sizes, the snapshot's tables, the catalog read
 /// from its workload.
 type FromProduction<'a> =
-    (&'a BTreeMap<String, TableRows>, &'a BTreeMap<String, TableStats>, Option<&'a workload::Workload>);
+    (&'a BTreeMap<String, TableRows>, &'a BTreeMap<String, TableStats>, Option<&'a crate::workload::Workload>);
 
 /// The config: the schema's files, the default scales, and every table with its size and
 /// its columns' generators: `stats` where production's statistics describe the column,

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::commands::init::workload::Workload;
 use crate::config::Settings;
 use crate::config::catalog::{self, ParamSpec, Query, Sampler, sql_literal};
 use crate::datagen::schema::Catalog;
 use crate::error::{Error, Result};
 use crate::postgres::production::{Production, Statistics, TableRows};
 use crate::snapshot::{CasePlan, ColumnStats, FORMAT_VERSION, QueryPlans, TableStats, ValueKind, surrogate};
+use crate::workload::Workload;
 
 /// The snapshot's tables, and what a reader should know about them.
 pub(super) struct Snapshot {

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::progress::line as progress;
 use crate::suggest::query::{Parameter, parameters};
 
-use super::workload::{Entry, Workload, catalog_texts, existing_names, name_for, normalized, toml_params, unique_name};
+use crate::workload::{Entry, Workload, catalog_texts, existing_names, name_for, normalized, toml_params, unique_name};
 
 /// One `query-<hash>.json`.
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,326 @@
+//! `plangate capture -- CMD`: run the application's own tests against a throwaway Postgres
+//! that counts and logs every statement, and turn the reads they executed into the
+//! catalog (`--check`: say which are missing from it, and write nothing).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+use crate::capture::{self, Counted};
+use crate::commands::Outcome;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::postgres::{self, Server, Startup, Target, schema};
+use crate::progress::line as progress;
+use crate::workload::{self, Entry, Workload};
+
+/// What `plangate capture` was asked for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Request {
+    /// Keep only the N most executed reads.
+    pub queries: Option<usize>,
+    /// Write nothing; fail when the run executed reads the catalog does not hold.
+    pub check: bool,
+    /// Capture even when the command fails.
+    pub keep_going: bool,
+    /// The test command and its arguments.
+    pub command: Vec<String>,
+}
+
+/// The database the schema is applied in to read it; the tests get their own.
+const SCHEMA_DB: &str = "plangate_schema";
+/// The database `DATABASE_URL` names.
+const APP_DB: &str = "postgres";
+
+pub(crate) async fn run(settings: &Settings, req: &Request) -> Result<Outcome> {
+    let Some(program) = req.command.first() else {
+        return Err(Error::Argument {
+            flag: "CMD".into(),
+            detail: "give the test command after `--`: plangate capture -- cargo test".into(),
+        });
+    };
+    let targets = postgres::targets(settings).await?;
+    if targets[0] != Target::Local {
+        return Err(Error::Argument {
+            flag: "--backend".into(),
+            detail: "capture runs the tests against a throwaway server of the local backend".into(),
+        });
+    }
+    let port = free_port()?;
+    let startup = Startup {
+        settings: [
+            ("shared_preload_libraries", "pg_stat_statements"),
+            ("compute_query_id", "on"),
+            ("pg_stat_statements.track", "top"),
+            ("pg_stat_statements.max", "10000"),
+            ("logging_collector", "on"),
+            ("log_destination", "csvlog"),
+            ("log_min_duration_statement", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect(),
+        tcp_port: Some(port),
+    };
+    let server = Server::start_with(settings, &targets[0], None, &startup).await?;
+    let captured = async {
+        let password = prepare(&server, settings).await?;
+        let catalog = {
+            let mut conn = server.connect_to(SCHEMA_DB).await?;
+            let catalog = crate::datagen::schema::read(&mut conn).await?;
+            let _ = conn.close().await;
+            catalog
+        };
+        let mut conn = server.connect_to(APP_DB).await?;
+        sqlx::raw_sql("SELECT pg_stat_statements_reset()")
+            .execute(&mut conn)
+            .await
+            .map_err(|e| Error::postgres("resetting pg_stat_statements", e))?;
+        let started = Instant::now();
+        let status = run_command(program, &req.command[1..], port, &password).await?;
+        let elapsed = started.elapsed();
+        progress(&format!("`{}` exited with {status} after {:.1} s", req.command.join(" "), elapsed.as_secs_f64()));
+        if !status.success() && !req.keep_going {
+            return Err(Error::Argument {
+                flag: "CMD".into(),
+                detail: format!(
+                    "`{}` failed ({status}): nothing was written; --keep-going captures what it ran anyway",
+                    req.command.join(" ")
+                ),
+            });
+        }
+        let counted = read_counted(&mut conn).await?;
+        let logged = read_log(&mut conn).await?;
+        let _ = conn.close().await;
+        Ok::<_, Error>((catalog, counted, logged))
+    }
+    .await;
+    server.shutdown().await?;
+    let (catalog, counted, logged) = captured?;
+    let found = catalog_of(settings, &catalog, &counted, &logged, req);
+    if req.check {
+        return Ok(check(&found));
+    }
+    found.workload.write_files(settings)?;
+    append_params(settings, &found.workload)?;
+    Ok(Outcome::Pass)
+}
+
+/// What the run gave the catalog.
+struct Found {
+    /// The reads the catalog does not hold yet.
+    workload: Workload,
+    /// Reads the catalog holds already: (query, the file with the same text).
+    known: Vec<(String, String)>,
+}
+
+/// Turn what was counted into catalog entries, saying what was skipped and why.
+fn catalog_of(
+    settings: &Settings,
+    catalog: &crate::datagen::schema::Catalog,
+    counted: &[Counted],
+    logged: &std::collections::BTreeMap<i64, Vec<String>>,
+    req: &Request,
+) -> Found {
+    let known_texts = workload::catalog_texts(settings);
+    let mut taken = workload::existing_names(settings);
+    let mut skipped: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut known = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut reads: Vec<&Counted> = counted.iter().collect();
+    reads.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.text.cmp(&b.text)));
+    for c in reads {
+        let text =
+            logged.get(&c.query_id).map_or_else(|| c.text.clone(), |runs| capture::with_constants(&c.text, runs));
+        let (tables, params) = match capture::classify(&text, catalog) {
+            Ok(read) => read,
+            Err(skip) => {
+                *skipped.entry(skip.reason()).or_default() += 1;
+                continue;
+            }
+        };
+        let same = workload::normalized(&text);
+        if !seen.insert(same.clone()) {
+            continue;
+        }
+        if let Some(name) = known_texts.get(&same) {
+            known.push((text.clone(), name.clone()));
+            continue;
+        }
+        if req.queries.is_some_and(|n| entries.len() >= n) {
+            *skipped.entry("beyond --queries".into()).or_default() += 1;
+            continue;
+        }
+        let Some(params) = params.into_iter().collect::<Option<Vec<_>>>() else {
+            *skipped.entry("a parameter not compared with a column".into()).or_default() += 1;
+            continue;
+        };
+        let name = workload::unique_name(&workload::name_for(&tables, &params), &mut taken);
+        entries.push(Entry {
+            name,
+            sql: text.trim().trim_end_matches(';').to_string(),
+            params: workload::toml_params(&params),
+            origin: format!(
+                "the test run (`{}`): {} execution{}",
+                req.command.join(" "),
+                c.calls,
+                if c.calls == 1 { "" } else { "s" }
+            ),
+            existing: false,
+        });
+    }
+    progress(&format!(
+        "captured {} distinct statements: {} new reads, {} already in the catalog",
+        counted.len(),
+        entries.len(),
+        known.len()
+    ));
+    for (why, n) in &skipped {
+        progress(&format!("  skipped {n}: {why}"));
+    }
+    for (_, name) in &known {
+        progress(&format!("  in the catalog already: {name}"));
+    }
+    for e in &entries {
+        progress(&format!("  {} {}: {}", if req.check { "missing" } else { "new" }, e.name, e.sql));
+    }
+    Found { workload: Workload { entries }, known }
+}
+
+/// `--check`: the reads the catalog lacks, ready to add.
+fn check(found: &Found) -> Outcome {
+    if found.workload.entries.is_empty() {
+        progress(&format!("every read the tests executed is in the catalog ({} of them)", found.known.len()));
+        return Outcome::Pass;
+    }
+    progress(&format!(
+        "{} read(s) the tests executed are not in the catalog: run `plangate capture -- CMD` to add them",
+        found.workload.entries.len()
+    ));
+    Outcome::Fail
+}
+
+/// The new queries' `[query.NAME]` sections, after plangate.toml's own text.
+fn append_params(settings: &Settings, found: &Workload) -> Result<()> {
+    if found.entries.is_empty() {
+        return Ok(());
+    }
+    let path = &settings.config_path;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.clone(), source })?;
+    let mut merged = text.clone();
+    if !merged.ends_with('\n') {
+        merged.push('\n');
+    }
+    merged.push_str("\n# Added by `plangate capture`: the reads the test run executed.\n");
+    merged.push_str(&found.config_text());
+    toml::from_str::<toml::Table>(&merged).map_err(|e| Error::ConfigSyntax { path: path.clone(), source: e })?;
+    crate::files::write_atomically(path, &merged)?;
+    let names: Vec<&str> = found.entries.iter().map(|e| e.name.as_str()).collect();
+    progress(&format!("wrote {} queries to {}: {}", names.len(), settings.queries_dir().display(), names.join(", ")));
+    Ok(())
+}
+
+/// The schema in its own database (to read it back), `pg_stat_statements`, and a password
+/// for TCP clients, set where the statement log does not see it.
+async fn prepare(server: &Server, settings: &Settings) -> Result<String> {
+    let password = random_password()?;
+    let mut admin = server.connect().await?;
+    let setup = [
+        "SET log_min_duration_statement = -1".to_string(),
+        format!("ALTER USER postgres PASSWORD '{password}'"),
+        format!("CREATE DATABASE {SCHEMA_DB}"),
+    ];
+    for sql in setup {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| Error::postgres("preparing the server", e))?;
+    }
+    let _ = admin.close().await;
+    let mut conn = server.connect_to(SCHEMA_DB).await?;
+    schema::apply(&mut conn, &settings.schema, schema::Target::Throwaway).await?;
+    let _ = conn.close().await;
+    let mut app = server.connect_to(APP_DB).await?;
+    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&mut app)
+        .await
+        .map_err(|e| Error::postgres("creating pg_stat_statements", e))?;
+    let _ = app.close().await;
+    Ok(password)
+}
+
+/// Run the tests with the server's address in the environment; their output streams through.
+async fn run_command(program: &str, args: &[String], port: u16, password: &str) -> Result<std::process::ExitStatus> {
+    let url = format!("postgres://postgres:{password}@127.0.0.1:{port}/{APP_DB}");
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .env("DATABASE_URL", &url)
+        .env("PGHOST", "127.0.0.1")
+        .env("PGPORT", port.to_string())
+        .env("PGUSER", "postgres")
+        .env("PGPASSWORD", password)
+        .env("PGDATABASE", APP_DB)
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(|source| Error::Argument {
+        flag: "CMD".into(),
+        detail: format!("cannot run `{program}`: {source}"),
+    })?;
+    child.wait().await.map_err(|e| Error::postgres(format!("waiting for `{program}`"), e))
+}
+
+/// Every top-level statement counted, in every database but the schema's.
+async fn read_counted(conn: &mut PgConnection) -> Result<Vec<Counted>> {
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT s.queryid, s.query, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid \
+         WHERE s.toplevel AND d.datname <> $1 AND s.queryid IS NOT NULL AND s.query NOT LIKE '%pg_stat_statements%'",
+    )
+    .bind(SCHEMA_DB)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| Error::postgres("reading pg_stat_statements", e))?;
+    Ok(rows.into_iter().map(|(query_id, text, calls)| Counted { query_id, text, calls }).collect())
+}
+
+/// The server's statement log, once the collector has written all of it.
+async fn read_log(conn: &mut PgConnection) -> Result<std::collections::BTreeMap<i64, Vec<String>>> {
+    let read = async |conn: &mut PgConnection| -> Result<String> {
+        sqlx::query_scalar("SELECT coalesce(pg_read_file(pg_current_logfile('csvlog')), '')")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| Error::postgres("reading the server's statement log", e))
+    };
+    let mut text = read(conn).await?;
+    // The collector writes what the backends send it: wait until the file stops growing.
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let again = read(conn).await?;
+        if again.len() == text.len() {
+            break;
+        }
+        text = again;
+    }
+    Ok(capture::logged_statements(&text))
+}
+
+/// 32 hex digits from the system's random source: never written anywhere, gone with the server.
+fn random_password() -> Result<String> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| Error::postgres("cannot read /dev/urandom for a password", e))?;
+    Ok(bytes.iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on now.
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| Error::postgres("cannot find a free TCP port on 127.0.0.1", e))?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| Error::postgres("cannot find a free TCP port on 127.0.0.1", e))
+}

@@ -1,0 +1,148 @@
+//! `plangate capture` against real Postgres: an application's test suite (a script that
+//! reaches the database through `DATABASE_URL` with psql, as any client would) runs against
+//! a throwaway server, and the reads it executed become the catalog.
+
+mod common;
+
+use common::Project;
+use plangate::postgres::local::find_bindir;
+
+const SCHEMA: &str = "
+CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tickets (id bigint PRIMARY KEY, owner bigint NOT NULL REFERENCES users (id), status text NOT NULL,
+                      created_at timestamptz NOT NULL);
+";
+
+const CONFIG: &str = r#"
+[schema]
+files = ["schema/*.sql"]
+[scales]
+factors = [0.1, 1.0]
+[thresholds]
+repeats = 1
+[tables.users]
+rows = 2000
+[tables.tickets]
+rows = 20000
+[tables.tickets.columns]
+status = 'choice("open" = 0.2, "closed" = 0.8)'
+"#;
+
+/// The application's test suite: its migrations as a framework runs them (with their
+/// bookkeeping table), then tests that read, write and look at the catalog. `EXTRA` runs one
+/// more statement; `FAIL` makes the suite fail after it ran.
+const SUITE: &str = r#"#!/bin/sh
+set -e
+psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<'SQL' >/dev/null
+CREATE TABLE IF NOT EXISTS _sqlx_migrations (version bigint PRIMARY KEY, description text NOT NULL);
+SELECT version FROM _sqlx_migrations ORDER BY version;
+CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tickets (id bigint PRIMARY KEY, owner bigint NOT NULL REFERENCES users (id), status text NOT NULL,
+                      created_at timestamptz NOT NULL);
+INSERT INTO _sqlx_migrations VALUES (1, 'init');
+INSERT INTO users VALUES (1, 'ada'), (2, 'bob');
+INSERT INTO tickets VALUES (1, 1, 'open', now()), (2, 2, 'open', now()), (3, 1, 'closed', now());
+SELECT id, created_at FROM tickets WHERE status = 'open' AND owner = 1 ORDER BY created_at DESC LIMIT 20;
+SELECT id, created_at FROM tickets WHERE status = 'open' AND owner = 2 ORDER BY created_at DESC LIMIT 20;
+SELECT name FROM users WHERE id = 2;
+SELECT relname FROM pg_class WHERE relname = 'tickets';
+SELECT 1;
+UPDATE tickets SET status = 'closed' WHERE id = 1;
+SQL
+if [ -n "$EXTRA" ]; then psql -X -q "$DATABASE_URL" -c "$EXTRA" >/dev/null; fi
+echo "suite ran against $PGHOST:$PGPORT as $PGUSER"
+if [ -n "$FAIL" ]; then echo "a test failed" >&2; exit 3; fi
+"#;
+
+fn app() -> Project {
+    let p = Project::new(&[("plangate.toml", CONFIG), ("schema/app.sql", SCHEMA), ("run-tests.sh", SUITE)]);
+    std::fs::set_permissions(p.path().join("run-tests.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    p
+}
+
+/// `plangate capture ARGS -- ./run-tests.sh`, with psql on the PATH and `env` set.
+fn capture(p: &Project, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let path = format!("{}:{}", find_bindir().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let mut all = vec!["capture"];
+    all.extend(args);
+    all.extend(["--", "./run-tests.sh"]);
+    let mut cmd = p.cmd(&all);
+    cmd.env("PATH", path);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn query_files(p: &Project) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(p.path().join("queries")) else { return Vec::new() };
+    let mut names: Vec<String> = dir.map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_reads_a_test_run_executes_become_the_catalog_and_run() {
+    let p = app();
+    let (code, out, stderr) = capture(&p, &[], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.contains("suite ran against 127.0.0.1:") && out.contains(" as postgres"), "its output streams: {out}");
+    assert_eq!(query_files(&p), ["tickets_by_owner.sql", "users_by_id.sql"], "exactly the reads: {stderr}");
+    let listing = p.read("queries/tickets_by_owner.sql");
+    assert!(listing.starts_with("-- From the test run (`./run-tests.sh`): 2 executions."), "{listing}");
+    assert!(
+        listing.contains("WHERE status = 'open' AND owner = $1 ORDER BY created_at DESC LIMIT 20"),
+        "constants the same in every execution stay literals, the owner is a parameter: {listing}"
+    );
+    assert!(p.read("queries/users_by_id.sql").contains("WHERE id = $1"), "one execution: a parameter");
+    for skipped in [
+        "skipped 7: not a read",
+        "skipped 1: a migration tool's bookkeeping",
+        "skipped 1: Postgres' own catalog",
+        "skipped 1: no table read",
+    ] {
+        assert!(stderr.contains(skipped), "{skipped}: {stderr}");
+    }
+    let config = p.read("plangate.toml");
+    assert!(config.starts_with(CONFIG), "{config}");
+    assert!(config.contains("[query.tickets_by_owner]\nparams = [\"hot(tickets.owner)\"]"), "{config}");
+
+    // The catalog it wrote runs (the listing reads all tickets: the app lacks its index).
+    let (code, report, stderr) = common::json_report(&p, &["check", "--no-cache"]);
+    assert!(code == 0 || code == 1, "{stderr}");
+    assert_eq!(report["queries"].as_array().unwrap().len(), 2, "{report}");
+
+    // For CI: the same suite adds nothing; one more query fails the check and is named.
+    let (code, _, stderr) = capture(&p, &["--check"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("every read the tests executed is in the catalog (2 of them)"), "{stderr}");
+    let (code, _, stderr) = capture(&p, &["--check"], &[("EXTRA", "SELECT id FROM tickets WHERE owner = 2")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("missing tickets_by_owner_2: SELECT id FROM tickets WHERE owner = $1"), "{stderr}");
+    assert_eq!(query_files(&p).len(), 2, "--check writes nothing");
+    assert_eq!(p.read("plangate.toml"), config, "--check writes nothing");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_failing_test_run_writes_nothing_unless_told_to_keep_going() {
+    let p = app();
+    let (code, _, stderr) = capture(&p, &[], &[("FAIL", "1")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`./run-tests.sh` failed") && stderr.contains("nothing was written"), "{stderr}");
+    assert!(query_files(&p).is_empty());
+    assert_eq!(p.read("plangate.toml"), CONFIG);
+    p.assert_nothing_left();
+
+    let (code, _, stderr) = capture(&p, &["--keep-going", "--queries", "1"], &[("FAIL", "1")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(query_files(&p), ["tickets_by_owner.sql"], "the most executed read only: {stderr}");
+    assert!(stderr.contains("skipped 1: beyond --queries"), "{stderr}");
+    p.assert_nothing_left();
+}
