@@ -31,7 +31,7 @@ pub(crate) mod workload;
 
 use crate::cli::{Cli, Command};
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub use crate::commands::Outcome;
 
@@ -84,7 +84,23 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Cache { action, cache } => commands::cache::run(&action, &cache),
         Command::Capture { queries, check, keep_going, command, common } => {
             let request = commands::capture::Request { queries, check, keep_going, command };
-            commands::capture::run(&Settings::load(&common.overrides()?)?, &request).await
+            let overrides = common.overrides()?;
+            match Settings::load(&overrides) {
+                Err(Error::ConfigNotFound { .. }) if overrides.config.is_none() => {
+                    // No plangate.toml yet: capture writes the tests' schema, then init writes
+                    // the config from it, and adds the captured queries' parameters.
+                    let path = std::path::PathBuf::from(config::CONFIG_FILE);
+                    let settings = Settings::from_text(&path, "[schema]\nfiles = []\n", &overrides)?;
+                    let outcome = commands::capture::run(&settings, &request).await?;
+                    if !request.check {
+                        let init = commands::init::Request::default();
+                        commands::init::run(&init, &overrides).await?;
+                        commands::init::run(&init, &overrides).await?;
+                    }
+                    Ok(outcome)
+                }
+                loaded => commands::capture::run(&loaded?, &request).await,
+            }
         }
         Command::Fidelity { tables, common } => {
             commands::fidelity::run(&Settings::load(&common.overrides()?)?, &tables).await

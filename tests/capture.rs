@@ -146,3 +146,24 @@ fn a_failing_test_run_writes_nothing_unless_told_to_keep_going() {
     assert!(stderr.contains("skipped 1: beyond --queries"), "{stderr}");
     p.assert_nothing_left();
 }
+
+/// A repository with no plangate.toml yet: the tests' own schema is dumped to schema/ by the
+/// server's `pg_dump`, and init writes the config from it, with the captured queries' params.
+#[test]
+fn with_no_config_the_tests_schema_and_a_starting_config_are_written() {
+    let p = Project::new(&[("run-tests.sh", SUITE)]);
+    std::fs::set_permissions(p.path().join("run-tests.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let (code, _, stderr) = capture(&p, &[], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("wrote the tests' schema (database `postgres`, pg_dump --schema-only)"), "{stderr}");
+    let schema = p.read("schema/postgres.sql");
+    assert!(schema.contains("CREATE TABLE public.tickets"), "{schema}");
+    let config = p.read("plangate.toml");
+    assert!(config.contains("[tables.tickets]") && config.contains("[tables.users]"), "{config}");
+    assert!(config.contains("[query.tickets_by_owner]\nparams = [\"hot(tickets.owner)\"]"), "{config}");
+    assert_eq!(query_files(&p), ["tickets_by_owner.sql", "users_by_id.sql"]);
+    let (code, _, stderr) = p.run(&["check", "--no-cache"]);
+    assert!(code == 0 || code == 1, "the catalog runs: {stderr}");
+    p.assert_nothing_left();
+}

@@ -3,16 +3,18 @@
 //! catalog (`--check`: say which are missing from it, and write nothing).
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::time::Instant;
 
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sqlx::Connection;
 
+use crate::capture::server::{
+    APP_DB, SCHEMA_DB, dump_schema, free_port, prepare, read_counted, read_log, run_command, tests_database,
+};
 use crate::capture::{self, Counted};
 use crate::commands::Outcome;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::postgres::{self, Server, Startup, Target, schema};
+use crate::postgres::{self, Server, Startup, Target};
 use crate::progress::line as progress;
 use crate::workload::{self, Entry, Workload};
 
@@ -28,11 +30,6 @@ pub(crate) struct Request {
     /// The test command and its arguments.
     pub command: Vec<String>,
 }
-
-/// The database the schema is applied in to read it; the tests get their own.
-const SCHEMA_DB: &str = "plangate_schema";
-/// The database `DATABASE_URL` names.
-const APP_DB: &str = "postgres";
 
 pub(crate) async fn run(settings: &Settings, req: &Request) -> Result<Outcome> {
     let Some(program) = req.command.first() else {
@@ -94,17 +91,41 @@ pub(crate) async fn run(settings: &Settings, req: &Request) -> Result<Outcome> {
         let counted = read_counted(&mut conn).await?;
         let logged = read_log(&mut conn).await?;
         let _ = conn.close().await;
-        Ok::<_, Error>((catalog, counted, logged))
+        // No schema configured: the tests' own, from the database their reads ran on.
+        let (catalog, dump) = if settings.schema.is_empty() {
+            let (db, catalog) = tests_database(&server, &counted).await?;
+            let dump = dump_schema(&server, &db).await?;
+            (catalog, Some((db, dump)))
+        } else {
+            (catalog, None)
+        };
+        Ok::<_, Error>((catalog, counted, logged, dump))
     }
     .await;
     server.shutdown().await?;
-    let (catalog, counted, logged) = captured?;
+    let (catalog, counted, logged, dump) = captured?;
     let found = catalog_of(settings, &catalog, &counted, &logged, req);
     if req.check {
         return Ok(check(&found));
     }
+    if let Some((db, text)) = dump {
+        let path =
+            settings.config_path.parent().unwrap_or(std::path::Path::new(".")).join("schema").join(format!("{db}.sql"));
+        if path.exists() {
+            return Err(Error::Write {
+                path,
+                source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a schema file of that name exists"),
+            });
+        }
+        std::fs::create_dir_all(path.parent().expect("a folder"))
+            .map_err(|source| Error::Write { path: path.clone(), source })?;
+        crate::files::write_atomically(&path, text)?;
+        progress(&format!("wrote the tests' schema (database `{db}`, pg_dump --schema-only) to {}", path.display()));
+    }
     found.workload.write_files(settings)?;
-    append_params(settings, &found.workload)?;
+    if settings.config_path.exists() {
+        append_params(settings, &found.workload)?;
+    }
     Ok(Outcome::Pass)
 }
 
@@ -221,106 +242,4 @@ fn append_params(settings: &Settings, found: &Workload) -> Result<()> {
     let names: Vec<&str> = found.entries.iter().map(|e| e.name.as_str()).collect();
     progress(&format!("wrote {} queries to {}: {}", names.len(), settings.queries_dir().display(), names.join(", ")));
     Ok(())
-}
-
-/// The schema in its own database (to read it back), `pg_stat_statements`, and a password
-/// for TCP clients, set where the statement log does not see it.
-async fn prepare(server: &Server, settings: &Settings) -> Result<String> {
-    let password = random_password()?;
-    let mut admin = server.connect().await?;
-    let setup = [
-        "SET log_min_duration_statement = -1".to_string(),
-        format!("ALTER USER postgres PASSWORD '{password}'"),
-        format!("CREATE DATABASE {SCHEMA_DB}"),
-    ];
-    for sql in setup {
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .map_err(|e| Error::postgres("preparing the server", e))?;
-    }
-    let _ = admin.close().await;
-    let mut conn = server.connect_to(SCHEMA_DB).await?;
-    schema::apply(&mut conn, &settings.schema, schema::Target::Throwaway).await?;
-    let _ = conn.close().await;
-    let mut app = server.connect_to(APP_DB).await?;
-    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        .execute(&mut app)
-        .await
-        .map_err(|e| Error::postgres("creating pg_stat_statements", e))?;
-    let _ = app.close().await;
-    Ok(password)
-}
-
-/// Run the tests with the server's address in the environment; their output streams through.
-async fn run_command(program: &str, args: &[String], port: u16, password: &str) -> Result<std::process::ExitStatus> {
-    let url = format!("postgres://postgres:{password}@127.0.0.1:{port}/{APP_DB}");
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args)
-        .env("DATABASE_URL", &url)
-        .env("PGHOST", "127.0.0.1")
-        .env("PGPORT", port.to_string())
-        .env("PGUSER", "postgres")
-        .env("PGPASSWORD", password)
-        .env("PGDATABASE", APP_DB)
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().map_err(|source| Error::Argument {
-        flag: "CMD".into(),
-        detail: format!("cannot run `{program}`: {source}"),
-    })?;
-    child.wait().await.map_err(|e| Error::postgres(format!("waiting for `{program}`"), e))
-}
-
-/// Every top-level statement counted, in every database but the schema's.
-async fn read_counted(conn: &mut PgConnection) -> Result<Vec<Counted>> {
-    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-        "SELECT s.queryid, s.query, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid \
-         WHERE s.toplevel AND d.datname <> $1 AND s.queryid IS NOT NULL AND s.query NOT LIKE '%pg_stat_statements%'",
-    )
-    .bind(SCHEMA_DB)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(|e| Error::postgres("reading pg_stat_statements", e))?;
-    Ok(rows.into_iter().map(|(query_id, text, calls)| Counted { query_id, text, calls }).collect())
-}
-
-/// The server's statement log, once the collector has written all of it.
-async fn read_log(conn: &mut PgConnection) -> Result<std::collections::BTreeMap<i64, Vec<String>>> {
-    let read = async |conn: &mut PgConnection| -> Result<String> {
-        sqlx::query_scalar("SELECT coalesce(pg_read_file(pg_current_logfile('csvlog')), '')")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|e| Error::postgres("reading the server's statement log", e))
-    };
-    let mut text = read(conn).await?;
-    // The collector writes what the backends send it: wait until the file stops growing.
-    for _ in 0..20 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let again = read(conn).await?;
-        if again.len() == text.len() {
-            break;
-        }
-        text = again;
-    }
-    Ok(capture::logged_statements(&text))
-}
-
-/// 32 hex digits from the system's random source: never written anywhere, gone with the server.
-fn random_password() -> Result<String> {
-    use std::io::Read as _;
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| Error::postgres("cannot read /dev/urandom for a password", e))?;
-    Ok(bytes.iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    }))
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on now.
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| Error::postgres("cannot find a free TCP port on 127.0.0.1", e))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| Error::postgres("cannot find a free TCP port on 127.0.0.1", e))
 }

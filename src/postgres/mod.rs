@@ -365,6 +365,15 @@ impl Server {
         self.connector().connect_to(db).await
     }
 
+    /// A connection URL for database `db` of a local cluster (through its socket), for the
+    /// server's own client tools; None on the other backends.
+    pub(crate) fn local_url(&self, db: &str) -> Option<String> {
+        match &self.instance {
+            Instance::Local(c) => Some(c.url(db)),
+            _ => None,
+        }
+    }
+
     /// What opens sessions on this server, for work that runs beside the caller's.
     pub(crate) fn connector(&self) -> Connector {
         let url_backend = matches!(self.instance, Instance::Url(_));

@@ -1,8 +1,8 @@
 //! What an application's test run executed, turned into catalog queries: the statements
 //! `pg_stat_statements` counted, their text as the server logged it (so that a constant the
 //! application wrote into the SQL, the same in every execution, stays a literal), and why
-//! each statement that is not a catalog query was left out. Pure: the command runs the
-//! tests and reads the server.
+//! each statement that is not a catalog query was left out. Pure but for `server`, which
+//! runs the tests against a throwaway server and reads it back.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,8 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::datagen::schema::Catalog;
 use crate::suggest::query::{Parameter, parameters};
+
+pub(crate) mod server;
 
 /// Tables of the migration tools and frameworks: their bookkeeping, not the application's.
 const MIGRATION_TABLES: &[&str] = &[
