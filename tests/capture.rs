@@ -167,3 +167,33 @@ fn with_no_config_the_tests_schema_and_a_starting_config_are_written() {
     assert!(code == 0 || code == 1, "the catalog runs: {stderr}");
     p.assert_nothing_left();
 }
+
+/// A client that binds its parameters (the extended protocol, as drivers and ORMs talk):
+/// pgbench runs a query whose status and LIMIT the application wrote into the SQL, with the
+/// owner bound. The log keeps the bound `$1`, and the inlined constants stay literals.
+#[test]
+fn a_driver_that_binds_parameters_keeps_the_constants_it_inlined() {
+    const BOUND: &str = r#"#!/bin/sh
+set -e
+psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f schema/app.sql >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "INSERT INTO users VALUES (1, 'ada'), (2, 'bob')" >/dev/null
+pgbench -n -t 3 -M extended -f listing.pgbench "$DATABASE_URL" >/dev/null
+"#;
+    const SCRIPT: &str = "\\set owner random(1, 2)\n\
+        SELECT id FROM tickets WHERE status = 'closed' AND owner = :owner ORDER BY id LIMIT 5;\n";
+    let p = Project::new(&[
+        ("plangate.toml", CONFIG),
+        ("schema/app.sql", SCHEMA),
+        ("run-tests.sh", BOUND),
+        ("listing.pgbench", SCRIPT),
+    ]);
+    std::fs::set_permissions(p.path().join("run-tests.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let (code, _, stderr) = capture(&p, &[], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(query_files(&p), ["tickets_by_owner.sql"], "{stderr}");
+    let listing = p.read("queries/tickets_by_owner.sql");
+    assert!(listing.contains("3 executions"), "{listing}");
+    assert!(listing.contains("WHERE status = 'closed' AND owner = $1 ORDER BY id LIMIT 5"), "{listing}");
+    p.assert_nothing_left();
+}
