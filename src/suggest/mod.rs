@@ -247,7 +247,7 @@ pub(crate) fn candidates(
                 shape_candidates(shape, plan, catalog, indexdefs, &mut out);
             }
         }
-        Err(why) => out.stops.push(why),
+        Err(why) => out.stops.push(why.to_string()),
     }
     out.list.truncate(MAX_CANDIDATES);
     if !out.list.is_empty() {

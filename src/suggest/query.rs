@@ -53,9 +53,25 @@ pub(crate) struct QueryShape {
     joins: Vec<((String, Expr), (String, Expr))>,
 }
 
+/// Why a statement gives no SELECT to read.
+#[derive(Debug)]
+pub(crate) enum Unread {
+    Parse(sqlparser::parser::ParserError),
+    NotAQuery,
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::Parse(e) => write!(f, "the statement does not parse as Postgres SQL ({e})"),
+            Unread::NotAQuery => write!(f, "the statement is not a query"),
+        }
+    }
+}
+
 /// Every SELECT of the statement: the top one, and those of subqueries and WITH; or why
 /// the statement gives none.
-pub(crate) fn read_query(sql: &str, catalog: &Catalog) -> Result<Vec<QueryShape>, String> {
+pub(crate) fn read_query(sql: &str, catalog: &Catalog) -> Result<Vec<QueryShape>, Unread> {
     struct Selects(Vec<sqlparser::ast::Query>);
     impl sqlparser::ast::Visitor for Selects {
         type Break = ();
@@ -64,11 +80,8 @@ pub(crate) fn read_query(sql: &str, catalog: &Catalog) -> Result<Vec<QueryShape>
             ControlFlow::Continue(())
         }
     }
-    let stmts = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql)
-        .map_err(|e| format!("the statement does not parse as Postgres SQL ({e})"))?;
-    let Some(stmt @ Statement::Query(_)) = stmts.first() else {
-        return Err("the statement is not a query".to_string());
-    };
+    let stmts = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(Unread::Parse)?;
+    let Some(stmt @ Statement::Query(_)) = stmts.first() else { return Err(Unread::NotAQuery) };
     let mut selects = Selects(Vec::new());
     let _ = sqlparser::ast::Visit::visit(stmt, &mut selects);
     Ok(selects.0.iter().filter_map(|q| read_select(q, catalog)).collect())
