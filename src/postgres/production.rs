@@ -187,8 +187,10 @@ async fn sizes(conn: &mut PgConnection) -> Result<Statistics> {
                                        ELSE sum(GREATEST(l.reltuples, 0)) END::float8
                            FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
                      ELSE c.reltuples::float8 END AS rows,
-                (SELECT sum(l.relpages)::float8 FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid
-                 WHERE t.isleaf) AS pages,
+                CASE WHEN c.relkind = 'p'
+                     THEN (SELECT sum(l.relpages)::float8 FROM pg_partition_tree(c.oid) t
+                           JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
+                     ELSE c.relpages::float8 END AS pages,
                 has_table_privilege(c.oid, 'SELECT') AS readable
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -285,7 +287,8 @@ async fn order_within_partitions(conn: &mut PgConnection, out: &mut Statistics) 
     // Partitioned tables: the order within the partitions, from their own statistics.
     let within = sqlx::query(AssertSqlSafe(format!(
         "SELECT {NAME} AS tbl, s.attname::text AS col,
-                (sum(s.correlation * GREATEST(l.reltuples, 0)) / NULLIF(sum(GREATEST(l.reltuples, 0)), 0))::float8 AS c
+                sum(s.correlation::float8 * GREATEST(l.reltuples, 0)::float8)
+                    / NULLIF(sum(GREATEST(l.reltuples, 0)::float8), 0) AS c
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_partition_tree(c.oid) t ON t.isleaf
          JOIN pg_class l ON l.oid = t.relid
