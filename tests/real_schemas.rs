@@ -166,6 +166,19 @@ fn skew_and_the_advisor_work_on_a_pg_dump_schema() {
 
 /// What a schema file sets stays in the schema's session: a dump's empty `search_path` used
 /// to reach the loading session, which then found no table.
+/// A schema file as Postgres 17 and 18's `pg_dump` write it opens with settings Postgres 15
+/// does not know (`transaction_timeout`): they are skipped, and the schema applies.
+#[test]
+fn a_newer_pg_dumps_settings_do_not_stop_the_schema() {
+    let header = "SET statement_timeout = 0;\nSET lock_timeout = 0;\nSET idle_in_transaction_session_timeout = 0;\n\
+                  SET transaction_timeout = 0;\nSET client_encoding = 'UTF8';\n\
+                  SELECT pg_catalog.set_config('search_path', '', false);\n";
+    let p = Project::new(&[("schema/dump.sql", &format!("{header}CREATE TABLE public.t (id int PRIMARY KEY);\n"))]);
+    let (code, _, stderr) = p.run(&["init", "--backend", "local"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(p.read("plangate.toml").contains("[tables.t]"));
+}
+
 #[test]
 fn a_schema_that_empties_search_path_does_not_change_plangates_sessions() {
     let p = common::small_project("SELECT count(*) FROM items WHERE kind = 3");

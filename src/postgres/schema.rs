@@ -23,18 +23,28 @@ pub struct Applied {
     /// Ownership and privilege statements skipped: plangate runs as one role, and they
     /// do not change plans (the roles they name usually do not exist in a throwaway server).
     pub(crate) skipped_privileges: usize,
+    /// Session settings this server does not know (a dump of a newer Postgres sets
+    /// `transaction_timeout`), skipped: they do not change the schema.
+    pub(crate) unknown_settings: Vec<String>,
 }
 
 impl Applied {
     pub(crate) fn notes(&self) -> Vec<String> {
-        match self.skipped_privileges {
-            0 => Vec::new(),
-            n => vec![format!(
+        let mut notes = Vec::new();
+        if let n @ 1.. = self.skipped_privileges {
+            notes.push(format!(
                 "{n} ownership and privilege statement{} of the schema (OWNER TO, GRANT, REVOKE, ...) were skipped: \
                  plangate runs as one role, and they do not change plans",
                 if n == 1 { "" } else { "s" }
-            )],
+            ));
         }
+        if !self.unknown_settings.is_empty() {
+            notes.push(format!(
+                "the schema sets {} that this Postgres does not know (written by a newer pg_dump): skipped",
+                self.unknown_settings.join(", ")
+            ));
+        }
+        notes
     }
 }
 
@@ -44,6 +54,8 @@ enum Treatment {
     Apply,
     /// Ownership or privileges: skipped.
     Privileges,
+    /// A session setting: skipped when the server does not know the parameter.
+    Setting(String),
     /// Changes the server, not the database: refused on a shared server. The statement's kind.
     ServerWide(String),
 }
@@ -62,6 +74,9 @@ fn treatment(words: &[String]) -> Treatment {
             Treatment::ServerWide(format!("{} {kind}", w(0)))
         }
         ("ALTER", _, _) if words.windows(2).any(|p| p[0] == "OWNER" && p[1] == "TO") => Treatment::Privileges,
+        ("SET", "SESSION" | "LOCAL", name) | ("SET", name, _) if !name.is_empty() && name != "SESSION" => {
+            Treatment::Setting(name.to_lowercase())
+        }
         _ => Treatment::Apply,
     }
 }
@@ -112,6 +127,13 @@ pub async fn apply(conn: &mut PgConnection, migrations: &[Migration], target: Ta
             }
             crate::progress::sql(1, stmt);
             if let Err(e) = sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut *conn).await {
+                // 42704: "unrecognized configuration parameter".
+                let unknown =
+                    e.as_database_error().and_then(sqlx::error::DatabaseError::code).is_some_and(|c| c == "42704");
+                if let (Treatment::Setting(name), true) = (&treatment, unknown) {
+                    applied.unknown_settings.push(name.clone());
+                    continue;
+                }
                 return Err(schema_error(describe_error(&sql, offset, &e)));
             }
         }
