@@ -101,6 +101,42 @@ pub(crate) fn write_unix(out: &mut Vec<u8>, t: i64, date_only: bool, tz: bool) {
     }
 }
 
+/// A `timestamptz` as Postgres prints it in some time zone (`2023-06-01 02:00:00.5+02`,
+/// `...-03:30`) as it prints it in UTC (`2023-06-01 00:00:00.5+00`); None for text that is
+/// not such a time (`infinity`, BC dates).
+pub(crate) fn to_utc(s: &str) -> Option<String> {
+    let at = s.rfind(['+', '-']).filter(|&i| i > 10)?;
+    let (local, zone) = s.split_at(at);
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let mut parts = zone[1..].split(':');
+    let mut offset = 0i64;
+    for unit in [3600, 60, 1] {
+        match parts.next() {
+            Some(p) if p.len() == 2 => offset += unit * p.parse::<i64>().ok()?,
+            Some(_) => return None,
+            None => break,
+        }
+    }
+    let (whole, fraction) = match local.split_once('.') {
+        Some((w, f)) if f.bytes().all(|b| b.is_ascii_digit()) => (w, Some(f)),
+        Some(_) => return None,
+        None => (local, None),
+    };
+    if !whole.contains(' ') {
+        return None;
+    }
+    let t = parse_time(whole)? - sign * offset;
+    let mut out = Vec::new();
+    write_unix(&mut out, t, false, false);
+    let mut out = String::from_utf8(out).ok()?;
+    if let Some(f) = fraction {
+        out.push('.');
+        out.push_str(f);
+    }
+    out.push_str("+00");
+    Some(out)
+}
+
 /// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
 pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -118,6 +154,17 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_with_a_zone_read_back_in_utc() {
+        assert_eq!(to_utc("2023-06-01 02:00:00+02").as_deref(), Some("2023-06-01 00:00:00+00"));
+        assert_eq!(to_utc("2023-12-31 21:30:00.25-03:30").as_deref(), Some("2024-01-01 01:00:00.25+00"));
+        assert_eq!(to_utc("2024-02-29 00:00:00+00").as_deref(), Some("2024-02-29 00:00:00+00"));
+        assert_eq!(to_utc("1900-01-01 00:00:00+00:09:21").as_deref(), Some("1899-12-31 23:50:39+00"));
+        assert_eq!(to_utc("infinity"), None);
+        assert_eq!(to_utc("2023-06-01"), None);
+        assert_eq!(to_utc("0044-03-15 12:00:00+00 BC"), None);
+    }
 
     #[test]
     fn dates_from_day_counts() {

@@ -151,6 +151,10 @@ pub enum Command {
         /// queries/, with their parameters.
         #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".sqlx")]
         from_sqlx: Option<PathBuf>,
+        /// Production's statistics from FILE, what `pg_dump --statistics-only` (Postgres 18
+        /// or later) writes: the snapshot `--from-url` takes, without a connection.
+        #[arg(long, value_name = "FILE", conflicts_with = "from_url")]
+        from_stats: Option<PathBuf>,
         /// Overwrite an existing config file.
         #[arg(long)]
         force: bool,

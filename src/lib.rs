@@ -73,8 +73,9 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             output::write(None, |_, out| clap_mangen::Man::new(cmd).render(out))?;
             Ok(Outcome::Pass)
         }
-        Command::Init { schema, force, common, from_url, keep_values, queries, from_sqlx } => {
-            let request = commands::init::Request { schema, force, from_url, keep_values, queries, from_sqlx };
+        Command::Init { schema, force, common, from_url, keep_values, queries, from_sqlx, from_stats } => {
+            let request =
+                commands::init::Request { schema, force, from_url, keep_values, queries, from_sqlx, from_stats };
             commands::init::run(&request, &common.overrides()?).await
         }
         Command::ReapContainers { run } => {

@@ -295,6 +295,45 @@ pub(crate) struct Partitioning {
     pub(crate) has_default: bool,
 }
 
+/// What a relation of the database is to plangate, by (schema, relation name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Relation {
+    /// A table of the catalog, by its catalog name.
+    Table(String),
+    /// A leaf partition of the catalog table `root` (through any depth of partitioning).
+    Leaf { root: String },
+    /// An index, a partition that is itself partitioned, a materialized view, a sequence...
+    Other,
+}
+
+/// Every relation outside the system schemas, by (schema, relation name).
+pub(crate) async fn relations(conn: &mut PgConnection) -> Result<BTreeMap<(String, String), Relation>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT n.nspname::text AS nsp, c.relname::text AS rel, c.relkind::text AS kind, c.relispartition AS partition,
+                CASE WHEN c.relispartition
+                     THEN (SELECT CASE WHEN rn.nspname = 'public' THEN rc.relname ELSE rn.nspname || '.' || rc.relname END
+                           FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+                           WHERE rc.oid = pg_partition_root(c.oid))
+                     ELSE {TABLE_NAME} END::text AS tbl
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| Error::postgres("cannot read the schema's relations from pg_catalog", e))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let relation = match (r.get::<String, _>("kind").as_str(), r.get::<bool, _>("partition")) {
+                ("r" | "p", false) => Relation::Table(r.get("tbl")),
+                ("r", true) => Relation::Leaf { root: r.get("tbl") },
+                _ => Relation::Other,
+            };
+            ((r.get("nsp"), r.get("rel")), relation)
+        })
+        .collect())
+}
+
 async fn read_partitioning(conn: &mut PgConnection, tables: &mut Catalog) -> Result<()> {
     // Bounds of timestamptz keys print in the session's time zone: make it UTC.
     sqlx::raw_sql("SET TimeZone = 'UTC'")

@@ -7,6 +7,7 @@
 //! `format_version` they do not know.
 
 pub(crate) mod compare;
+pub(crate) mod stats_dump;
 pub(crate) mod surrogate;
 
 use std::collections::BTreeMap;
@@ -208,9 +209,11 @@ impl Snapshot {
         write_json(&self.plans_path(&p.query), p)
     }
 
-    /// Remove the files of tables and queries that are no longer there.
-    pub(crate) fn remove_others(&self, tables: &[String], queries: &[String]) -> Result<()> {
-        for (sub, keep) in [("tables", tables), ("plans", queries)] {
+    /// Remove the files of tables and queries that are no longer there (`queries`: None
+    /// leaves every plan file as it is).
+    pub(crate) fn remove_others(&self, tables: &[String], queries: Option<&[String]>) -> Result<()> {
+        let subs = [("tables", Some(tables)), ("plans", queries)];
+        for (sub, keep) in subs.into_iter().filter_map(|(sub, keep)| Some((sub, keep?))) {
             for path in json_files(&self.dir.join(sub))? {
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
                 if !keep.contains(&stem) {

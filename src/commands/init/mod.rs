@@ -5,9 +5,11 @@
 //! With `--from-url`, production is read, read-only: each table's `rows`, a snapshot of its
 //! columns' statistics that `stats` generators read, the shape of production's plan for
 //! each query of the catalog, and (with `--queries N`) the catalog itself from
-//! `pg_stat_statements`. Run again on an initialized repository, it refreshes the snapshot
-//! in place and says what moved, leaving plangate.toml as it is.
+//! `pg_stat_statements`. With `--from-stats`, the same snapshot (without plans) comes from
+//! production's statistics dump. Run again on an initialized repository, it refreshes the
+//! snapshot in place and says what moved, leaving plangate.toml as it is.
 
+mod from_stats;
 mod shape;
 mod sqlx_data;
 mod workload;
@@ -43,15 +45,24 @@ pub(crate) struct Request {
     pub queries: Option<usize>,
     /// Write the read queries of sqlx's offline query data in this folder to the catalog.
     pub from_sqlx: Option<PathBuf>,
+    /// Production's statistics from this `pg_dump --statistics-only` file.
+    pub from_stats: Option<PathBuf>,
+}
+
+/// Where production's statistics come from.
+enum Source<'a> {
+    Url(&'a str),
+    Dump(&'a Path),
 }
 
 pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
     let path = args.config.clone().unwrap_or_else(|| PathBuf::from(CONFIG_FILE));
-    let from_url = req.from_url.as_deref().or(args.database_url.as_deref());
+    // A statistics dump stands for production: a database URL from the environment is not read.
+    let from_url = req.from_url.as_deref().or(args.database_url.as_deref().filter(|_| req.from_stats.is_none()));
     // Run on an initialized repository: add what the config does not describe (and, with
     // production, refresh the snapshot), leaving what it says as it is.
     let existing = path.exists() && !req.force;
-    let refresh = existing && from_url.is_some();
+    let refresh = existing && (from_url.is_some() || req.from_stats.is_some());
     check_request(req, args, &path, existing, from_url.is_some())?;
     let args = &Overrides { database_url: None, config: Some(path.clone()), ..args.clone() };
     let patterns = if req.schema.is_empty() { vec!["schema/*.sql".to_string()] } else { req.schema.clone() };
@@ -62,32 +73,16 @@ pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
         let files = toml::Value::Array(patterns.iter().cloned().map(toml::Value::String).collect());
         (Settings::from_text(&path, &format!("[schema]\nfiles = {files}\n"), args)?, None)
     };
-    let Some(url) = from_url else {
-        let catalog = read_schema(&settings).await?;
-        let imported = match &req.from_sqlx {
-            Some(dir) => Some(sqlx_data::read(dir, &catalog, &settings)?),
-            None => None,
-        };
-        if let Some(w) = &imported {
-            w.write_files(&settings)?;
-        }
-        if let Some(text) = &text {
-            return add_to_config(&path, text, &settings, &catalog, None, imported.as_ref());
-        }
-        let mut config = config_text(&patterns, &catalog, None);
-        if let Some(w) = &imported {
-            config.push_str(&w.config_text());
-        }
-        crate::files::write_atomically(&path, config)?;
-        progress(&format!(
-            "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
-            path.display(),
-            catalog.len()
-        ));
-        return Ok(Outcome::Pass);
+    let source = match (from_url, &req.from_stats) {
+        (Some(url), _) => Source::Url(url),
+        (None, Some(file)) => Source::Dump(file),
+        (None, None) => return without_production(req, &path, &settings, text.as_deref(), &patterns).await,
     };
     let previous = if refresh { settings.snapshot().read_tables()? } else { BTreeMap::new() };
-    let read = read_production(url, req, &settings, refresh, &previous).await?;
+    let read = match source {
+        Source::Url(url) => read_production(url, req, &settings, refresh, &previous).await?,
+        Source::Dump(file) => read_dump(file, req, &settings, refresh, &previous).await?,
+    };
     for note in &read.snapshot.notes {
         progress(note);
     }
@@ -99,16 +94,14 @@ pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
     for t in read.snapshot.tables.values() {
         store.write_table(t)?;
     }
-    for p in &read.plans {
+    for p in read.plans.iter().flatten() {
         store.write_plans(p)?;
     }
-    store.remove_others(
-        &read.snapshot.tables.keys().cloned().collect::<Vec<_>>(),
-        &read.plans.iter().map(|p| p.query.clone()).collect::<Vec<_>>(),
-    )?;
+    let plans: Option<Vec<String>> = read.plans.as_ref().map(|p| p.iter().map(|p| p.query.clone()).collect());
+    store.remove_others(&read.snapshot.tables.keys().cloned().collect::<Vec<_>>(), plans.as_deref())?;
     if let Some(text) = &text {
         let moved = crate::snapshot::compare::drift(&previous, &read.snapshot.tables);
-        progress(&format!("refreshed {} from production", store.dir.display()));
+        progress(&format!("refreshed {} from {}", store.dir.display(), read.source));
         if moved.is_empty() {
             progress("nothing moved since the last snapshot");
         }
@@ -119,12 +112,48 @@ pub(crate) async fn run(req: &Request, args: &Overrides) -> Result<Outcome> {
         return add_to_config(&path, text, &settings, &read.catalog, Some(production), None);
     }
     let production = (&read.stats.sizes, &read.snapshot.tables, read.statements.as_ref());
-    crate::files::write_atomically(&path, config_text(&patterns, &read.catalog, Some(production)))?;
+    let refresh_with = match source {
+        Source::Url(_) => "plangate init --from-url".to_string(),
+        Source::Dump(file) => format!("plangate init --from-stats {}", file.display()),
+    };
+    crate::files::write_atomically(&path, config_text(&patterns, &read.catalog, Some((production, &refresh_with))))?;
     progress(&format!(
         "wrote {} with {} tables and production's statistics in {}",
         path.display(),
         read.catalog.len(),
         store.dir.display()
+    ));
+    Ok(Outcome::Pass)
+}
+
+/// Init from the schema alone (and sqlx's offline data): placeholder sizes, inferred generators.
+async fn without_production(
+    req: &Request,
+    path: &Path,
+    settings: &Settings,
+    text: Option<&str>,
+    patterns: &[String],
+) -> Result<Outcome> {
+    let catalog = read_schema(settings).await?.0;
+    let imported = match &req.from_sqlx {
+        Some(dir) => Some(sqlx_data::read(dir, &catalog, settings)?),
+        None => None,
+    };
+    if let Some(w) = &imported {
+        w.write_files(settings)?;
+    }
+    if let Some(text) = text {
+        return add_to_config(path, text, settings, &catalog, None, imported.as_ref());
+    }
+    let mut config = config_text(patterns, &catalog, None);
+    if let Some(w) = &imported {
+        config.push_str(&w.config_text());
+    }
+    crate::files::write_atomically(path, config)?;
+    progress(&format!(
+        "wrote {} with {} tables: set each table's rows to production's count, then write queries/*.sql",
+        path.display(),
+        catalog.len()
     ));
     Ok(Outcome::Pass)
 }
@@ -197,6 +226,12 @@ fn check_request(req: &Request, args: &Overrides, path: &Path, existing: bool, p
                 .into(),
         });
     }
+    if req.from_stats.is_some() && production {
+        return Err(Error::Argument {
+            flag: "--from-stats".into(),
+            detail: "production's statistics come from a database URL (--from-url) or from a dump, not both".into(),
+        });
+    }
     if req.from_sqlx.is_some() && production {
         return Err(Error::Argument {
             flag: "--from-sqlx".into(),
@@ -220,11 +255,24 @@ fn check_request(req: &Request, args: &Overrides, path: &Path, existing: bool, p
 
 /// What init reads from production (and from the schema) before it writes anything.
 struct Read {
+    /// Where the statistics came from, as messages name it.
+    source: &'static str,
     stats: Statistics,
     catalog: Catalog,
     snapshot: shape::Snapshot,
     statements: Option<crate::workload::Workload>,
-    plans: Vec<crate::snapshot::QueryPlans>,
+    /// Production's plans; None when the source has none (the snapshot's stay as they are).
+    plans: Option<Vec<crate::snapshot::QueryPlans>>,
+}
+
+/// Columns whose text values are kept: those asked for, and those a previous snapshot kept.
+fn kept_values(req: &Request, previous: &BTreeMap<String, TableStats>) -> Vec<String> {
+    let mut keep = req.keep_values.clone();
+    for (table, t) in previous {
+        let kept = t.columns.iter().filter(|(_, c)| c.kind.is_text() && !c.surrogates);
+        keep.extend(kept.map(|(column, _)| format!("{table}.{column}")));
+    }
+    keep
 }
 
 /// Read production, in its one read-only transaction, and the schema.
@@ -239,14 +287,8 @@ async fn read_production(
     let mut production = Production::open(url).await?;
     let read = async {
         let stats = production.statistics().await?;
-        let catalog = read_schema(settings).await?;
-        // Text a previous snapshot kept as it is stays kept.
-        let mut keep = req.keep_values.clone();
-        for (table, t) in previous {
-            let kept = t.columns.iter().filter(|(_, c)| c.kind.is_text() && !c.surrogates);
-            keep.extend(kept.map(|(column, _)| format!("{table}.{column}")));
-        }
-        let snapshot = shape::snapshot(&stats, &catalog, &keep)?;
+        let catalog = read_schema(settings).await?.0;
+        let snapshot = shape::snapshot(&stats, &catalog, &kept_values(req, previous))?;
         // A first init gives the catalog's own queries their parameters; --queries adds
         // production's top queries.
         let mut queries = if refresh {
@@ -259,15 +301,41 @@ async fn read_production(
         }
         let plans = shape::plans(&mut production, settings, &snapshot, &queries, refresh).await?;
         let statements = (!queries.entries.is_empty()).then_some(queries);
-        Ok(Read { stats, catalog, snapshot, statements, plans })
+        Ok(Read { source: "production", stats, catalog, snapshot, statements, plans: Some(plans) })
     }
     .await;
     production.close().await;
     read
 }
 
-/// Apply the schema to a throwaway Postgres and read its catalog.
-async fn read_schema(settings: &Settings) -> Result<Catalog> {
+/// Read production's statistics dump, and the schema. A dump has no planner, so no plans.
+async fn read_dump(
+    file: &Path,
+    req: &Request,
+    settings: &Settings,
+    refresh: bool,
+    previous: &BTreeMap<String, TableStats>,
+) -> Result<Read> {
+    // The file first: one that is not a dump fails before a server starts.
+    let dump = from_stats::read(file)?;
+    let (catalog, relations) = read_schema(settings).await?;
+    let (stats, skipped) = from_stats::statistics(&dump, &relations, &catalog);
+    let mut snapshot = shape::snapshot(&stats, &catalog, &kept_values(req, previous))?;
+    snapshot.notes.extend(skipped);
+    let mut queries = if refresh {
+        crate::workload::Workload::default()
+    } else {
+        workload::existing(settings, &catalog, &std::collections::BTreeSet::new())
+    };
+    if let Some(dir) = &req.from_sqlx {
+        queries.extend(sqlx_data::read(dir, &catalog, settings)?);
+    }
+    let statements = (!queries.entries.is_empty()).then_some(queries);
+    Ok(Read { source: "the statistics dump", stats, catalog, snapshot, statements, plans: None })
+}
+
+/// Apply the schema to a throwaway Postgres and read its catalog and relations.
+async fn read_schema(settings: &Settings) -> Result<(Catalog, from_stats::Relations)> {
     let targets = postgres::targets(settings).await?;
     let target = targets.first().expect("a backend has a target");
     let server = Server::start(settings, target).await?;
@@ -276,7 +344,8 @@ async fn read_schema(settings: &Settings) -> Result<Catalog> {
         let kind = if server.is_throwaway() { schema::Target::Throwaway } else { schema::Target::Shared };
         schema::apply(&mut conn, &settings.schema, kind).await?;
         let mut conn = server.connect().await?;
-        crate::datagen::schema::read(&mut conn).await
+        let catalog = crate::datagen::schema::read(&mut conn).await?;
+        Ok((catalog, crate::datagen::schema::relations(&mut conn).await?))
     }
     .await;
     server.shutdown().await?;
@@ -291,17 +360,19 @@ type FromProduction<'a> =
 /// The config: the schema's files, the default scales, and every table with its size and
 /// its columns' generators: `stats` where production's statistics describe the column,
 /// else the inferred one, commented.
-fn config_text(patterns: &[String], catalog: &Catalog, production: Option<FromProduction<'_>>) -> String {
+/// `production` comes with the command that refreshes it.
+fn config_text(patterns: &[String], catalog: &Catalog, production: Option<(FromProduction<'_>, &str)>) -> String {
     let files = toml::Value::Array(patterns.iter().cloned().map(toml::Value::String).collect());
     let factors: Vec<String> = DEFAULT_FACTORS.iter().map(f64::to_string).collect();
     let rows_note = match production {
-        None => "Set each table's `rows` to its row count in production",
-        Some(_) => {
+        None => "Set each table's `rows` to its row count in production".to_string(),
+        Some((_, refresh)) => format!(
             "Each table's `rows` is production's estimate (`pg_class.reltuples`), and `stats` columns\n\
-             # follow production's statistics (snapshot/, refreshed by running `plangate init --from-url`\n\
+             # follow production's statistics (snapshot/, refreshed by running `{refresh}`\n\
              # again). Set"
-        }
+        ),
     };
+    let production = production.map(|p| p.0);
     let mut out = format!(
         "# Written by `plangate init`. {rows_note}\n\
          # (`fixed_rows` for a table that does not grow with the data). Each column shows, commented,\n\
