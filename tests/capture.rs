@@ -63,6 +63,15 @@ fn app() -> Project {
 
 /// `plangate capture ARGS -- ./run-tests.sh`, with psql on the PATH and `env` set.
 fn capture(p: &Project, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = capture_command(p, args, env).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn capture_command(p: &Project, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
     let path = format!("{}:{}", find_bindir().unwrap().display(), std::env::var("PATH").unwrap_or_default());
     let mut all = vec!["capture"];
     all.extend(args);
@@ -72,12 +81,7 @@ fn capture(p: &Project, args: &[&str], env: &[(&str, &str)]) -> (i32, String, St
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cmd
 }
 
 fn query_files(p: &Project) -> Vec<String> {
@@ -195,5 +199,30 @@ pgbench -n -t 3 -M extended -f listing.pgbench "$DATABASE_URL" >/dev/null
     let listing = p.read("queries/tickets_by_owner.sql");
     assert!(listing.contains("3 executions"), "{listing}");
     assert!(listing.contains("WHERE status = 'closed' AND owner = $1 ORDER BY id LIMIT 5"), "{listing}");
+    p.assert_nothing_left();
+}
+
+/// The same capture on the container backend: the tests reach the container's published
+/// port, and with no config the tests' schema is dumped by the image's own `pg_dump`.
+#[test]
+fn capture_runs_the_tests_against_a_container_too() {
+    let Some(host) = common::docker::runtime("capture_runs_the_tests_against_a_container_too") else { return };
+    let p = Project::new(&[("run-tests.sh", SUITE)]);
+    std::fs::set_permissions(p.path().join("run-tests.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let mut cmd = capture_command(&p, &["--backend", "container", "--image", "postgres:15"], &[("DOCKER_HOST", host)]);
+    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let done = child.wait_with_output().unwrap();
+    let (out, stderr) = (String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr));
+    assert_eq!(done.status.code(), Some(0), "{stderr}");
+    assert!(out.contains(" as postgres"), "the suite reached the container: {out}");
+    assert!(stderr.contains("wrote the tests' schema (database `postgres`, pg_dump --schema-only)"), "{stderr}");
+    assert!(p.read("schema/postgres.sql").contains("CREATE TABLE public.tickets"));
+    assert_eq!(query_files(&p), ["tickets_by_owner.sql", "users_by_id.sql"], "exactly the reads: {stderr}");
+    let listing = p.read("queries/tickets_by_owner.sql");
+    assert!(listing.contains("WHERE status = 'open' AND owner = $1 ORDER BY created_at DESC LIMIT 20"), "{listing}");
+    let left = common::docker::containers_of(host, pid);
+    assert!(left.is_empty(), "capture left containers behind: {left:?}");
     p.assert_nothing_left();
 }

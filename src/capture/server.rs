@@ -45,30 +45,9 @@ pub(crate) async fn tests_database(server: &Server, counted: &[Counted]) -> Resu
     Ok((db, catalog))
 }
 
-/// `pg_dump --schema-only` of `db`, by the server's own `pg_dump`.
-pub(crate) async fn dump_schema(server: &Server, db: &str) -> Result<String> {
-    let (Some(url), Some(bindir)) = (server.local_url(db), crate::postgres::local::find_bindir()) else {
-        return Err(Error::Argument { flag: "--backend".into(), detail: "capture runs on the local backend".into() });
-    };
-    let pg_dump = bindir.join("pg_dump");
-    let out = tokio::process::Command::new(&pg_dump)
-        .args(["--schema-only", "--no-owner", "--no-privileges", "--dbname", &url])
-        .output()
-        .await
-        .map_err(|e| Error::postgres(format!("cannot run {}", pg_dump.display()), e))?;
-    if !out.status.success() {
-        return Err(Error::Postgres {
-            what: format!("pg_dump --schema-only of `{db}` failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
-            source: None,
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The schema in its own database (to read it back), `pg_stat_statements`, and a password
-/// for TCP clients, set where the statement log does not see it.
-pub(crate) async fn prepare(server: &Server, settings: &Settings) -> Result<String> {
-    let password = random_password()?;
+/// The schema in its own database (to read it back), `pg_stat_statements`, and the
+/// password for TCP clients, set where the statement log does not see it.
+pub(crate) async fn prepare(server: &Server, settings: &Settings, password: &str) -> Result<()> {
     let mut admin = server.connect().await?;
     let setup = [
         "SET log_min_duration_statement = -1".to_string(),
@@ -93,21 +72,21 @@ pub(crate) async fn prepare(server: &Server, settings: &Settings) -> Result<Stri
         .await
         .map_err(|e| Error::postgres("creating pg_stat_statements", e))?;
     let _ = app.close().await;
-    Ok(password)
+    Ok(())
 }
 
 /// Run the tests with the server's address in the environment; their output streams through.
 pub(crate) async fn run_command(
     program: &str,
     args: &[String],
-    port: u16,
+    (host, port): (&str, u16),
     password: &str,
 ) -> Result<std::process::ExitStatus> {
-    let url = format!("postgres://postgres:{password}@127.0.0.1:{port}/{APP_DB}");
+    let url = format!("postgres://postgres:{password}@{host}:{port}/{APP_DB}");
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .env("DATABASE_URL", &url)
-        .env("PGHOST", "127.0.0.1")
+        .env("PGHOST", host)
         .env("PGPORT", port.to_string())
         .env("PGUSER", "postgres")
         .env("PGPASSWORD", password)

@@ -8,7 +8,7 @@ use std::time::Instant;
 use sqlx::Connection;
 
 use crate::capture::server::{
-    APP_DB, SCHEMA_DB, dump_schema, free_port, prepare, read_counted, read_log, run_command, tests_database,
+    APP_DB, SCHEMA_DB, free_port, prepare, random_password, read_counted, read_log, run_command, tests_database,
 };
 use crate::capture::{self, Counted};
 use crate::commands::Outcome;
@@ -39,13 +39,15 @@ pub(crate) async fn run(settings: &Settings, req: &Request) -> Result<Outcome> {
         });
     };
     let targets = postgres::targets(settings).await?;
-    if targets[0] != Target::Local {
+    if targets[0] == Target::Url {
         return Err(Error::Argument {
-            flag: "--backend".into(),
-            detail: "capture runs the tests against a throwaway server of the local backend".into(),
+            flag: "--backend url".into(),
+            detail: "capture runs the tests against a throwaway server (local or container), whose every \
+                     statement it may count and log"
+                .into(),
         });
     }
-    let port = free_port()?;
+    let password = random_password()?;
     let startup = Startup {
         settings: [
             ("shared_preload_libraries", "pg_stat_statements"),
@@ -59,11 +61,13 @@ pub(crate) async fn run(settings: &Settings, req: &Request) -> Result<Outcome> {
         .iter()
         .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
         .collect(),
-        tcp_port: Some(port),
+        tcp_port: (targets[0] == Target::Local).then(free_port).transpose()?,
+        password: Some(password.clone()),
     };
     let server = Server::start_with(settings, &targets[0], None, &startup).await?;
     let captured = async {
-        let password = prepare(&server, settings).await?;
+        prepare(&server, settings, &password).await?;
+        let (host, port) = server.tcp_address().expect("a throwaway server started for capture listens on TCP");
         let catalog = {
             let mut conn = server.connect_to(SCHEMA_DB).await?;
             let catalog = crate::datagen::schema::read(&mut conn).await?;
@@ -76,7 +80,7 @@ pub(crate) async fn run(settings: &Settings, req: &Request) -> Result<Outcome> {
             .await
             .map_err(|e| Error::postgres("resetting pg_stat_statements", e))?;
         let started = Instant::now();
-        let status = run_command(program, &req.command[1..], port, &password).await?;
+        let status = run_command(program, &req.command[1..], (&host, port), &password).await?;
         let elapsed = started.elapsed();
         progress(&format!("`{}` exited with {status} after {:.1} s", req.command.join(" "), elapsed.as_secs_f64()));
         if !status.success() && !req.keep_going {
@@ -94,7 +98,7 @@ pub(crate) async fn run(settings: &Settings, req: &Request) -> Result<Outcome> {
         // No schema configured: the tests' own, from the database their reads ran on.
         let (catalog, dump) = if settings.schema.is_empty() {
             let (db, catalog) = tests_database(&server, &counted).await?;
-            let dump = dump_schema(&server, &db).await?;
+            let dump = server.dump_schema(&db).await?;
             (catalog, Some((db, dump)))
         } else {
             (catalog, None)

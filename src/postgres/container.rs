@@ -19,7 +19,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::models::PortBinding;
 use testcontainers::bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
-use testcontainers::core::{IntoContainerPort, WaitFor};
+use testcontainers::core::{CmdWaitFor, ExecCommand, IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
@@ -116,6 +116,7 @@ impl Container {
         image: &str,
         settings: &[(String, String)],
         world: Option<&Entry>,
+        password: Option<&str>,
     ) -> Result<Container> {
         let ImageRef { name, tag } = image.parse().map_err(|e| Error::postgres(format!("cannot start {image}"), e))?;
         let inspected = docker.inspect_image(image).await.ok();
@@ -128,7 +129,10 @@ impl Container {
             .and_then(|c| c.env)
             .and_then(|env| env.iter().find_map(|e| e.strip_prefix("PGDATA=").map(str::to_string)))
             .unwrap_or_else(|| "/var/lib/postgresql/data".into());
-        let password = world.and_then(|w| w.meta.password.clone()).unwrap_or_else(|| format!("plangate-{}", run_id()));
+        let password = world
+            .and_then(|w| w.meta.password.clone())
+            .or(password.map(str::to_string))
+            .unwrap_or_else(|| format!("plangate-{}", run_id()));
         let mut cmd = vec!["postgres".to_string()];
         for (k, v) in
             super::DISPOSABLE.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).chain(settings.to_vec())
@@ -320,6 +324,24 @@ impl Container {
         text.push_str(&String::from_utf8_lossy(&c.stderr_to_vec().await.unwrap_or_default()));
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(12)..].join("\n")
+    }
+
+    /// Where the published port is reached (host, port).
+    pub(crate) fn address(&self) -> (String, u16) {
+        (self.host.clone(), self.port)
+    }
+
+    /// Run a command in the container (as its default user) and wait for it: its exit code,
+    /// stdout and stderr.
+    pub(crate) async fn exec(&self, command: &[&str]) -> Result<(Option<i64>, Vec<u8>, Vec<u8>)> {
+        let Some(c) = &self.inner else { return Err(Error::no_postgres("the container is gone")) };
+        let what = || format!("cannot run `{}` in the container of {}", command.join(" "), self.image);
+        let exec = ExecCommand::new(command.iter().copied()).with_cmd_ready_condition(CmdWaitFor::exit());
+        let mut result = c.exec(exec).await.map_err(|e| Error::postgres(what(), e))?;
+        let stdout = result.stdout_to_vec().await.map_err(|e| Error::postgres(what(), e))?;
+        let stderr = result.stderr_to_vec().await.map_err(|e| Error::postgres(what(), e))?;
+        let code = result.exit_code().await.map_err(|e| Error::postgres(what(), e))?;
+        Ok((code, stdout, stderr))
     }
 
     pub(crate) fn connect_options(&self, db: &str) -> PgConnectOptions {

@@ -85,6 +85,8 @@ pub struct LocalCluster {
     pub(crate) restore_ms: u64,
     /// The server's port: its socket's name, and its TCP port when it listens on one.
     port: u16,
+    /// It listens on 127.0.0.1 too.
+    tcp: bool,
 }
 
 /// Where the server binaries are, or None.
@@ -179,8 +181,16 @@ impl LocalCluster {
             .map_err(|e| Error::postgres(format!("cannot write into {}", root.display()), e))?;
         let watchdog = super::watchdog::Watchdog::start(&root);
         let port = origin.tcp_port.unwrap_or(PORT);
-        let mut cluster =
-            LocalCluster { dir: Some(dir), watchdog, child: None, bindir, restored: false, restore_ms: 0, port };
+        let mut cluster = LocalCluster {
+            dir: Some(dir),
+            watchdog,
+            child: None,
+            bindir,
+            restored: false,
+            restore_ms: 0,
+            port,
+            tcp: origin.tcp_port.is_some(),
+        };
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::postgres(format!("cannot set permissions of {}", root.display()), e))?;
         if let Some(user) = &run_as {
@@ -348,6 +358,11 @@ impl LocalCluster {
     }
 
     /// A URL for this cluster's database `db` (the socket folder as `host`).
+    /// The TCP port on 127.0.0.1, when the cluster listens on one.
+    pub(crate) fn tcp_port(&self) -> Option<u16> {
+        self.tcp.then_some(self.port)
+    }
+
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@localhost:{}/{db}?host={}", self.port, self.dir().display())
     }

@@ -120,8 +120,10 @@ pub(crate) struct Startup {
     /// Settings only a start can set (`shared_preload_libraries`), never set per session.
     pub settings: Vec<(String, String)>,
     /// On the local backend: also listen on 127.0.0.1 at this port, with password
-    /// authentication there (the socket stays trusted).
+    /// authentication there (the socket stays trusted). A container publishes its own.
     pub tcp_port: Option<u16>,
+    /// The password TCP clients give; without one a container gets a password of its own.
+    pub password: Option<String>,
 }
 
 /// Opens sessions on a started server, with the stable and the user's settings.
@@ -207,7 +209,14 @@ impl Server {
                 }
                 container::arm_reaper();
                 Instance::Container(Box::new(
-                    container::Container::start_from(&docker, image, &at_start, world.as_deref()).await?,
+                    container::Container::start_from(
+                        &docker,
+                        image,
+                        &at_start,
+                        world.as_deref(),
+                        startup.password.as_deref(),
+                    )
+                    .await?,
                 ))
             }
             Target::Local => {
@@ -365,12 +374,50 @@ impl Server {
         self.connector().connect_to(db).await
     }
 
-    /// A connection URL for database `db` of a local cluster (through its socket), for the
-    /// server's own client tools; None on the other backends.
-    pub(crate) fn local_url(&self, db: &str) -> Option<String> {
+    /// Where other programs reach the server over TCP (host, port): a local cluster started
+    /// with a TCP port, or a container's published port.
+    pub(crate) fn tcp_address(&self) -> Option<(String, u16)> {
         match &self.instance {
-            Instance::Local(c) => Some(c.url(db)),
-            _ => None,
+            Instance::Local(c) => c.tcp_port().map(|p| ("127.0.0.1".to_string(), p)),
+            Instance::Container(c) => Some(c.address()),
+            Instance::Url(_) => None,
+        }
+    }
+
+    /// `pg_dump --schema-only` of database `db`, by the server's own `pg_dump` (a
+    /// container's, inside it), without owners and privileges.
+    pub(crate) async fn dump_schema(&self, db: &str) -> Result<String> {
+        const ARGS: [&str; 5] = ["--schema-only", "--no-owner", "--no-privileges", "--username", "postgres"];
+        let failed = |stderr: &[u8]| Error::Postgres {
+            what: format!("pg_dump --schema-only of `{db}` failed: {}", String::from_utf8_lossy(stderr).trim()),
+            source: None,
+        };
+        match &self.instance {
+            Instance::Local(c) => {
+                let pg_dump = c.bindir.join("pg_dump");
+                let out = tokio::process::Command::new(&pg_dump)
+                    .args(ARGS)
+                    .args(["--dbname", &c.url(db)])
+                    .output()
+                    .await
+                    .map_err(|e| Error::postgres(format!("cannot run {}", pg_dump.display()), e))?;
+                if !out.status.success() {
+                    return Err(failed(&out.stderr));
+                }
+                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            }
+            Instance::Container(c) => {
+                let args: Vec<&str> = std::iter::once("pg_dump").chain(ARGS).chain(["--dbname", db]).collect();
+                let (code, stdout, stderr) = c.exec(&args).await?;
+                if code != Some(0) {
+                    return Err(failed(&stderr));
+                }
+                Ok(String::from_utf8_lossy(&stdout).into_owned())
+            }
+            Instance::Url(_) => Err(Error::Argument {
+                flag: "--backend url".into(),
+                detail: "the schema is dumped from a throwaway server (local or container)".into(),
+            }),
         }
     }
 
