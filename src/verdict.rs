@@ -364,6 +364,8 @@ mod tests {
             timed_out: false,
             sampled_shape: None,
             generic: None,
+            triggers: Vec::new(),
+            trigger_work: 0,
         }
     }
 

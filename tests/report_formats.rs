@@ -26,6 +26,8 @@ fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: O
         shape: shape.into(),
         shape_diff: diff.map(str::to_string),
         generic: None,
+        trigger_work: None,
+        triggers: Vec::new(),
     }
 }
 

@@ -62,6 +62,29 @@ fn finding(kind: Kind, ctx: &Context<'_>, node: &PlanNode, detail: String) -> Fi
     }
 }
 
+/// A write's foreign-key check read the referencing table whole (`blocks` of it): deleting
+/// or updating a parent row scans `table` for children, and more so as it grows.
+pub(crate) fn unindexed_foreign_key(
+    constraint: &str,
+    table: &str,
+    columns: &[String],
+    blocks: u64,
+    scale: f64,
+) -> Finding {
+    let columns = columns.join(", ");
+    Finding {
+        kind: Kind::UnindexedForeignKey,
+        severity: Severity::Warning,
+        scale: Some(scale),
+        node: None,
+        detail: format!(
+            "foreign key {constraint}: each check scans {table} ({blocks} blocks), which has no index on ({columns}); \
+             CREATE INDEX ON {table} ({columns})"
+        ),
+        estimate: None,
+    }
+}
+
 /// The rows of the table a plan node reads, and its name as plangate names tables (`t` in
 /// `public`, else `schema.t`). Plans name a relation without its schema (EXPLAIN prints
 /// it only with VERBOSE): a table outside `public` is found by its name when that is unique.

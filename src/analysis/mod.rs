@@ -75,6 +75,9 @@ pub enum Kind {
     /// A prepared statement's server switches to a generic plan that does far more work
     /// than the custom plan for the case's values.
     GenericPlan,
+    /// A write's foreign-key check scans the referencing table: no index starts with the
+    /// key's columns.
+    UnindexedForeignKey,
 }
 
 impl Kind {
@@ -96,6 +99,7 @@ impl Kind {
             Kind::Timeout => "timeout",
             Kind::WorldMismatch => "world_mismatch",
             Kind::GenericPlan => "generic_plan",
+            Kind::UnindexedForeignKey => "unindexed_foreign_key",
         }
     }
 
@@ -109,6 +113,7 @@ impl Kind {
                 | Kind::LimitFilterScan
                 | Kind::NestedLoopBlowup
                 | Kind::GenericPlan
+                | Kind::UnindexedForeignKey
         )
     }
 }

@@ -147,6 +147,9 @@ pub(crate) struct Query {
     /// The budget was set for this query (not the default).
     pub(crate) growth_set: bool,
     pub(crate) forbid: Vec<Pattern>,
+    /// An INSERT, UPDATE, DELETE or MERGE (or a WITH holding one): measured in copies of
+    /// the world, never in it.
+    pub(crate) writes: bool,
 }
 
 impl Query {
@@ -227,9 +230,12 @@ impl Query {
             [one] => one,
             many => return Err(cat_err(format!("{} statements; a query file holds exactly one", many.len()))),
         };
-        if !stmt.is_query() {
+        let writes = stmt.is_write();
+        if !stmt.is_query() && !writes {
             return Err(cat_err(format!(
-                "a {} statement is not a SELECT, WITH or VALUES query; plangate runs queries under EXPLAIN ANALYZE and only reads",
+                "a {} statement is neither a read (SELECT, WITH, VALUES) nor a write (INSERT, UPDATE, DELETE, \
+                 MERGE); plangate runs each statement under EXPLAIN ANALYZE in a transaction it rolls back, \
+                 which utility statements (VACUUM, CREATE INDEX CONCURRENTLY, ...) cannot run in",
                 stmt.first_word()
             )));
         }
@@ -291,6 +297,7 @@ impl Query {
             growth: section.growth.unwrap_or_default(),
             growth_set: section.growth.is_some(),
             forbid,
+            writes,
         })
     }
 
@@ -393,12 +400,13 @@ mod tests {
     }
 
     #[test]
-    fn rejects_empty_several_and_writes() {
+    fn rejects_empty_several_and_utility_statements() {
         for (sql, needle) in [
             ("  \n", "empty"),
             ("-- only a comment", "only comments"),
             ("select 1; select 2", "2 statements"),
-            ("delete from t", "a DELETE statement"),
+            ("vacuum t", "a VACUUM statement"),
+            ("create index concurrently i on t (a)", "a CREATE statement"),
             ("select 'unterminated", "cannot read the SQL"),
         ] {
             let err = query(sql, "").unwrap_err().to_string();

@@ -67,9 +67,20 @@ pub(super) async fn measure_on<'q>(
         .collect();
 
     let mut table_rows = BTreeMap::new();
+    let connector = server.connector();
+    let writes = queries.iter().any(|q| q.writes);
     for (si, &scale) in settings.scales.iter().enumerate() {
         let (db, rows) = world.scale(si, scale, timings).await?;
         table_rows = rows;
+        // Writes are measured in copies of a copy of the world that no session stays on
+        // (this one may be on it already, on a restored world).
+        let pristine = match &db {
+            Some(db) if writes => {
+                let _ = std::mem::replace(&mut qconn, server.connect().await?).close().await;
+                Some(pristine_copy(server, db).await?)
+            }
+            _ => None,
+        };
         if let Some(db) = &db {
             let _ = std::mem::replace(&mut qconn, server.connect_to(db).await?).close().await;
             measure::prepare_session(&mut qconn, &settings.thresholds).await?;
@@ -86,6 +97,11 @@ pub(super) async fn measure_on<'q>(
             thresholds: &settings.thresholds,
             seed: settings.seed,
             sample_shape,
+            copies: pristine.as_deref().map(|template| measure::write::Copies {
+                connector: &connector,
+                template,
+                strategy: super::world::file_copy(server),
+            }),
         };
         let t = Instant::now();
         let display = crate::progress::global();
@@ -106,6 +122,9 @@ pub(super) async fn measure_on<'q>(
             }
         }
         display.finish();
+        if let Some(pristine) = &pristine {
+            drop_database(server, pristine).await?;
+        }
         timings.explain_ms += ms_since(t);
         progress(&format!("scale {scale}: measured {} queries", queries.len()));
     }
@@ -128,6 +147,24 @@ pub(super) async fn measure_on<'q>(
         connector: server.connector(),
         data_notes,
     })
+}
+
+/// A copy of the scale's world `db`, for writes to be measured in copies of.
+async fn pristine_copy(server: &Server, db: &str) -> Result<String> {
+    let name = format!("plangate_pristine_{}", std::process::id());
+    let mut admin = server.connect().await?;
+    let sql = format!("CREATE DATABASE {name} TEMPLATE {db}{}", super::world::file_copy(server));
+    let made = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
+    let _ = admin.close().await;
+    made.map_err(|e| Error::postgres("copying a scale's world for the writes", e))?;
+    Ok(name)
+}
+
+async fn drop_database(server: &Server, db: &str) -> Result<()> {
+    let mut admin = server.connect().await?;
+    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {db}"))).execute(&mut admin).await;
+    let _ = admin.close().await;
+    dropped.map(|_| ()).map_err(|e| Error::postgres(format!("dropping {db}"), e))
 }
 
 /// Samplers must name a column of a filled table; say which query asks for what.

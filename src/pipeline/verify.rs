@@ -121,6 +121,7 @@ pub(crate) async fn verify(
         .collect();
     let table_rows = s.table_rows.clone();
     let at = AtScale {
+        copies: None,
         scale: s.scale,
         table_rows: &table_rows,
         thresholds: &settings.thresholds,
@@ -142,7 +143,9 @@ pub(crate) async fn verify(
     let mut no_candidates: Vec<NoCandidate> = Vec::new();
 
     let mut found: Vec<Suggestion> = Vec::new();
-    for (qi, q) in s.queries.iter().enumerate() {
+    // Writes are measured in copies of the world, which the candidates' databases do not
+    // make: they are not verified against (their plans still say what they read).
+    for (qi, q) in s.queries.iter().enumerate().filter(|(_, q)| !q.writes) {
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut stops: Vec<String> = Vec::new();
         for run in s.runs[qi].cases.iter().filter_map(|c| c.runs.last()) {
@@ -553,7 +556,7 @@ impl Verifier<'_> {
 
     /// The first query of the run but `qi` whose work got worse than the threshold allows.
     async fn others_worse(&self, conn: &mut PgConnection, qi: usize) -> Result<Option<(String, u64, u64)>> {
-        for (oi, other) in self.queries.iter().enumerate().filter(|(oi, _)| *oi != qi) {
+        for (oi, other) in self.queries.iter().enumerate().filter(|(oi, o)| *oi != qi && !o.writes) {
             for (ci, case) in other.cases.iter().enumerate() {
                 let run =
                     measure::run_case(&mut *conn, self.at, other, oi, case, Some(&self.before[oi][ci].params)).await?;
@@ -645,7 +648,7 @@ impl Verifier<'_> {
             for t in &tables {
                 analyze(conn, t, self.largest).await?;
             }
-            for (qi, q) in self.queries.iter().enumerate() {
+            for (qi, q) in self.queries.iter().enumerate().filter(|(_, q)| !q.writes) {
                 for (ci, case) in q.cases.iter().enumerate() {
                     let run =
                         measure::run_case(&mut *conn, self.at, q, qi, case, Some(&self.before[qi][ci].params)).await?;

@@ -210,9 +210,13 @@ mod tests {
             "CREATE TABLE owner (id int)",
             "CREATE USER MAPPING FOR CURRENT_USER SERVER s",
             "ALTER TABLE t ADD COLUMN owner_to int",
-            "SET search_path = app",
         ] {
             assert_eq!(treatment(&words(sql)), Treatment::Apply, "{sql}");
+        }
+        for (sql, name) in
+            [("SET search_path = app", "search_path"), ("SET LOCAL transaction_timeout = 0", "transaction_timeout")]
+        {
+            assert_eq!(treatment(&words(sql)), Treatment::Setting(name.into()), "{sql}");
         }
     }
 }

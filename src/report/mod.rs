@@ -124,6 +124,26 @@ pub struct RunReport {
     /// A query with parameters: the generic plan of its prepared statement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generic: Option<GenericReport>,
+    /// A write: the blocks of `work` spent by its triggers and foreign-key checks, and each
+    /// one's calls and blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_work: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<TriggerReport>,
+}
+
+/// What a write's trigger or foreign-key check or action did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriggerReport {
+    /// The trigger, or for a foreign key the constraint.
+    pub name: String,
+    /// The table it is on.
+    pub table: String,
+    pub calls: u64,
+    /// Blocks of tables the plan does not read that it reached (None where they cannot be
+    /// told apart).
+    pub blocks: Option<u64>,
+    pub foreign_key: bool,
 }
 
 /// A prepared statement's generic plan, run with the case's values.
@@ -246,6 +266,18 @@ impl QueryReport {
                         shape: g.shape.clone(),
                         shape_diff: if g.timed_out { None } else { shape::diff(&r.shape, &g.shape) },
                     }),
+                    trigger_work: q.query.writes.then_some(r.trigger_work),
+                    triggers: r
+                        .triggers
+                        .iter()
+                        .map(|t| TriggerReport {
+                            name: t.name.clone(),
+                            table: t.table.clone(),
+                            calls: t.calls,
+                            blocks: t.blocks,
+                            foreign_key: t.foreign_key,
+                        })
+                        .collect(),
                 })
                 .collect();
             cases.push(CaseReport {

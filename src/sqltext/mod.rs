@@ -38,6 +38,21 @@ impl Statement {
         }
     }
 
+    /// Whether the statement writes: an INSERT, UPDATE, DELETE or MERGE, or a query whose
+    /// WITH holds one (`FOR UPDATE` and `FOR NO KEY UPDATE` lock, and are not writes).
+    pub(crate) fn is_write(&self) -> bool {
+        let words = self.words();
+        match words.first().map(String::as_str) {
+            Some("INSERT" | "UPDATE" | "DELETE" | "MERGE") => true,
+            Some("WITH") => words.iter().enumerate().any(|(i, w)| match w.as_str() {
+                "INSERT" | "DELETE" | "MERGE" => true,
+                "UPDATE" => !matches!(words.get(i.wrapping_sub(1)).map(String::as_str), Some("FOR" | "KEY")),
+                _ => false,
+            }),
+            _ => false,
+        }
+    }
+
     /// The statement's unquoted words, uppercased, in order (strings and symbols left out).
     pub(crate) fn words(&self) -> Vec<String> {
         self.tokens
@@ -203,6 +218,11 @@ mod tests {
         assert!(statements("(select 1) union (select 2)").unwrap()[0].is_query());
         assert!(statements("values (1)").unwrap()[0].is_query());
         assert!(!statements("delete from t").unwrap()[0].is_query());
+        assert!(statements("delete from t").unwrap()[0].is_write());
+        assert!(statements("with d as (delete from t returning id) select * from d").unwrap()[0].is_write());
+        assert!(!statements("with d as (select 1) select * from t for no key update").unwrap()[0].is_write());
+        assert!(!statements("select * from t for update").unwrap()[0].is_write());
+        assert!(statements("merge into t using s on t.id = s.id when matched then delete").unwrap()[0].is_write());
     }
 
     #[test]

@@ -301,7 +301,7 @@ async fn alone_on(conn: &mut PgConnection, db: &str) -> Result<()> {
 /// How `CREATE DATABASE` should copy its template: by files, which takes a checkpoint but
 /// writes no WAL for the data (Postgres 15 and later otherwise copy block by block through
 /// the log; older servers copy files anyway).
-fn file_copy(server: &Server) -> &'static str {
+pub(in crate::pipeline) fn file_copy(server: &Server) -> &'static str {
     if server.major >= 15 { " STRATEGY FILE_COPY" } else { "" }
 }
 

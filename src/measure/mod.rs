@@ -17,6 +17,8 @@ use crate::error::{DbError, Error, Result, db_message, db_position};
 use crate::plan::{Explain, shape};
 use crate::sqltext;
 
+pub(crate) mod write;
+
 /// One query, case and scale.
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
@@ -48,6 +50,10 @@ pub(crate) struct Run {
     /// A query with parameters, run the way a driver runs a prepared statement: the
     /// generic plan, and whether the server would settle on it.
     pub generic: Option<GenericRun>,
+    /// A write's triggers and foreign-key checks, each with its calls and blocks.
+    pub triggers: Vec<write::TriggerWork>,
+    /// The blocks of `work` spent outside the plan, by triggers and foreign-key checks.
+    pub trigger_work: u64,
 }
 
 /// The generic plan of a prepared statement (planned without the parameters' values), run
@@ -177,8 +183,11 @@ pub(crate) async fn prepare(conn: &mut PgConnection, query: &Query, index: usize
             .map_err(|e| fail(db_message(&e)).because(DbError(e)))?;
     let explain =
         Explain::from_json(&plan.0).map_err(|e| fail(format!("unexpected EXPLAIN output: {e}")).because(e))?;
-    if explain.plan.walk().iter().any(|(n, _)| n.node_type == crate::plan::NodeType::ModifyTable) {
-        return Err(fail("the query modifies data (a data-modifying WITH); plangate runs queries under EXPLAIN ANALYZE and only reads".into()));
+    let modifies = explain.plan.walk().iter().any(|(n, _)| n.node_type == crate::plan::NodeType::ModifyTable);
+    if modifies && !query.writes {
+        return Err(fail(
+            "the query modifies data, yet does not read as a write (INSERT, UPDATE, DELETE, MERGE)".into(),
+        ));
     }
     Ok(())
 }
@@ -193,6 +202,8 @@ pub(crate) struct AtScale<'a> {
     pub seed: u64,
     /// Also plan the query with parameters sampled at this scale (see `Run::sampled_shape`).
     pub sample_shape: bool,
+    /// Where writes are measured; None where they cannot be (the world is never written).
+    pub copies: Option<write::Copies<'a>>,
 }
 
 /// Measure one case of a query (prepared as statement `index`) at one scale, with the
@@ -205,7 +216,20 @@ pub(crate) async fn run_case(
     case: &Case,
     follow: Option<&[Option<String>]>,
 ) -> Result<Run> {
-    let AtScale { scale, table_rows, thresholds, seed, sample_shape } = at;
+    let AtScale { scale, table_rows, thresholds, seed, sample_shape, copies } = at;
+    let copies = match (query.writes, copies) {
+        (false, _) => None,
+        (true, Some(c)) => Some(c),
+        (true, None) => {
+            return Err(Error::Catalog {
+                path: query.path.clone(),
+                detail: "a write is measured in copies of the world, which only a throwaway server (local or \
+                         container backend) makes; it is not measured here"
+                    .into(),
+                source: None,
+            });
+        }
+    };
     let values = match follow {
         Some(texts) => texts
             .iter()
@@ -219,12 +243,31 @@ pub(crate) async fn run_case(
     crate::progress::sql(2, &sql);
     let mut explains = Vec::new();
     let mut last_json = None;
+    let mut outside: Vec<write::Measured> = Vec::new();
+    let setup = format!(
+        "SET statement_timeout = {}; PREPARE {} AS {}",
+        thresholds.statement_timeout.as_millis(),
+        statement_name(index),
+        query.statement()
+    );
     for i in 0..=thresholds.repeats.get() {
-        let res: std::result::Result<sqlx::types::Json<Value>, sqlx::Error> =
-            sqlx::query_scalar(AssertSqlSafe(sql.as_str())).fetch_one(&mut *conn).await;
+        // A write runs in a fresh copy each time: there is nothing to warm up.
+        if i == 0 && copies.is_some() {
+            continue;
+        }
+        let res: std::result::Result<Value, sqlx::Error> = match copies {
+            None => sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
+                .fetch_one(&mut *conn)
+                .await
+                .map(|j: sqlx::types::Json<Value>| j.0),
+            Some(c) => write::run_in_copy(c, &setup, &sql).await?.map(|m| {
+                let plan = m.plan.clone();
+                outside.push(m);
+                plan
+            }),
+        };
         match res {
             Ok(json) => {
-                let json = json.0;
                 if i > 0 {
                     let e = Explain::from_json(&json).map_err(|e| Error::QueryFailed {
                         query: query.name.clone(),
@@ -250,7 +293,8 @@ pub(crate) async fn run_case(
         }
     }
     let last = explains.last().expect("at least one timed run");
-    let mut works: Vec<u64> = explains.iter().map(Explain::work).collect();
+    let trigger_work = |i: usize| outside.get(i).map_or(0, |m| m.trigger_blocks);
+    let mut works: Vec<u64> = explains.iter().enumerate().map(|(i, e)| e.work() + trigger_work(i)).collect();
     works.sort_unstable();
     let rows: BTreeMap<String, u64> = last
         .plan
@@ -267,7 +311,11 @@ pub(crate) async fn run_case(
     let forbidden = findings::forbidden(&last.plan, &found, &query.forbid, scale);
     found.extend(forbidden);
     let work = works[works.len() / 2];
-    let generic = if query.param_count > 0 {
+    let last_outside = outside.last();
+    for key in last_outside.iter().flat_map(|m| &m.unindexed) {
+        found.push(findings::unindexed_foreign_key(&key.constraint, &key.table, &key.columns, key.blocks, scale));
+    }
+    let generic = if query.param_count > 0 && !query.writes {
         let g = generic_run(conn, query, scale, &args).await?;
         let custom = findings::Measured { work, shape: &shape::shape(&last.plan) };
         let measured = (!g.timed_out).then_some(findings::Measured { work: g.work, shape: &g.shape });
@@ -292,6 +340,8 @@ pub(crate) async fn run_case(
         timed_out: false,
         sampled_shape,
         generic,
+        triggers: last_outside.map(|m| m.triggers.clone()).unwrap_or_default(),
+        trigger_work: last_outside.map_or(0, |m| m.trigger_blocks),
     })
 }
 
@@ -430,6 +480,8 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
         timed_out: true,
         sampled_shape: None,
         generic: None,
+        triggers: Vec::new(),
+        trigger_work: 0,
     }
 }
 
