@@ -315,8 +315,8 @@ pub(crate) async fn run_case(
     for key in last_outside.iter().flat_map(|m| &m.unindexed) {
         found.push(findings::unindexed_foreign_key(&key.constraint, &key.table, &key.columns, key.blocks, scale));
     }
-    let generic = if query.param_count > 0 && !query.writes {
-        let g = generic_run(conn, query, scale, &args).await?;
+    let generic = if query.param_count > 0 {
+        let g = generic_run(conn, query, scale, &args, copies, thresholds.statement_timeout.as_millis()).await?;
         let custom = findings::Measured { work, shape: &shape::shape(&last.plan) };
         let measured = (!g.timed_out).then_some(findings::Measured { work: g.work, shape: &g.shape });
         found.extend(findings::generic_plan(g.chosen, measured, custom, &ctx));
@@ -351,7 +351,15 @@ pub(crate) async fn run_case(
 /// statement say whether it switched. The generic plan is then run under
 /// `force_generic_plan` with the same values, so it is measured whichever way the server
 /// decided. `args` is the parenthesized list of the case's literals.
-async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &str) -> Result<GenericRun> {
+/// A write (`copies`) is planned here the same way, and run in a copy of the world.
+async fn generic_run(
+    conn: &mut PgConnection,
+    query: &Query,
+    scale: f64,
+    args: &str,
+    copies: Option<write::Copies<'_>>,
+    timeout_ms: u128,
+) -> Result<GenericRun> {
     let started = std::time::Instant::now();
     let failed = |e: sqlx::Error| Error::QueryFailed {
         query: query.name.clone(),
@@ -372,20 +380,39 @@ async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &
             .fetch_one(&mut *conn)
             .await
             .map_err(failed)?;
-        sqlx::raw_sql("SET plan_cache_mode = force_generic_plan").execute(&mut *conn).await.map_err(failed)?;
-        // Run twice, measure the second: the first run's catalog lookups (operators,
-        // output functions) count as blocks while the session's caches are cold, and how
-        // cold they are depends on which queries ran before.
         let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON, SETTINGS) EXECUTE {GENERIC_STATEMENT}{args}");
-        let mut res: std::result::Result<sqlx::types::Json<Value>, sqlx::Error> =
-            sqlx::query_scalar(AssertSqlSafe(sql.as_str())).fetch_one(&mut *conn).await;
-        if res.is_ok() {
-            res = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&mut *conn).await;
-        }
+        // A fresh copy's session is as cold every time: one run.
+        let (res, outside) = if let Some(c) = copies {
+                let setup = format!(
+                    "SET statement_timeout = {}; SET plan_cache_mode = force_generic_plan; PREPARE {GENERIC_STATEMENT} AS {}",
+                    timeout_ms,
+                    query.statement()
+                );
+                match write::run_in_copy(c, &setup, &sql).await? {
+                    Ok(m) => (Ok(m.plan), m.trigger_blocks),
+                    Err(e) => (Err(e), 0),
+                }
+            } else {
+                sqlx::raw_sql("SET plan_cache_mode = force_generic_plan").execute(&mut *conn).await.map_err(failed)?;
+                // Run twice, measure the second: the first run's catalog lookups (operators,
+                // output functions) count as blocks while the session's caches are cold, and
+                // how cold they are depends on which queries ran before.
+                let mut res: std::result::Result<Value, sqlx::Error> = sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map(|j: sqlx::types::Json<Value>| j.0);
+                if res.is_ok() {
+                    res = sqlx::query_scalar(AssertSqlSafe(sql))
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map(|j: sqlx::types::Json<Value>| j.0);
+                }
+                (res, 0)
+        };
         let chosen = generic_plans > 0;
         match res {
             Ok(json) => {
-                let e = Explain::from_json(&json.0).map_err(|e| Error::QueryFailed {
+                let e = Explain::from_json(&json).map_err(|e| Error::QueryFailed {
                     query: query.name.clone(),
                     scale,
                     message: format!("unexpected EXPLAIN output: {e}"),
@@ -394,10 +421,10 @@ async fn generic_run(conn: &mut PgConnection, query: &Query, scale: f64, args: &
                 Ok(GenericRun {
                     chosen,
                     shape: shape::shape(&e.plan),
-                    work: e.work(),
+                    work: e.work() + outside,
                     time_ms: e.execution_time_ms,
                     timed_out: false,
-                    plan: Some(json.0),
+                    plan: Some(json),
                     measure_ms: 0,
                 })
             }
