@@ -366,6 +366,7 @@ mod tests {
             generic: None,
             triggers: Vec::new(),
             trigger_work: 0,
+            unindexed: Vec::new(),
         }
     }
 

@@ -168,6 +168,19 @@ fn deleting_a_parent_without_the_childrens_index_is_found_and_fails_the_gate() {
     assert!(work[2] > 5 * with_index, "the cascade reads all orders: {work:?} against {with_index}");
     assert!(work[2] > 4 * work[0], "and grows with them: {work:?}");
     assert!(c["growth_exponent"].as_f64().unwrap() > 0.7, "{c:#}");
+
+    // suggest gives the index back, verified by measuring the delete with it built.
+    let (code, stdout, stderr) = p.run(&["suggest", "--no-cache", "--format", "json"]);
+    assert!(code == 0 || code == 1, "{stderr}");
+    let out: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let s = out["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["query"] == "delete_user")
+        .unwrap_or_else(|| panic!("no suggestion for the delete: {out:#}"));
+    assert!(s["ddl"].as_str().unwrap().contains("ON orders (user_id)"), "{s:#}");
+    assert!(s["work_after"].as_u64().unwrap() * 2 <= s["work_before"].as_u64().unwrap(), "{s:#}");
     p.assert_nothing_left();
 }
 

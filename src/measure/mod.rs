@@ -54,6 +54,8 @@ pub(crate) struct Run {
     pub triggers: Vec<write::TriggerWork>,
     /// The blocks of `work` spent outside the plan, by triggers and foreign-key checks.
     pub trigger_work: u64,
+    /// A write's foreign keys whose checks scanned the referencing table.
+    pub unindexed: Vec<write::UnindexedKey>,
 }
 
 /// The generic plan of a prepared statement (planned without the parameters' values), run
@@ -245,7 +247,8 @@ pub(crate) async fn run_case(
     let mut last_json = None;
     let mut outside: Vec<write::Measured> = Vec::new();
     let setup = format!(
-        "SET statement_timeout = {}; PREPARE {} AS {}",
+        "{}SET statement_timeout = {}; PREPARE {} AS {}",
+        copies.and_then(|c| c.prelude).map(|p| format!("{p}; ")).unwrap_or_default(),
         thresholds.statement_timeout.as_millis(),
         statement_name(index),
         query.statement()
@@ -342,6 +345,7 @@ pub(crate) async fn run_case(
         generic,
         triggers: last_outside.map(|m| m.triggers.clone()).unwrap_or_default(),
         trigger_work: last_outside.map_or(0, |m| m.trigger_blocks),
+        unindexed: last_outside.map(|m| m.unindexed.clone()).unwrap_or_default(),
     })
 }
 
@@ -384,7 +388,8 @@ async fn generic_run(
         // A fresh copy's session is as cold every time: one run.
         let (res, outside) = if let Some(c) = copies {
                 let setup = format!(
-                    "SET statement_timeout = {}; SET plan_cache_mode = force_generic_plan; PREPARE {GENERIC_STATEMENT} AS {}",
+                    "{}SET statement_timeout = {}; SET plan_cache_mode = force_generic_plan; PREPARE {GENERIC_STATEMENT} AS {}",
+                    c.prelude.map(|p| format!("{p}; ")).unwrap_or_default(),
                     timeout_ms,
                     query.statement()
                 );
@@ -509,6 +514,7 @@ fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Threshold
         generic: None,
         triggers: Vec::new(),
         trigger_work: 0,
+        unindexed: Vec::new(),
     }
 }
 

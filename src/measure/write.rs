@@ -27,6 +27,8 @@ pub(crate) struct Copies<'a> {
     pub template: &'a str,
     /// ` STRATEGY FILE_COPY` where the server has it, else empty.
     pub strategy: &'a str,
+    /// SQL run in each copy before the write is prepared (a candidate index to try).
+    pub prelude: Option<&'a str>,
 }
 
 /// What a trigger or foreign-key constraint did during one write.
@@ -216,7 +218,7 @@ async fn outside_the_plan(
             if k.child != on && scanned && !k.indexed {
                 unindexed.push(UnindexedKey {
                     constraint: constraint.to_string(),
-                    table: k.child.clone(),
+                    table: k.child_name.clone(),
                     columns: k.columns.clone(),
                     blocks: outside.get(&k.child).map_or(0, |(b, _)| *b),
                 });
@@ -247,8 +249,11 @@ async fn outside_the_plan(
 
 /// A foreign key named by one of its triggers on table `on`.
 struct ForeignKey {
+    /// The referencing and the referenced table, by relation name (as plans name them).
     child: String,
     parent: String,
+    /// The referencing table as plangate names tables (`t`, or `schema.t` outside `public`).
+    child_name: String,
     columns: Vec<String>,
     /// The referencing table has an index whose leading columns are the key's.
     indexed: bool,
@@ -261,6 +266,7 @@ async fn foreign_key(
 ) -> std::result::Result<Option<ForeignKey>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT ch.relname::text AS child, pa.relname::text AS parent,
+                CASE WHEN n.nspname = 'public' THEN ch.relname::text ELSE n.nspname || '.' || ch.relname END AS child_name,
                 ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
                       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS columns,
                 EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = con.conrelid
@@ -268,6 +274,7 @@ async fn foreign_key(
                         AND (i.indkey::int2[])[0:cardinality(con.conkey) - 1] <@ con.conkey) AS indexed
          FROM pg_constraint con
          JOIN pg_class ch ON ch.oid = con.conrelid JOIN pg_class pa ON pa.oid = con.confrelid
+         JOIN pg_namespace n ON n.oid = ch.relnamespace
          WHERE con.contype = 'f' AND con.conname = $1 AND (ch.relname = $2 OR pa.relname = $2)
          LIMIT 1",
     )
@@ -278,6 +285,7 @@ async fn foreign_key(
     Ok(row.map(|r| ForeignKey {
         child: r.get("child"),
         parent: r.get("parent"),
+        child_name: r.get("child_name"),
         columns: r.get("columns"),
         indexed: r.get("indexed"),
     }))

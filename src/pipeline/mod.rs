@@ -64,6 +64,9 @@ pub(crate) struct Session<'q> {
     connector: postgres::Connector,
     /// The notes that come with the data (schema and generators), which a cached world keeps.
     data_notes: Vec<String>,
+    /// A copy of the largest scale's world that writes are measured in copies of, and how
+    /// `CREATE DATABASE` copies (dropped when the session ends).
+    pristine: Option<(String, &'static str)>,
 }
 
 /// Start Postgres, apply the schema, grow the world scale by scale, and measure every
@@ -157,8 +160,14 @@ async fn measure_on_target<T>(
     let mut result = match scales::measure_on(&server, settings, queries, &mut timings, restored).await {
         Ok(mut session) => {
             let extra = after(&mut session).await;
-            let Session { conn, runs, notes, world_changed, kept, data_notes, .. } = session;
+            let Session { conn, runs, notes, world_changed, kept, data_notes, pristine, .. } = session;
             let _ = conn.close().await;
+            // Gone before the world is cached.
+            let dropped = match pristine {
+                Some((db, _)) => scales::drop_database(&server, &db).await,
+                None => Ok(()),
+            };
+            let extra = dropped.and(extra);
             extra.map(|x| (Finished { runs, notes, world_changed, kept, data_notes }, x))
         }
         Err(e) => Err(e),

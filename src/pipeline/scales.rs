@@ -69,6 +69,7 @@ pub(super) async fn measure_on<'q>(
     let mut table_rows = BTreeMap::new();
     let connector = server.connector();
     let writes = queries.iter().any(|q| q.writes);
+    let mut kept_pristine = None;
     for (si, &scale) in settings.scales.iter().enumerate() {
         let (db, rows) = world.scale(si, scale, timings).await?;
         table_rows = rows;
@@ -101,6 +102,7 @@ pub(super) async fn measure_on<'q>(
                 connector: &connector,
                 template,
                 strategy: super::world::file_copy(server),
+                prelude: None,
             }),
         };
         let t = Instant::now();
@@ -122,8 +124,12 @@ pub(super) async fn measure_on<'q>(
             }
         }
         display.finish();
-        if let Some(pristine) = &pristine {
-            drop_database(server, pristine).await?;
+        // The largest scale's copy stays for the steps after measuring (suggest).
+        let last = si + 1 == settings.scales.len();
+        match pristine {
+            Some(p) if last => kept_pristine = Some((p, super::world::file_copy(server))),
+            Some(p) => drop_database(server, &p).await?,
+            None => {}
         }
         timings.explain_ms += ms_since(t);
         progress(&format!("scale {scale}: measured {} queries", queries.len()));
@@ -146,6 +152,7 @@ pub(super) async fn measure_on<'q>(
         kept,
         connector: server.connector(),
         data_notes,
+        pristine: kept_pristine,
     })
 }
 
@@ -160,7 +167,7 @@ async fn pristine_copy(server: &Server, db: &str) -> Result<String> {
     Ok(name)
 }
 
-async fn drop_database(server: &Server, db: &str) -> Result<()> {
+pub(super) async fn drop_database(server: &Server, db: &str) -> Result<()> {
     let mut admin = server.connect().await?;
     let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {db}"))).execute(&mut admin).await;
     let _ = admin.close().await;

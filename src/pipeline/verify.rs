@@ -62,6 +62,8 @@ struct Verifier<'a> {
     /// Extensions the schema has, and those the server could create.
     installed: Vec<String>,
     available: Vec<String>,
+    /// The candidate being measured, as each copy a write is measured in builds it.
+    prelude: Option<String>,
 }
 
 /// A case at the largest scale before any candidate: candidates are measured with the
@@ -120,8 +122,16 @@ pub(crate) async fn verify(
         })
         .collect();
     let table_rows = s.table_rows.clone();
+    // Writes are measured in copies of the largest scale's world, with the candidate built
+    // in each copy.
+    let copies = s.pristine.as_ref().map(|(template, strategy)| measure::write::Copies {
+        connector: &s.connector,
+        template,
+        strategy,
+        prelude: None,
+    });
     let at = AtScale {
-        copies: None,
+        copies,
         scale: s.scale,
         table_rows: &table_rows,
         thresholds: &settings.thresholds,
@@ -139,15 +149,33 @@ pub(crate) async fn verify(
         connector: s.connector.clone(),
         installed,
         available,
+        prelude: None,
     };
     let mut no_candidates: Vec<NoCandidate> = Vec::new();
 
     let mut found: Vec<Suggestion> = Vec::new();
-    // Writes are measured in copies of the world, which the candidates' databases do not
-    // make: they are not verified against (their plans still say what they read).
-    for (qi, q) in s.queries.iter().enumerate().filter(|(_, q)| !q.writes) {
+    for (qi, q) in s.queries.iter().enumerate() {
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut stops: Vec<String> = Vec::new();
+        // A write's candidates are the indexes its foreign keys' checks lack.
+        if q.writes {
+            for key in s.runs[qi].cases.iter().filter_map(|c| c.runs.last()).flat_map(|r| &r.unindexed) {
+                let c = suggest::foreign_key_index(&key.table, &key.columns);
+                if !candidates.contains(&c) {
+                    candidates.push(c);
+                }
+            }
+            if candidates.is_empty() {
+                let why = "a write whose foreign-key checks all use an index".to_string();
+                no_candidates.push(NoCandidate { query: q.name.clone(), reasons: vec![why] });
+            }
+            for cand in candidates {
+                if let Some(s) = v.index(&mut s.conn, &s.catalog, &s.runs[qi].cases, (qi, q), &cand).await? {
+                    found.push(s);
+                }
+            }
+            continue;
+        }
         for run in s.runs[qi].cases.iter().filter_map(|c| c.runs.last()) {
             let Some(plan) = run.plan.as_ref().and_then(|p| Explain::from_json(p).ok()) else { continue };
             let c = suggest::candidates(&q.statement(), &plan.plan, &s.catalog, &indexdefs);
@@ -275,7 +303,10 @@ impl Verifier<'_> {
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(|e| Error::postgres("measuring a candidate's size", e))?;
-            Ok::<_, Error>((size, self.effect(conn, qi, q).await?))
+            self.prelude = Some(build.clone());
+            let effect = self.effect(conn, qi, q).await;
+            self.prelude = None;
+            Ok::<_, Error>((size, effect?))
         }
         .await;
         remove(conn, extension).await?;
@@ -380,6 +411,10 @@ impl Verifier<'_> {
     ) -> Result<Vec<Run>> {
         let mut runs = Vec::new();
         let Some(ci) = q.cases.iter().position(|c| c.name == case.case) else { return Ok(vec![largest]) };
+        // A write is measured in copies of the largest scale's world only.
+        if q.writes {
+            return Ok(vec![largest]);
+        }
         for ((db, rows), before) in self.kept.iter().zip(&case.runs).take(self.kept.len().saturating_sub(1)) {
             let Some(db) = db else { continue };
             let mut conn = self.connector.connect_to(db).await?;
@@ -521,8 +556,10 @@ impl Verifier<'_> {
     async fn effect(&self, conn: &mut PgConnection, qi: usize, q: &Query) -> Result<Effect> {
         let mut best: Option<(usize, Run)> = None;
         let mut least: Option<(usize, u64, u64)> = None;
+        let copies = self.at.copies.map(|c| measure::write::Copies { prelude: self.prelude.as_deref(), ..c });
+        let at = AtScale { copies, ..self.at };
         for (ci, case) in q.cases.iter().enumerate() {
-            let run = measure::run_case(&mut *conn, self.at, q, qi, case, Some(&self.before[qi][ci].params)).await?;
+            let run = measure::run_case(&mut *conn, at, q, qi, case, Some(&self.before[qi][ci].params)).await?;
             let was = &self.before[qi][ci];
             if least.is_none_or(|(_, work, _)| run.work < work) {
                 least = Some((ci, run.work, run.rows_processed));

@@ -111,6 +111,20 @@ pub(crate) struct Candidate {
     pub method: Method,
 }
 
+/// The index a foreign key's checks lack: the referencing table's key columns, in order.
+pub(crate) fn foreign_key_index(table: &str, columns: &[String]) -> Candidate {
+    Candidate {
+        table: table.to_string(),
+        columns: columns
+            .iter()
+            .map(|c| IndexKey { expr: Expr::Identifier(query::column_ident(c)), desc: false })
+            .collect(),
+        include: Vec::new(),
+        predicate: None,
+        method: Method::Btree,
+    }
+}
+
 impl Candidate {
     /// The conventional name: `table_col1_col2_idx`, at most 63 bytes.
     pub(crate) fn name(&self) -> String {
