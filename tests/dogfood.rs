@@ -18,7 +18,7 @@ fn the_repo_catalog_passes_its_own_gate() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["verdict"], "pass");
-    assert_eq!(report["queries"].as_array().unwrap().len(), 6);
+    assert_eq!(report["queries"].as_array().unwrap().len(), 8);
     for q in report["queries"].as_array().unwrap() {
         assert!(q["baseline_note"].is_null(), "every query has a baseline for this version: {}", q["name"]);
     }

@@ -31,6 +31,6 @@ fn the_image_runs_the_repo_catalog_to_a_pass() {
         .unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("pass: 6 queries, 0 failed; Postgres 15."), "{stdout}");
+    assert!(stdout.contains("pass: 8 queries, 0 failed; Postgres 15."), "{stdout}");
     assert!(stdout.contains("(local backend)"), "the server inside the image: {stdout}");
 }

@@ -56,7 +56,7 @@ fn two_partitions_merged_are_the_full_run() {
     // Any format, with the combined verdict.
     let (code, md, _) = p.run(&["merge", "a.json", "b.json", "--format", "markdown"]);
     assert_eq!(code, 1);
-    assert!(md.starts_with("## ❌ plangate: 1 of 6 queries failed"), "{md}");
+    assert!(md.starts_with("## ❌ plangate: 1 of 8 queries failed"), "{md}");
 
     // The GitHub format's annotations go to --output, its markdown to the step summary.
     let summary = p.path().join("summary.md");
@@ -71,7 +71,7 @@ fn two_partitions_merged_are_the_full_run() {
     let (code, stderr) = run_github(&summary);
     assert_eq!(code, 1, "{stderr}");
     assert!(p.read("gh.txt").contains("::error file=queries/product_listing.sql"), "{}", p.read("gh.txt"));
-    assert!(std::fs::read_to_string(&summary).unwrap().starts_with("## ❌ plangate: 1 of 6 queries failed"));
+    assert!(std::fs::read_to_string(&summary).unwrap().starts_with("## ❌ plangate: 1 of 8 queries failed"));
     // A step summary that cannot be written is an error naming it, not a panic.
     let (code, stderr) = run_github(&p.path().join("no/such/folder/summary.md"));
     assert_eq!(code, 2, "{stderr}");
