@@ -192,3 +192,41 @@ fn a_statement_that_cannot_run_in_a_transaction_is_refused() {
     assert!(stderr.contains("tidy.sql") && stderr.contains("a VACUUM statement"), "{stderr}");
     p.assert_nothing_left();
 }
+
+/// `explain` prints a write's plan from a copy too, with what ran outside the plan, and the
+/// world it caches is the world as loaded: a read on it measures what it does on a fresh one.
+#[test]
+fn explain_runs_a_write_in_a_copy_and_the_cached_world_stays_as_loaded() {
+    let p = project(SCHEMA, &[WRITES, READS]);
+    for _ in 0..2 {
+        let (code, text, stderr) = p.run(&["explain", "place_order"]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(text.contains("Insert on orders"), "{text}");
+        assert!(text.contains("Outside the plan:") && text.contains("orders_counted on orders: 1 calls"), "{text}");
+    }
+    let read = |args: &[&str]| {
+        let (code, text, stderr) = p.run(args);
+        assert_eq!(code, 0, "{stderr}");
+        let mut plan: Value = serde_json::from_str(&text).unwrap();
+        without_times(&mut plan);
+        plan
+    };
+    let cached = read(&["explain", "order_count", "--format", "json"]);
+    let worlds = std::fs::read_dir(p.cache.join("worlds")).map(Iterator::count).unwrap_or(0);
+    assert!(worlds > 0, "the world was cached in {}", p.cache.display());
+    let fresh = read(&["explain", "order_count", "--format", "json", "--no-cache"]);
+    assert_eq!(cached, fresh, "the cached world is the world as loaded: every row count and block the same");
+    p.assert_nothing_left();
+}
+
+/// A plan without its times (the only numbers that vary run to run).
+fn without_times(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|k, _| !k.contains("Time"));
+            m.values_mut().for_each(without_times);
+        }
+        Value::Array(a) => a.iter_mut().for_each(without_times),
+        _ => {}
+    }
+}

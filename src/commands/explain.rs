@@ -84,13 +84,26 @@ async fn render(s: &mut Session<'_>, case: usize, json: bool, generic: bool) -> 
         message: db_message(&e),
         source: Some(Box::new(DbError(e))),
     };
-    let lines: Vec<String> = sqlx::raw_sql(AssertSqlSafe(sql))
-        .fetch_all(&mut s.conn)
-        .await
-        .map_err(failed)?
-        .iter()
-        .filter_map(|row| sqlx::Row::try_get::<String, _>(row, 0).ok())
-        .collect();
+    let query = &s.queries[0];
+    let lines: Vec<String> = if query.writes {
+        // A write runs in a copy of the world, never in it.
+        let copies = s.copies().ok_or_else(|| Error::Catalog {
+            path: query.path.clone(),
+            detail: "a write is run in copies of the world, which this backend does not make".into(),
+            source: None,
+        })?;
+        let (set, explain) = sql.split_once("; ").expect("a SET, then EXPLAIN");
+        let setup = format!("{set}; PREPARE {} AS {}", measure::statement_name(0), query.statement());
+        measure::write::explain_text_in_copy(copies, &setup, explain).await?.map_err(failed)?
+    } else {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .fetch_all(&mut s.conn)
+            .await
+            .map_err(failed)?
+            .iter()
+            .filter_map(|row| sqlx::Row::try_get::<String, _>(row, 0).ok())
+            .collect()
+    };
     // Node lines are the first one and those with "->", in the JSON plan's depth-first order.
     let nodes: Vec<NodeRef> =
         Explain::from_json(plan).map(|e| e.plan.walk().iter().map(|(n, _)| n.node_ref()).collect()).unwrap_or_default();
@@ -123,6 +136,13 @@ async fn render(s: &mut Session<'_>, case: usize, json: bool, generic: bool) -> 
             node += 1;
         }
         out.push('\n');
+    }
+    if run.trigger_work > 0 || !run.triggers.is_empty() {
+        let _ = writeln!(out, "Outside the plan: {} blocks (triggers and foreign-key checks)", run.trigger_work);
+        for t in &run.triggers {
+            let blocks = t.blocks.map_or_else(|| "blocks not told apart".to_string(), |b| format!("{b} blocks"));
+            let _ = writeln!(out, "  {} on {}: {} calls, {blocks}", t.name, t.table, t.calls);
+        }
     }
     Ok(out)
 }

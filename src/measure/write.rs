@@ -82,6 +82,32 @@ pub(crate) async fn run_in_copy(
     setup: &str,
     explain: &str,
 ) -> Result<std::result::Result<Measured, sqlx::Error>> {
+    in_copy(copies, setup, async |conn: &mut PgConnection| in_transaction(conn, explain).await).await
+}
+
+/// EXPLAIN's text of a write (`explain`, after `setup`), run in a fresh copy and rolled back.
+pub(crate) async fn explain_text_in_copy(
+    copies: Copies<'_>,
+    setup: &str,
+    explain: &str,
+) -> Result<std::result::Result<Vec<String>, sqlx::Error>> {
+    in_copy(copies, setup, async |conn: &mut PgConnection| {
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+        let lines = sqlx::raw_sql(AssertSqlSafe(explain)).fetch_all(&mut *conn).await;
+        let rolled_back = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+        let lines: Vec<String> = lines?.iter().filter_map(|row| row.try_get::<String, _>(0).ok()).collect();
+        rolled_back?;
+        Ok(lines)
+    })
+    .await
+}
+
+/// Make a fresh copy, run `setup` then `work` in a session on it, and drop it.
+async fn in_copy<T>(
+    copies: Copies<'_>,
+    setup: &str,
+    work: impl AsyncFnOnce(&mut PgConnection) -> std::result::Result<T, sqlx::Error>,
+) -> Result<std::result::Result<T, sqlx::Error>> {
     let copy = copy_name();
     let copying = |e: sqlx::Error| Error::postgres("copying the world to measure a write in", e);
     let mut admin = copies.connector.connect_to("template1").await?;
@@ -92,7 +118,7 @@ pub(crate) async fn run_in_copy(
     let measured = async {
         let mut conn = copies.connector.connect_to(&copy).await?;
         let measured = match sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut conn).await {
-            Ok(_) => in_transaction(&mut conn, explain).await,
+            Ok(_) => work(&mut conn).await,
             Err(e) => Err(e),
         };
         let _ = conn.close().await;

@@ -69,6 +69,21 @@ pub(crate) struct Session<'q> {
     pristine: Option<(String, &'static str)>,
 }
 
+impl Session<'_> {
+    /// Where writes are measured after the scales: copies of the largest scale's world.
+    pub(crate) fn copies(&self) -> Option<crate::measure::write::Copies<'_>> {
+        copies(self.pristine.as_ref(), &self.connector)
+    }
+}
+
+/// Copies of `pristine` (a database and how to copy it), through `connector`.
+fn copies<'a>(
+    pristine: Option<&'a (String, &'static str)>,
+    connector: &'a postgres::Connector,
+) -> Option<crate::measure::write::Copies<'a>> {
+    pristine.map(|(template, strategy)| crate::measure::write::Copies { connector, template, strategy, prelude: None })
+}
+
 /// Start Postgres, apply the schema, grow the world scale by scale, and measure every
 /// query and case at each scale. The server is stopped on every way out.
 pub(crate) async fn measure_catalog(settings: &Settings, queries: &[Query]) -> Result<Measured> {

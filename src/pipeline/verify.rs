@@ -124,14 +124,8 @@ pub(crate) async fn verify(
     let table_rows = s.table_rows.clone();
     // Writes are measured in copies of the largest scale's world, with the candidate built
     // in each copy.
-    let copies = s.pristine.as_ref().map(|(template, strategy)| measure::write::Copies {
-        connector: &s.connector,
-        template,
-        strategy,
-        prelude: None,
-    });
     let at = AtScale {
-        copies,
+        copies: super::copies(s.pristine.as_ref(), &s.connector),
         scale: s.scale,
         table_rows: &table_rows,
         thresholds: &settings.thresholds,
