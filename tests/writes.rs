@@ -212,7 +212,7 @@ fn explain_runs_a_write_in_a_copy_and_the_cached_world_stays_as_loaded() {
         plan
     };
     let cached = read(&["explain", "order_count", "--format", "json"]);
-    let worlds = std::fs::read_dir(p.cache.join("worlds")).map(Iterator::count).unwrap_or(0);
+    let worlds = std::fs::read_dir(p.cache.join("worlds")).map_or(0, Iterator::count);
     assert!(worlds > 0, "the world was cached in {}", p.cache.display());
     let fresh = read(&["explain", "order_count", "--format", "json", "--no-cache"]);
     assert_eq!(cached, fresh, "the cached world is the world as loaded: every row count and block the same");
