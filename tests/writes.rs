@@ -230,3 +230,19 @@ fn without_times(v: &mut Value) {
         _ => {}
     }
 }
+
+/// A write past the statement timeout is a finding, as a read's is, and its copy goes.
+#[test]
+fn a_write_over_the_statement_timeout_is_a_finding() {
+    const SLOW: &[(&str, &str, &str)] =
+        &[("slow_close", "UPDATE orders SET status = 'closed' WHERE id = (SELECT 1 FROM pg_sleep(5))", "")];
+    let p = project(SCHEMA, &[SLOW]);
+    let config = p.read("plangate.toml").replace("repeats = 2", "repeats = 1\nstatement_timeout_s = 0.3");
+    p.write("plangate.toml", &config);
+    let started = std::time::Instant::now();
+    let (code, report, stderr) = json_report(&p, &["check", "--no-cache"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(common::kinds(common::query(&report, "slow_close")).contains(&("timeout".into(), "error".into())));
+    assert!(started.elapsed().as_secs() < 30);
+    p.assert_nothing_left();
+}
