@@ -196,15 +196,50 @@ fn outgrows_result(
         return None;
     }
     let (first, last) = (live.first()?, live.last()?);
-    let node = growing_node(&plans[0].plan, &plans[plans.len() - 1].plan)?;
-    let table = node.relation_name.clone();
-    let (severity, weak) = match grows.weakness(limit) {
-        None => (Severity::Error, String::new()),
-        Some(why) => {
-            notes.push(format!("the growth fit is weak: {why}"));
-            (Severity::Warning, format!(" (weak fit: {why})"))
-        }
+    // A write whose plan stays flat while its triggers' or foreign keys' work grows: what
+    // grows is outside the plan.
+    #[expect(clippy::cast_precision_loss)]
+    let plan_fit = over_rows(Measure::Work, &|i| live[i].work.saturating_sub(live[i].trigger_work) as f64);
+    let outside = last.triggers.iter().filter(|t| t.blocks.is_some()).max_by_key(|t| t.blocks);
+    let outside = match (outside, plan_fit) {
+        (Some(t), Some(p)) if grows.measure == Measure::Work && p.exponent <= limit => Some((t, p)),
+        _ => None,
     };
+    let node = match outside {
+        Some(_) => None,
+        None => Some(growing_node(&plans[0].plan, &plans[plans.len() - 1].plan)?),
+    };
+    let weakness = grows.weakness(limit);
+    let severity = if weakness.is_some() { Severity::Warning } else { Severity::Error };
+    let weak = weakness.as_ref().map(|why| format!(" (weak fit: {why})")).unwrap_or_default();
+    if let Some(why) = &weakness {
+        notes.push(format!("the growth fit is weak: {why}"));
+    }
+    if let Some((t, plan_fit)) = outside {
+        return Some(Finding {
+            kind: Kind::OutgrowsResult,
+            severity,
+            scale: None,
+            node: None,
+            detail: format!(
+                "work grows outside the plan, in {} on `{}`, while the result does not: work grows as rows^{:.2}, \
+                 the plan's own as rows^{:.2}, the result as rows^{:.2}; outside the plan {} blocks at scale {} and \
+                 {} at {}{weak}",
+                t.name,
+                t.table,
+                grows.exponent,
+                plan_fit.exponent,
+                result.exponent,
+                first.trigger_work,
+                first.scale,
+                last.trigger_work,
+                last.scale,
+            ),
+            estimate: None,
+        });
+    }
+    let node = node?;
+    let table = node.relation_name.clone();
     let handled = |plan: &PlanNode| {
         plan.walk().iter().filter(|(n, _)| n.label() == node.label()).map(|(n, _)| n.rows_handled()).sum::<f64>()
     };

@@ -168,6 +168,9 @@ fn deleting_a_parent_without_the_childrens_index_is_found_and_fails_the_gate() {
     assert!(work[2] > 5 * with_index, "the cascade reads all orders: {work:?} against {with_index}");
     assert!(work[2] > 4 * work[0], "and grows with them: {work:?}");
     assert!(c["growth_exponent"].as_f64().unwrap() > 0.7, "{c:#}");
+    let outgrows = c["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "outgrows_result");
+    let outgrows = outgrows.map(|f| f["detail"].as_str().unwrap()).unwrap_or_default();
+    assert!(outgrows.contains("outside the plan, in orders_user_id_fkey on `users`"), "names what grows: {c:#}");
 
     // suggest gives the index back, verified by measuring the delete with it built.
     let (code, stdout, stderr) = p.run(&["suggest", "--no-cache", "--format", "json"]);
