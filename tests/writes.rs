@@ -142,8 +142,11 @@ fn writes_leave_the_world_as_it_was_and_repeat_exactly() {
 
 #[test]
 fn deleting_a_parent_without_the_childrens_index_is_found_and_fails_the_gate() {
-    const DELETE: &[(&str, &str, &str)] =
-        &[("delete_user", "DELETE FROM users WHERE id = $1", "[query.delete_user]\nparams = [\"any(users.id)\"]\n")];
+    const DELETE: &[(&str, &str, &str)] = &[(
+        "delete_user",
+        "DELETE FROM users WHERE id = $1",
+        "[query.delete_user]\nparams = [\"any(users.id)\"]\nforbid = [\"seq_scan(orders)\"]\n",
+    )];
     let p = project(SCHEMA, &[DELETE]);
     let (code, _, stderr) = p.run(&["bless", "--no-cache"]);
     assert_eq!(code, 0, "{stderr}");
@@ -168,6 +171,8 @@ fn deleting_a_parent_without_the_childrens_index_is_found_and_fails_the_gate() {
     assert!(work[2] > 5 * with_index, "the cascade reads all orders: {work:?} against {with_index}");
     assert!(work[2] > 4 * work[0], "and grows with them: {work:?}");
     assert!(c["growth_exponent"].as_f64().unwrap() > 0.7, "{c:#}");
+    // `forbid = ["seq_scan(orders)"]` catches the scan the check makes, outside the plan.
+    assert!(c["findings"].as_array().unwrap().iter().any(|f| f["kind"] == "forbidden"), "{c:#}");
     let outgrows = c["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "outgrows_result");
     let outgrows = outgrows.map(|f| f["detail"].as_str().unwrap()).unwrap_or_default();
     assert!(outgrows.contains("outside the plan, in orders_user_id_fkey on `users`"), "names what grows: {c:#}");

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::analysis::Thresholds;
 use crate::analysis::{Estimate, Finding, Kind, Pattern, Severity};
-use crate::plan::{NodeType, PlanNode};
+use crate::plan::{NodeRef, NodeType, PlanNode};
 
 /// What the detectors need to know besides the plan.
 #[derive(Debug, Clone)]
@@ -76,7 +76,8 @@ pub(crate) fn unindexed_foreign_key(
         kind: Kind::UnindexedForeignKey,
         severity: Severity::Warning,
         scale: Some(scale),
-        node: None,
+        // Not a node of the plan: the check Postgres runs after it, on the child table.
+        node: Some(NodeRef { label: format!("foreign key {constraint}"), relation: Some(table.to_string()) }),
         detail: format!(
             "foreign key {constraint}: each check scans {table} ({blocks} blocks), which has no index on ({columns}); \
              CREATE INDEX ON {table} ({columns})"

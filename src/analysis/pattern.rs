@@ -32,6 +32,7 @@ const FINDINGS: &[Kind] = &[
     Kind::Misestimate,
     Kind::LimitFilterScan,
     Kind::NestedLoopBlowup,
+    Kind::UnindexedForeignKey,
 ];
 
 impl Target {
@@ -84,7 +85,14 @@ impl Pattern {
             plan.walk().into_iter().find(|(n, _)| n.node_type == t && on_relation(n)).map(|(n, _)| n.node_ref())
         };
         match self.target {
-            Target::Finding(Kind::SeqScan) if self.relation.is_some() => in_plan(NodeType::SeqScan),
+            // A foreign key's check that scans the table whole is a seq scan of it too.
+            Target::Finding(Kind::SeqScan) if self.relation.is_some() => in_plan(NodeType::SeqScan).or_else(|| {
+                findings
+                    .iter()
+                    .filter(|f| f.kind == Kind::UnindexedForeignKey)
+                    .filter_map(|f| f.node.clone())
+                    .find(|n| n.relation == self.relation)
+            }),
             Target::NestedLoop => in_plan(NodeType::NestedLoop),
             Target::Finding(kind) => findings
                 .iter()

@@ -311,13 +311,13 @@ pub(crate) async fn run_case(
     };
     let ctx = Context { scale, table_rows, thresholds };
     let mut found = findings::detect(&last.plan, &ctx);
-    let forbidden = findings::forbidden(&last.plan, &found, &query.forbid, scale);
-    found.extend(forbidden);
-    let work = works[works.len() / 2];
     let last_outside = outside.last();
     for key in last_outside.iter().flat_map(|m| &m.unindexed) {
         found.push(findings::unindexed_foreign_key(&key.constraint, &key.table, &key.columns, key.blocks, scale));
     }
+    let forbidden = findings::forbidden(&last.plan, &found, &query.forbid, scale);
+    found.extend(forbidden);
+    let work = works[works.len() / 2];
     let generic = if query.param_count > 0 {
         let g = generic_run(conn, query, scale, &args, copies, thresholds.statement_timeout.as_millis()).await?;
         let custom = findings::Measured { work, shape: &shape::shape(&last.plan) };
