@@ -254,3 +254,29 @@ fn a_write_over_the_statement_timeout_is_a_finding() {
     assert!(started.elapsed().as_secs() < 30);
     p.assert_nothing_left();
 }
+
+/// The url backend grows its one scratch database in place and cannot copy it: a write is
+/// refused there (exit 2, naming the file), and the scratch database is dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_url_backend_refuses_a_write_and_leaves_nothing() {
+    use plangate::postgres::local::{LocalCluster, find_bindir};
+    use sqlx::Connection;
+    let cluster = LocalCluster::start(find_bindir().expect("Postgres server binaries"), &[]).await.unwrap();
+    let url = cluster.url("postgres");
+    let p = project(SCHEMA, &[&WRITES[..1]]);
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let (code, _, stderr) = p.run(&["check", "--database-url", &url]);
+        p.assert_nothing_left();
+        (code, stderr)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("ship_order.sql") && stderr.contains("copies of the world"), "{stderr}");
+    let mut conn = sqlx::PgConnection::connect(&cluster.url("postgres")).await.unwrap();
+    let left: Vec<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'plangate_%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -138,6 +138,16 @@ async fn measure_on_target<T>(
     after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,
 ) -> Result<(Measured, T)> {
     let started = Instant::now();
+    // The url backend grows its one scratch database in place: nothing to copy a write into.
+    if let (Target::Url, Some(q)) = (target, queries.iter().find(|q| q.writes)) {
+        return Err(Error::Catalog {
+            path: q.path.clone(),
+            detail: "a write is measured in copies of the world, which only a throwaway server (local or \
+                     container backend) makes; the url backend does not"
+                .into(),
+            source: None,
+        });
+    }
     let cached = cached::cache_use(settings, target).await?;
     let entry = cached.as_ref().and_then(|c| c.entry.clone());
     let server = Server::start_from(settings, target, entry.clone()).await?;
