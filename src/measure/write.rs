@@ -27,6 +27,8 @@ pub(crate) struct Copies<'a> {
     pub template: &'a str,
     /// ` STRATEGY FILE_COPY` where the server has it, else empty.
     pub strategy: &'a str,
+    /// The name each run's copy gets (one at a time).
+    pub copy: &'a str,
     /// SQL run in each copy before the write is prepared (a candidate index to try).
     pub prelude: Option<&'a str>,
 }
@@ -69,11 +71,6 @@ pub(crate) struct Measured {
     pub unindexed: Vec<UnindexedKey>,
 }
 
-/// The copy's name: one at a time per plangate process.
-fn copy_name() -> String {
-    format!("plangate_write_{}", std::process::id())
-}
-
 /// Run `setup` (which prepares the statement), then `explain` (an `EXPLAIN (ANALYZE,
 /// BUFFERS, ...) EXECUTE` of it) in a fresh copy. The outer error is the copy's; the inner
 /// one is the statement's, as Postgres said it.
@@ -108,7 +105,7 @@ async fn in_copy<T>(
     setup: &str,
     work: impl AsyncFnOnce(&mut PgConnection) -> std::result::Result<T, sqlx::Error>,
 ) -> Result<std::result::Result<T, sqlx::Error>> {
-    let copy = copy_name();
+    let copy = copies.copy;
     let copying = |e: sqlx::Error| Error::postgres("copying the world to measure a write in", e);
     let mut admin = copies.connector.connect_to("template1").await?;
     let create = format!("CREATE DATABASE {copy} TEMPLATE {}{}", copies.template, copies.strategy);
@@ -116,7 +113,7 @@ async fn in_copy<T>(
         sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.map_err(copying)?;
     }
     let measured = async {
-        let mut conn = copies.connector.connect_to(&copy).await?;
+        let mut conn = copies.connector.connect_to(copy).await?;
         let measured = match sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut conn).await {
             Ok(_) => work(&mut conn).await,
             Err(e) => Err(e),

@@ -64,24 +64,39 @@ pub(crate) struct Session<'q> {
     connector: postgres::Connector,
     /// The notes that come with the data (schema and generators), which a cached world keeps.
     data_notes: Vec<String>,
-    /// A copy of the largest scale's world that writes are measured in copies of, and how
-    /// `CREATE DATABASE` copies (dropped when the session ends).
-    pristine: Option<(String, &'static str)>,
+    /// A copy of the largest scale's world that writes are measured in copies of (dropped
+    /// when the session ends).
+    pristine: Option<Pristine>,
+}
+
+/// A copy of a scale's world that no session stays on, for writes to be measured in
+/// copies of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Pristine {
+    pub(crate) db: String,
+    /// The name each run's copy of it gets.
+    pub(crate) copy: String,
+    /// How `CREATE DATABASE` copies on this server.
+    pub(crate) strategy: &'static str,
+}
+
+impl Pristine {
+    pub(crate) fn copies<'a>(&'a self, connector: &'a postgres::Connector) -> crate::measure::write::Copies<'a> {
+        crate::measure::write::Copies {
+            connector,
+            template: &self.db,
+            strategy: self.strategy,
+            copy: &self.copy,
+            prelude: None,
+        }
+    }
 }
 
 impl Session<'_> {
     /// Where writes are measured after the scales: copies of the largest scale's world.
     pub(crate) fn copies(&self) -> Option<crate::measure::write::Copies<'_>> {
-        copies(self.pristine.as_ref(), &self.connector)
+        self.pristine.as_ref().map(|p| p.copies(&self.connector))
     }
-}
-
-/// Copies of `pristine` (a database and how to copy it), through `connector`.
-fn copies<'a>(
-    pristine: Option<&'a (String, &'static str)>,
-    connector: &'a postgres::Connector,
-) -> Option<crate::measure::write::Copies<'a>> {
-    pristine.map(|(template, strategy)| crate::measure::write::Copies { connector, template, strategy, prelude: None })
 }
 
 /// Start Postgres, apply the schema, grow the world scale by scale, and measure every
@@ -138,16 +153,6 @@ async fn measure_on_target<T>(
     after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,
 ) -> Result<(Measured, T)> {
     let started = Instant::now();
-    // The url backend grows its one scratch database in place: nothing to copy a write into.
-    if let (Target::Url, Some(q)) = (target, queries.iter().find(|q| q.writes)) {
-        return Err(Error::Catalog {
-            path: q.path.clone(),
-            detail: "a write is measured in copies of the world, which only a throwaway server (local or \
-                     container backend) makes; the url backend does not"
-                .into(),
-            source: None,
-        });
-    }
     let cached = cached::cache_use(settings, target).await?;
     let entry = cached.as_ref().and_then(|c| c.entry.clone());
     let server = Server::start_from(settings, target, entry.clone()).await?;
@@ -189,7 +194,7 @@ async fn measure_on_target<T>(
             let _ = conn.close().await;
             // Gone before the world is cached.
             let dropped = match pristine {
-                Some((db, _)) => scales::drop_database(&server, &db).await,
+                Some(p) => scales::drop_database(&server, &p.db).await,
                 None => Ok(()),
             };
             let extra = dropped.and(extra);

@@ -51,6 +51,8 @@ pub(super) async fn measure_on<'q>(
     if world.measured_elsewhere() {
         let _ = std::mem::replace(&mut qconn, server.connect().await?).close().await;
     }
+    // Taken while a copy of the world is made, which no other session may be on.
+    let mut qconn = Some(qconn);
     // Indexes a cached world rebuilt are counted as index time.
     timings.schema_ms = ms_since(t).saturating_sub(timings.index_ms - index_before);
 
@@ -74,19 +76,30 @@ pub(super) async fn measure_on<'q>(
         let (db, rows) = world.scale(si, scale, timings).await?;
         table_rows = rows;
         // Writes are measured in copies of a copy of the world that no session stays on
-        // (this one may be on it already, on a restored world).
-        let pristine = match &db {
-            Some(db) if writes => {
-                let _ = std::mem::replace(&mut qconn, server.connect().await?).close().await;
-                Some(pristine_copy(server, db).await?)
+        // (the measuring session leaves it while the copy is made).
+        let pristine = if writes {
+            let _ = qconn.take().expect("the measuring session").close().await;
+            let name = server.copy_name("pristine");
+            match &db {
+                Some(db) => pristine_copy(server, db, &name).await?,
+                // The url backend: the world grows in the scratch database itself.
+                None => world.copy_grown(server, &name).await?,
             }
-            _ => None,
+            qconn = Some(server.connect_to(db.as_deref().unwrap_or(world.schema_db())).await?);
+            Some(super::Pristine { db: name, copy: server.copy_name("write"), strategy: server.copy_strategy() })
+        } else {
+            if let Some(db) = &db {
+                let _ = std::mem::replace(qconn.as_mut().expect("the measuring session"), server.connect_to(db).await?)
+                    .close()
+                    .await;
+            }
+            None
         };
-        if let Some(db) = &db {
-            let _ = std::mem::replace(&mut qconn, server.connect_to(db).await?).close().await;
-            measure::prepare_session(&mut qconn, &settings.thresholds).await?;
+        if db.is_some() || writes {
+            let conn = qconn.as_mut().expect("the measuring session");
+            measure::prepare_session(conn, &settings.thresholds).await?;
             for (i, q) in queries.iter().enumerate() {
-                measure::prepare(&mut qconn, q, i).await?;
+                measure::prepare(conn, q, i).await?;
             }
         }
         // At production's size, production's plans (if recorded) are compared with the
@@ -98,12 +111,7 @@ pub(super) async fn measure_on<'q>(
             thresholds: &settings.thresholds,
             seed: settings.seed,
             sample_shape,
-            copies: pristine.as_deref().map(|template| measure::write::Copies {
-                connector: &connector,
-                template,
-                strategy: super::world::file_copy(server),
-                prelude: None,
-            }),
+            copies: pristine.as_ref().map(|p| p.copies(&connector)),
         };
         let t = Instant::now();
         let display = crate::progress::global();
@@ -117,7 +125,8 @@ pub(super) async fn measure_on<'q>(
                 let follow = cr.runs.first().map(|r| r.params.clone());
                 // Only a query production has a plan of is planned again with its own samples.
                 let at = measure::AtScale { sample_shape: at.sample_shape && planned.contains(q.name.as_str()), ..at };
-                let run = measure::run_case(&mut qconn, at, q, i, case, follow.as_deref()).await?;
+                let conn = qconn.as_mut().expect("the measuring session");
+                let run = measure::run_case(conn, at, q, i, case, follow.as_deref()).await?;
                 timings.generic_ms += run.generic.as_ref().map_or(0, |g| g.measure_ms);
                 cr.runs.push(run);
                 display.inc(1);
@@ -127,8 +136,8 @@ pub(super) async fn measure_on<'q>(
         // The largest scale's copy stays for the steps after measuring (suggest).
         let last = si + 1 == settings.scales.len();
         match pristine {
-            Some(p) if last => kept_pristine = Some((p, super::world::file_copy(server))),
-            Some(p) => drop_database(server, &p).await?,
+            Some(p) if last => kept_pristine = Some(p),
+            Some(p) => drop_database(server, &p.db).await?,
             None => {}
         }
         timings.explain_ms += ms_since(t);
@@ -141,7 +150,7 @@ pub(super) async fn measure_on<'q>(
     let catalog = world.catalog.clone();
     world.close().await;
     Ok(Session {
-        conn: qconn,
+        conn: qconn.expect("the measuring session"),
         catalog,
         queries,
         runs,
@@ -156,15 +165,14 @@ pub(super) async fn measure_on<'q>(
     })
 }
 
-/// A copy of the scale's world `db`, for writes to be measured in copies of.
-async fn pristine_copy(server: &Server, db: &str) -> Result<String> {
-    let name = format!("plangate_pristine_{}", std::process::id());
+/// A copy `name` of the scale's world `db`, for writes to be measured in copies of.
+async fn pristine_copy(server: &Server, db: &str, name: &str) -> Result<()> {
     let mut admin = server.connect().await?;
-    let sql = format!("CREATE DATABASE {name} TEMPLATE {db}{}", super::world::file_copy(server));
+    let sql = format!("CREATE DATABASE {name} TEMPLATE {db}{}", server.copy_strategy());
     let made = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
     let _ = admin.close().await;
     made.map_err(|e| Error::postgres("copying a scale's world for the writes", e))?;
-    Ok(name)
+    Ok(())
 }
 
 pub(super) async fn drop_database(server: &Server, db: &str) -> Result<()> {

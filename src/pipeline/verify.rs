@@ -125,7 +125,7 @@ pub(crate) async fn verify(
     // Writes are measured in copies of the largest scale's world, with the candidate built
     // in each copy.
     let at = AtScale {
-        copies: super::copies(s.pristine.as_ref(), &s.connector),
+        copies: s.pristine.as_ref().map(|p| p.copies(&s.connector)),
         scale: s.scale,
         table_rows: &table_rows,
         thresholds: &settings.thresholds,

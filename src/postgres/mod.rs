@@ -130,14 +130,20 @@ pub(crate) struct Startup {
 #[derive(Debug, Clone)]
 pub(crate) struct Connector {
     options: PgConnectOptions,
-    url_backend: bool,
+    /// On the url backend: the scratch database, the only one besides its copies that
+    /// sessions go to.
+    scratch: Option<String>,
     settings: Vec<(String, String)>,
 }
 
 impl Connector {
-    /// A new session on database `db` (on the url backend: on the scratch database).
+    /// A new session on database `db` (on the url backend: on the scratch database, unless
+    /// `db` is one of its copies).
     pub(crate) async fn connect_to(&self, db: &str) -> Result<PgConnection> {
-        let opts = if self.url_backend { self.options.clone() } else { self.options.clone().database(db) };
+        let opts = match &self.scratch {
+            Some(scratch) if !db.starts_with(&format!("{scratch}_")) => self.options.clone(),
+            _ => self.options.clone().database(db),
+        };
         let mut conn = url::connect(&opts, "the throwaway database").await?;
         let stable = STABLE_SESSION.iter().map(|(k, v)| (k.to_string(), v.to_string()));
         for (k, v) in stable.chain(self.settings.iter().cloned()) {
@@ -423,12 +429,35 @@ impl Server {
 
     /// What opens sessions on this server, for work that runs beside the caller's.
     pub(crate) fn connector(&self) -> Connector {
-        let url_backend = matches!(self.instance, Instance::Url(_));
+        let scratch = match &self.instance {
+            Instance::Url(s) => Some(s.name().to_string()),
+            _ => None,
+        };
         Connector {
             options: self.connect_options("template1"),
-            url_backend,
             // The local and container backends pass the user's settings on the server's command line.
-            settings: if url_backend { self.settings.clone() } else { Vec::new() },
+            settings: if scratch.is_some() { self.settings.clone() } else { Vec::new() },
+            scratch,
+        }
+    }
+
+    /// The name of a copy of the world (`what`: what it is for) this server may make: on the
+    /// url backend named after the scratch database, so that it goes with it.
+    pub(crate) fn copy_name(&self, what: &str) -> String {
+        match &self.instance {
+            Instance::Url(s) => format!("{}_{what}", s.name()),
+            _ => format!("plangate_{what}_{}", std::process::id()),
+        }
+    }
+
+    /// How `CREATE DATABASE` copies a world here: by files on a throwaway server (Postgres
+    /// 15 and later copy block by block through the log otherwise), through the log on
+    /// someone's server (copying files takes a checkpoint of the whole server).
+    pub(crate) fn copy_strategy(&self) -> &'static str {
+        match &self.instance {
+            Instance::Url(_) => "",
+            _ if self.major >= 15 => " STRATEGY FILE_COPY",
+            _ => "",
         }
     }
 

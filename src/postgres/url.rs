@@ -59,6 +59,12 @@ impl ScratchDb {
         self.admin.clone().database(&self.name)
     }
 
+    /// The scratch database's name; its copies (writes are measured in them) are named
+    /// after it, `<name>_<suffix>`, and dropped with it.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Drop the scratch database now.
     pub(crate) async fn drop_now(&mut self) -> Result<()> {
         if self.dropped {
@@ -66,10 +72,18 @@ impl ScratchDb {
         }
         self.dropped = true;
         let mut conn = connect(&self.admin, "the server to drop the scratch database").await?;
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| Error::postgres(format!("cannot drop scratch database {}", self.name), e))?;
+        let copies: Vec<String> =
+            sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE starts_with(datname::text, $1)")
+                .bind(format!("{}_", self.name))
+                .fetch_all(&mut conn)
+                .await
+                .map_err(|e| Error::postgres("cannot list the scratch database's copies", e))?;
+        for db in copies.iter().chain(std::iter::once(&self.name)) {
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
+                .execute(&mut conn)
+                .await
+                .map_err(|e| Error::postgres(format!("cannot drop scratch database {db}"), e))?;
+        }
         let _ = conn.close().await;
         Ok(())
     }

@@ -9,7 +9,7 @@ use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use tokio::sync::oneshot;
 
-use super::{GROWING, alone_on, exec, file_copy, grow_step, ms_since, scale_db};
+use super::{GROWING, alone_on, exec, grow_step, ms_since, scale_db};
 use crate::config::Settings;
 use crate::datagen::load::{Loader, StepTimings};
 use crate::datagen::model::DataModel;
@@ -84,7 +84,7 @@ impl Lanes {
         let mut admin = server.connect().await?;
         alone_on(&mut admin, GROWING).await?;
         for l in 1..plan.len() {
-            let sql = format!("CREATE DATABASE {} TEMPLATE {GROWING}{}", lane_db(l), file_copy(server));
+            let sql = format!("CREATE DATABASE {} TEMPLATE {GROWING}{}", lane_db(l), server.copy_strategy());
             exec(&mut admin, &sql, "creating a database to load a world in").await?;
         }
         let _ = admin.close().await;
@@ -112,7 +112,7 @@ impl Lanes {
             let (signal, wait) = if l == 0 { (go.take(), None) } else { (None, started.take()) };
             let lane = Lane {
                 connector: server.connector(),
-                file_copy: file_copy(server),
+                file_copy: server.copy_strategy(),
                 db: lane_db(l),
                 scales: settings.scales.clone(),
                 mine,

@@ -155,6 +155,24 @@ impl World {
         Ok(ready)
     }
 
+    /// On the url backend, where the world grows in the scratch database: copy it as it is
+    /// now into `name`. The copy is made by the loader's own session, once every other one
+    /// has left the database (the caller's measuring session too).
+    pub(super) async fn copy_grown(&mut self, server: &Server, name: &str) -> Result<()> {
+        let Source::Grow { loader, conn } = &mut self.source else {
+            return Err(Error::postgres("copying the world", std::io::Error::other("not grown in place")));
+        };
+        loader.release_helper().await;
+        let db: String = sqlx::query_scalar("SELECT current_database()::text")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| Error::postgres("reading the scratch database's name", e))?;
+        alone_on(conn, &db).await?;
+        let sql = format!("CREATE DATABASE {name} TEMPLATE {db}{}", server.copy_strategy());
+        exec(conn, &sql, "copying the world for the writes").await?;
+        loader.attach_helper(server.connect_to(GROWING).await?).await
+    }
+
     /// What a reader of the report should know about how the world was loaded.
     pub(super) async fn notes(&self, server: &Server, settings: &Settings) -> Result<Vec<String>> {
         let mut notes = self.notes.clone();
@@ -296,13 +314,6 @@ async fn alone_on(conn: &mut PgConnection, db: &str) -> Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
-}
-
-/// How `CREATE DATABASE` should copy its template: by files, which takes a checkpoint but
-/// writes no WAL for the data (Postgres 15 and later otherwise copy block by block through
-/// the log; older servers copy files anyway).
-pub(in crate::pipeline) fn file_copy(server: &Server) -> &'static str {
-    if server.major >= 15 { " STRATEGY FILE_COPY" } else { "" }
 }
 
 async fn exec(conn: &mut PgConnection, sql: &str, what: &str) -> Result<()> {
