@@ -79,6 +79,12 @@ const WRITES: &[(&str, &str, &str)] = &[
         "[query.count_visit]\nparams = [\"any(users.id)\"]\n",
     ),
     ("bulk_close", "DELETE FROM orders WHERE status = 'open' AND id % 7 = 0", ""),
+    (
+        "ship_open",
+        "WITH shipped AS (UPDATE orders SET status = 'shipped' WHERE status = 'open' AND user_id = $1 RETURNING id)
+         SELECT count(*) FROM shipped",
+        "[query.ship_open]\nparams = [\"hot(orders.user_id)\"]\n",
+    ),
 ];
 
 fn project(schema: &str, queries: &[&[(&str, &str, &str)]]) -> Project {
@@ -128,7 +134,7 @@ fn writes_leave_the_world_as_it_was_and_repeat_exactly() {
     assert!(named("orders_counted")["blocks"].as_u64().unwrap() > 0, "{run:#}");
     assert!(named("orders_user_id_fkey")["blocks"].as_u64().unwrap() > 0, "the parent's key looked up: {run:#}");
     assert!(run["trigger_work"].as_u64().unwrap() < run["work"].as_u64().unwrap(), "{run:#}");
-    for w in ["ship_order", "count_visit", "bulk_close"] {
+    for w in ["ship_order", "count_visit", "bulk_close", "ship_open"] {
         assert!(case(report, w)["runs"][2]["work"].as_u64().unwrap() > 0, "{w}");
     }
     // A prepared write's generic plan is run too (in a copy), as ORMs prepare their writes.
