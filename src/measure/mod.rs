@@ -272,13 +272,7 @@ pub(crate) async fn run_case(
         match res {
             Ok(json) => {
                 if i > 0 {
-                    let e = Explain::from_json(&json).map_err(|e| Error::QueryFailed {
-                        query: query.name.clone(),
-                        scale,
-                        message: format!("unexpected EXPLAIN output: {e}"),
-                        source: Some(Box::new(e)),
-                    })?;
-                    explains.push(e);
+                    explains.push(read_explain(&json, query, scale)?);
                     last_json = Some(json);
                 }
             }
@@ -417,12 +411,7 @@ async fn generic_run(
         let chosen = generic_plans > 0;
         match res {
             Ok(json) => {
-                let e = Explain::from_json(&json).map_err(|e| Error::QueryFailed {
-                    query: query.name.clone(),
-                    scale,
-                    message: format!("unexpected EXPLAIN output: {e}"),
-                    source: Some(Box::new(e)),
-                })?;
+                let e = read_explain(&json, query, scale)?;
                 Ok(GenericRun {
                     chosen,
                     shape: shape::shape(&e.plan),
@@ -476,13 +465,18 @@ async fn sampled_shape(
             message: db_message(&e),
             source: Some(Box::new(DbError(e))),
         })?;
-    let e = Explain::from_json(&json.0).map_err(|e| Error::QueryFailed {
+    let e = read_explain(&json.0, query, 1.0)?;
+    Ok(Some(shape::shape(&e.plan)))
+}
+
+/// A measured run's EXPLAIN JSON, read as a plan.
+fn read_explain(json: &Value, query: &Query, scale: f64) -> Result<Explain> {
+    Explain::from_json(json).map_err(|e| Error::QueryFailed {
         query: query.name.clone(),
-        scale: 1.0,
+        scale,
         message: format!("unexpected EXPLAIN output: {e}"),
         source: Some(Box::new(e)),
-    })?;
-    Ok(Some(shape::shape(&e.plan)))
+    })
 }
 
 fn timed_out(scale: f64, values: Vec<params::ParamValue>, thresholds: &Thresholds) -> Run {
