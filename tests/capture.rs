@@ -226,3 +226,26 @@ fn capture_runs_the_tests_against_a_container_too() {
     assert!(left.is_empty(), "capture left containers behind: {left:?}");
     p.assert_nothing_left();
 }
+
+/// An image whose client tools are older than its server (CI's `postgres:17` has 17's server
+/// and 15's tools): the schema is dumped by a `pg_dump` of this machine as new as the server.
+#[test]
+fn a_newer_server_than_the_images_pg_dump_is_dumped_by_one_here() {
+    let test = "a_newer_server_than_the_images_pg_dump_is_dumped_by_one_here";
+    let Some(host) = common::docker::runtime(test) else { return };
+    let Some(pg18) = common::postgres18(test) else { return };
+    let p = Project::new(&[("run-tests.sh", SUITE)]);
+    std::fs::set_permissions(p.path().join("run-tests.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let path = format!("{}:{}", pg18.display(), std::env::var("PATH").unwrap_or_default());
+    let (code, _, stderr) =
+        capture(&p, &["--backend", "container", "--image", "postgres:17"], &[("DOCKER_HOST", host), ("PATH", &path)]);
+    assert_eq!(code, 0, "{stderr}");
+    let schema = p.read("schema/postgres.sql");
+    assert!(
+        schema.contains("CREATE TABLE public.tickets") && schema.contains("Dumped from database version 17."),
+        "{schema}"
+    );
+    assert_eq!(query_files(&p), ["tickets_by_owner.sql", "users_by_id.sql"], "{stderr}");
+    p.assert_nothing_left();
+}

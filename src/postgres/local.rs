@@ -89,6 +89,29 @@ pub struct LocalCluster {
     tcp: bool,
 }
 
+/// A `pg_dump` of this machine that can dump a server of major version `major` (its own
+/// major is at least that): the newest among the server binaries', the Debian layout's and
+/// the PATH's.
+pub(crate) fn pg_dump_for(major: u32) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = find_bindir().into_iter().collect();
+    dirs.extend(glob::glob("/usr/lib/postgresql/*/bin").into_iter().flatten().flatten());
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    let major_of = |pg_dump: &Path| -> Option<u32> {
+        let out = Command::new(pg_dump).arg("--version").output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.split_whitespace().find_map(|w| w.split('.').next()?.parse().ok())
+    };
+    dirs.into_iter()
+        .map(|d| d.join("pg_dump"))
+        .filter(|p| p.is_file())
+        .filter_map(|p| major_of(&p).map(|m| (m, p)))
+        .filter(|(m, _)| *m >= major)
+        .max_by_key(|(m, _)| *m)
+        .map(|(_, p)| p)
+}
+
 /// Where the server binaries are, or None.
 pub fn find_bindir() -> Option<PathBuf> {
     let has_server = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();

@@ -398,27 +398,33 @@ impl Server {
             what: format!("pg_dump --schema-only of `{db}` failed: {}", String::from_utf8_lossy(stderr).trim()),
             source: None,
         };
-        match &self.instance {
-            Instance::Local(c) => {
-                let pg_dump = c.bindir.join("pg_dump");
-                let out = tokio::process::Command::new(&pg_dump)
-                    .args(ARGS)
-                    .args(["--dbname", &c.url(db)])
-                    .output()
-                    .await
-                    .map_err(|e| Error::postgres(format!("cannot run {}", pg_dump.display()), e))?;
-                if !out.status.success() {
-                    return Err(failed(&out.stderr));
-                }
-                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        let run = async |pg_dump: &std::path::Path, target: &[&str], password: Option<&str>| {
+            let mut cmd = tokio::process::Command::new(pg_dump);
+            cmd.args(ARGS).args(target);
+            if let Some(p) = password {
+                cmd.env("PGPASSWORD", p);
             }
+            let out =
+                cmd.output().await.map_err(|e| Error::postgres(format!("cannot run {}", pg_dump.display()), e))?;
+            if !out.status.success() {
+                return Err(failed(&out.stderr));
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        match &self.instance {
+            Instance::Local(c) => run(&c.bindir.join("pg_dump"), &["--dbname", &c.url(db)], None).await,
             Instance::Container(c) => {
                 let args: Vec<&str> = std::iter::once("pg_dump").chain(ARGS).chain(["--dbname", db]).collect();
                 let (code, stdout, stderr) = c.exec(&args).await?;
-                if code != Some(0) {
-                    return Err(failed(&stderr));
+                if code == Some(0) {
+                    return Ok(String::from_utf8_lossy(&stdout).into_owned());
                 }
-                Ok(String::from_utf8_lossy(&stdout).into_owned())
+                // An image whose client tools are older than its server: a pg_dump of this
+                // machine as new as the server, through the published port.
+                let Some(pg_dump) = local::pg_dump_for(self.major) else { return Err(failed(&stderr)) };
+                let (host, port) = c.address();
+                let target = ["--host", &host, "--port", &port.to_string(), "--dbname", db];
+                run(&pg_dump, &target, Some(&c.password)).await
             }
             Instance::Url(_) => Err(Error::Argument {
                 flag: "--backend url".into(),
