@@ -668,29 +668,40 @@ async fn load_each(
     for g in gens {
         let started = Instant::now();
         let name = g.name.clone();
-        let dedupe = model.table(&name).map(|t| t.dedupe_on.clone()).unwrap_or_default();
         let mut sent = |n| (progress.borrow_mut())(LoadEvent::Rows(n));
-        let rows = if dedupe.is_empty() {
-            copy_rows(conn, Arc::new(g), None, &mut sent).await?
-        } else {
-            let columns = g.columns.clone();
-            exec(conn, "DROP TABLE IF EXISTS plangate_stage", "preparing a staging table").await?;
-            let create = format!(
-                "CREATE TEMP TABLE plangate_stage AS SELECT {} FROM {} LIMIT 0",
-                column_list(&columns),
-                quote_qualified(&name)
-            );
-            exec(conn, &create, "creating a staging table").await?;
-            copy_rows(conn, Arc::new(g), Some("plangate_stage"), &mut sent).await?;
-            let loaded = insert_distinct(conn, &name, &columns, &dedupe).await?;
-            exec(conn, "DROP TABLE plangate_stage", "dropping the staging table").await?;
-            loaded
-        };
+        let rows = load_table(conn, model, g, &mut sent).await?;
         let t = LoadTiming { table: name, scale, rows, ms: elapsed_ms(started) };
         (progress.borrow_mut())(LoadEvent::Done(&t));
         out.push(t);
     }
     Ok(out)
+}
+
+/// COPY one table's rows; rows that must be distinct go through a staging table, which
+/// keeps the first of each key. Returns the rows the table got.
+pub(crate) async fn load_table(
+    conn: &mut PgConnection,
+    model: &DataModel,
+    g: TableGen,
+    sent: &mut dyn FnMut(u64),
+) -> Result<u64> {
+    let name = g.name.clone();
+    let dedupe = model.table(&name).map(|t| t.dedupe_on.clone()).unwrap_or_default();
+    if dedupe.is_empty() {
+        return copy_rows(conn, Arc::new(g), None, sent).await;
+    }
+    let columns = g.columns.clone();
+    exec(conn, "DROP TABLE IF EXISTS plangate_stage", "preparing a staging table").await?;
+    let create = format!(
+        "CREATE TEMP TABLE plangate_stage AS SELECT {} FROM {} LIMIT 0",
+        column_list(&columns),
+        quote_qualified(&name)
+    );
+    exec(conn, &create, "creating a staging table").await?;
+    copy_rows(conn, Arc::new(g), Some("plangate_stage"), sent).await?;
+    let loaded = insert_distinct(conn, &name, &columns, &dedupe).await?;
+    exec(conn, "DROP TABLE plangate_stage", "dropping the staging table").await?;
+    Ok(loaded)
 }
 
 /// Whether an index definition (as `pg_get_indexdef` prints it) indexes an expression: a

@@ -49,8 +49,20 @@ pub struct TableGen {
     pub columns: Vec<String>,
     /// (first row after the segment, its generators), in row order.
     segments: Vec<(u64, Vec<Arc<ColumnGen>>)>,
+    /// Positions written: rows themselves, or places in a sample of the rows.
     pub start: u64,
     pub end: u64,
+    /// When set, position `p` of [start, end) is a row of an evenly spread sample.
+    pick: Option<Pick>,
+}
+
+/// A random sample of a table's rows, in row order: each row is in it with the same
+/// chance, drawn by the seed, so that values repeat in it as often as chance makes them
+/// repeat in any random sample of the table (which is what ANALYZE's estimates assume),
+/// and rows keep the order (and correlation) a full load gives them.
+#[derive(Debug, Clone)]
+struct Pick {
+    rows: Arc<Vec<u64>>,
 }
 
 impl TableGen {
@@ -71,34 +83,89 @@ impl TableGen {
         scratch: &mut Vec<u8>,
     ) -> Result<(), &str> {
         let fields = i16::try_from(self.columns.len()).unwrap_or(i16::MAX).to_be_bytes();
-        for (end, gens) in &self.segments {
-            while from < to && from < *end {
-                out.extend_from_slice(&fields);
-                for (i, g) in gens.iter().enumerate() {
-                    if !g.wire.is_some_and(|w| g.sampler.write_binary(g.seed, from, w, out, scratch)) {
-                        return Err(&self.columns[i]);
-                    }
+        let mut seg = 0;
+        while from < to {
+            let row = self.row_at(from);
+            let Some(gens) = self.segment_of(row, &mut seg) else { break };
+            out.extend_from_slice(&fields);
+            for (i, g) in gens.iter().enumerate() {
+                if !g.wire.is_some_and(|w| g.sampler.write_binary(g.seed, row, w, out, scratch)) {
+                    return Err(&self.columns[i]);
                 }
-                from += 1;
             }
+            from += 1;
         }
         Ok(())
     }
 
     /// Append rows [from, to) in COPY text format.
     pub fn write_rows(&self, mut from: u64, to: u64, out: &mut Vec<u8>) {
-        for (end, gens) in &self.segments {
-            while from < to && from < *end {
-                for (i, g) in gens.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b'\t');
-                    }
-                    g.write(from, out);
+        let mut seg = 0;
+        while from < to {
+            let row = self.row_at(from);
+            let Some(gens) = self.segment_of(row, &mut seg) else { break };
+            for (i, g) in gens.iter().enumerate() {
+                if i > 0 {
+                    out.push(b'\t');
                 }
-                out.push(b'\n');
-                from += 1;
+                g.write(row, out);
             }
+            out.push(b'\n');
+            from += 1;
         }
+    }
+
+    /// The row at position `pos`.
+    #[inline]
+    fn row_at(&self, pos: u64) -> u64 {
+        match &self.pick {
+            None => pos,
+            Some(p) => usize::try_from(pos).ok().and_then(|i| p.rows.get(i).copied()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// The generators of the segment holding `row`, searched from segment `seg` on (rows
+    /// only grow); None past the last segment.
+    #[inline]
+    fn segment_of(&self, row: u64, seg: &mut usize) -> Option<&[Arc<ColumnGen>]> {
+        while *seg < self.segments.len() && row >= self.segments[*seg].0 {
+            *seg += 1;
+        }
+        self.segments.get(*seg).map(|(_, g)| g.as_slice())
+    }
+
+    /// Write a random sample of about `n` of the table's rows instead of all of them
+    /// (nothing changes when it has no more than `n`). Returns the rows the table stands for.
+    pub fn sample(&mut self, n: u64, seed: u64) -> u64 {
+        let total = self.end;
+        if self.start == 0 && total > n {
+            let rows = random_rows(total, n, derive(stream_seed(seed, &self.name, "sample"), 41));
+            self.end = rows.len() as u64;
+            self.pick = Some(Pick { rows: Arc::new(rows) });
+        }
+        total
+    }
+}
+
+/// Rows of [0, total), each with chance `n / total`, ascending: the gaps between them
+/// drawn as a run of misses of that chance.
+fn random_rows(total: u64, n: u64, seed: u64) -> Vec<u64> {
+    #[expect(clippy::cast_precision_loss)]
+    let p = (n as f64 / total as f64).clamp(f64::MIN_POSITIVE, 1.0);
+    let miss = (1.0 - p).ln();
+    let mut rng = crate::datagen::random::CellRng::new(seed, 0);
+    let mut rows = Vec::with_capacity(usize::try_from(n + n / 8).unwrap_or(0));
+    let mut row = 0u64;
+    loop {
+        let u = rng.unit().max(f64::MIN_POSITIVE);
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let gap = if miss < 0.0 { (u.ln() / miss).floor() as u64 } else { 0 };
+        row = row.saturating_add(gap);
+        if row >= total {
+            return rows;
+        }
+        rows.push(row);
+        row += 1;
     }
 }
 
@@ -138,6 +205,26 @@ pub fn compile(
     prev_scale: Option<f64>,
     steps: &[f64],
 ) -> Result<Vec<TableGen>, (String, String, CompileError)> {
+    compile_columns(model, seed, prev_scale, steps, false)
+}
+
+/// [`compile`] from an empty world, with the columns Postgres numbers itself (identities)
+/// written as it would number them: for a load that writes only a sample of the rows.
+pub fn compile_numbered(
+    model: &DataModel,
+    seed: u64,
+    steps: &[f64],
+) -> Result<Vec<TableGen>, (String, String, CompileError)> {
+    compile_columns(model, seed, None, steps, true)
+}
+
+fn compile_columns(
+    model: &DataModel,
+    seed: u64,
+    prev_scale: Option<f64>,
+    steps: &[f64],
+    numbered: bool,
+) -> Result<Vec<TableGen>, (String, String, CompileError)> {
     let mut out = Vec::new();
     for table in &model.tables {
         let start = prev_scale.map_or(0, |p| table.size.rows_at(p));
@@ -148,7 +235,7 @@ pub fn compile(
             end = table.size.rows_at(scale).max(end);
             let mut gens = Vec::new();
             columns.clear();
-            for col in table.columns.iter().filter(|c| !c.filled_by_postgres) {
+            for col in table.columns.iter().filter(|c| numbered || !c.filled_by_postgres) {
                 let g = compile_column(model, table, &col.name, seed, scale)
                     .map_err(|e| (table.name.clone(), col.name.clone(), e))?;
                 gens.push(g);
@@ -156,7 +243,7 @@ pub fn compile(
             }
             segments.push((end, gens));
         }
-        out.push(TableGen { name: table.name.clone(), columns, segments, start: start.min(end), end });
+        out.push(TableGen { name: table.name.clone(), columns, segments, start: start.min(end), end, pick: None });
     }
     Ok(out)
 }
