@@ -41,6 +41,8 @@ pub enum Command {
         /// Queries to check (default: the whole catalog).
         queries: Vec<String>,
         #[command(flatten)]
+        forecast: ForecastArgs,
+        #[command(flatten)]
         common: CommonArgs,
     },
     /// Run the catalog and (re)write baselines for the queries that ran.
@@ -64,6 +66,12 @@ pub enum Command {
         #[arg(long)]
         svg: Option<PathBuf>,
         #[command(flatten)]
+        forecast: ForecastArgs,
+        /// Where the plan changes between two forecast points, plan sizes between them
+        /// (halving the gap this many times) to name where it flips.
+        #[arg(long, value_name = "STEPS", requires = "forecast")]
+        bisect: Option<u32>,
+        #[command(flatten)]
         common: CommonArgs,
     },
     /// The full plan of one query at one scale.
@@ -80,6 +88,8 @@ pub enum Command {
         /// run with the case's values, instead of the custom plan.
         #[arg(long)]
         generic: bool,
+        #[command(flatten)]
+        forecast: ForecastArgs,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -270,6 +280,50 @@ pub struct CommonArgs {
     pub cache: CacheArgs,
 }
 
+/// Sizes past what is loaded, planned only.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ForecastArgs {
+    /// Comma-separated multiples of scale 1.0 planned (plain EXPLAIN) at projected
+    /// statistics but never loaded; `none` turns `[scales] forecast` off
+    /// [default: [scales] forecast].
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_forecast)]
+    pub forecast: Option<Vec<ForecastScale>>,
+}
+
+/// One `--forecast` value: a scale, or `none`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ForecastScale {
+    Scale(f64),
+    None,
+}
+
+fn parse_forecast(s: &str) -> std::result::Result<ForecastScale, String> {
+    if s == "none" {
+        return Ok(ForecastScale::None);
+    }
+    s.parse::<f64>().map(ForecastScale::Scale).map_err(|_| format!("`{s}` is not a number (or `none`)"))
+}
+
+impl ForecastArgs {
+    /// Lay `--forecast` over the other flags.
+    pub fn apply(&self, mut overrides: Overrides) -> Result<Overrides> {
+        let Some(list) = &self.forecast else { return Ok(overrides) };
+        let scales: Vec<f64> = list
+            .iter()
+            .filter_map(|f| match f {
+                ForecastScale::Scale(s) => Some(*s),
+                ForecastScale::None => None,
+            })
+            .collect();
+        overrides.forecast = Some(if scales.is_empty() {
+            Vec::new()
+        } else {
+            config::validate_factors(scales).map_err(|e| Error::Argument { flag: "--forecast".into(), detail: e.0 })?
+        });
+        Ok(overrides)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendKind {
     Auto,
@@ -304,6 +358,7 @@ impl CommonArgs {
         Ok(Overrides {
             config: self.config.clone(),
             scales,
+            forecast: None,
             backend,
             images: self.image.clone(),
             database_url: self.database_url.clone(),

@@ -16,6 +16,7 @@ pub mod datagen;
 pub mod error;
 pub(crate) mod expr;
 pub(crate) mod files;
+pub(crate) mod forecast;
 pub(crate) mod measure;
 pub(crate) mod output;
 pub(crate) mod pipeline;
@@ -41,18 +42,19 @@ pub use crate::cli::VERSION;
 pub async fn run(cli: Cli) -> Result<Outcome> {
     progress::configure(cli.quiet, cli.verbose);
     match cli.command {
-        Command::Check { queries, common } => {
-            commands::check::run(&Settings::load(&common.overrides()?)?, &queries).await
+        Command::Check { queries, forecast, common } => {
+            commands::check::run(&Settings::load(&forecast.apply(common.overrides()?)?)?, &queries).await
         }
         Command::Bless { queries, common } => {
             commands::bless::run(&Settings::load(&common.overrides()?)?, &queries).await
         }
-        Command::Curve { query, points, max_scale, svg, common } => {
-            commands::curve::run(&Settings::load(&common.overrides()?)?, &query, points, max_scale, svg.as_deref())
-                .await
+        Command::Curve { query, points, max_scale, svg, forecast, bisect, common } => {
+            let settings = Settings::load(&forecast.apply(common.overrides()?)?)?;
+            let shape = commands::curve::Request { points, max_scale, svg: svg.as_deref(), bisect };
+            commands::curve::run(&settings, &query, &shape).await
         }
-        Command::Explain { query, scale, case, generic, common } => {
-            let settings = Settings::load(&common.overrides()?)?;
+        Command::Explain { query, scale, case, generic, forecast, common } => {
+            let settings = Settings::load(&forecast.apply(common.overrides()?)?)?;
             commands::explain::run(&settings, &query, scale, case.as_deref(), generic).await
         }
         Command::Merge { reports, format, output } => commands::merge::run(&reports, format, output.as_deref()),

@@ -429,6 +429,7 @@ mod tests {
     #[test]
     fn linear_work_fails_a_constant_budget_without_a_baseline() {
         let runs = CaseRuns {
+            forecasts: Vec::new(),
             case: "default".into(),
             runs: vec![
                 run(0.01, 3_400, 100, "s", vec![]),
@@ -451,6 +452,7 @@ mod tests {
             [run(0.01, 3_400, 10, "a", vec![]), run(0.1, 34_000, 10, "a", vec![]), run(1.0, 340_000, 10, "a", vec![])];
         let base = blessed(&before);
         let now = CaseRuns {
+            forecasts: Vec::new(),
             case: "default".into(),
             runs: vec![
                 run(0.01, 3_400, 10, "a", vec![]),
@@ -474,6 +476,7 @@ mod tests {
             [run(0.01, 3_400, 10, "a", vec![]), run(0.1, 34_000, 10, "a", vec![]), run(1.0, 340_000, 10, "a", vec![])];
         let base = blessed(&before);
         let same_work = CaseRuns {
+            forecasts: Vec::new(),
             case: "default".into(),
             runs: before.iter().map(|r| Run { shape: "b".into(), ..r.clone() }).collect(),
         };
@@ -481,8 +484,11 @@ mod tests {
             evaluate(&same_work, Budget { class: GrowthClass::Linear, set: true }, Some(&base), &Thresholds::default());
         assert!(!v.failed());
         assert_eq!(v.findings.len(), 3);
-        let more =
-            CaseRuns { case: "default".into(), runs: before.iter().map(|r| Run { work: 16, ..r.clone() }).collect() };
+        let more = CaseRuns {
+            case: "default".into(),
+            runs: before.iter().map(|r| Run { work: 16, ..r.clone() }).collect(),
+            forecasts: Vec::new(),
+        };
         let v = evaluate(&more, Budget { class: GrowthClass::Linear, set: true }, Some(&base), &Thresholds::default());
         assert!(v.findings.iter().any(|f| f.kind == Kind::WorkRegression && f.severity == Severity::Error));
     }

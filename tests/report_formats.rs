@@ -28,6 +28,8 @@ fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: O
         generic: None,
         trigger_work: None,
         triggers: Vec::new(),
+        estimated_cost: None,
+        scans: Vec::new(),
     }
 }
 
@@ -70,6 +72,7 @@ fn report() -> Report {
                 hint: None,
                 skew: vec![],
                 cases: vec![CaseReport {
+                    forecast: Vec::new(),
                     case: "default".into(),
                     verdict: Verdict::Pass,
                     growth_exponent: Some(0.07),
@@ -95,6 +98,7 @@ fn report() -> Report {
                 hint: Some("`plangate suggest product_listing` builds index candidates for it".into()),
                 skew: vec!["skew of products.category_id at scale 1: hot 3080 blocks, typical 24, cold 22; hot does 140x the work of cold".into()],
                 cases: vec![CaseReport {
+                    forecast: Vec::new(),
                     case: "default".into(),
                     verdict: Verdict::Fail,
                     growth_exponent: Some(1.0),

@@ -2,6 +2,7 @@
 //! functions of measurements; no I/O.
 
 pub mod findings;
+pub(crate) mod forecast;
 pub(crate) mod growth;
 pub(crate) mod pattern;
 
@@ -33,6 +34,18 @@ pub struct Finding {
     /// A misestimate's numbers and the columns its node's condition reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<Estimate>,
+}
+
+impl Finding {
+    /// Where it was found, as reports say it: " at scale 1", " at forecast scale 10", or
+    /// nothing for a finding over all scales.
+    pub(crate) fn at(&self) -> String {
+        match self.scale {
+            Some(s) if self.kind.is_forecast() => format!(" at forecast scale {s}"),
+            Some(s) => format!(" at scale {s}"),
+            None => String::new(),
+        }
+    }
 }
 
 /// Where the planner's row estimate went wrong: the node's estimated and actual rows (per
@@ -78,6 +91,14 @@ pub enum Kind {
     /// A write's foreign-key check scans the referencing table: no index starts with the
     /// key's columns.
     UnindexedForeignKey,
+    /// At a forecast scale, the plan's shape differs from the largest measured scale's.
+    ForecastShapeChange,
+    /// At a forecast scale, a pattern the measured plans do not have (a seq scan, a spill,
+    /// a forbidden pattern).
+    ForecastPattern,
+    /// The estimated cost grows past the budget from the largest measured scale over the
+    /// forecast ones.
+    ForecastGrowth,
 }
 
 impl Kind {
@@ -100,7 +121,15 @@ impl Kind {
             Kind::WorldMismatch => "world_mismatch",
             Kind::GenericPlan => "generic_plan",
             Kind::UnindexedForeignKey => "unindexed_foreign_key",
+            Kind::ForecastShapeChange => "forecast_shape_change",
+            Kind::ForecastPattern => "forecast_pattern",
+            Kind::ForecastGrowth => "forecast_growth",
         }
+    }
+
+    /// A finding of a forecast: about a size that was planned, never run.
+    pub(crate) fn is_forecast(self) -> bool {
+        matches!(self, Kind::ForecastShapeChange | Kind::ForecastPattern | Kind::ForecastGrowth)
     }
 
     /// Plan findings that fail a query when its baseline at that scale did not have them.
@@ -141,6 +170,8 @@ pub struct Thresholds {
     /// Statement timeout per query execution (`statement_timeout_s`, in seconds).
     #[serde(rename = "statement_timeout_s", with = "seconds")]
     pub(crate) statement_timeout: Duration,
+    /// Forecast findings fail the check rather than warn.
+    pub(crate) forecast_gate: bool,
 }
 
 impl Default for Thresholds {
@@ -152,6 +183,7 @@ impl Default for Thresholds {
             misestimate_factor: 10.0,
             repeats: NonZeroU32::new(5).expect("not zero"),
             statement_timeout: Duration::from_secs(60),
+            forecast_gate: false,
         }
     }
 }

@@ -49,6 +49,13 @@ pub(crate) async fn run(
     } else {
         settings.scales = vec![*settings.scales.last().expect("at least one scale")];
     }
+    let measured = settings.scales[0];
+    if let Some(f) = settings.forecast.iter().find(|&&f| f <= measured) {
+        return Err(Error::Argument {
+            flag: "--forecast".into(),
+            detail: format!("forecast scale {f} is not past the scale explained, {measured}"),
+        });
+    }
     let json = settings.format == Format::Json;
     let (_, text) = measure_then(&settings, &queries, async |s| render(s, case_index, json, generic).await).await?;
     let mut out = text;
@@ -63,6 +70,48 @@ pub(crate) async fn run(
 }
 
 async fn render(s: &mut Session<'_>, case: usize, json: bool, generic: bool) -> Result<String> {
+    let measured = render_measured(s, case, json, generic).await?;
+    let forecasts = &s.runs[0].cases[case].forecasts;
+    if forecasts.is_empty() {
+        return Ok(measured);
+    }
+    if json {
+        let run = s.runs[0].cases[case].runs.last().expect("one scale was measured");
+        let forecast: Vec<serde_json::Value> = forecasts
+            .iter()
+            .map(|f| serde_json::json!({ "scale": f.scale, "forecast": true, "plan": f.plan }))
+            .collect();
+        let both = serde_json::json!({ "scale": run.scale, "plan": run.plan, "forecast": forecast });
+        return Ok(serde_json::to_string_pretty(&both).expect("JSON serializes"));
+    }
+    let mut out = measured;
+    for f in forecasts {
+        let _ = writeln!(
+            out,
+            "\n-- {} ({}) at forecast scale {}: planned with projected statistics, never loaded",
+            s.queries[0].name, s.queries[0].cases[case].name, f.scale
+        );
+        let nodes: Vec<NodeRef> = Explain::from_json(&f.plan)
+            .map(|e| e.plan.walk().iter().map(|(n, _)| n.node_ref()).collect())
+            .unwrap_or_default();
+        let mut node = 0;
+        for (i, line) in f.text.iter().enumerate() {
+            out.push_str(line);
+            if i == 0 || line.trim_start().starts_with("->") {
+                if let Some(this) = nodes.get(node) {
+                    for x in f.findings.iter().filter(|x| x.node.as_ref() == Some(this)) {
+                        let _ = write!(out, "    <== {} (forecast): {}", x.kind, x.detail);
+                    }
+                }
+                node += 1;
+            }
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+async fn render_measured(s: &mut Session<'_>, case: usize, json: bool, generic: bool) -> Result<String> {
     let run = s.runs[0].cases[case].runs.last().expect("one scale was measured");
     let plan = if generic { run.generic.as_ref().and_then(|g| g.plan.as_ref()) } else { run.plan.as_ref() };
     let Some(plan) = plan else {

@@ -24,6 +24,8 @@ pub(crate) struct QuerySection {
     pub(crate) growth: Option<GrowthClass>,
     #[serde(default)]
     pub(crate) forbid: Vec<String>,
+    /// Forecast findings of this query fail the check (default: `[thresholds] forecast_gate`).
+    pub(crate) forecast_gate: Option<bool>,
 }
 
 /// A parameter of a query: sampled from the data, or a literal.
@@ -150,6 +152,8 @@ pub(crate) struct Query {
     /// An INSERT, UPDATE, DELETE or MERGE (or a WITH holding one): measured in copies of
     /// the world, never in it.
     pub(crate) writes: bool,
+    /// Its own `forecast_gate`, where set.
+    pub(crate) forecast_gate: Option<bool>,
 }
 
 impl Query {
@@ -298,6 +302,7 @@ impl Query {
             growth_set: section.growth.is_some(),
             forbid,
             writes,
+            forecast_gate: section.forecast_gate,
         })
     }
 

@@ -67,6 +67,8 @@ pub(super) struct SchemaSection {
 pub(super) struct ScalesSection {
     pub(crate) factors: Option<Vec<f64>>,
     pub seed: Option<u64>,
+    /// Multiples of scale 1.0 that are planned but never loaded.
+    pub(crate) forecast: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -86,6 +86,11 @@ pub struct Settings {
     pub schema: Vec<Migration>,
     /// Scale factors, ascending.
     pub(crate) scales: Vec<f64>,
+    /// Forecast scales, ascending, each past the largest of `scales`: planned, never loaded.
+    pub(crate) forecast: Vec<f64>,
+    /// Where a case's plan flips between two forecast points, plan this many halvings of
+    /// the gap (`curve --bisect`).
+    pub(crate) forecast_bisect: u32,
     pub seed: u64,
     pub(crate) tables: BTreeMap<String, TableSpec>,
     pub(crate) queries: BTreeMap<String, crate::config::catalog::QuerySection>,
@@ -151,6 +156,28 @@ impl Settings {
             }
             (None, None) => DEFAULT_FACTORS.to_vec(),
         };
+        let forecast = match (&args.forecast, file.scales.forecast) {
+            (Some(f), _) => f.clone(),
+            (None, Some(f)) if f.is_empty() => Vec::new(),
+            (None, Some(f)) => validate_factors(f).map_err(|Invalid(detail)| read.err("scales.forecast", detail))?,
+            (None, None) => Vec::new(),
+        };
+        if let (Some(&f), Some(&largest)) = (forecast.first(), scales.last()) {
+            if f <= largest {
+                let (place, detail) = (
+                    if args.forecast.is_some() { "--forecast" } else { "scales.forecast" },
+                    format!(
+                        "forecast scale {f} is not past the largest measured scale {largest}: a forecast is planned at \
+                         a size that is never loaded"
+                    ),
+                );
+                return Err(if args.forecast.is_some() {
+                    Error::Argument { flag: place.into(), detail }
+                } else {
+                    read.err(place, detail)
+                });
+            }
+        }
         let mut tables = read.tables(file.tables)?;
         let snapshot_dir = root.join(file.snapshot.dir.as_deref().unwrap_or(crate::snapshot::DEFAULT_DIR));
         read.attach_stats(&mut tables, &Snapshot::new(snapshot_dir.clone()))?;
@@ -174,6 +201,8 @@ impl Settings {
             pg_settings,
             schema,
             scales,
+            forecast,
+            forecast_bisect: 0,
             seed: args.seed.or(file.scales.seed).unwrap_or(1),
             tables,
             queries: file.query,

@@ -20,6 +20,8 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     /// Scale factors, ascending, without repeats (see [`crate::config::validate_factors`]).
     pub scales: Option<Vec<f64>>,
+    /// Forecast scales, ascending, without repeats; Some(empty) turns the config's off.
+    pub forecast: Option<Vec<f64>>,
     pub backend: BackendChoice,
     /// Images, each a valid reference (see [`crate::config::image::ImageRef`]); empty: the config's.
     pub images: Vec<String>,

@@ -80,6 +80,11 @@ pub(crate) struct GenericRun {
 const GENERIC_STATEMENT: &str = "plangate_generic";
 
 impl Run {
+    /// The plan's estimated total cost, at its root (None for a run that timed out).
+    pub(crate) fn cost(&self) -> Option<f64> {
+        self.plan.as_ref().and_then(|p| Explain::from_json(p).ok()).map(|e| e.plan.total_cost)
+    }
+
     /// The rows that growth is measured against: the largest table the plan reads, else the scale.
     #[expect(clippy::cast_precision_loss)]
     pub(crate) fn growth_rows(&self) -> f64 {
@@ -134,6 +139,8 @@ pub(crate) fn round2(v: f64) -> f64 {
 pub(crate) struct CaseRuns {
     pub case: String,
     pub runs: Vec<Run>,
+    /// The case planned at each forecast scale, in order.
+    pub forecasts: Vec<crate::forecast::ForecastRun>,
 }
 
 /// All cases of one query.

@@ -85,6 +85,7 @@ pub(crate) fn build_report(
                     );
                     let theirs = plans.as_ref().and_then(|p| p.cases.get(&c.case));
                     v.findings.extend(theirs.and_then(|p| verdict::world_mismatch(c, p)));
+                    v.findings.extend(crate::forecast::judge_case(c, &qr.query, &settings.thresholds));
                     let before = was.as_ref().and_then(|b| b.for_major(m.major)).and_then(|b| b.case(&c.case));
                     v.baseline_exponent = before.and_then(|b| b.growth_exponent);
                     v.baseline_rows_exponent = before.and_then(|b| b.rows_growth_exponent);

@@ -153,6 +153,14 @@ async fn measure_on_target<T>(
     after: impl AsyncFnOnce(&mut Session<'_>) -> Result<T>,
 ) -> Result<(Measured, T)> {
     let started = Instant::now();
+    if *target == Target::Url && !settings.forecast.is_empty() {
+        return Err(Error::Argument {
+            flag: "--forecast".into(),
+            detail: "a forecast is planned in a throwaway server's own files (local or container backend); the url \
+                     backend's server is not plangate's to change"
+                .into(),
+        });
+    }
     let cached = cached::cache_use(settings, target).await?;
     let entry = cached.as_ref().and_then(|c| c.entry.clone());
     let server = Server::start_from(settings, target, entry.clone()).await?;

@@ -64,7 +64,11 @@ pub(super) async fn measure_on<'q>(
         .iter()
         .map(|q| QueryRuns {
             query: q.clone(),
-            cases: q.cases.iter().map(|c| CaseRuns { case: c.name.clone(), runs: Vec::new() }).collect(),
+            cases: q
+                .cases
+                .iter()
+                .map(|c| CaseRuns { case: c.name.clone(), runs: Vec::new(), forecasts: Vec::new() })
+                .collect(),
         })
         .collect();
 
@@ -142,6 +146,12 @@ pub(super) async fn measure_on<'q>(
         }
         timings.explain_ms += ms_since(t);
         progress(&format!("scale {scale}: measured {} queries", queries.len()));
+    }
+    if !settings.forecast.is_empty() {
+        // The measuring session leaves the world while the forecasts are planned elsewhere.
+        timings.forecasts = crate::forecast::plan_all(server, settings, &world.model, queries, &mut runs).await?;
+        let narrowed = crate::forecast::bisect(server, settings, &world.model, queries, &mut runs).await?;
+        timings.forecasts.extend(narrowed);
     }
     let notes = world.notes(server, settings).await?;
     let scale = settings.scales.last().copied().unwrap_or(1.0);

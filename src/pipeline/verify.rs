@@ -339,7 +339,7 @@ impl Verifier<'_> {
         let curve = Curve::of(&runs);
         let exponent = curve.fit.map(|f| report::round2(f.exponent));
         let within_budget = (runs.len() > 1).then(|| {
-            let as_case = CaseRuns { case: cases[case].case.clone(), runs: runs.clone() };
+            let as_case = CaseRuns { case: cases[case].case.clone(), runs: runs.clone(), forecasts: Vec::new() };
             !verdict::evaluate(&as_case, q.budget(), None, self.at.thresholds).failed()
         });
         let budget = match within_budget {

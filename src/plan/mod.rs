@@ -131,6 +131,10 @@ pub struct PlanNode {
     pub(crate) disk_usage: Option<u64>,
     #[serde(rename = "Plan Rows")]
     pub(crate) plan_rows: f64,
+    #[serde(rename = "Plan Width")]
+    pub(crate) plan_width: f64,
+    #[serde(rename = "Total Cost")]
+    pub(crate) total_cost: f64,
     #[serde(rename = "Actual Rows")]
     pub(crate) actual_rows: f64,
     #[serde(rename = "Actual Loops")]

@@ -316,6 +316,56 @@ impl Server {
         !matches!(self.instance, Instance::Url(_))
     }
 
+    /// Make relation files longer, sparsely: each (file, bytes) names a file by its path
+    /// relative to the data directory, which is created (owned as `owner`, a file of the
+    /// same directory, is) when missing and never shortened. Only a throwaway server's files
+    /// can be reached: on the url backend this is an error.
+    pub(crate) async fn lengthen_files(&self, data_dir: &str, owner: &str, files: &[(String, u64)]) -> Result<()> {
+        let failed =
+            |what: String| Error::postgres("lengthening a forecast's relation files", std::io::Error::other(what));
+        match &self.instance {
+            Instance::Local(c) => {
+                use std::os::unix::fs::MetadataExt as _;
+                let dir = c.data_dir();
+                let meta = std::fs::metadata(dir.join(owner)).map_err(|e| failed(format!("{owner}: {e}")))?;
+                for (file, bytes) in files {
+                    let path = dir.join(file);
+                    let f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(false)
+                        .open(&path)
+                        .map_err(|e| failed(format!("{file}: {e}")))?;
+                    let now = f.metadata().map_err(|e| failed(format!("{file}: {e}")))?;
+                    if now.uid() != meta.uid() || now.gid() != meta.gid() {
+                        nix::unistd::chown(&path, Some(meta.uid().into()), Some(meta.gid().into()))
+                            .map_err(|e| failed(format!("{file}: {e}")))?;
+                    }
+                    if now.len() < *bytes {
+                        f.set_len(*bytes).map_err(|e| failed(format!("{file}: {e}")))?;
+                    }
+                }
+                Ok(())
+            }
+            Instance::Container(c) => {
+                // Paths are Postgres' own (digits and slashes) under its data directory.
+                let mut script = format!("set -e; cd '{}'; o=$(stat -c %u:%g {owner}); ", data_dir.replace('\'', ""));
+                for (file, bytes) in files {
+                    script.push_str(&format!(
+                        "[ -e {file} ] || {{ : > {file}; chown $o {file}; }}; \
+                         [ $(stat -c %s {file}) -ge {bytes} ] || truncate -s {bytes} {file}; "
+                    ));
+                }
+                let (code, _, stderr) = c.exec(&["sh", "-c", &script]).await?;
+                if code == Some(0) { Ok(()) } else { Err(failed(String::from_utf8_lossy(&stderr).trim().to_string())) }
+            }
+            Instance::Url(_) => Err(Error::Argument {
+                flag: "--forecast".into(),
+                detail: "a forecast is planned in a throwaway server's own files (local or container backend)".into(),
+            }),
+        }
+    }
+
     /// Whether the server's log says a file system it writes to is full: the local cluster's
     /// whole log, a container's tail.
     pub(crate) async fn log_says_disk_full(&self) -> bool {

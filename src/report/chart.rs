@@ -13,6 +13,7 @@ pub(crate) struct Series<'a> {
 pub(crate) const WORK: RGBColor = RGBColor(0x1f, 0x6f, 0xd1);
 pub(crate) const BASELINE: RGBColor = RGBColor(0x8a, 0x8f, 0x98);
 pub(crate) const TIME: RGBColor = RGBColor(0xd1, 0x6a, 0x1f);
+pub(crate) const FORECAST: RGBColor = RGBColor(0x6a, 0x3d, 0x9a);
 pub(crate) const FLIP: RGBColor = RGBColor(0xc0, 0x1c, 0x28);
 
 /// A log-log line chart as an SVG document; `flips` are x values where the plan changed.

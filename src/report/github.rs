@@ -9,7 +9,7 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         for c in &q.cases {
             for f in &c.findings {
                 let level = if f.severity == Severity::Error { "error" } else { "warning" };
-                let at = f.scale.map(|s| format!(" at scale {s}")).unwrap_or_default();
+                let at = f.at();
                 writeln!(
                     out,
                     "::{level} file={},title={}::{}",

@@ -11,7 +11,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #d0d4db;padding:.3rem .6rem;text-align:left}
 th{background:#f3f4f7}.fail{color:#c01c28;font-weight:600}.pass{color:#26a269}.charts{display:flex;flex-wrap:wrap;gap:1rem}
 pre{background:#f6f8fa;padding:.6rem;overflow:auto}.del{color:#c01c28}.ins{color:#26a269}section{margin-top:2rem}
-.error{color:#c01c28}.warning{color:#9c6500}";
+.error{color:#c01c28}.warning{color:#9c6500}.forecast{font-style:italic;color:#6a3d9a}";
 
 /// The x value of a run: rows of the largest table it reads, else its scale.
 #[expect(clippy::cast_precision_loss)]
@@ -112,7 +112,33 @@ fn case(out: &mut dyn std::io::Write, c: &CaseReport) -> std::io::Result<()> {
             &flips
         )
     )?;
+    if !c.forecast.is_empty() {
+        forecast(out, c)?;
+    }
     writeln!(out, "</div>")?;
+    if !c.forecast.is_empty() {
+        writeln!(
+            out,
+            "<table class=\"forecast\"><tr><th>forecast scale</th><th>rows</th><th>est. cost</th><th>est. rows</th><th>plan</th></tr>"
+        )?;
+        for f in &c.forecast {
+            writeln!(
+                out,
+                "<tr class=\"forecast\"><td>{} (forecast)</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{}</td></tr>",
+                f.scale,
+                crate::report::forecast_rows(f),
+                f.estimated_cost,
+                f.estimated_rows,
+                f.shape_diff
+                    .as_deref()
+                    .map_or_else(|| "same".to_string(), |d| format!("changes:<pre>{}</pre>", esc(d)))
+            )?;
+        }
+        writeln!(
+            out,
+            "</table><p class=\"forecast\">Forecast points are planned with projected statistics, never loaded.</p>"
+        )?;
+    }
     if !flips.is_empty() {
         let at: Vec<String> = flips.iter().map(|f| format!("{f:.0}")).collect();
         writeln!(out, "<p>The plan changes at {} rows (red lines).</p>", at.join(", "))?;
@@ -121,7 +147,7 @@ fn case(out: &mut dyn std::io::Write, c: &CaseReport) -> std::io::Result<()> {
         writeln!(out, "<ul>")?;
         for f in &c.findings {
             let sev = if f.severity == Severity::Error { "error" } else { "warning" };
-            let at = f.scale.map(|s| format!(" at scale {s}")).unwrap_or_default();
+            let at = f.at();
             writeln!(out, "<li class=\"{sev}\">{sev} <code>{}</code>{at}: {}</li>", f.kind, esc(&f.detail))?;
         }
         writeln!(out, "</ul>")?;
@@ -149,6 +175,25 @@ fn case(out: &mut dyn std::io::Write, c: &CaseReport) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The estimated cost over rows: the measured runs' and, dashed, the forecast points'.
+fn forecast(out: &mut dyn std::io::Write, c: &CaseReport) -> std::io::Result<()> {
+    let measured: Vec<(f64, f64)> =
+        c.runs.iter().filter_map(|r| r.estimated_cost.map(|cost| (rows_of(r), cost.max(0.001)))).collect();
+    let forecast: Vec<(f64, f64)> = measured
+        .last()
+        .copied()
+        .into_iter()
+        .chain(c.forecast.iter().map(|f| (crate::report::forecast_rows(f), f.estimated_cost.max(0.001))))
+        .collect();
+    let flips: Vec<f64> =
+        c.forecast.iter().filter(|f| f.shape_diff.is_some()).take(1).map(crate::report::forecast_rows).collect();
+    let series = [
+        Series { label: "measured", points: measured, color: chart::WORK, dashed: false },
+        Series { label: "forecast", points: forecast, color: chart::FORECAST, dashed: true },
+    ];
+    writeln!(out, "{}", chart::svg("estimated cost, measured and forecast", "cost", &series, &flips))
 }
 
 fn esc(s: &str) -> String {

@@ -21,7 +21,7 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
                         .iter()
                         .map(|f| {
                             let sev = if f.severity == Severity::Error { "error" } else { "warning" };
-                            let at = f.scale.map(|s| format!(" at scale {s}")).unwrap_or_default();
+                            let at = f.at();
                             format!("{sev}: {}{at}: {}", f.kind, f.detail)
                         })
                         .collect::<Vec<_>>()
@@ -36,7 +36,21 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
             if let Some(r) = c.runs.last() {
                 tc.set_time(Duration::from_secs_f64(r.time_ms.max(0.0) / 1000.0));
                 let growth = c.growth_exponent.map_or("not fitted".into(), |b| format!("rows^{b:.2}"));
-                tc.set_system_out(format!("work {} blocks at scale {}; growth {growth}\n{}", r.work, r.scale, r.shape));
+                let mut text = format!("work {} blocks at scale {}; growth {growth}\n{}", r.work, r.scale, r.shape);
+                for f in &c.forecast {
+                    text.push_str(&format!(
+                        "\nforecast at scale {} (planned, never loaded): estimated cost {:.0}, estimated rows {:.0}{}",
+                        f.scale,
+                        f.estimated_cost,
+                        f.estimated_rows,
+                        if f.shape_diff.is_some() { "; the plan changes shape" } else { "" }
+                    ));
+                    for x in c.findings.iter().filter(|x| x.kind.is_forecast() && x.scale == Some(f.scale)) {
+                        let sev = if x.severity == Severity::Error { "error" } else { "warning" };
+                        text.push_str(&format!("\n  {sev}: {}: {}", x.kind, x.detail));
+                    }
+                }
+                tc.set_system_out(text);
             }
             suite.add_test_case(tc);
         }

@@ -44,6 +44,35 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
             )?;
         }
     }
+    let forecasts: Vec<_> = ordered
+        .iter()
+        .flat_map(|q| q.cases.iter().flat_map(move |c| c.forecast.iter().map(move |f| (q, c, f))))
+        .collect();
+    if !forecasts.is_empty() {
+        writeln!(out, "\n**Forecast** (planned with projected statistics, never loaded):\n")?;
+        writeln!(out, "| query | case | scale | rows | est. cost | est. rows | plan | findings |")?;
+        writeln!(out, "|---|---|---|---:|---:|---:|---|---|")?;
+        for (q, c, f) in forecasts {
+            let kinds: Vec<String> = c
+                .findings
+                .iter()
+                .filter(|x| x.kind.is_forecast() && x.scale == Some(f.scale))
+                .map(|x| format!("`{}`{}", x.kind, if x.severity == Severity::Error { " (error)" } else { "" }))
+                .collect();
+            writeln!(
+                out,
+                "| `{}` | {} | {} (forecast) | {} | {:.0} | {:.0} | {} | {} |",
+                q.title(),
+                cell(&c.case),
+                f.scale,
+                crate::report::chart::compact(crate::report::forecast_rows(f)),
+                f.estimated_cost,
+                f.estimated_rows,
+                if f.shape_diff.is_some() { "changes" } else { "same" },
+                kinds.join(", ")
+            )?;
+        }
+    }
     let skews: Vec<String> =
         ordered.iter().flat_map(|q| q.skew.iter().map(|l| format!("> `{}`: {l}", q.title()))).collect();
     if !skews.is_empty() {
@@ -66,7 +95,7 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
         for c in &q.cases {
             for f in &c.findings {
                 let sev = if f.severity == Severity::Error { "**error**" } else { "warning" };
-                let at = f.scale.map(|s| format!(" at scale {s}")).unwrap_or_default();
+                let at = f.at();
                 writeln!(out, "- {sev} `{}` ({}){at}: {}", f.kind, c.case, f.detail.replace('\n', " "))?;
             }
             for (scales, d) in crate::report::grouped_diffs(c) {

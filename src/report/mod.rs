@@ -99,8 +99,27 @@ pub struct CaseReport {
     #[serde(default)]
     pub baseline_rows_growth_exponent: Option<f64>,
     pub runs: Vec<RunReport>,
+    /// The case planned at each forecast scale (never run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forecast: Vec<ForecastReport>,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
+}
+
+/// A case planned at a forecast scale: a size planned with projected statistics, never
+/// loaded. Its numbers are the planner's estimates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForecastReport {
+    pub scale: f64,
+    /// Always true: what marks the point as a forecast wherever the report goes.
+    pub forecast: bool,
+    pub rows: BTreeMap<String, u64>,
+    pub estimated_cost: f64,
+    pub estimated_rows: f64,
+    pub scans: Vec<crate::forecast::ScanEstimate>,
+    pub shape: String,
+    /// Against the largest measured scale's plan, where it differs.
+    pub shape_diff: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,6 +149,12 @@ pub struct RunReport {
     pub trigger_work: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<TriggerReport>,
+    /// The plan's estimated total cost and each scan's estimated rows, for comparing with
+    /// forecasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_cost: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scans: Vec<crate::forecast::ScanEstimate>,
 }
 
 /// What a write's trigger or foreign-key check or action did.
@@ -181,6 +206,9 @@ pub struct Timings {
     pub copy_ms: u64,
     /// Writing the world into the cache.
     pub save_ms: u64,
+    /// Each forecast scale: its world built, its cases planned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forecasts: Vec<crate::forecast::ForecastTiming>,
     pub total_ms: u64,
 }
 
@@ -196,6 +224,7 @@ impl Timings {
         }
         self.schema_ms += other.schema_ms;
         self.loads.extend(other.loads);
+        self.forecasts.extend(other.forecasts);
         self.load_ms += other.load_ms;
         self.index_ms += other.index_ms;
         self.analyze_ms += other.analyze_ms;
@@ -203,6 +232,12 @@ impl Timings {
         self.generic_ms += other.generic_ms;
         self.total_ms += other.total_ms;
     }
+}
+
+/// The x value of a forecast point: rows of the largest table its plan reads, else its scale.
+#[expect(clippy::cast_precision_loss)]
+pub(crate) fn forecast_rows(f: &ForecastReport) -> f64 {
+    f.rows.values().max().map_or(f.scale, |v| *v as f64)
 }
 
 /// One query measured on one target, judged.
@@ -278,6 +313,28 @@ impl QueryReport {
                             foreign_key: t.foreign_key,
                         })
                         .collect(),
+                    estimated_cost: r.cost(),
+                    scans: r
+                        .plan
+                        .as_ref()
+                        .and_then(|p| crate::plan::Explain::from_json(p).ok())
+                        .map(|e| crate::forecast::scans(&e.plan))
+                        .unwrap_or_default(),
+                })
+                .collect();
+            let last_shape = c.runs.iter().rev().find(|r| !r.timed_out).map(|r| r.shape.as_str());
+            let forecast = c
+                .forecasts
+                .iter()
+                .map(|f| ForecastReport {
+                    scale: f.scale,
+                    forecast: true,
+                    rows: f.rows.clone(),
+                    estimated_cost: f.cost,
+                    estimated_rows: f.plan_rows,
+                    scans: f.scans.clone(),
+                    shape: f.shape.clone(),
+                    shape_diff: last_shape.and_then(|s| shape::diff(s, &f.shape)),
                 })
                 .collect();
             cases.push(CaseReport {
@@ -288,6 +345,7 @@ impl QueryReport {
                 rows_growth_exponent: v.rows_exponent.map(round2),
                 baseline_rows_growth_exponent: v.baseline_rows_exponent,
                 runs,
+                forecast,
                 findings: v.findings.clone(),
                 notes: v.notes.clone(),
             });

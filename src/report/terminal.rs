@@ -52,6 +52,7 @@ pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write)
         }
     }
     writeln!(out, "{table}")?;
+    forecast_table(report, color, out)?;
 
     for q in &report.queries {
         for line in &q.skew {
@@ -78,7 +79,7 @@ pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write)
                     Severity::Error => paint("error", "31", color),
                     Severity::Warning => paint("warning", "33", color),
                 };
-                let at = f.scale.map(|s| format!(" at scale {s}")).unwrap_or_default();
+                let at = f.at();
                 let node = f.node.as_ref().map(|n| format!(" [{n}]")).unwrap_or_default();
                 writeln!(out, "  {sev}: {} ({}){at}{node}: {}", f.kind, c.case, f.detail)?;
             }
@@ -105,6 +106,45 @@ pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write)
         Verdict::Fail => paint("FAIL", "1;31", color),
     };
     writeln!(out, "{verdict}: {}", report.summary())
+}
+
+/// The forecast points, each marked as one: planned at a size never loaded.
+fn forecast_table(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    if !color {
+        table.force_no_tty();
+    }
+    table.set_header(["query", "case", "forecast scale", "rows", "est. cost", "est. rows", "plan", "findings"]);
+    let mut any = false;
+    for q in &report.queries {
+        for c in &q.cases {
+            for f in &c.forecast {
+                any = true;
+                let kinds: Vec<String> = c
+                    .findings
+                    .iter()
+                    .filter(|x| x.kind.is_forecast() && x.scale == Some(f.scale))
+                    .map(|x| format!("{}{}", x.kind, if x.severity == Severity::Error { " (error)" } else { "" }))
+                    .collect();
+                table.add_row(vec![
+                    Cell::new(q.title()),
+                    Cell::new(&c.case),
+                    Cell::new(format!("{} (forecast)", f.scale)),
+                    Cell::new(crate::report::chart::compact(crate::report::forecast_rows(f))),
+                    Cell::new(format!("{:.0}", f.estimated_cost)),
+                    Cell::new(format!("{:.0}", f.estimated_rows)),
+                    Cell::new(if f.shape_diff.is_some() { "changes" } else { "same" }),
+                    Cell::new(kinds.join(", ")),
+                ]);
+            }
+        }
+    }
+    if any {
+        writeln!(out, "forecast: planned with projected statistics, never loaded")?;
+        writeln!(out, "{table}")?;
+    }
+    Ok(())
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {
