@@ -122,14 +122,19 @@ pub(crate) async fn plan_all(
     model: &DataModel,
     queries: &[Query],
     runs: &mut [QueryRuns],
+    measured_db: Option<&str>,
 ) -> Result<Vec<ForecastTiming>> {
     let mut timings = Vec::new();
+    let densities = match measured_db {
+        Some(db) if !settings.forecast.is_empty() => world::densities(server, db).await?,
+        _ => world::Densities::new(),
+    };
     for &scale in &settings.forecast {
         let db = server.copy_name("forecast");
         let started = Instant::now();
         let display = crate::progress::global();
         display.spin(&format!("forecast scale {scale}: sampling and projecting the world"));
-        let built = world::build(server, settings, model, scale, &db).await;
+        let built = world::build(server, settings, model, scale, &db, &densities).await;
         let build_ms = ms_since(started);
         let planned = match built {
             Ok(projected) => {
@@ -162,6 +167,7 @@ pub(crate) async fn bisect(
     model: &DataModel,
     queries: &[Query],
     runs: &mut [QueryRuns],
+    measured_db: Option<&str>,
 ) -> Result<Vec<ForecastTiming>> {
     let mut timings = Vec::new();
     for _ in 0..settings.forecast_bisect {
@@ -179,7 +185,7 @@ pub(crate) async fn bisect(
         middles.sort_by(f64::total_cmp);
         let mut at = settings.clone();
         at.forecast = middles;
-        timings.extend(plan_all(server, &at, model, queries, runs).await?);
+        timings.extend(plan_all(server, &at, model, queries, runs, measured_db).await?);
         for cr in runs.iter_mut().flat_map(|q| &mut q.cases) {
             cr.forecasts.sort_by(|a, b| a.scale.total_cmp(&b.scale));
         }

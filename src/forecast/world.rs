@@ -27,6 +27,26 @@ use super::project;
 /// (most common values, histograms) rather than of a handful of rows.
 pub(crate) const SAMPLE_ROWS: u64 = 90_000;
 
+/// Pages and rows of each relation (by name) in the largest measured world: how densely
+/// its rows and index entries pack at a size that was loaded.
+pub(super) type Densities = BTreeMap<String, (f64, f64)>;
+
+/// The pages and rows of every table, index and materialized view of database `db`.
+pub(super) async fn densities(server: &Server, db: &str) -> Result<Densities> {
+    let mut conn = server.connect_to(db).await?;
+    let rows: std::result::Result<Vec<(String, f64, f64)>, sqlx::Error> = sqlx::query_as(
+        "SELECT c.oid::regclass::text, c.relpages::float8, c.reltuples::float8
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'i', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname NOT LIKE 'pg_toast%'",
+    )
+    .fetch_all(&mut conn)
+    .await;
+    let _ = conn.close().await;
+    let rows = rows.map_err(|e| Error::postgres("reading the measured world's relation sizes", e))?;
+    Ok(rows.into_iter().map(|(name, pages, tuples)| (name, (pages, tuples))).collect())
+}
+
 /// What the forecast's world stands for.
 #[derive(Debug, Default)]
 pub(super) struct Projected {
@@ -43,6 +63,7 @@ pub(super) async fn build(
     model: &DataModel,
     scale: f64,
     db: &str,
+    densities: &Densities,
 ) -> Result<Projected> {
     let mut admin = server.connect().await?;
     let created =
@@ -54,7 +75,7 @@ pub(super) async fn build(
     let _ = schema_conn.close().await;
     applied?;
     let mut conn = server.connect_to(db).await?;
-    let built = fill(&mut conn, server, settings, model, scale).await;
+    let built = fill(&mut conn, server, settings, model, (scale, densities)).await;
     let _ = conn.close().await;
     built
 }
@@ -64,7 +85,7 @@ async fn fill(
     server: &Server,
     settings: &Settings,
     model: &DataModel,
-    scale: f64,
+    (scale, densities): (f64, &Densities),
 ) -> Result<Projected> {
     // Triggers and foreign-key checks stay off: a sample holds children whose parents it
     // left out. Constraints and indexes stay, as the planner reads them.
@@ -91,6 +112,11 @@ async fn fill(
     let mut projected = Projected::default();
     // (table, rows it stands for, rows sampled, rows loaded)
     let mut tables = Vec::new();
+    // The indexes that are not keys go while rows load, and come back after, as a load has it.
+    let mut set_aside = Vec::new();
+    for g in &gens {
+        set_aside.push(drop_plain_indexes(conn, &quote_qualified(&g.name)).await?);
+    }
     for mut g in gens {
         let name = g.name.clone();
         let total = g.sample(SAMPLE_ROWS, settings.seed);
@@ -114,8 +140,11 @@ async fn fill(
     }
     // Packed indexes (a load builds them after the rows), frozen pages, and statistics of
     // the whole sample.
-    for n in &names {
+    for (n, plain) in names.iter().zip(&set_aside) {
         exec(conn, &format!("REINDEX TABLE {n}"), "rebuilding a forecast's indexes").await?;
+        for def in plain {
+            exec(conn, def, "rebuilding a forecast's indexes").await?;
+        }
     }
     let list = names.join(", ");
     exec(conn, &format!("VACUUM (FREEZE) {list}"), "vacuuming a forecast's tables").await?;
@@ -133,10 +162,33 @@ async fn fill(
         if sampled < total {
             #[expect(clippy::cast_precision_loss)]
             let factor = *total as f64 / *sampled as f64;
-            project_table(conn, server, &layout, &quote_qualified(name), factor).await?;
+            project_table(conn, server, (&layout, densities), &quote_qualified(name), factor).await?;
         }
     }
     Ok(projected)
+}
+
+/// Drop `table`'s indexes that are not a key's; returns their definitions, by name. They
+/// are made again after the rows, packed, and after the keys' indexes, in this order, as a
+/// load makes them: the planner weighs a table's indexes in the order they were made,
+/// which settles near ties between them. A partitioned table keeps its indexes.
+async fn drop_plain_indexes(conn: &mut PgConnection, table: &str) -> Result<Vec<String>> {
+    let plain: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+         WHERE i.indrelid = $1::regclass AND t.relkind = 'r'
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+           AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+         ORDER BY 1",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| Error::postgres(format!("reading the indexes of {table}"), e))?;
+    for (name, _) in &plain {
+        exec(conn, &format!("DROP INDEX {name}"), "setting a forecast's indexes aside").await?;
+    }
+    Ok(plain.into_iter().map(|(_, def)| def).collect())
 }
 
 /// Where the server keeps relation files, and how it cuts them.
@@ -165,11 +217,13 @@ impl Layout {
 }
 
 /// Make `table` (its partitions and every index) look `factor` times its sample to the
-/// planner: pages and rows in `pg_class` and in the files, and distinct counts.
+/// planner: rows and pages in `pg_class` and in the files, and distinct counts. Pages
+/// follow the rows at the density the relation has in the measured world, where it has
+/// one (index entries pack tighter as keys repeat more), else at the sample's.
 async fn project_table(
     conn: &mut PgConnection,
     server: &Server,
-    layout: &Layout,
+    (layout, densities): (&Layout, &Densities),
     table: &str,
     factor: f64,
 ) -> Result<()> {
@@ -180,7 +234,7 @@ async fn project_table(
               rels AS (SELECT relid AS oid FROM tree
                        UNION ALL SELECT x.indexrelid FROM pg_index x JOIN tree ON x.indrelid = tree.relid)
          SELECT c.oid::int8, c.relkind::text, c.relpages::float8, c.reltuples::float8, c.relallvisible::float8,
-                pg_relation_filepath(c.oid)
+                pg_relation_filepath(c.oid), c.oid::regclass::text
          FROM rels JOIN pg_class c ON c.oid = rels.oid",
         t = table.replace('\'', "''")
     )))
@@ -195,7 +249,12 @@ async fn project_table(
         let (oid, kind, pages, tuples, visible, path): (i64, String, f64, f64, f64, Option<String>) =
             (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
         let new_tuples = if tuples > 0.0 { (tuples * factor).round() } else { tuples };
-        let new_pages = project::pages(pages, 1.0, factor);
+        let new_pages = match densities.get(&r.get::<String, _>(6)) {
+            Some(&(measured_pages, measured_tuples)) if measured_pages > 0.0 && measured_tuples > 0.0 => {
+                project::pages(measured_pages, measured_tuples, new_tuples)
+            }
+            _ => project::pages(pages, 1.0, factor),
+        };
         #[expect(clippy::cast_precision_loss)]
         let new_visible = (visible * factor).round().min(new_pages as f64);
         if let (Some(path), true) = (path, new_pages > 0 && matches!(kind.as_str(), "r" | "i" | "m")) {

@@ -149,8 +149,11 @@ pub(super) async fn measure_on<'q>(
     }
     if !settings.forecast.is_empty() {
         // The measuring session leaves the world while the forecasts are planned elsewhere.
-        timings.forecasts = crate::forecast::plan_all(server, settings, &world.model, queries, &mut runs).await?;
-        let narrowed = crate::forecast::bisect(server, settings, &world.model, queries, &mut runs).await?;
+        let measured = world.scales.last().and_then(|(db, _)| db.clone());
+        let measured = measured.as_deref();
+        timings.forecasts =
+            crate::forecast::plan_all(server, settings, &world.model, queries, &mut runs, measured).await?;
+        let narrowed = crate::forecast::bisect(server, settings, &world.model, queries, &mut runs, measured).await?;
         timings.forecasts.extend(narrowed);
     }
     let notes = world.notes(server, settings).await?;
