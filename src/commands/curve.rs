@@ -11,7 +11,7 @@ use crate::commands::Outcome;
 use crate::config::Settings;
 use crate::config::catalog;
 use crate::error::{Error, Result};
-use crate::forecast::ForecastRun;
+use crate::measure::ForecastRun;
 use crate::measure::{Curve, Run};
 use crate::pipeline::measure_catalog;
 use crate::plan::shape;
@@ -282,7 +282,7 @@ fn svg_document(query: &str, cases: &[(&str, &[Run], &[ForecastRun])]) -> String
                 Series { label: "forecast", points: forecast, color: chart::FORECAST, dashed: true },
             ];
             let cost = chart::svg(&format!("{query} ({case}): estimated cost"), "cost", &series, &flips);
-            let _ = write!(rows, "<g transform=\"translate(1040,{y})\">{}</g>\n", strip_decl(&cost));
+            let _ = writeln!(rows, "<g transform=\"translate(1040,{y})\">{}</g>", strip_decl(&cost));
         }
     }
     format!(

@@ -21,53 +21,9 @@ use crate::config::Settings;
 use crate::config::catalog::Query;
 use crate::datagen::model::DataModel;
 use crate::error::{DbError, Error, Result, db_message};
-use crate::measure::{self, QueryRuns};
-use crate::plan::{Explain, PlanNode, shape};
+use crate::measure::{self, ForecastRun, QueryRuns, scans};
+use crate::plan::{Explain, shape};
 use crate::postgres::Server;
-
-/// One case planned at a forecast scale.
-#[derive(Debug, Clone)]
-pub(crate) struct ForecastRun {
-    pub scale: f64,
-    /// Rows of the tables the plan reads, as the forecast projects them.
-    pub rows: BTreeMap<String, u64>,
-    pub shape: String,
-    /// The plan's estimated total cost and rows, at its root.
-    pub cost: f64,
-    pub plan_rows: f64,
-    /// Each scan's estimated rows.
-    pub scans: Vec<ScanEstimate>,
-    /// Patterns of the plan: seq scans, sorts and hashes that would spill, forbidden ones.
-    pub findings: Vec<Finding>,
-    /// The plan as EXPLAIN's JSON and as its text.
-    pub plan: Value,
-    pub text: Vec<String>,
-}
-
-/// A scan of a plan and the rows the planner expects of it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ScanEstimate {
-    /// The node as reports label it (`Index Scan on orders using orders_customer_idx`).
-    pub node: String,
-    pub estimated_rows: f64,
-}
-
-impl ForecastRun {
-    /// The rows growth is measured against: the largest table the plan reads, else the scale.
-    #[expect(clippy::cast_precision_loss)]
-    pub(crate) fn growth_rows(&self) -> f64 {
-        self.rows.values().max().map_or(self.scale, |r| *r as f64)
-    }
-}
-
-/// The scans of a plan with their estimated rows (per loop), in plan order.
-pub(crate) fn scans(plan: &PlanNode) -> Vec<ScanEstimate> {
-    plan.walk()
-        .into_iter()
-        .filter(|(n, _)| n.relation_name.is_some())
-        .map(|(n, _)| ScanEstimate { node: n.label(), estimated_rows: n.plan_rows })
-        .collect()
-}
 
 /// A case's forecast findings: its forecast points against its measured ones (see
 /// [`verdicts::judge`]), as errors where the query or `[thresholds]` gates on forecasts.

@@ -134,13 +134,57 @@ pub(crate) fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
+/// One case planned at a forecast scale.
+#[derive(Debug, Clone)]
+pub(crate) struct ForecastRun {
+    pub scale: f64,
+    /// Rows of the tables the plan reads, as the forecast projects them.
+    pub rows: BTreeMap<String, u64>,
+    pub shape: String,
+    /// The plan's estimated total cost and rows, at its root.
+    pub cost: f64,
+    pub plan_rows: f64,
+    /// Each scan's estimated rows.
+    pub scans: Vec<ScanEstimate>,
+    /// Patterns of the plan: seq scans, sorts and hashes that would spill, forbidden ones.
+    pub findings: Vec<Finding>,
+    /// The plan as EXPLAIN's JSON and as its text.
+    pub plan: Value,
+    pub text: Vec<String>,
+}
+
+/// A scan of a plan and the rows the planner expects of it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScanEstimate {
+    /// The node as reports label it (`Index Scan on orders using orders_customer_idx`).
+    pub node: String,
+    pub estimated_rows: f64,
+}
+
+impl ForecastRun {
+    /// The rows growth is measured against: the largest table the plan reads, else the scale.
+    #[expect(clippy::cast_precision_loss)]
+    pub(crate) fn growth_rows(&self) -> f64 {
+        self.rows.values().max().map_or(self.scale, |r| *r as f64)
+    }
+}
+
+/// The scans of a plan with their estimated rows (per loop), in plan order.
+pub(crate) fn scans(plan: &crate::plan::PlanNode) -> Vec<ScanEstimate> {
+    plan.walk()
+        .into_iter()
+        .filter(|(n, _)| n.relation_name.is_some())
+        .map(|(n, _)| ScanEstimate { node: n.label(), estimated_rows: n.plan_rows })
+        .collect()
+}
+
 /// All scales of one case of one query.
 #[derive(Debug, Clone)]
 pub(crate) struct CaseRuns {
     pub case: String,
     pub runs: Vec<Run>,
     /// The case planned at each forecast scale, in order.
-    pub forecasts: Vec<crate::forecast::ForecastRun>,
+    pub forecasts: Vec<ForecastRun>,
 }
 
 /// All cases of one query.

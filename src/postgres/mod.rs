@@ -349,12 +349,14 @@ impl Server {
             }
             Instance::Container(c) => {
                 // Paths are Postgres' own (digits and slashes) under its data directory.
+                use std::fmt::Write as _;
                 let mut script = format!("set -e; cd '{}'; o=$(stat -c %u:%g {owner}); ", data_dir.replace('\'', ""));
                 for (file, bytes) in files {
-                    script.push_str(&format!(
+                    let _ = write!(
+                        script,
                         "[ -e {file} ] || {{ : > {file}; chown $o {file}; }}; \
                          [ $(stat -c %s {file}) -ge {bytes} ] || truncate -s {bytes} {file}; "
-                    ));
+                    );
                 }
                 let (code, _, stderr) = c.exec(&["sh", "-c", &script]).await?;
                 if code == Some(0) { Ok(()) } else { Err(failed(String::from_utf8_lossy(&stderr).trim().to_string())) }

@@ -1,5 +1,6 @@
 //! The JUnit report: one test case per query and case; failures carry the findings.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
@@ -38,16 +39,17 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
                 let growth = c.growth_exponent.map_or("not fitted".into(), |b| format!("rows^{b:.2}"));
                 let mut text = format!("work {} blocks at scale {}; growth {growth}\n{}", r.work, r.scale, r.shape);
                 for f in &c.forecast {
-                    text.push_str(&format!(
+                    let _ = write!(
+                        text,
                         "\nforecast at scale {} (planned, never loaded): estimated cost {:.0}, estimated rows {:.0}{}",
                         f.scale,
                         f.estimated_cost,
                         f.estimated_rows,
                         if f.shape_diff.is_some() { "; the plan changes shape" } else { "" }
-                    ));
+                    );
                     for x in c.findings.iter().filter(|x| x.kind.is_forecast() && x.scale == Some(f.scale)) {
                         let sev = if x.severity == Severity::Error { "error" } else { "warning" };
-                        text.push_str(&format!("\n  {sev}: {}: {}", x.kind, x.detail));
+                        let _ = write!(text, "\n  {sev}: {}: {}", x.kind, x.detail);
                     }
                 }
                 tc.set_system_out(text);

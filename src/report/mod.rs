@@ -116,7 +116,7 @@ pub struct ForecastReport {
     pub rows: BTreeMap<String, u64>,
     pub estimated_cost: f64,
     pub estimated_rows: f64,
-    pub scans: Vec<crate::forecast::ScanEstimate>,
+    pub scans: Vec<crate::measure::ScanEstimate>,
     pub shape: String,
     /// Against the largest measured scale's plan, where it differs.
     pub shape_diff: Option<String>,
@@ -154,7 +154,7 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_cost: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub scans: Vec<crate::forecast::ScanEstimate>,
+    pub scans: Vec<crate::measure::ScanEstimate>,
 }
 
 /// What a write's trigger or foreign-key check or action did.
@@ -318,7 +318,7 @@ impl QueryReport {
                         .plan
                         .as_ref()
                         .and_then(|p| crate::plan::Explain::from_json(p).ok())
-                        .map(|e| crate::forecast::scans(&e.plan))
+                        .map(|e| crate::measure::scans(&e.plan))
                         .unwrap_or_default(),
                 })
                 .collect();
