@@ -198,6 +198,22 @@ fn bad_forecast_scales_are_refused_before_anything_starts() {
     p.assert_nothing_left();
 }
 
+#[test]
+fn a_generator_without_room_for_the_forecast_size_is_named() {
+    let p = events("");
+    p.write(
+        "plangate.toml",
+        &p.read("plangate.toml").replace("kind = \"int(1, 200)\"", "kind = \"unique(int(1, 150))\""),
+    );
+    let (code, _, stderr) = p.run(&["check", "--no-cache", "--forecast", "1000"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("column `kind` at forecast scale 1000") && stderr.contains("[tables.events.columns]"),
+        "{stderr}"
+    );
+    p.assert_nothing_left();
+}
+
 /// A schema from the corpus, forecast from a world of scale 0.3 to 1.0 (its tables sampled
 /// and projected), then loaded at 1.0 for real: the same plans, and estimates close to the
 /// loaded world's.
