@@ -255,6 +255,11 @@ pub struct CommonArgs {
     /// [default: [database] image, else postgres:17].
     #[arg(long, value_name = "IMAGE", value_delimiter = ',', value_parser = parse_image)]
     pub image: Vec<String>,
+    /// Postgres major version for the local backend; a comma-separated list runs a version
+    /// matrix. Found on this machine, else fetched once [default: [database] postgres, else
+    /// the server found first].
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_major)]
+    pub postgres: Vec<u32>,
     /// An existing server; plangate creates and drops its own scratch database there.
     #[arg(
         long,
@@ -361,6 +366,7 @@ impl CommonArgs {
             forecast: None,
             backend,
             images: self.image.clone(),
+            postgres: self.postgres.clone(),
             database_url: self.database_url.clone(),
             format: self.format,
             output: self.output.clone(),
@@ -375,6 +381,10 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::as_str))
         .map(|name| name.parse::<Format>().expect("one of the listed names"))
+}
+
+fn parse_major(s: &str) -> std::result::Result<u32, config::Invalid> {
+    config::parse_major(s)
 }
 
 fn parse_image(s: &str) -> std::result::Result<String, config::Invalid> {

@@ -61,7 +61,7 @@ pub(crate) async fn run(settings: &Settings, req: &Request) -> Result<Outcome> {
         .iter()
         .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
         .collect(),
-        tcp_port: (targets[0] == Target::Local).then(free_port).transpose()?,
+        tcp_port: matches!(targets[0], Target::Local(_)).then(free_port).transpose()?,
         password: Some(password.clone()),
     };
     let server = Server::start_with(settings, &targets[0], None, &startup).await?;

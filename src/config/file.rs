@@ -43,6 +43,8 @@ pub(super) struct SnapshotSection {
 #[serde(deny_unknown_fields)]
 pub(super) struct DatabaseSection {
     pub image: Option<ImageSpec>,
+    /// The Postgres major version (or versions, a matrix) the local backend runs.
+    pub postgres: Option<toml::Value>,
     #[serde(default)]
     pub settings: BTreeMap<String, toml::Value>,
 }
@@ -108,6 +110,36 @@ impl Reader<'_> {
         };
         image::check_list(&images).map_err(|Invalid(detail)| self.err("database.image", detail))?;
         Ok((images, true))
+    }
+
+    /// The Postgres major versions to run on: the flag's, else `[database] postgres`, a
+    /// version ("18", 18) or a list of them, each once; empty when neither names any.
+    pub(super) fn postgres(&self, value: Option<toml::Value>, flags: &[u32]) -> Result<Vec<u32>> {
+        if !flags.is_empty() {
+            return Ok(flags.to_vec());
+        }
+        let items = match value {
+            None => return Ok(Vec::new()),
+            Some(toml::Value::Array(items)) if items.is_empty() => {
+                return Err(self.err("database.postgres", "the list of versions is empty".into()));
+            }
+            Some(toml::Value::Array(items)) => items,
+            Some(one) => vec![one],
+        };
+        let mut out: Vec<u32> = Vec::new();
+        for item in items {
+            let text = match &item {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                other => other.to_string(),
+            };
+            let major = super::parse_major(&text).map_err(|Invalid(detail)| self.err("database.postgres", detail))?;
+            if out.contains(&major) {
+                return Err(self.err("database.postgres", format!("Postgres {major} is listed twice")));
+            }
+            out.push(major);
+        }
+        Ok(out)
     }
 
     /// `[database.settings]`: GUC names and their values as Postgres takes them.

@@ -77,6 +77,9 @@ pub struct Settings {
     pub backend: BackendChoice,
     pub(crate) images: Vec<String>,
     pub(crate) image_configured: bool,
+    /// The Postgres major versions asked for (`[database] postgres`, `--postgres`), in the
+    /// order given; empty: whatever server the backend finds.
+    pub(crate) postgres: Vec<u32>,
     pub(crate) database_url: Option<String>,
     /// Server settings (GUCs) to mirror production.
     #[expect(clippy::struct_field_names, reason = "the server's settings, not plangate's")]
@@ -137,7 +140,12 @@ impl Settings {
             .map_or(Path::new("."), |p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
             .to_path_buf();
         let read = Reader { path: config_path };
-        let (images, image_configured) = read.images(file.database.image, &args.images)?;
+        let postgres = read.postgres(file.database.postgres, &args.postgres)?;
+        let (mut images, image_configured) = read.images(file.database.image, &args.images)?;
+        if !image_configured && !postgres.is_empty() {
+            // On the container backend, the official image of each version asked for.
+            images = postgres.iter().map(|m| format!("postgres:{m}")).collect();
+        }
         let pg_settings = read.pg_settings(file.database.settings)?;
         let patterns = file.schema.files.unwrap_or_else(|| vec!["schema/*.sql".to_string()]);
         let format = match file.schema.format.as_deref() {
@@ -197,6 +205,7 @@ impl Settings {
             backend,
             images,
             image_configured,
+            postgres,
             database_url: args.database_url.clone(),
             pg_settings,
             schema,
@@ -291,6 +300,19 @@ pub(crate) fn hex_digest(digest: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// A Postgres major version as a user writes it ("18"); plangate runs on 13 and newer.
+pub fn parse_major(text: &str) -> std::result::Result<u32, Invalid> {
+    let t = text.trim();
+    match t.parse::<u32>() {
+        Ok(m) if m >= crate::postgres::install::OLDEST => Ok(m),
+        Ok(m) => Err(Invalid(format!(
+            "Postgres {m} is older than plangate supports ({} and newer)",
+            crate::postgres::install::OLDEST
+        ))),
+        Err(_) => Err(Invalid(format!("`{t}` is not a Postgres major version (such as 15 or 18)"))),
+    }
 }
 
 #[cfg(test)]

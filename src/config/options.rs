@@ -25,6 +25,8 @@ pub struct Overrides {
     pub backend: BackendChoice,
     /// Images, each a valid reference (see [`crate::config::image::ImageRef`]); empty: the config's.
     pub images: Vec<String>,
+    /// Postgres major versions for the local backend; empty: the config's.
+    pub postgres: Vec<u32>,
     pub database_url: Option<String>,
     pub format: Format,
     pub output: Option<PathBuf>,

@@ -49,6 +49,7 @@ pub(crate) fn build_report(
         targets.push(TargetReport {
             backend: m.backend.clone(),
             image: m.image.clone(),
+            binaries: m.binaries.clone(),
             postgres_version: m.postgres_version.clone(),
             settings: m.server_settings.iter().cloned().collect(),
         });
@@ -99,6 +100,7 @@ pub(crate) fn build_report(
                 baseline_note: note,
                 postgres_version: m.postgres_version.clone(),
                 image: if matrix { m.image.clone() } else { None },
+                matrix,
             });
         }
         match &mut timings {

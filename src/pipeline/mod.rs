@@ -34,6 +34,8 @@ pub(crate) struct Measured {
     pub backend: String,
     /// The image, on the container backend.
     pub image: Option<String>,
+    /// Where the server binaries came from, on the local backend.
+    pub binaries: Option<String>,
     /// The settings the server was started with.
     pub server_settings: Vec<(String, String)>,
     pub runs: Vec<QueryRuns>,
@@ -105,20 +107,21 @@ pub(crate) async fn measure_catalog(settings: &Settings, queries: &[Query]) -> R
     measure_then(settings, queries, async |_| Ok(())).await.map(|(m, ())| m)
 }
 
-/// [`measure_catalog`] on every target: each image of a version matrix in turn, one
-/// throwaway server at a time. Two images of one major version would share baselines.
+/// [`measure_catalog`] on every target: each image or local version of a version matrix in
+/// turn, one throwaway server at a time. Two targets of one major version would share baselines.
 pub(crate) async fn measure_matrix(settings: &Settings, queries: &[Query]) -> Result<Vec<Measured>> {
     let mut all: Vec<Measured> = Vec::new();
     for target in postgres::targets(settings).await? {
         let (m, ()) = measure_on_target(settings, &target, queries, async |_| Ok(())).await?;
         if let Some(twin) = all.iter().find(|o| o.major == m.major) {
+            let name = |m: &Measured| m.image.clone().or_else(|| m.binaries.clone()).unwrap_or_else(|| "?".into());
             return Err(Error::config(
                 &settings.config_path,
-                "database.image",
+                if m.image.is_some() { "database.image" } else { "database.postgres" },
                 format!(
-                    "images {} and {} are both Postgres {}; a version matrix keeps one baseline entry per major version",
-                    twin.image.as_deref().unwrap_or("?"),
-                    m.image.as_deref().unwrap_or("?"),
+                    "{} and {} are both Postgres {}; a version matrix keeps one baseline entry per major version",
+                    name(twin),
+                    name(&m),
                     m.major
                 ),
             ));
@@ -138,10 +141,8 @@ pub(crate) async fn measure_then<T>(
     let targets = postgres::targets(settings).await?;
     let target = &targets[0];
     if targets.len() > 1 {
-        progress(&format!(
-            "this command runs on one image of the version matrix: {}",
-            target.image().unwrap_or_default()
-        ));
+        let which = target.image().or(target.binaries()).unwrap_or_default();
+        progress(&format!("this command runs on the version matrix's first target: {which}"));
     }
     measure_on_target(settings, target, queries, after).await
 }
@@ -178,6 +179,9 @@ async fn measure_on_target<T>(
         ..Timings::default()
     };
     let mut from = target.image().map(|i| format!(", image {i}")).unwrap_or_default();
+    if let Some(b) = target.binaries() {
+        from.push_str(&format!(", binaries {b}"));
+    }
     if server.in_memory() {
         from.push_str(", in memory");
     }
@@ -240,8 +244,11 @@ async fn measure_on_target<T>(
     let (session, extra) = result?;
     timings.total_ms = ms_since(started);
     let image = target.image().map(str::to_string);
+    let binaries = target.binaries().map(str::to_string);
     let (runs, notes) = (session.runs, session.notes);
-    Ok((Measured { postgres_version: version, major, backend, image, server_settings, runs, timings, notes }, extra))
+    let measured =
+        Measured { postgres_version: version, major, backend, image, binaries, server_settings, runs, timings, notes };
+    Ok((measured, extra))
 }
 
 /// What a measuring run keeps once its session is closed.

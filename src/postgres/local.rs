@@ -90,11 +90,10 @@ pub struct LocalCluster {
 }
 
 /// A `pg_dump` of this machine that can dump a server of major version `major` (its own
-/// major is at least that): the newest among the server binaries', the Debian layout's and
-/// the PATH's.
+/// major is at least that): the newest among the servers' folders (the system's and those
+/// plangate fetched) and the PATH's.
 pub(crate) fn pg_dump_for(major: u32) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = find_bindir().into_iter().collect();
-    dirs.extend(glob::glob("/usr/lib/postgresql/*/bin").into_iter().flatten().flatten());
+    let mut dirs: Vec<PathBuf> = super::install::all_found().into_iter().map(|b| b.bindir).collect();
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
@@ -112,36 +111,9 @@ pub(crate) fn pg_dump_for(major: u32) -> Option<PathBuf> {
         .map(|(_, p)| p)
 }
 
-/// Where the server binaries are, or None.
+/// Where the server binaries the system offers first are, or None.
 pub fn find_bindir() -> Option<PathBuf> {
-    let has_server = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        if out.status.success() {
-            let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-            if has_server(&d) {
-                return Some(d);
-            }
-        }
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for d in std::env::split_paths(&path) {
-            if has_server(&d) {
-                return Some(d);
-            }
-        }
-    }
-    let mut versioned: Vec<(u32, PathBuf)> = glob::glob("/usr/lib/postgresql/*/bin")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|d| has_server(d))
-        .filter_map(|d| {
-            let major = d.parent()?.file_name()?.to_str()?.parse().ok()?;
-            Some((major, d))
-        })
-        .collect();
-    versioned.sort();
-    versioned.pop().map(|(_, d)| d)
+    super::install::find(None).map(|b| b.bindir)
 }
 
 /// What names a server build: its version line and its binary's size and time.

@@ -2,6 +2,7 @@
 
 mod archive;
 pub mod container;
+pub mod install;
 pub mod local;
 pub mod production;
 pub mod schema;
@@ -58,15 +59,22 @@ pub(crate) enum Instance {
     Url(Box<url::ScratchDb>),
 }
 
-/// One throwaway Postgres to run the catalog on; a version matrix has one per image.
+/// One throwaway Postgres to run the catalog on; a version matrix has one per image or
+/// per local server version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Local,
+    /// A cluster of these server binaries.
+    Local(install::Binaries),
     Container(String),
     Url,
 }
 
 impl Target {
+    /// The local backend on the server binaries the system offers first.
+    pub fn local() -> Result<Target> {
+        install::find(None).map(Target::Local).ok_or_else(|| Error::no_postgres(no_binaries_message()))
+    }
+
     /// The image, for the container backend.
     pub(crate) fn image(&self) -> Option<&str> {
         match self {
@@ -74,6 +82,30 @@ impl Target {
             _ => None,
         }
     }
+
+    /// Where a local target's server binaries came from.
+    pub(crate) fn binaries(&self) -> Option<&str> {
+        match self {
+            Target::Local(b) => Some(&b.source),
+            _ => None,
+        }
+    }
+}
+
+/// The local targets of the versions asked for (`[database] postgres`, `--postgres`): each
+/// version's binaries found on this machine or fetched.
+async fn local_targets(settings: &Settings) -> Result<Vec<Target>> {
+    if settings.postgres.is_empty() {
+        return Ok(vec![Target::local()?]);
+    }
+    let mut out = Vec::new();
+    for &major in &settings.postgres {
+        let found = tokio::task::spawn_blocking(move || install::resolve(major))
+            .await
+            .expect("resolving server binaries does not panic")?;
+        out.push(Target::Local(found));
+    }
+    Ok(out)
 }
 
 /// Resolve the backend (`auto`: a URL, else a configured image with a runtime, else local
@@ -86,7 +118,7 @@ pub(crate) async fn targets(settings: &Settings) -> Result<Vec<Target>> {
     };
     Ok(match settings.backend {
         BackendChoice::Url => vec![Target::Url],
-        BackendChoice::Local => vec![Target::Local],
+        BackendChoice::Local => local_targets(settings).await?,
         BackendChoice::Container => {
             if container::runtime().await.is_none() {
                 return Err(Error::no_postgres(container::no_runtime_message()));
@@ -96,7 +128,9 @@ pub(crate) async fn targets(settings: &Settings) -> Result<Vec<Target>> {
         BackendChoice::Auto => {
             if settings.image_configured && container::runtime().await.is_some() {
                 containers()
-            } else if local::find_bindir().is_some() {
+            } else if !settings.postgres.is_empty() {
+                local_targets(settings).await?
+            } else if let Some(found) = install::find(None) {
                 if settings.image_configured {
                     crate::progress::global().line(&format!(
                         "no container runtime answered at {}: running on the local backend instead of {}",
@@ -104,7 +138,7 @@ pub(crate) async fn targets(settings: &Settings) -> Result<Vec<Target>> {
                         settings.images.join(", ")
                     ));
                 }
-                vec![Target::Local]
+                vec![Target::Local(found)]
             } else if container::runtime().await.is_some() {
                 containers()
             } else {
@@ -225,8 +259,8 @@ impl Server {
                     .await?,
                 ))
             }
-            Target::Local => {
-                let bindir = local::find_bindir().ok_or_else(|| Error::no_postgres(no_binaries_message()))?;
+            Target::Local(binaries) => {
+                let bindir = binaries.bindir.clone();
                 for left in watchdog::sweep() {
                     crate::progress::global().line(&format!("removed what an earlier run left behind: {left}"));
                 }
@@ -523,7 +557,7 @@ impl Server {
     /// (the url backend, an image not on this machine yet).
     pub(crate) async fn build_id(target: &Target) -> Option<String> {
         match target {
-            Target::Local => local::find_bindir().map(|b| local::build_id(&b)),
+            Target::Local(b) => Some(local::build_id(&b.bindir)),
             Target::Container(image) => container::build_id(&container::runtime().await?, image).await,
             Target::Url => None,
         }
@@ -572,8 +606,9 @@ impl Server {
 }
 
 fn no_binaries_message() -> String {
-    "no Postgres server binaries found (looked at `pg_config --bindir`, PATH and /usr/lib/postgresql/*/bin); \
-     install the server package (e.g. apt-get install postgresql)"
+    "no Postgres server binaries found (looked at `pg_config --bindir`, PATH, /usr/lib/postgresql/*/bin, \
+     /usr/pgsql-*/bin and Homebrew's postgresql@*); install the server package (e.g. apt-get install postgresql), \
+     or name a version (`--postgres 17`) for plangate to fetch"
         .into()
 }
 

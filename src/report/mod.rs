@@ -61,6 +61,10 @@ pub struct Report {
 pub struct TargetReport {
     pub backend: String,
     pub image: Option<String>,
+    /// Where the local backend's server binaries came from: a folder of this machine, or
+    /// the registry package plangate fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binaries: Option<String>,
     pub postgres_version: String,
     /// The server settings it was started with: the disposable ones and the user's.
     pub settings: BTreeMap<String, String>,
@@ -73,6 +77,9 @@ pub struct QueryReport {
     pub postgres_version: String,
     /// With a version matrix, the image they come from (None otherwise).
     pub image: Option<String>,
+    /// Whether the run was a version matrix (so the version is part of the query's title).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub matrix: bool,
     /// The query file, relative to the config's folder.
     pub file: String,
     pub verdict: Verdict,
@@ -249,22 +256,25 @@ pub(crate) struct Judged {
     pub(crate) baseline_note: Option<String>,
     pub postgres_version: String,
     pub image: Option<String>,
+    pub matrix: bool,
 }
 
 impl QueryReport {
     /// The query's name, and with a version matrix the Postgres version it ran on.
     pub(crate) fn title(&self) -> String {
-        match &self.image {
-            Some(_) => format!("{} [Postgres {}]", self.name, self.postgres_version),
-            None => self.name.clone(),
+        if self.matrix || self.image.is_some() {
+            format!("{} [Postgres {}]", self.name, self.postgres_version)
+        } else {
+            self.name.clone()
         }
     }
 
     /// An HTML id unique within the report.
     pub(crate) fn anchor(&self) -> String {
-        match &self.image {
-            Some(_) => format!("{}-pg{}", self.name, crate::baseline::major_of(&self.postgres_version)),
-            None => self.name.clone(),
+        if self.matrix || self.image.is_some() {
+            format!("{}-pg{}", self.name, crate::baseline::major_of(&self.postgres_version))
+        } else {
+            self.name.clone()
         }
     }
 }
@@ -272,7 +282,7 @@ impl QueryReport {
 impl QueryReport {
     /// One query measured on one target, judged, as the report shows it.
     fn new(j: &Judged, root: &std::path::Path) -> QueryReport {
-        let Judged { runs: q, verdicts, baseline_note, postgres_version, image } = j;
+        let Judged { runs: q, verdicts, baseline_note, postgres_version, image, matrix } = j;
         let mut cases = Vec::new();
         for (c, v) in q.cases.iter().zip(verdicts) {
             let runs = c
@@ -377,6 +387,7 @@ impl QueryReport {
             name: q.query.name.clone(),
             postgres_version: postgres_version.clone(),
             image: image.clone(),
+            matrix: *matrix,
             file: q.query.path.strip_prefix(root).unwrap_or(&q.query.path).display().to_string(),
             verdict: if failed { Verdict::Fail } else { Verdict::Pass },
             growth_budget: q.query.growth.as_str().to_string(),
@@ -525,7 +536,14 @@ pub(crate) struct Summary {
 
 impl Report {
     pub(crate) fn summary(&self) -> Summary {
-        let versions: Vec<&str> = self.targets.iter().map(|t| t.postgres_version.as_str()).collect();
+        let versions: Vec<String> = self
+            .targets
+            .iter()
+            .map(|t| match &t.binaries {
+                Some(from) => format!("{} from {from}", t.postgres_version),
+                None => t.postgres_version.clone(),
+            })
+            .collect();
         #[expect(clippy::cast_precision_loss)]
         let secs = self.timings.total_ms as f64 / 1000.0;
         Summary {
