@@ -103,6 +103,21 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Run the catalog on two Postgres major versions and report each case whose plan or
+    /// work differs on the newer one, worst first (exit 1 when one gets worse past
+    /// `regression_ratio`).
+    Upgrade {
+        /// Queries to compare (default: the whole catalog).
+        queries: Vec<String>,
+        /// The major version production runs now.
+        #[arg(long, value_name = "MAJOR", value_parser = parse_major)]
+        from: u32,
+        /// The major version it moves to.
+        #[arg(long, value_name = "MAJOR", value_parser = parse_major)]
+        to: u32,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Combine the JSON reports of partitioned jobs, or of a version matrix run on separate
     /// runners, into one report with the combined verdict (exit 1 when a query fails).
     Merge {
@@ -381,6 +396,38 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::as_str))
         .map(|name| name.parse::<Format>().expect("one of the listed names"))
+}
+
+impl CommonArgs {
+    /// The overrides of `plangate upgrade`: the two versions, on the local backend unless
+    /// the container backend is asked for (then the official image of each version).
+    pub fn upgrade_overrides(&self, from: u32, to: u32) -> Result<Overrides> {
+        let flag = |detail: &str| Error::Argument { flag: "--from/--to".into(), detail: detail.into() };
+        if from == to {
+            return Err(flag("name two different major versions"));
+        }
+        if !self.postgres.is_empty() {
+            return Err(flag("--from and --to name the versions; drop --postgres"));
+        }
+        if !self.image.is_empty() {
+            return Err(flag(
+                "--from and --to name the versions (on the container backend, their official images); drop --image",
+            ));
+        }
+        let mut o = self.overrides()?;
+        o.postgres = vec![from, to];
+        match o.backend {
+            BackendChoice::Auto | BackendChoice::Local => o.backend = BackendChoice::Local,
+            BackendChoice::Container => o.images = vec![format!("postgres:{from}"), format!("postgres:{to}")],
+            BackendChoice::Url => {
+                return Err(Error::Argument {
+                    flag: "--backend url".into(),
+                    detail: "an upgrade runs two servers of plangate's own; use the local or container backend".into(),
+                });
+            }
+        }
+        Ok(o)
+    }
 }
 
 fn parse_major(s: &str) -> std::result::Result<u32, config::Invalid> {

@@ -57,6 +57,9 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             let settings = Settings::load(&forecast.apply(common.overrides()?)?)?;
             commands::explain::run(&settings, &query, scale, case.as_deref(), generic).await
         }
+        Command::Upgrade { queries, from, to, common } => {
+            commands::upgrade::run(&Settings::load(&common.upgrade_overrides(from, to)?)?, &queries).await
+        }
         Command::Merge { reports, format, output } => commands::merge::run(&reports, format, output.as_deref()),
         Command::Suggest { queries, from, common } => {
             let settings = Settings::load(&common.overrides()?)?;

@@ -1,7 +1,7 @@
 //! The detectors, `suggest` and writes on Postgres 18, whose planner and EXPLAIN differ from
 //! 15's (BUFFERS by default, index searches, fractional row counts): the local backend on a
-//! complete Postgres 18 (ci/postgres18.sh) found first on the PATH, as a team with that
-//! version installed has it.
+//! complete Postgres 18 (the system's, or the one plangate fetches) found first on the PATH,
+//! as a team with that version installed has it.
 
 mod common;
 

@@ -1,15 +1,14 @@
 //! `plangate bless`: run the catalog and (re)write the baselines of the queries that ran.
 
-use crate::baseline::{self, Baseline, BaselineCase, BaselineRun};
+use crate::baseline::{self, Baseline};
 use crate::commands::Outcome;
+use crate::config::Settings;
 use crate::config::catalog;
-use crate::config::{Settings, hex_sha256};
 use crate::error::Result;
-use crate::measure::{Curve, QueryRuns};
 use crate::output;
-use crate::pipeline::{Measured, build_report, measure_matrix, production_plans};
+use crate::pipeline::{baseline_of, build_report, measure_matrix, production_plans};
 use crate::progress::line as progress;
-use crate::report::{Verdict, round2};
+use crate::report::Verdict;
 
 pub(crate) async fn run(settings: &Settings, names: &[String]) -> Result<Outcome> {
     let queries = catalog::select(catalog::load(settings)?, names, settings.partition)?;
@@ -28,7 +27,7 @@ pub(crate) async fn run(settings: &Settings, names: &[String]) -> Result<Outcome
     let measured = measure_matrix(settings, &queries).await?;
     for m in &measured {
         for (qr, slot) in m.runs.iter().zip(new_baselines.iter_mut()) {
-            *slot = Some(Baseline::merge(slot.take(), fresh_baseline(settings, m, qr)));
+            *slot = Some(Baseline::merge(slot.take(), baseline_of(settings, m, qr)));
         }
     }
     // The report judges the new baselines, and says what the previous ones had.
@@ -39,28 +38,4 @@ pub(crate) async fn run(settings: &Settings, names: &[String]) -> Result<Outcome
     }
     output::report(&report, settings.format, settings.output.as_deref())?;
     Ok(if report.verdict == Verdict::Fail { Outcome::Fail } else { Outcome::Pass })
-}
-
-/// The baseline entry one target's run of one query records. Budgets still apply: the
-/// report judges the new baselines, so it says what fails regardless.
-fn fresh_baseline(settings: &Settings, measured: &Measured, qr: &QueryRuns) -> Baseline {
-    let mut cases = Vec::new();
-    for c in &qr.cases {
-        let curve = Curve::of(&c.runs);
-        cases.push(BaselineCase {
-            case: c.case.clone(),
-            growth_exponent: curve.fit.map(|f| round2(f.exponent)),
-            rows_growth_exponent: curve.rows_fit.map(|f| round2(f.exponent)),
-            runs: c.runs.iter().map(BaselineRun::of).collect(),
-        });
-    }
-    Baseline {
-        format_version: baseline::FORMAT_VERSION,
-        query: qr.query.name.clone(),
-        sql_sha256: hex_sha256(qr.query.sql.as_bytes()),
-        postgres_version: measured.postgres_version.clone(),
-        config_sha256: settings.config_sha256.clone(),
-        cases,
-        other_versions: Vec::new(),
-    }
 }

@@ -11,6 +11,7 @@ pub(crate) mod fidelity;
 pub(crate) mod init;
 pub(crate) mod merge;
 pub(crate) mod suggest;
+pub(crate) mod upgrade;
 
 /// How a run that could run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,11 +1,12 @@
 //! Judging: every run against its baseline entry and production's plans, assembled into
 //! the one report every renderer reads.
 
-use crate::baseline::Baseline;
-use crate::config::Settings;
+use crate::baseline::{self, Baseline, BaselineCase, BaselineRun};
 use crate::config::catalog;
+use crate::config::{Settings, hex_sha256};
 use crate::error::Result;
-use crate::report::{Judged, Report, TargetReport, Timings};
+use crate::measure::{Curve, QueryRuns};
+use crate::report::{Judged, Report, TargetReport, Timings, round2};
 use crate::snapshot::QueryPlans;
 use crate::verdict;
 
@@ -123,4 +124,28 @@ pub(crate) fn build_report(
     report.seed = settings.seed;
     report.partition = settings.partition.map(|p| format!("{}/{}", p.index, p.count));
     report
+}
+
+/// The baseline entry one target's run of one query records. Budgets still apply: the
+/// report judges the new baselines, so it says what fails regardless.
+pub(crate) fn baseline_of(settings: &Settings, measured: &Measured, qr: &QueryRuns) -> Baseline {
+    let mut cases = Vec::new();
+    for c in &qr.cases {
+        let curve = Curve::of(&c.runs);
+        cases.push(BaselineCase {
+            case: c.case.clone(),
+            growth_exponent: curve.fit.map(|f| round2(f.exponent)),
+            rows_growth_exponent: curve.rows_fit.map(|f| round2(f.exponent)),
+            runs: c.runs.iter().map(BaselineRun::of).collect(),
+        });
+    }
+    Baseline {
+        format_version: baseline::FORMAT_VERSION,
+        query: qr.query.name.clone(),
+        sql_sha256: hex_sha256(qr.query.sql.as_bytes()),
+        postgres_version: measured.postgres_version.clone(),
+        config_sha256: settings.config_sha256.clone(),
+        cases,
+        other_versions: Vec::new(),
+    }
 }

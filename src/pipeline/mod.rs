@@ -24,7 +24,7 @@ use crate::postgres::{self, Server, Target};
 use crate::progress::line as progress;
 use crate::report::Timings;
 
-pub(crate) use judge::{build_report, production_plans};
+pub(crate) use judge::{baseline_of, build_report, production_plans};
 
 /// What a measuring run produced.
 #[derive(Debug)]

@@ -20,6 +20,18 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             }
         }
     }
+    if let Some(u) = &report.upgrade {
+        for c in u.changes.iter().filter(|c| c.change != crate::report::upgrade::Change::Worse) {
+            writeln!(
+                out,
+                "::notice file={},title={}::{}",
+                property(&c.file),
+                property(&format!("plangate upgrade: {} ({})", c.change.as_str(), c.query)),
+                data(&format!("{} ({}) on Postgres {} -> {}: {}", c.query, c.case, u.from, u.to, c.work()))
+            )?;
+        }
+        writeln!(out, "{}", u.headline())?;
+    }
     writeln!(out, "{}", report.summary())?;
     Ok(())
 }

@@ -59,6 +59,36 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
         }
     }
     writeln!(out, "</table>")?;
+    if let Some(u) = &report.upgrade {
+        writeln!(out, "<h2>{}</h2>", esc(&u.headline()))?;
+        if !u.changes.is_empty() {
+            writeln!(
+                out,
+                "<table><tr><th>change</th><th>query</th><th>case</th><th>scale</th><th>work</th><th>time ms</th><th>shape diff</th></tr>"
+            )?;
+            for c in &u.changes {
+                let class = match c.change {
+                    crate::report::upgrade::Change::Worse => "fail",
+                    crate::report::upgrade::Change::Better => "pass",
+                    _ => "",
+                };
+                writeln!(
+                    out,
+                    "<tr><td class=\"{class}\">{}</td><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} &rarr; {:.2}</td><td><pre>{}</pre></td></tr>",
+                    c.change.as_str(),
+                    esc(&c.query),
+                    esc(&c.query),
+                    esc(&c.case),
+                    c.scale,
+                    esc(&c.work()),
+                    c.time_from_ms,
+                    c.time_to_ms,
+                    esc(c.shape_diff.as_deref().unwrap_or_default())
+                )?;
+            }
+            writeln!(out, "</table>")?;
+        }
+    }
     for note in &report.notes {
         writeln!(out, "<p><em>note: {}</em></p>", esc(note))?;
     }

