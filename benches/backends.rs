@@ -40,7 +40,8 @@ async fn start_to_first_query(image: &str) {
     let settings =
         Settings::load(&Overrides { config: Some(format!("{root}/plangate.toml").into()), ..Overrides::default() })
             .unwrap();
-    let targets = [("local", Target::Local), ("container", Target::Container(image.to_string()))];
+    let local = Target::local().expect("Postgres server binaries");
+    let targets = [("local", local), ("container", Target::Container(image.to_string()))];
     let mut ms: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     for round in 1..=ROUNDS {
         for (i, (name, target)) in targets.iter().enumerate() {

@@ -85,3 +85,20 @@ fn small_tables_are_no_seq_scan_finding_but_can_be_forbidden() {
     assert_eq!(hits.len(), 2, "{hits:?}");
     assert!(hits.iter().all(|f| f.kind == Kind::Forbidden));
 }
+
+#[test]
+fn postgres_18_counts_index_searches_and_fractional_rows() {
+    // A skip scan: the multicolumn index's leading column is not filtered; Postgres 18
+    // descends the index once per leading value instead of reading all of it.
+    let skip = plan("pg18_skip_scan");
+    assert_eq!(shape::shape(&skip.plan), "Aggregate\n  Index Only Scan using readings_station_sensor_idx on readings");
+    assert_eq!(skip.index_searches(), Some(9));
+    assert_eq!(skip.work(), 28, "BUFFERS is the default on 18 and counted as on 15");
+    assert_eq!(kinds("pg18_skip_scan"), vec![]);
+    // An inner index scan that finds a row in 6 of its 10 loops: 18 prints 0.6 rows per loop.
+    let frac = plan("pg18_fractional_rows");
+    assert_eq!(frac.rows_processed(), 10 + 6 + 6, "function scan, inner scan (0.6 x 10 loops), join");
+    assert_eq!(frac.index_searches(), Some(10));
+    // Postgres 15 plans have no index searches.
+    assert_eq!(plan("index_scan_listing").index_searches(), None);
+}

@@ -24,10 +24,11 @@ const ORDERS: &str = "
 CREATE TABLE orders (id bigint PRIMARY KEY, product_id bigint NOT NULL REFERENCES products (id) ON DELETE CASCADE);
 ";
 
-/// `plangate ARGS --format json` with Postgres 18's binaries first on the PATH.
+/// `plangate ARGS --format json --postgres 18`, on the binaries `bin` (those `--postgres 18`
+/// finds; also first on the PATH, as a team with Postgres 18 installed has it).
 fn on_18(p: &Project, bin: &std::path::Path, args: &[&str]) -> (i32, Value, String) {
     let mut all = args.to_vec();
-    all.extend(["--format", "json", "--no-cache"]);
+    all.extend(["--format", "json", "--no-cache", "--postgres", "18"]);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let out = p.cmd(&all).env("PATH", path).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -29,6 +29,7 @@ fn run(scale: f64, rows: u64, work: u64, base: Option<u64>, shape: &str, diff: O
         trigger_work: None,
         triggers: Vec::new(),
         estimated_cost: None,
+        index_searches: None,
         scans: Vec::new(),
     }
 }
@@ -57,6 +58,7 @@ fn report() -> Report {
         targets: vec![TargetReport {
             backend: "local".into(),
             image: None,
+            binaries: None,
             postgres_version: "15.18".into(),
             settings: BTreeMap::default(),
         }],
@@ -65,6 +67,7 @@ fn report() -> Report {
                 name: "order_detail".into(),
                 postgres_version: "15.18".into(),
                 image: None,
+                matrix: false,
                 file: "queries/order_detail.sql".into(),
                 verdict: Verdict::Pass,
                 growth_budget: "constant".into(),
@@ -91,6 +94,7 @@ fn report() -> Report {
                 name: "product_listing".into(),
                 postgres_version: "15.18".into(),
                 image: None,
+                matrix: false,
                 file: "queries/product_listing.sql".into(),
                 verdict: Verdict::Fail,
                 growth_budget: "constant".into(),
@@ -161,6 +165,7 @@ fn report() -> Report {
         config_sha256: "daeb4bf301aed057b001deaf6f3d6d1dd7910a3ad798bca9930184f8f5a0041b".into(),
         seed: 42,
         partition: None,
+        upgrade: None,
     }
 }
 
@@ -173,12 +178,14 @@ fn matrix_report() -> Report {
         TargetReport {
             backend: "container".into(),
             image: Some("postgres:15".into()),
+            binaries: None,
             postgres_version: "15.20".into(),
             settings: BTreeMap::default(),
         },
         TargetReport {
             backend: "container".into(),
             image: Some("postgres:17".into()),
+            binaries: None,
             postgres_version: "17.10".into(),
             settings: BTreeMap::default(),
         },

@@ -180,7 +180,7 @@ async fn measure_on_target<T>(
     };
     let mut from = target.image().map(|i| format!(", image {i}")).unwrap_or_default();
     if let Some(b) = target.binaries() {
-        from.push_str(&format!(", binaries {b}"));
+        from = format!("{from}, binaries {b}");
     }
     if server.in_memory() {
         from.push_str(", in memory");

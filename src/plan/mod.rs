@@ -159,6 +159,14 @@ pub struct PlanNode {
     pub(crate) rows_removed_by_recheck: f64,
     #[serde(rename = "Rows Removed by Join Filter")]
     pub(crate) rows_removed_by_join_filter: f64,
+    /// How many times an index scan descended its index (Postgres 18 and newer): one per
+    /// scan, one per array element, one per skipped-to prefix of a skip scan.
+    #[serde(rename = "Index Searches")]
+    pub(crate) index_searches: Option<u64>,
+    /// The planner chose the node although its kind was disabled (`enable_seqscan = off`...;
+    /// Postgres 18 and newer say so here instead of adding a huge cost).
+    #[serde(rename = "Disabled")]
+    pub(crate) disabled: bool,
     #[serde(rename = "Shared Hit Blocks")]
     pub shared_hit_blocks: u64,
     #[serde(rename = "Shared Read Blocks")]
@@ -253,7 +261,16 @@ impl Explain {
         rows
     }
 
-    /// Work: shared hit + read and temp read + written blocks of the whole plan.
+    /// The index searches of the whole plan, where the server counts them (Postgres 18 and
+    /// newer): a skip scan's work shows here before it shows in blocks.
+    pub fn index_searches(&self) -> Option<u64> {
+        let counts: Vec<u64> = self.plan.walk().iter().filter_map(|(n, _)| n.index_searches).collect();
+        (!counts.is_empty()).then(|| counts.iter().sum())
+    }
+
+    /// Work: shared hit + read and temp read + written blocks of the whole plan. The same
+    /// counters on every version: the planning's own blocks (reported apart since 13) are
+    /// not in it, and BUFFERS is asked for whatever the version's default.
     /// A node's buffer counts include its children's, so the top node holds the total.
     pub fn work(&self) -> u64 {
         let p = &self.plan;

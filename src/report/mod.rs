@@ -164,6 +164,9 @@ pub struct RunReport {
     /// forecasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_cost: Option<f64>,
+    /// Index descents of the whole plan, where the server counts them (Postgres 18 and newer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_searches: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scans: Vec<crate::measure::ScanEstimate>,
 }
@@ -328,6 +331,11 @@ impl QueryReport {
                         })
                         .collect(),
                     estimated_cost: r.cost(),
+                    index_searches: r
+                        .plan
+                        .as_ref()
+                        .and_then(|p| crate::plan::Explain::from_json(p).ok())
+                        .and_then(|e| e.index_searches()),
                     scans: r
                         .plan
                         .as_ref()

@@ -63,6 +63,9 @@ pub struct VersionChange {
     pub ratio: f64,
     pub time_from_ms: f64,
     pub time_to_ms: f64,
+    /// The index descents on the newer version, where it counts them (18 and newer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_searches: Option<u64>,
     pub shape_from: String,
     pub shape_to: String,
     /// The line diff of the shapes, where they differ at some scale (the largest such).
@@ -93,9 +96,10 @@ impl UpgradeReport {
 }
 
 impl VersionChange {
-    /// "9487 -> 23 blocks (0.003x)".
+    /// "9487 -> 23 blocks (0.003x)", and the index searches where counted.
     pub(crate) fn work(&self) -> String {
-        format!("{} -> {} blocks ({})", self.work_from, self.work_to, ratio(self.ratio))
+        let searches = self.index_searches.map(|n| format!(", {n} index searches")).unwrap_or_default();
+        format!("{} -> {} blocks ({}){searches}", self.work_from, self.work_to, ratio(self.ratio))
     }
 }
 
@@ -136,9 +140,9 @@ pub(crate) fn compare(from: &Report, to: &mut Report, regression_ratio: f64) {
             let old_case = older.and_then(|o| o.cases.iter().find(|x| x.case == c.case));
             let before: &[Finding] = old_case.map_or(&[], |o| &o.findings);
             for f in &mut c.findings {
-                let also_before = before.iter().any(|b| {
-                    b.kind == f.kind && b.severity == Severity::Error && b.node == f.node && b.scale == f.scale
-                });
+                let also_before = before
+                    .iter()
+                    .any(|b| b.kind == f.kind && b.severity == Severity::Error && b.node == f.node && b.at() == f.at());
                 if f.severity == Severity::Error && absolute(f.kind) && also_before {
                     f.severity = Severity::Warning;
                     f.detail = format!("{} (on Postgres {} too)", f.detail, from.postgres_version);
@@ -168,7 +172,8 @@ pub(crate) fn compare(from: &Report, to: &mut Report, regression_ratio: f64) {
 /// The case's change at the largest scale, or None when plan and work are the same.
 fn change_of(c: &CaseReport, old: Option<&CaseReport>, worse: bool, regression_ratio: f64) -> Option<VersionChange> {
     let last = c.runs.last()?;
-    let old_last = old.and_then(|o| o.runs.iter().find(|r| r.scale == last.scale));
+    // Both versions ran the same scales; the largest is the older version's last run.
+    let old_last = old.and_then(|o| o.runs.last());
     let work_from = last.baseline_work.unwrap_or(last.work);
     #[expect(clippy::cast_precision_loss, reason = "block counts far below 2^52")]
     let ratio = (last.work as f64 + 1.0) / (work_from as f64 + 1.0);
@@ -200,6 +205,7 @@ fn change_of(c: &CaseReport, old: Option<&CaseReport>, worse: bool, regression_r
         ratio,
         time_from_ms: old_last.map_or(0.0, |r| r.time_ms),
         time_to_ms: last.time_ms,
+        index_searches: last.index_searches,
         shape_from: old_last.map_or_else(String::new, |r| r.shape.clone()),
         shape_to: last.shape.clone(),
         shape_diff,
