@@ -302,15 +302,15 @@ pub(crate) fn hex_digest(digest: &[u8]) -> String {
     })
 }
 
+/// The oldest Postgres major plangate runs on.
+pub(crate) const OLDEST_POSTGRES: u32 = 13;
+
 /// A Postgres major version as a user writes it ("18"); plangate runs on 13 and newer.
 pub fn parse_major(text: &str) -> std::result::Result<u32, Invalid> {
     let t = text.trim();
     match t.parse::<u32>() {
-        Ok(m) if m >= crate::postgres::install::OLDEST => Ok(m),
-        Ok(m) => Err(Invalid(format!(
-            "Postgres {m} is older than plangate supports ({} and newer)",
-            crate::postgres::install::OLDEST
-        ))),
+        Ok(m) if m >= OLDEST_POSTGRES => Ok(m),
+        Ok(m) => Err(Invalid(format!("Postgres {m} is older than plangate supports ({} and newer)", OLDEST_POSTGRES))),
         Err(_) => Err(Invalid(format!("`{t}` is not a Postgres major version (such as 15 or 18)"))),
     }
 }

@@ -17,6 +17,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use sha2::Digest as _;
 
+use crate::config::OLDEST_POSTGRES as OLDEST;
 use crate::error::{Error, Result};
 
 /// Server binaries plangate can start, and where they came from.
@@ -216,9 +217,6 @@ pub(crate) const PACKAGES: &[Package] = &[
         "81793ae4c232b6d0ff3d6a3a3434a6bbf9f8bf33dca99426c555a310ab9e7309721a658ef7ce006772e36fb1746f03ef5e1a9ca2f1f8146378c9daf47c6789c6",
     ),
 ];
-
-/// The oldest major plangate runs on.
-pub(crate) const OLDEST: u32 = 13;
 
 /// This machine's platform, as npm names it.
 pub(crate) fn platform() -> Option<&'static str> {
