@@ -310,7 +310,7 @@ pub fn parse_major(text: &str) -> std::result::Result<u32, Invalid> {
     let t = text.trim();
     match t.parse::<u32>() {
         Ok(m) if m >= OLDEST_POSTGRES => Ok(m),
-        Ok(m) => Err(Invalid(format!("Postgres {m} is older than plangate supports ({} and newer)", OLDEST_POSTGRES))),
+        Ok(m) => Err(Invalid(format!("Postgres {m} is older than plangate supports ({OLDEST_POSTGRES} and newer)"))),
         Err(_) => Err(Invalid(format!("`{t}` is not a Postgres major version (such as 15 or 18)"))),
     }
 }
