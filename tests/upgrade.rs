@@ -173,3 +173,20 @@ fn versions_that_cannot_run_are_errors_that_say_how_to_get_them() {
     assert!(err.contains("database.postgres") && err.contains("listed twice"), "{err}");
     p.assert_nothing_left();
 }
+
+/// A real project's schema and queries (OpenFGA's, as its migrations ship them): every case
+/// is compared, and none gets worse from 15 to 18.
+#[test]
+fn upgrade_on_a_real_projects_schema() {
+    if !fifteen_and_eighteen("upgrade_on_a_real_projects_schema") {
+        return;
+    }
+    let p = Project::from_corpus("openfga");
+    let (code, report, stderr) = common::json_report(&p, &["upgrade", "--from", "15", "--to", "18"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    let u = &report["upgrade"];
+    let compared = u["same"].as_u64().unwrap() + u["changes"].as_array().unwrap().len() as u64;
+    assert_eq!(compared, 2, "both cases: {u:#}");
+    assert!(u["changes"].as_array().unwrap().iter().all(|c| c["change"] != "worse"), "{u:#}");
+    p.assert_nothing_left();
+}

