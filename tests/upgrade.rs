@@ -174,7 +174,7 @@ fn versions_that_cannot_run_are_errors_that_say_how_to_get_them() {
     p.assert_nothing_left();
 }
 
-/// A real project's schema and queries (OpenFGA's, as its migrations ship them): every case
+/// A real project's schema and queries (those of `OpenFGA`, as its migrations ship them): every case
 /// is compared, and none gets worse from 15 to 18.
 #[test]
 fn upgrade_on_a_real_projects_schema() {
