@@ -290,8 +290,17 @@ fn system_candidates(major: Option<u32>) -> Vec<(PathBuf, &'static str)> {
     if let Some(path) = std::env::var_os("PATH") {
         out.extend(std::env::split_paths(&path).map(|d| (d, "PATH")));
     }
+    out.extend(layouts(Path::new("/"), major));
+    out
+}
+
+/// The packagers' folders under `root` (the file system's root but in tests) that exist:
+/// of major `major`, or of any, the newest of each layout first.
+fn layouts(root: &Path, major: Option<u32>) -> Vec<(PathBuf, &'static str)> {
+    let mut out = Vec::new();
     let versioned = |pattern: &str| -> Vec<PathBuf> {
         let pattern = pattern.replace("{N}", &major.map_or_else(|| "*".to_string(), |m| m.to_string()));
+        let pattern = root.join(pattern.trim_start_matches('/')).to_string_lossy().into_owned();
         let mut found: Vec<(u32, PathBuf)> = glob::glob(&pattern)
             .into_iter()
             .flatten()
@@ -638,6 +647,41 @@ mod tests {
                 assert!(PACKAGES.iter().any(|p| p.platform == platform && p.major == major), "{platform} {major}");
             }
         }
+    }
+
+    #[test]
+    fn the_packagers_layouts_are_found_by_major_newest_first() {
+        let root = tempfile::tempdir().unwrap();
+        for dir in [
+            "usr/lib/postgresql/15/bin",
+            "usr/lib/postgresql/16/bin",
+            "usr/pgsql-14/bin",
+            "opt/homebrew/opt/postgresql@17/bin",
+            "home/linuxbrew/.linuxbrew/opt/postgresql@18/bin",
+        ] {
+            std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        }
+        let found = |major| -> Vec<(String, &str)> {
+            layouts(root.path(), major)
+                .into_iter()
+                .map(|(d, how)| (d.strip_prefix(root.path()).unwrap().display().to_string(), how))
+                .collect()
+        };
+        assert_eq!(found(Some(16)), vec![("usr/lib/postgresql/16/bin".to_string(), "the Debian layout")]);
+        assert_eq!(found(Some(17)), vec![("opt/homebrew/opt/postgresql@17/bin".to_string(), "Homebrew")]);
+        assert_eq!(found(Some(14)), vec![("usr/pgsql-14/bin".to_string(), "the PGDG layout")]);
+        assert_eq!(found(Some(13)), vec![]);
+        let any: Vec<String> = found(None).into_iter().map(|(d, _)| d).collect();
+        assert_eq!(
+            any,
+            [
+                "usr/lib/postgresql/16/bin",
+                "usr/lib/postgresql/15/bin",
+                "usr/pgsql-14/bin",
+                "opt/homebrew/opt/postgresql@17/bin",
+                "home/linuxbrew/.linuxbrew/opt/postgresql@18/bin"
+            ]
+        );
     }
 
     #[test]
