@@ -90,14 +90,7 @@ pub(crate) fn render(report: &Report, color: bool, out: &mut dyn std::io::Write)
             for ((scales, d), what, direction) in diffs.chain(generic) {
                 let s = if scales.len() > 1 { "s" } else { "" };
                 writeln!(out, "  {what} at scale{s} {} (case {}), {direction}:", scales.join(", "), c.case)?;
-                for line in d.lines() {
-                    let painted = match line.chars().next() {
-                        Some('-') => paint(line, "31", color),
-                        Some('+') => paint(line, "32", color),
-                        _ => line.to_string(),
-                    };
-                    writeln!(out, "    {painted}")?;
-                }
+                diff_lines(d, color, out)?;
             }
         }
     }
@@ -144,14 +137,7 @@ fn upgrade_table(report: &Report, color: bool, out: &mut dyn std::io::Write) -> 
     for c in &u.changes {
         let Some(d) = &c.shape_diff else { continue };
         writeln!(out, "{} ({}), {}: Postgres {} -> {}:", c.query, c.case, c.change.as_str(), u.from, u.to)?;
-        for line in d.lines() {
-            let painted = match line.chars().next() {
-                Some('-') => paint(line, "31", color),
-                Some('+') => paint(line, "32", color),
-                _ => line.to_string(),
-            };
-            writeln!(out, "    {painted}")?;
-        }
+        diff_lines(d, color, out)?;
     }
     Ok(())
 }
@@ -191,6 +177,19 @@ fn forecast_table(report: &Report, color: bool, out: &mut dyn std::io::Write) ->
     if any {
         writeln!(out, "forecast: planned with projected statistics, never loaded")?;
         writeln!(out, "{table}")?;
+    }
+    Ok(())
+}
+
+/// A shape diff, indented, removed lines red and added lines green.
+fn diff_lines(diff: &str, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    for line in diff.lines() {
+        let painted = match line.chars().next() {
+            Some('-') => paint(line, "31", color),
+            Some('+') => paint(line, "32", color),
+            _ => line.to_string(),
+        };
+        writeln!(out, "    {painted}")?;
     }
     Ok(())
 }
