@@ -169,6 +169,16 @@ async fn the_world_has_productions_shape_and_plans_like_production() {
         assert!(c["quantile_shift"].as_f64().unwrap_or(0.0) <= 1.0, "{name} quantiles: {c:#}");
     }
 
+    // A column that ignores production's distribution is outside the bar: normal amounts
+    // instead of production's long tail.
+    p.write("plangate.toml", &format!("{config}{CASES}").replace("amount = \"stats\"", "amount = \"normal(20, 5)\""));
+    let (code, stdout, stderr) = run(&p, &["fidelity", "--backend", "local", "--format", "json"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let planted: Value = serde_json::from_str(&stdout).unwrap();
+    let c = column(&planted, "orders.amount");
+    assert!(c["quantile_shift"].as_f64().unwrap() > 2.0 && c["score"].as_f64().unwrap() > 2.0, "{c:#}");
+    p.write("plangate.toml", &format!("{config}{CASES}"));
+
     // The gate at scales up to production's: the world plans like production, no mismatch.
     let (code, stdout, stderr) = run(&p, &["check", "--backend", "local", "--format", "json"]).await;
     assert!(code == 0 || code == 1, "{stderr}");
@@ -350,11 +360,16 @@ async fn a_pg_dump_and_a_migrations_folder_from_production_to_a_checked_world() 
             .map(|c| format!("{}.{} ({})", c["table"].as_str().unwrap(), c["column"].as_str().unwrap(), c["worst"]))
             .collect();
         let from_stats = columns.iter().filter(|c| c["from_stats"] == true).count();
-        eprintln!("{data}: {from_stats} stats columns, outside the bar: {off:?}");
-        // Production's statistics come from a sample of its rows: a column may stray a
-        // little past the bar from run to run, never far.
+        let worst = columns
+            .iter()
+            .filter(|c| c["from_stats"] == true)
+            .map(|c| c["score"].as_f64().unwrap())
+            .fold(0.0, f64::max);
+        eprintln!("{data}: {from_stats} stats columns, the worst {worst:.2} of the bar, outside it: {off:?}");
+        // Production's statistics come from a sample of its rows, different each run; the
+        // world reproduces whichever sample it is given, every column within the bar.
         for c in columns.iter().filter(|c| c["from_stats"] == true) {
-            assert!(c["score"].as_f64().unwrap() <= 1.5, "{data}: {c:#}");
+            assert!(c["score"].as_f64().unwrap() <= 1.0, "{data}: {c:#}");
         }
         assert!(from_stats >= 5, "{data}: {fidelity:#}");
         let (code, stdout, stderr) = run(&p, &["check", "--backend", "local", "--format", "json"]).await;

@@ -221,6 +221,18 @@ impl Places {
     }
 
     #[inline]
+    /// Whether the place `at` is one of a `share` of the places spread over the order by a
+    /// golden-ratio (Weyl) sequence: every stretch of places holds the share to within a
+    /// few, so the places left fill the order evenly, and no stride of rows (those in
+    /// insertion order are one) lines up with it.
+    pub(crate) fn spread(&self, at: f64, share: f64) -> bool {
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let i = (at * self.n as f64) as u64;
+        #[expect(clippy::cast_precision_loss)]
+        let turn = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) as f64 / 18_446_744_073_709_551_616.0;
+        turn < share
+    }
+
     pub(crate) fn place(&self, row: u64, rng: &mut CellRng) -> Place {
         #[expect(clippy::cast_precision_loss)]
         let own = |i: u64| ((i as f64 + 0.5) / self.n as f64).min(1.0 - f64::EPSILON);

@@ -186,13 +186,40 @@ fn below(s: &ColumnStats, x: &Key, kind: ValueKind) -> f64 {
                 (Key::Number(lo), Key::Number(hi)) if hi > lo => (i - 1) as f64 + (v - lo) / (hi - lo),
                 _ => (i - 1) as f64,
             },
-            (i, Key::Text(_)) => (i - 1) as f64,
+            (i, Key::Text(v)) => match (&keys[i - 1], &keys[i]) {
+                (Key::Text(lo), Key::Text(hi)) => (i - 1) as f64 + text_fraction(lo, v, hi),
+                _ => (i - 1) as f64,
+            },
         };
         #[expect(clippy::cast_precision_loss)]
         let share = place / (keys.len() - 1) as f64;
         share
     };
     (common + s.rest() * in_histogram) / (1.0 - s.null_frac).max(f64::MIN_POSITIVE)
+}
+
+/// Where `x` lies between the bounds `lo` and `hi`, from 0 to 1: past the prefix all three
+/// share, each string is read as a fraction in the base of the characters they use, the way
+/// the planner places text inside a histogram bucket. Without it a value between two bounds
+/// would count as lying on the lower one, up to a whole bucket off.
+fn text_fraction(lo: &str, x: &str, hi: &str) -> f64 {
+    let (lo, x, hi) = (lo.as_bytes(), x.as_bytes(), hi.as_bytes());
+    let shared = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(p, q)| p == q).count();
+    let prefix = shared(lo, hi).min(shared(lo, x)).min(shared(x, hi));
+    let rests = [&lo[prefix..], &x[prefix..], &hi[prefix..]];
+    let bytes = || rests.iter().flat_map(|r| r.iter().copied());
+    let (Some(mut least), Some(mut most)) = (bytes().min(), bytes().max()) else { return 0.5 };
+    // A class of characters seen counts whole: "15" lies halfway between "10" and "20".
+    for class in [b'0'..=b'9', b'a'..=b'z', b'A'..=b'Z'] {
+        if bytes().any(|c| class.contains(&c)) {
+            (least, most) = (least.min(*class.start()), most.max(*class.end()));
+        }
+    }
+    let base = f64::from(most - least) + 1.0;
+    // Twelve characters are more than a double tells apart in any base above 20.
+    let scalar = |s: &[u8]| s.iter().take(12).rev().fold(0.0, |acc, &c| (acc + f64::from(c - least)) / base);
+    let (a, b, v) = (scalar(rests[0]), scalar(rests[2]), scalar(rests[1]));
+    if b > a { ((v - a) / (b - a)).clamp(0.0, 1.0) } else { 0.5 }
 }
 
 /// What moved between two snapshots of production, one line per change worth a reader's
@@ -305,5 +332,39 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].worst, "frequency");
         assert!((f[0].score - 2.0).abs() < 1e-6, "{}", f[0].score);
+    }
+
+    #[test]
+    fn text_between_two_bounds_is_placed_by_its_characters() {
+        assert!((text_fraction("note 10", "note 15", "note 20") - 0.5).abs() < 0.01);
+        assert!(text_fraction("ab", "abzz", "ac") > 0.9, "{}", text_fraction("ab", "abzz", "ac"));
+        assert!(text_fraction("ab", "aba", "ac") < 0.1, "{}", text_fraction("ab", "aba", "ac"));
+        assert!(text_fraction("ab", "ab", "ac").abs() < 1e-9);
+        assert!((text_fraction("x", "x", "x") - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn text_quantiles_are_not_a_bucket_off_between_bounds() {
+        let text = |bounds: &[&str]| ColumnStats {
+            kind: ValueKind::Text,
+            type_name: "text".into(),
+            null_frac: 0.0,
+            n_distinct: -1.0,
+            avg_width: 4,
+            correlation: None,
+            order_correlation: None,
+            most_common: Vec::new(),
+            histogram: bounds.iter().map(|b| (*b).to_string()).collect(),
+            surrogates: false,
+        };
+        // The world's bounds are production's with a letter appended: the same quantiles.
+        let p = text(&["ba", "da", "fa", "ha", "ja"]);
+        let w = text(&["bam", "dam", "fam", "ham", "jam"]);
+        let shift = quantile_shift(&p, &w).unwrap();
+        assert!(shift < 0.5, "{shift}");
+        // Shifted by two buckets is still seen.
+        let w = text(&["fa", "ha", "ja", "la", "na"]);
+        let shift = quantile_shift(&p, &w).unwrap();
+        assert!(shift >= 1.9, "{shift}");
     }
 }

@@ -220,20 +220,23 @@ impl StatsSampler {
     #[inline]
     pub(in crate::datagen) fn pick(&self, seed: u64, row: u64) -> Pick {
         let mut rng = CellRng::new(seed, row);
-        // The row's stratum decides NULL and which most common value: at production's size
-        // every share is exact, at a smaller one the rows are a random subset.
-        let stratum = self.strata.stratum(row, &mut rng);
-        if stratum < self.null_frac {
-            return Pick::Null;
-        }
-        // With no rows in insertion order, the stratum is the place. Otherwise each row's
-        // place is taken once over the full table, those in order at their own row, so
-        // the shares stay exact at production's size (NULLs, chosen apart, thin them evenly).
+        // With no rows in insertion order, the row's stratum decides NULL and its place: at
+        // production's size every share is exact, at a smaller one the rows are a random
+        // subset. Otherwise each row's place is taken once over the full table, those in
+        // order at their own row, and the NULLs are places spread evenly over the order, so
+        // the values left hold every stretch of it exactly too.
         let (u, sorted) = if self.sorted > 0.0 {
             let place = self.places.place(row, &mut rng);
+            if self.places.spread(place.at, self.null_frac) {
+                return Pick::Null;
+            }
             let u = if place.in_order && self.descending { 1.0 - place.at } else { place.at };
             (u.min(1.0 - f64::EPSILON), place.in_order)
         } else {
+            let stratum = self.strata.stratum(row, &mut rng);
+            if stratum < self.null_frac {
+                return Pick::Null;
+            }
             (((stratum - self.null_frac) / (1.0 - self.null_frac)).clamp(0.0, 1.0 - f64::EPSILON), false)
         };
         let k = self.ends.partition_point(|e| *e <= u).min(self.pieces.len() - 1);
@@ -573,6 +576,43 @@ mod tests {
         let var_v: f64 = v.iter().map(|x| (x - mean_v).powi(2)).sum();
         let r = cov / (var_i * var_v).sqrt();
         assert!((r - 0.9).abs() < 0.05, "{r}");
+    }
+
+    #[test]
+    fn nulls_leave_the_values_of_a_column_in_partial_order_exactly_spread() {
+        // 70% NULLs and a slight correlation: at production's size every bucket of the
+        // histogram holds its share of the values, to within a few rows.
+        let mut stats = amounts();
+        stats.null_frac = 0.7;
+        stats.correlation = Some(-0.02);
+        stats.most_common.clear();
+        let rows = 50_000;
+        // Without a grid of values, whose points would blur the buckets' bounds.
+        let s = StatsSampler::new(&stats, rows, false, None, 3).unwrap().without_grid();
+        let values: Vec<f64> = sample(&s, rows).into_iter().flatten().map(|v| v.parse().unwrap()).collect();
+        assert!((values.len() as f64 - 15_000.0).abs() <= 2.0, "{}", values.len());
+        let worst = (1..10)
+            .map(|b| {
+                let below = values.iter().filter(|v| **v < f64::from(b) * 10.0).count() as f64;
+                (below - values.len() as f64 * f64::from(b) / 10.0).abs()
+            })
+            .fold(0.0, f64::max);
+        assert!(worst <= 20.0, "a bucket bound {worst} rows off");
+        // The rows in insertion order keep their share of the values.
+        let r = {
+            let v: Vec<(f64, f64)> = sample(&s, rows)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|v| (i as f64, v.parse::<f64>().unwrap())))
+                .collect();
+            let n = v.len() as f64;
+            let (mi, mv) = (v.iter().map(|p| p.0).sum::<f64>() / n, v.iter().map(|p| p.1).sum::<f64>() / n);
+            let cov: f64 = v.iter().map(|(i, x)| (i - mi) * (x - mv)).sum();
+            let (vi, vv): (f64, f64) =
+                (v.iter().map(|p| (p.0 - mi).powi(2)).sum(), v.iter().map(|p| (p.1 - mv).powi(2)).sum());
+            cov / (vi * vv).sqrt()
+        };
+        assert!((r + 0.02).abs() < 0.015, "{r}");
     }
 
     #[test]
