@@ -220,11 +220,11 @@ impl Places {
         Some(scatter.stratum(row - before, rng))
     }
 
-    #[inline]
     /// Whether the place `at` is one of a `share` of the places spread over the order by a
     /// golden-ratio (Weyl) sequence: every stretch of places holds the share to within a
     /// few, so the places left fill the order evenly, and no stride of rows (those in
     /// insertion order are one) lines up with it.
+    #[inline]
     pub(crate) fn spread(&self, at: f64, share: f64) -> bool {
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
         let i = (at * self.n as f64) as u64;
@@ -233,6 +233,7 @@ impl Places {
         turn < share
     }
 
+    #[inline]
     pub(crate) fn place(&self, row: u64, rng: &mut CellRng) -> Place {
         #[expect(clippy::cast_precision_loss)]
         let own = |i: u64| ((i as f64 + 0.5) / self.n as f64).min(1.0 - f64::EPSILON);
